@@ -1,0 +1,69 @@
+/**
+ * The one interface every model backend implements (the engine on CPU or WebGPU, a
+ * transformers.js model, a scripted policy in tests), so rollouts, scoring and the UI
+ * never care which backend produced a token.
+ */
+
+/** How to draw the next token. temperature 0 means greedy (argmax). */
+export interface SamplingSettings {
+  /** Softmax temperature; 0 = greedy. */
+  temperature: number;
+  /** Nucleus sampling mass in (0, 1]; 1 = off. */
+  topP: number;
+  /** Keep only the k most likely tokens; 0 = off. */
+  topK: number;
+  /** The same seed, inputs and weights give the same tokens. */
+  seed: number;
+  /** Hard limit on tokens produced by this call. */
+  maxNewTokens: number;
+  /** Generation stops after emitting one of these ids (the stop token is emitted: it belongs to the turn). */
+  stopTokenIds: readonly number[];
+  /**
+   * Generation stops once the decoded text of this call ends with one of these strings.
+   * Policies see token ids only, so the rollout loop enforces these (it owns the tokenizer)
+   * by ending the stream; a policy may ignore them.
+   */
+  stopStrings: readonly string[];
+}
+
+export const defaultSampling: SamplingSettings = {
+  temperature: 1,
+  topP: 1,
+  topK: 0,
+  seed: 0,
+  maxNewTokens: 512,
+  stopTokenIds: [],
+  stopStrings: [],
+};
+
+/** One sampled token and its log-probability under the sampling policy (temperature 1, unfiltered). */
+export interface GeneratedToken {
+  id: number;
+  /** log π(id | prefix) of the model itself, before temperature/top-k/top-p: the s_t of the algorithm. */
+  logprob: number;
+}
+
+export interface GenerateRequest {
+  /** The whole sequence so far (prompt and every earlier turn); the policy continues it. */
+  inputIds: readonly number[];
+  sampling: SamplingSettings;
+  /** Aborting ends the stream after the token in flight; nothing is thrown. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A model that continues a token sequence. Calls for successive turns of one trajectory
+ * pass a growing `inputIds`; an implementation may keep its KV cache for the longest
+ * common prefix with the previous call.
+ */
+export interface Policy {
+  readonly name: string;
+  generate(request: GenerateRequest): AsyncIterable<GeneratedToken>;
+}
+
+/** A model that scores a given continuation: log π(y_t | y_<t) for every response token. */
+export interface LogprobScorer {
+  readonly name: string;
+  /** Returns one log-probability per id of `responseIds`, each conditioned on the prompt and the earlier response ids. */
+  scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array>;
+}

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { browserAvailable, launchChromium } from '../support/browser';
+import { startPlayground } from '../support/vite-server';
+
+const shots = 'test-results/e2e';
+
+describe.skipIf(!browserAvailable)('the inspector page in headless Chromium', () => {
+  let server: ViteDevServer;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    const started = await startPlayground();
+    server = started.server;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(started.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('loads the sample and shows its steps, divergences and weights', async () => {
+    await page.getByRole('button', { name: 'Load sample' }).click();
+    await page.getByRole('heading', { name: /3 steps/ }).waitFor();
+    const table = page.getByRole('table');
+    await expect(table.locator('tbody tr').count()).resolves.toBe(3);
+    // Step 2 drifted after the tool error: suppressed; step 3 recovered: capped at 1 + δ.
+    const w = await table.locator('tbody tr td:nth-child(6)').allTextContents();
+    expect(Number(w[0])).toBe(1);
+    expect(Number(w[1])).toBeLessThan(0.5);
+    expect(Number(w[2])).toBeCloseTo(1.2, 4);
+    expect(await page.locator('.recharts-surface').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${shots}/inspector-sample.png`, fullPage: true });
+  });
+
+  it('recomputes the weights when δ changes and explains a bad value', async () => {
+    const delta = page.getByLabel('δ (delta)');
+    await delta.fill('0.5');
+    await expect.poll(async () => Number(await page.locator('tbody tr:nth-child(3) td:nth-child(6)').textContent())).toBeCloseTo(1.5, 4);
+    await delta.fill('-1');
+    await page.getByRole('alert').filter({ hasText: 'delta must be ≥ 0, got -1' }).waitFor();
+    await page.screenshot({ path: `${shots}/inspector-bad-delta.png`, fullPage: true });
+    await delta.fill('0.2');
+  });
+
+  it('reads pasted lines and names the bad ones', async () => {
+    const good = JSON.stringify({ task_id: 'pasted-1', mask: [1, 1, 0, 1], student_logprobs: [-1, -1, -3, -1], teacher_logprobs: [-1.2, -1.2, -9, -2] });
+    await page.getByLabel(/Or paste JSONL/).fill(`${good}\nnot json\n`);
+    await page.getByRole('button', { name: 'Inspect pasted lines' }).click();
+    await page.getByText('Line 2: not valid JSON', { exact: false }).waitFor();
+    await page.getByRole('heading', { name: /2 steps/ }).waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,18 @@
+import { createServer, type ViteDevServer } from 'vite';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Starts the playground's Vite dev server on a free localhost port. */
+export async function startPlayground(): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({
+    root,
+    configFile: `${root}/vite.config.ts`,
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (address === null || address === undefined || typeof address === 'string') throw new Error('Vite did not report a TCP address');
+  return { server, url: `http://localhost:${address.port}/` };
+}
