@@ -1,0 +1,152 @@
+/**
+ * Opening a WebGPU device for the engine: ask for the limits a model needs, say plainly
+ * when the adapter cannot give them, and turn device loss and uncaptured validation errors
+ * into reported errors instead of hangs. Platform-neutral: the caller passes a `GPU`
+ * (`navigator.gpu` in a browser, `nodeGpu()` from ./node-gpu in Node).
+ */
+
+/** The limits a model needs, in bytes. */
+export interface DeviceNeeds {
+  /** The largest single buffer. */
+  maxBufferSize: number;
+  /** The largest range bound to one storage binding. */
+  maxStorageBufferBindingSize: number;
+  /** Workgroup (shared) memory of the largest kernel. */
+  maxComputeWorkgroupStorageSize: number;
+}
+
+export const minimalNeeds: DeviceNeeds = {
+  maxBufferSize: 16 << 20,
+  maxStorageBufferBindingSize: 16 << 20,
+  maxComputeWorkgroupStorageSize: 16 << 10,
+};
+
+export class GpuUnavailableError extends Error {
+  override name = 'GpuUnavailableError';
+}
+
+/** The adapter cannot give a limit the model needs. */
+export class GpuLimitError extends Error {
+  override name = 'GpuLimitError';
+}
+
+/** The device was lost (driver reset, tab in background too long, out of memory). */
+export class GpuDeviceLostError extends Error {
+  override name = 'GpuDeviceLostError';
+}
+
+/** A WebGPU validation or out-of-memory error that no error scope caught: a bug or an exhausted GPU. */
+export class GpuValidationError extends Error {
+  override name = 'GpuValidationError';
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / 1024).toFixed(1)} KiB`;
+}
+
+/** A device opened for the engine, with its failure state. */
+export class EngineDevice {
+  /** The first error the device reported on its own (loss, uncaptured validation error), if any. */
+  private failure: Error | undefined;
+  private readonly listeners = new Set<(error: Error) => void>();
+
+  constructor(
+    readonly device: GPUDevice,
+    /** Human-readable adapter description, e.g. "NVIDIA H100 (vulkan)" or "SwiftShader Device (Subzero)". */
+    readonly adapterName: string,
+    /** Whether kernels may store weights as f16 (`shader-f16`). */
+    readonly hasF16: boolean,
+  ) {
+    device.addEventListener('uncapturederror', (event) => {
+      const error = 'error' in event && event.error instanceof GPUError ? event.error : undefined;
+      this.fail(new GpuValidationError(`WebGPU error on ${adapterName}: ${error?.message ?? 'unknown error'}`));
+    });
+    void device.lost.then((info) => {
+      if (info.reason === 'destroyed') return;
+      this.fail(new GpuDeviceLostError(`The GPU device was lost (${info.reason}): ${info.message || 'no details'}. Reload the models to continue.`));
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Throws the device's own failure, if it had one; call before and after GPU work. */
+  check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Calls `listener` once with the first failure (e.g. to tell the UI). */
+  onFailure(listener: (error: Error) => void): void {
+    if (this.failure !== undefined) listener(this.failure);
+    else this.listeners.add(listener);
+  }
+
+  /** Runs `work`, turning any validation or out-of-memory error it causes into a thrown error that names `what`. */
+  async scoped<T>(what: string, work: () => T): Promise<T> {
+    this.check();
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const result = work();
+    const validation = await this.device.popErrorScope();
+    const memory = await this.device.popErrorScope();
+    if (memory !== null) throw new GpuLimitError(`${what}: out of GPU memory (${memory.message})`);
+    if (validation !== null) throw new GpuValidationError(`${what}: ${validation.message}`);
+    return result;
+  }
+
+  destroy(): void {
+    this.device.destroy();
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    for (const listener of this.listeners) listener(error);
+    this.listeners.clear();
+  }
+}
+
+function describeAdapter(adapter: GPUAdapter): string {
+  const info = adapter.info;
+  const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s !== undefined && s !== '').join(' ');
+  return name === '' ? 'unnamed WebGPU adapter' : name;
+}
+
+/**
+ * Opens a device with at least `needs`. Limits are requested at the adapter's maximum
+ * (never below the default) so one device serves every model the adapter can hold.
+ */
+export async function openEngineDevice(gpu: GPU | undefined, needs: DeviceNeeds = minimalNeeds, options: { allowF16?: boolean } = {}): Promise<EngineDevice> {
+  if (gpu === undefined) {
+    throw new GpuUnavailableError('WebGPU is not available here. Use a browser with WebGPU (Chrome or Edge 113+) or choose the CPU backend.');
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter === null) {
+    throw new GpuUnavailableError('WebGPU is present but no GPU adapter was found. Check that hardware acceleration is on, or choose the CPU backend.');
+  }
+  const name = describeAdapter(adapter);
+  const keys: (keyof DeviceNeeds)[] = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize'];
+  for (const key of keys) {
+    const has = adapter.limits[key];
+    if (has < needs[key]) {
+      throw new GpuLimitError(`${name} allows ${key} = ${formatBytes(has)}, but this model needs ${formatBytes(needs[key])}. Try a smaller model or the CPU backend.`);
+    }
+  }
+  const hasF16 = (options.allowF16 ?? true) && adapter.features.has('shader-f16');
+  const device = await adapter.requestDevice({
+    label: 'sodp-engine',
+    requiredFeatures: hasF16 ? ['shader-f16'] : [],
+    requiredLimits: {
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+      maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+      maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: adapter.limits.maxComputeWorkgroupSizeX,
+    },
+  });
+  return new EngineDevice(device, name, hasF16);
+}
