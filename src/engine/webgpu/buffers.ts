@@ -1,0 +1,52 @@
+/**
+ * Buffer reuse. Kernels take their scratch and uniform buffers from a pool keyed by
+ * (usage, size rounded up to a power of two) and give them back once the GPU has finished
+ * with them, so a training step allocates nothing new after the first one.
+ */
+export class BufferPool {
+  private readonly free = new Map<string, GPUBuffer[]>();
+  private readonly inFlight: GPUBuffer[] = [];
+  /** Buffers created so far: a step that allocates nothing new leaves this unchanged. */
+  created = 0;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  static bucket(size: number): number {
+    return Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(size, 1))));
+  }
+
+  acquire(size: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
+    const bucket = BufferPool.bucket(size);
+    const key = `${usage}:${bucket}`;
+    const reused = this.free.get(key)?.pop();
+    if (reused !== undefined) {
+      reused.label = label;
+      return reused;
+    }
+    this.created++;
+    return this.device.createBuffer({ label, size: bucket, usage });
+  }
+
+  /** Returns a buffer once the work submitted so far is done (see `recycle`). */
+  releaseAfterSubmit(buffer: GPUBuffer): void {
+    this.inFlight.push(buffer);
+  }
+
+  /** Call after a submit: buffers released before it go back to the pool when the GPU is done. */
+  async recycle(): Promise<void> {
+    const done = this.inFlight.splice(0);
+    if (done.length === 0) return;
+    await this.device.queue.onSubmittedWorkDone();
+    for (const buffer of done) {
+      const key = `${buffer.usage}:${buffer.size}`;
+      const list = this.free.get(key);
+      if (list) list.push(buffer);
+      else this.free.set(key, [buffer]);
+    }
+  }
+
+  destroy(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+  }
+}

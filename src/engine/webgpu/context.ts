@@ -1,0 +1,104 @@
+import { BufferPool } from './buffers';
+import type { EngineDevice } from './device';
+import { ProgramCache } from './programs';
+
+/** Usage of every tensor buffer: read and written by kernels, uploaded and read back. */
+export const tensorUsage = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
+const uniformUsage = 0x0040 | 0x0008; // UNIFORM | COPY_DST
+const readbackUsage = 0x0001 | 0x0008; // MAP_READ | COPY_DST
+
+/** A uniform block: u32 and f32 fields in declaration order, each 4 bytes. */
+export type UniformField = { u32: number } | { f32: number };
+
+/** What every op needs to record work: the device, compiled programs and pooled buffers. */
+export class GpuContext {
+  readonly programs: ProgramCache;
+  readonly pool: BufferPool;
+
+  constructor(readonly engine: EngineDevice) {
+    this.programs = new ProgramCache(engine.device);
+    this.pool = new BufferPool(engine.device);
+  }
+
+  get device(): GPUDevice {
+    return this.engine.device;
+  }
+
+  /** A new tensor buffer holding `data` (f32). */
+  upload(data: Float32Array, label: string): GPUBuffer {
+    const buffer = this.device.createBuffer({ label, size: Math.max(16, align4(data.byteLength)), usage: tensorUsage });
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  /** A new zero-filled tensor buffer of `length` f32 values. */
+  zeros(length: number, label: string): GPUBuffer {
+    return this.device.createBuffer({ label, size: Math.max(16, length * 4), usage: tensorUsage });
+  }
+
+  /** Copies `length` f32 values back to the CPU (waits for all submitted work). */
+  async read(buffer: GPUBuffer, length: number, offset = 0): Promise<Float32Array> {
+    this.engine.check();
+    const bytes = length * 4;
+    const staging = this.pool.acquire(bytes, readbackUsage, `read ${buffer.label}`);
+    const encoder = this.device.createCommandEncoder({ label: `read ${buffer.label}` });
+    encoder.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, bytes);
+    const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.unmap();
+    this.pool.releaseAfterSubmit(staging);
+    await this.pool.recycle();
+    this.engine.check();
+    return out;
+  }
+
+  /** A pooled uniform buffer with `fields`, given back to the pool after the next submit. */
+  uniforms(fields: readonly UniformField[], label: string): GPUBuffer {
+    const data = new ArrayBuffer(Math.max(16, align16(fields.length * 4)));
+    const u32 = new Uint32Array(data);
+    const f32 = new Float32Array(data);
+    fields.forEach((field, i) => {
+      if ('u32' in field) u32[i] = field.u32;
+      else f32[i] = field.f32;
+    });
+    const buffer = this.pool.acquire(data.byteLength, uniformUsage, label);
+    this.device.queue.writeBuffer(buffer, 0, data);
+    this.pool.releaseAfterSubmit(buffer);
+    return buffer;
+  }
+
+  /** Records one dispatch of `pipeline` with `buffers` bound to bindings 0, 1, 2, … in order. */
+  dispatch(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[], workgroups: readonly [number, number?, number?]): void {
+    const bindGroup = this.device.createBindGroup({
+      label: pipeline.label,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const pass = encoder.beginComputePass({ label: pipeline.label });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    pass.end();
+  }
+
+  /** Submits recorded work and recycles the pooled buffers it used once the GPU is done. */
+  async submit(encoder: GPUCommandEncoder): Promise<void> {
+    this.engine.check();
+    this.device.queue.submit([encoder.finish()]);
+    await this.pool.recycle();
+    this.engine.check();
+  }
+
+  destroy(): void {
+    this.pool.destroy();
+  }
+}
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
+function align16(n: number): number {
+  return Math.ceil(n / 16) * 16;
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/support/gpu';
+import { encodeMatmul } from './matmul';
+
+/** Reference: C = α · op(A) · op(B) (+ C0), in float64. */
+function reference(a: Float32Array, b: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean, alpha: number, c0?: Float32Array): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += a[transA ? k * M + m : m * K + k] * b[transB ? n * K + k : k * N + n];
+      out[m * N + n] = alpha * sum + (c0 ? c0[m * N + n] : 0);
+    }
+  }
+  return out;
+}
+
+// Tolerance: f32 accumulation over K terms of products of values in [-1, 1): |error| ≲ K · 2^-24 · K; 1e-4 relative is ample up to K = 300.
+const tolerance = 1e-4;
+
+describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 5, 7],
+    [64, 64, 16],
+    [65, 67, 33],
+    [130, 70, 200],
+    [7, 300, 129],
+  ];
+  for (const [M, N, K] of shapes) {
+    for (const [transA, transB] of [[false, true], [false, false], [true, false]] as const) {
+      it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+        const ctx = await testGpu();
+        const a = randomArray(M * K, M * 31 + K);
+        const b = randomArray(N * K, N * 17 + K + 1);
+        const out = ctx.zeros(M * N, 'out');
+        const encoder = ctx.device.createCommandEncoder();
+        encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: ctx.upload(b, 'b'), M, N, K, transA, transB, alpha: 0.5 });
+        await ctx.submit(encoder);
+        const err = maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, transA, transB, 0.5));
+        expect(err.rel).toBeLessThan(tolerance);
+      });
+    }
+  }
+
+  it('accumulates into the output', async () => {
+    const ctx = await testGpu();
+    const [M, N, K] = [5, 9, 11];
+    const a = randomArray(M * K, 1);
+    const b = randomArray(N * K, 2);
+    const c0 = randomArray(M * N, 3);
+    const out = ctx.upload(c0, 'out');
+    const encoder = ctx.device.createCommandEncoder();
+    encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: ctx.upload(b, 'b'), M, N, K, transB: true, accumulate: true });
+    await ctx.submit(encoder);
+    expect(maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, false, true, 1, c0)).rel).toBeLessThan(tolerance);
+  });
+
+  it('allocates no new pooled buffers on a repeated step', async () => {
+    const ctx = await testGpu();
+    const a = ctx.upload(randomArray(12, 4), 'a');
+    const b = ctx.upload(randomArray(12, 5), 'b');
+    const out = ctx.zeros(9, 'out');
+    const step = async () => {
+      const encoder = ctx.device.createCommandEncoder();
+      encodeMatmul(ctx, encoder, { out, a, b, M: 3, N: 3, K: 4, transB: true });
+      await ctx.submit(encoder);
+      await ctx.read(out, 9);
+    };
+    await step();
+    const created = ctx.pool.created;
+    await step();
+    await step();
+    expect(ctx.pool.created).toBe(created);
+  });
+
+  it('refuses a non-positive size, naming it', async () => {
+    const ctx = await testGpu();
+    const buf = ctx.zeros(4, 'x');
+    expect(() => encodeMatmul(ctx, ctx.device.createCommandEncoder(), { out: buf, a: buf, b: buf, M: 0, N: 1, K: 1 })).toThrow('matmul: M must be a positive integer, got 0');
+  });
+});

@@ -1,0 +1,34 @@
+import type { GpuContext } from '../context';
+import { matmulTile, matmulWgsl } from './matmul.wgsl';
+
+export interface MatmulArgs {
+  out: GPUBuffer; //  (M, N)
+  a: GPUBuffer; //    (M, K), or (K, M) when transA
+  b: GPUBuffer; //    (N, K) when transB (a Linear weight), or (K, N)
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  /** Scale of the product. Default 1. */
+  alpha?: number;
+  /** Add to `out` instead of overwriting it (gradient accumulation, residual LoRA branch). */
+  accumulate?: boolean;
+}
+
+/**
+ * Records out = α · op(a) · op(b) (+ out). The forward projection is transB (y = x·Wᵀ);
+ * its backward products are dX = dY·W (no transposes) and dW = dYᵀ·X (transA).
+ */
+export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulArgs): void {
+  const { M, N, K } = args;
+  for (const [name, v] of [['M', M], ['N', N], ['K', K]] as const) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`matmul: ${name} must be a positive integer, got ${v}`);
+  }
+  if (Math.max(M, N) > matmulTile.rows * 65535) throw new Error(`matmul: ${M} × ${N} exceeds ${matmulTile.rows * 65535} rows or columns per dispatch`);
+  const transA = args.transA ?? false;
+  const transB = args.transB ?? false;
+  const pipeline = ctx.programs.get('matmul', `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, () => matmulWgsl(transA, transB));
+  const uniforms = ctx.uniforms([{ u32: M }, { u32: N }, { u32: K }, { f32: args.alpha ?? 1 }, { u32: args.accumulate ? 1 : 0 }], 'matmul dims');
+  ctx.dispatch(encoder, pipeline, [uniforms, args.a, args.b, args.out], [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)]);
+}

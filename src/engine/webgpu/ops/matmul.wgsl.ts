@@ -1,0 +1,73 @@
+/**
+ * Tiled matmul: C[M×N] = α · op(A) · op(B) (+ C when accumulating).
+ * A is [M, K] row-major, or [K, M] when transA; B is [N, K] (a Linear weight, y = x·Wᵀ)
+ * when transB, or [K, N]. Each 16×16 workgroup computes a 64×64 tile of C, each thread a
+ * 4×4 block, staging 16-wide slices of K in workgroup memory (2 × 4 KiB).
+ * The transposes are compile-time constants; sizes are uniforms.
+ */
+export const matmulTile = { rows: 64, cols: 64, depth: 16 } as const;
+
+export function matmulWgsl(transA: boolean, transB: boolean): string {
+  const aIndex = transA ? 'k * dims.M + m' : 'm * dims.K + k';
+  const bIndex = transB ? 'n * dims.K + k' : 'k * dims.N + n';
+  return /* wgsl */ `
+struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32 }
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+var<workgroup> tileA: array<f32, 1024>; // [k][m], 16 × 64
+var<workgroup> tileB: array<f32, 1024>; // [k][n], 16 × 64
+
+fn loadA(m: u32, k: u32) -> f32 {
+  if (m >= dims.M || k >= dims.K) { return 0.0; }
+  return a[${aIndex}];
+}
+
+fn loadB(n: u32, k: u32) -> f32 {
+  if (n >= dims.N || k >= dims.K) { return 0.0; }
+  return b[${bIndex}];
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row0 = wg.y * 64u;
+  let col0 = wg.x * 64u;
+  let thread = lid.y * 16u + lid.x;
+  var acc: array<f32, 16>;
+  for (var k0 = 0u; k0 < dims.K; k0 += 16u) {
+    for (var i = 0u; i < 4u; i++) {
+      let slot = thread + i * 256u;
+      let r = slot / 16u;
+      let k = slot % 16u;
+      tileA[k * 64u + r] = loadA(row0 + r, k0 + k);
+      tileB[k * 64u + r] = loadB(col0 + r, k0 + k);
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let av = vec4f(tileA[k * 64u + lid.y * 4u], tileA[k * 64u + lid.y * 4u + 1u], tileA[k * 64u + lid.y * 4u + 2u], tileA[k * 64u + lid.y * 4u + 3u]);
+      let bv = vec4f(tileB[k * 64u + lid.x * 4u], tileB[k * 64u + lid.x * 4u + 1u], tileB[k * 64u + lid.x * 4u + 2u], tileB[k * 64u + lid.x * 4u + 3u]);
+      for (var i = 0u; i < 4u; i++) {
+        acc[i * 4u] += av[i] * bv.x;
+        acc[i * 4u + 1u] += av[i] * bv.y;
+        acc[i * 4u + 2u] += av[i] * bv.z;
+        acc[i * 4u + 3u] += av[i] * bv.w;
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let m = row0 + lid.y * 4u + i;
+    if (m >= dims.M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = col0 + lid.x * 4u + j;
+      if (n >= dims.N) { continue; }
+      var value = dims.alpha * acc[i * 4u + j];
+      if (dims.accumulate != 0u) { value += c[m * dims.N + n]; }
+      c[m * dims.N + n] = value;
+    }
+  }
+}
+`;
+}
