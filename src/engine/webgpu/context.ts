@@ -7,6 +7,9 @@ export const tensorUsage = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COP
 const uniformUsage = 0x0040 | 0x0008; // UNIFORM | COPY_DST
 const readbackUsage = 0x0001 | 0x0008; // MAP_READ | COPY_DST
 
+/** A whole buffer, or a range of one (offsets must be multiples of 256 bytes). */
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
+
 /** A uniform block: u32 and f32 fields in declaration order, each 4 bytes. */
 export type UniformField = { u32: number } | { f32: number };
 
@@ -24,8 +27,8 @@ export class GpuContext {
     return this.engine.device;
   }
 
-  /** A new tensor buffer holding `data` (f32). */
-  upload(data: Float32Array, label: string): GPUBuffer {
+  /** A new tensor buffer holding `data` (f32 values, or u32 token ids). */
+  upload(data: Float32Array | Uint32Array, label: string): GPUBuffer {
     const buffer = this.device.createBuffer({ label, size: Math.max(16, align4(data.byteLength)), usage: tensorUsage });
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
@@ -68,12 +71,12 @@ export class GpuContext {
     return buffer;
   }
 
-  /** Records one dispatch of `pipeline` with `buffers` bound to bindings 0, 1, 2, … in order. */
-  dispatch(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[], workgroups: readonly [number, number?, number?]): void {
+  /** Records one dispatch of `pipeline` with `bindings` bound to 0, 1, 2, … in order. */
+  dispatch(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, bindings: readonly Binding[], workgroups: readonly [number, number?, number?]): void {
     const bindGroup = this.device.createBindGroup({
       label: pipeline.label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: bindings.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
     });
     const pass = encoder.beginComputePass({ label: pipeline.label });
     pass.setPipeline(pipeline);

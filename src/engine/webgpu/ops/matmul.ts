@@ -1,10 +1,10 @@
-import type { GpuContext } from '../context';
+import type { Binding, GpuContext } from '../context';
 import { matmulTile, matmulWgsl } from './matmul.wgsl';
 
 export interface MatmulArgs {
-  out: GPUBuffer; //  (M, N)
-  a: GPUBuffer; //    (M, K), or (K, M) when transA
-  b: GPUBuffer; //    (N, K) when transB (a Linear weight), or (K, N)
+  out: Binding; //  (M, N)
+  a: Binding; //    (M, K), or (K, M) when transA
+  b: Binding; //    (N, K) when transB (a Linear weight), or (K, N)
   M: number;
   N: number;
   K: number;
