@@ -1,0 +1,29 @@
+import type { GpuContext } from '../context';
+import { embeddingWgsl, residualAddWgsl } from './embedding.wgsl';
+import { elementwiseDispatch } from './swiglu';
+import type { VocabShard } from './vocab-logprobs';
+
+export interface EmbeddingArgs {
+  out: GPUBuffer; // (T, C)
+  ids: GPUBuffer; // (T) u32
+  shards: readonly VocabShard[]; // the embedding table, (vocab, C) split by rows
+  T: number;
+  C: number;
+}
+
+/** Records out[t] = table[ids[t]]; each shard writes the rows whose ids it holds. */
+export function encodeEmbedding(ctx: GpuContext, encoder: GPUCommandEncoder, args: EmbeddingArgs): void {
+  const pipeline = ctx.programs.get('embedding', 'f32', embeddingWgsl);
+  let v0 = 0;
+  for (const shard of args.shards) {
+    const uniforms = ctx.uniforms([{ u32: args.T }, { u32: args.C }, { u32: v0 }, { u32: shard.rows }], 'embedding dims');
+    ctx.dispatch(encoder, pipeline, [uniforms, args.ids, shard.weight, args.out], elementwiseDispatch(args.T * args.C));
+    v0 += shard.rows;
+  }
+}
+
+/** Records x += delta over n elements: the residual connection, and gradient accumulation. */
+export function encodeResidualAdd(ctx: GpuContext, encoder: GPUCommandEncoder, args: { x: GPUBuffer; delta: GPUBuffer; n: number }): void {
+  const pipeline = ctx.programs.get('residualAdd', 'f32', residualAddWgsl);
+  ctx.dispatch(encoder, pipeline, [ctx.uniforms([{ u32: args.n }, { u32: 0 }], 'residual add dims'), args.delta, args.x], elementwiseDispatch(args.n));
+}
