@@ -56,6 +56,23 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
     expect(maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, false, true, 1, c0)).rel).toBeLessThan(tolerance);
   });
 
+  for (const [M, N, K, R] of [[3, 5, 7, 2], [70, 130, 40, 16], [65, 64, 33, 17]]) {
+    it(`fuses a LoRA branch: M=${M} N=${N} K=${K} R=${R}`, async () => {
+      const ctx = await testGpu();
+      const x = randomArray(M * K, 1 + M);
+      const w = randomArray(N * K, 2 + N);
+      const u = randomArray(M * R, 3 + R);
+      const loraB = randomArray(N * R, 4 + R);
+      const out = ctx.zeros(M * N, 'out');
+      const encoder = ctx.device.createCommandEncoder();
+      encodeMatmul(ctx, encoder, { out, a: ctx.upload(x, 'x'), b: ctx.upload(w, 'w'), M, N, K, transB: true, lora: { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R } });
+      await ctx.submit(encoder);
+      const base = reference(x, w, M, N, K, false, true, 1);
+      const branch = reference(u, loraB, M, N, R, false, true, 1);
+      expect(maxError(await ctx.read(out, M * N), base.map((v, i) => v + branch[i])).rel).toBeLessThan(tolerance);
+    });
+  }
+
   it('allocates no new pooled buffers on a repeated step', async () => {
     const ctx = await testGpu();
     const a = ctx.upload(randomArray(12, 4), 'a');

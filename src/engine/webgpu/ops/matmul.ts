@@ -12,8 +12,14 @@ export interface MatmulArgs {
   transB?: boolean;
   /** Scale of the product. Default 1. */
   alpha?: number;
-  /** Add to `out` instead of overwriting it (gradient accumulation, residual LoRA branch). */
+  /** Add to `out` instead of overwriting it (gradient accumulation). */
   accumulate?: boolean;
+  /** A LoRA branch fused into the same tiles: out += u · bᵀ (not scaled by α). */
+  lora?: {
+    u: Binding; // (M, R) = s · x · Aᵀ, the scaled down-projection
+    b: Binding; // (N, R) the up-projection B
+    R: number;
+  };
 }
 
 /**
@@ -28,7 +34,13 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   if (Math.max(M, N) > matmulTile.rows * 65535) throw new Error(`matmul: ${M} × ${N} exceeds ${matmulTile.rows * 65535} rows or columns per dispatch`);
   const transA = args.transA ?? false;
   const transB = args.transB ?? false;
-  const pipeline = ctx.programs.get('matmul', `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, () => matmulWgsl(transA, transB));
-  const uniforms = ctx.uniforms([{ u32: M }, { u32: N }, { u32: K }, { f32: args.alpha ?? 1 }, { u32: args.accumulate ? 1 : 0 }], 'matmul dims');
-  ctx.dispatch(encoder, pipeline, [uniforms, args.a, args.b, args.out], [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)]);
+  const lora = args.lora;
+  const variant = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}${lora ? '+lora' : ''}`;
+  const pipeline = ctx.programs.get('matmul', variant, () => matmulWgsl(transA, transB, lora !== undefined));
+  const uniforms = ctx.uniforms(
+    [{ u32: M }, { u32: N }, { u32: K }, { f32: args.alpha ?? 1 }, { u32: args.accumulate ? 1 : 0 }, { u32: lora?.R ?? 0 }],
+    'matmul dims',
+  );
+  const bindings = [uniforms, args.a, args.b, args.out, ...(lora ? [lora.u, lora.b] : [])];
+  ctx.dispatch(encoder, pipeline, bindings, [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)]);
 }

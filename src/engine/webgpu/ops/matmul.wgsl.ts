@@ -1,5 +1,8 @@
 /**
  * Tiled matmul: C[M×N] = α · op(A) · op(B) (+ C when accumulating).
+ * With `lora`, a second product is fused into the same tiles: C += U · Lᵀ, where U = s·x·Aᵀ
+ * (M, R) is the LoRA down-projection (already scaled) and L (N, R) the up-projection B,
+ * so a LoRA projection y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ is one small matmul and this one.
  * A is [M, K] row-major, or [K, M] when transA; B is [N, K] (a Linear weight, y = x·Wᵀ)
  * when transB, or [K, N]. Each 16×16 workgroup computes a 64×64 tile of C, each thread a
  * 4×4 block, staging 16-wide slices of K in workgroup memory (2 × 4 KiB).
@@ -7,15 +10,17 @@
  */
 export const matmulTile = { rows: 64, cols: 64, depth: 16 } as const;
 
-export function matmulWgsl(transA: boolean, transB: boolean): string {
+export function matmulWgsl(transA: boolean, transB: boolean, lora = false): string {
   const aIndex = transA ? 'k * dims.M + m' : 'm * dims.K + k';
   const bIndex = transB ? 'n * dims.K + k' : 'k * dims.N + n';
   return /* wgsl */ `
-struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32 }
+struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
+${lora ? `@group(0) @binding(4) var<storage, read> loraU: array<f32>;   // (M, R)
+@group(0) @binding(5) var<storage, read> loraB: array<f32>;   // (N, R)` : ''}
 
 var<workgroup> tileA: array<f32, 1024>; // [k][m], 16 × 64
 var<workgroup> tileB: array<f32, 1024>; // [k][n], 16 × 64
@@ -28,6 +33,19 @@ fn loadA(m: u32, k: u32) -> f32 {
 fn loadB(n: u32, k: u32) -> f32 {
   if (n >= dims.N || k >= dims.K) { return 0.0; }
   return b[${bIndex}];
+}
+
+fn multiplyTiles(acc: ptr<function, array<f32, 16>>, lid: vec3u) {
+  for (var k = 0u; k < 16u; k++) {
+    let av = vec4f(tileA[k * 64u + lid.y * 4u], tileA[k * 64u + lid.y * 4u + 1u], tileA[k * 64u + lid.y * 4u + 2u], tileA[k * 64u + lid.y * 4u + 3u]);
+    let bv = vec4f(tileB[k * 64u + lid.x * 4u], tileB[k * 64u + lid.x * 4u + 1u], tileB[k * 64u + lid.x * 4u + 2u], tileB[k * 64u + lid.x * 4u + 3u]);
+    for (var i = 0u; i < 4u; i++) {
+      (*acc)[i * 4u] += av[i] * bv.x;
+      (*acc)[i * 4u + 1u] += av[i] * bv.y;
+      (*acc)[i * 4u + 2u] += av[i] * bv.z;
+      (*acc)[i * 4u + 3u] += av[i] * bv.w;
+    }
+  }
 }
 
 @compute @workgroup_size(16, 16)
@@ -45,25 +63,33 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       tileB[k * 64u + r] = loadB(col0 + r, k0 + k);
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let av = vec4f(tileA[k * 64u + lid.y * 4u], tileA[k * 64u + lid.y * 4u + 1u], tileA[k * 64u + lid.y * 4u + 2u], tileA[k * 64u + lid.y * 4u + 3u]);
-      let bv = vec4f(tileB[k * 64u + lid.x * 4u], tileB[k * 64u + lid.x * 4u + 1u], tileB[k * 64u + lid.x * 4u + 2u], tileB[k * 64u + lid.x * 4u + 3u]);
-      for (var i = 0u; i < 4u; i++) {
-        acc[i * 4u] += av[i] * bv.x;
-        acc[i * 4u + 1u] += av[i] * bv.y;
-        acc[i * 4u + 2u] += av[i] * bv.z;
-        acc[i * 4u + 3u] += av[i] * bv.w;
-      }
-    }
+    multiplyTiles(&acc, lid);
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] *= dims.alpha; } }
+${lora ? `  for (var r0 = 0u; r0 < dims.R; r0 += 16u) {
+    for (var i = 0u; i < 4u; i++) {
+      let slot = thread + i * 256u;
+      let row = slot / 16u;
+      let r = r0 + slot % 16u;
+      var u = 0.0;
+      var l = 0.0;
+      if (row0 + row < dims.M && r < dims.R) { u = loraU[(row0 + row) * dims.R + r]; }
+      if (col0 + row < dims.N && r < dims.R) { l = loraB[(col0 + row) * dims.R + r]; }
+      tileA[(slot % 16u) * 64u + row] = u;
+      tileB[(slot % 16u) * 64u + row] = l;
+    }
+    workgroupBarrier();
+    multiplyTiles(&acc, lid);
+    workgroupBarrier();
+  }
+` : ''}  for (var i = 0u; i < 4u; i++) {
     let m = row0 + lid.y * 4u + i;
     if (m >= dims.M) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let n = col0 + lid.x * 4u + j;
       if (n >= dims.N) { continue; }
-      var value = dims.alpha * acc[i * 4u + j];
+      var value = acc[i * 4u + j];
       if (dims.accumulate != 0u) { value += c[m * dims.N + n]; }
       c[m * dims.N + n] = value;
     }
