@@ -58,6 +58,8 @@ export class EngineDevice {
     readonly adapterName: string,
     /** Whether kernels may store weights as f16 (`shader-f16`). */
     readonly hasF16: boolean,
+    /** A software adapter running on the CPU (SwiftShader, lavapipe): kernels pick CPU-friendly variants. */
+    readonly isCpuAdapter = /swiftshader|llvmpipe|lavapipe/i.test(adapterName),
   ) {
     device.addEventListener('uncapturederror', (event) => {
       const error = 'error' in event && event.error instanceof GPUError ? event.error : undefined;

@@ -28,14 +28,17 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
     [7, 300, 129],
   ];
   for (const [M, N, K] of shapes) {
-    for (const [transA, transB] of [[false, true], [false, false], [true, false]] as const) {
-      it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+    type Variant = [transA: boolean, transB: boolean, kernel: 'tiled' | 'rowdot'];
+    const variants: Variant[] = [[false, true, 'tiled'], [false, false, 'tiled'], [true, false, 'tiled']];
+    if (K % 4 === 0) variants.push([false, true, 'rowdot']);
+    for (const [transA, transB, kernel] of variants) {
+      it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB} ${kernel}`, async () => {
         const ctx = await testGpu();
         const a = randomArray(M * K, M * 31 + K);
         const b = randomArray(N * K, N * 17 + K + 1);
         const out = ctx.zeros(M * N, 'out');
         const encoder = ctx.device.createCommandEncoder();
-        encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: ctx.upload(b, 'b'), M, N, K, transA, transB, alpha: 0.5 });
+        encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: ctx.upload(b, 'b'), M, N, K, transA, transB, alpha: 0.5, kernel });
         await ctx.submit(encoder);
         const err = maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, transA, transB, 0.5));
         expect(err.rel).toBeLessThan(tolerance);
@@ -56,8 +59,8 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
     expect(maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, false, true, 1, c0)).rel).toBeLessThan(tolerance);
   });
 
-  for (const [M, N, K, R] of [[3, 5, 7, 2], [70, 130, 40, 16], [65, 64, 33, 17]]) {
-    it(`fuses a LoRA branch: M=${M} N=${N} K=${K} R=${R}`, async () => {
+  for (const [M, N, K, R, kernel] of [[3, 5, 7, 2, 'tiled'], [70, 130, 40, 16, 'tiled'], [65, 64, 33, 17, 'tiled'], [70, 130, 40, 16, 'rowdot'], [5, 9, 12, 4, 'rowdot']] as const) {
+    it(`fuses a LoRA branch: M=${M} N=${N} K=${K} R=${R} ${kernel}`, async () => {
       const ctx = await testGpu();
       const x = randomArray(M * K, 1 + M);
       const w = randomArray(N * K, 2 + N);
@@ -65,7 +68,7 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
       const loraB = randomArray(N * R, 4 + R);
       const out = ctx.zeros(M * N, 'out');
       const encoder = ctx.device.createCommandEncoder();
-      encodeMatmul(ctx, encoder, { out, a: ctx.upload(x, 'x'), b: ctx.upload(w, 'w'), M, N, K, transB: true, lora: { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R } });
+      encodeMatmul(ctx, encoder, { out, a: ctx.upload(x, 'x'), b: ctx.upload(w, 'w'), M, N, K, transB: true, kernel, lora: { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R } });
       await ctx.submit(encoder);
       const base = reference(x, w, M, N, K, false, true, 1);
       const branch = reference(u, loraB, M, N, R, false, true, 1);

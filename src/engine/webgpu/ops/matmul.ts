@@ -1,5 +1,5 @@
 import type { Binding, GpuContext } from '../context';
-import { matmulTile, matmulWgsl } from './matmul.wgsl';
+import { matmulRowDotWgsl, matmulTile, matmulWgsl } from './matmul.wgsl';
 
 export interface MatmulArgs {
   out: Binding; //  (M, N)
@@ -14,6 +14,8 @@ export interface MatmulArgs {
   alpha?: number;
   /** Add to `out` instead of overwriting it (gradient accumulation). */
   accumulate?: boolean;
+  /** Force a kernel (tests and benchmarks); by default CPU adapters take 'rowdot' where it applies, GPUs 'tiled'. */
+  kernel?: 'tiled' | 'rowdot';
   /** A LoRA branch fused into the same tiles: out += u · bᵀ (not scaled by α). */
   lora?: {
     u: Binding; // (M, R) = s · x · Aᵀ, the scaled down-projection
@@ -35,12 +37,16 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   const transA = args.transA ?? false;
   const transB = args.transB ?? false;
   const lora = args.lora;
-  const variant = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}${lora ? '+lora' : ''}`;
-  const pipeline = ctx.programs.get('matmul', variant, () => matmulWgsl(transA, transB, lora !== undefined));
+  const rowDotApplies = !transA && transB && K % 4 === 0 && (lora === undefined || lora.R % 4 === 0);
+  if (args.kernel === 'rowdot' && !rowDotApplies) throw new Error('matmul: the rowdot kernel needs transB, no transA, and K (and R) multiples of 4');
+  const rowDot = args.kernel === 'rowdot' || (args.kernel === undefined && ctx.engine.isCpuAdapter && rowDotApplies);
+  const variant = `${rowDot ? 'rowdot' : `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`}${lora ? '+lora' : ''}`;
+  const pipeline = ctx.programs.get('matmul', variant, () => (rowDot ? matmulRowDotWgsl(lora !== undefined) : matmulWgsl(transA, transB, lora !== undefined)));
+  const workgroups: [number, number] = rowDot ? [Math.ceil(N / 32), Math.ceil(M / 32)] : [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)];
   const uniforms = ctx.uniforms(
     [{ u32: M }, { u32: N }, { u32: K }, { f32: args.alpha ?? 1 }, { u32: args.accumulate ? 1 : 0 }, { u32: lora?.R ?? 0 }],
     'matmul dims',
   );
   const bindings = [uniforms, args.a, args.b, args.out, ...(lora ? [lora.u, lora.b] : [])];
-  ctx.dispatch(encoder, pipeline, bindings, [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)]);
+  ctx.dispatch(encoder, pipeline, bindings, workgroups);
 }

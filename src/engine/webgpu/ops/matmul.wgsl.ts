@@ -97,3 +97,63 @@ ${lora ? `  for (var r0 = 0u; r0 < dims.R; r0 += 16u) {
 }
 `;
 }
+
+/**
+ * The same product for the forward layout only (y = x·Wᵀ, K a multiple of 4), without
+ * workgroup memory: each thread computes a 4×4 block from vec4 loads along K. On CPU
+ * adapters (SwiftShader) workgroup barriers are costly and "global" memory is cached
+ * anyway, so this runs about 4× faster there than the tiled kernel (npm run bench -- matmul).
+ * With `lora` it adds u·Lᵀ the same way (R a multiple of 4).
+ */
+export function matmulRowDotWgsl(lora: boolean): string {
+  const rowDot = (aName: string, bName: string, width: string) => /* wgsl */ `
+  {
+    let W4 = ${width} / 4u;
+    let ra = array<u32, 4>(min(m0, dims.M - 1u) * W4, min(m0 + 1u, dims.M - 1u) * W4, min(m0 + 2u, dims.M - 1u) * W4, min(m0 + 3u, dims.M - 1u) * W4);
+    let rb = array<u32, 4>(min(n0, dims.N - 1u) * W4, min(n0 + 1u, dims.N - 1u) * W4, min(n0 + 2u, dims.N - 1u) * W4, min(n0 + 3u, dims.N - 1u) * W4);
+    for (var k = 0u; k < W4; k++) {
+      let b0 = ${bName}[rb[0] + k]; let b1 = ${bName}[rb[1] + k]; let b2 = ${bName}[rb[2] + k]; let b3 = ${bName}[rb[3] + k];
+      let a0 = ${aName}[ra[0] + k]; let a1 = ${aName}[ra[1] + k]; let a2 = ${aName}[ra[2] + k]; let a3 = ${aName}[ra[3] + k];
+      c0 += scale * vec4f(dot(a0, b0), dot(a0, b1), dot(a0, b2), dot(a0, b3));
+      c1 += scale * vec4f(dot(a1, b0), dot(a1, b1), dot(a1, b2), dot(a1, b3));
+      c2 += scale * vec4f(dot(a2, b0), dot(a2, b1), dot(a2, b2), dot(a2, b3));
+      c3 += scale * vec4f(dot(a3, b0), dot(a3, b1), dot(a3, b2), dot(a3, b3));
+    }
+  }`;
+  return /* wgsl */ `
+struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32 }
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;          // (N, K)
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
+${lora ? `@group(0) @binding(4) var<storage, read> loraU: array<vec4f>;   // (M, R)
+@group(0) @binding(5) var<storage, read> loraB: array<vec4f>;   // (N, R)` : ''}
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let m0 = gid.y * 4u;
+  let n0 = gid.x * 4u;
+  if (m0 >= dims.M || n0 >= dims.N) { return; }
+  var c0 = vec4f(0.0);
+  var c1 = vec4f(0.0);
+  var c2 = vec4f(0.0);
+  var c3 = vec4f(0.0);
+  var scale = dims.alpha;
+  ${rowDot('a', 'b', 'dims.K')}
+  scale = 1.0;
+  ${lora ? rowDot('loraU', 'loraB', 'dims.R') : ''}
+  let rows = array<vec4f, 4>(c0, c1, c2, c3);
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + i;
+    if (m >= dims.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + j;
+      if (n >= dims.N) { break; }
+      var value = rows[i][j];
+      if (dims.accumulate != 0u) { value += c[m * dims.N + n]; }
+      c[m * dims.N + n] = value;
+    }
+  }
+}
+`;
+}
