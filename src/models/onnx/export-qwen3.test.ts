@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { qwen3ToOnnx, type Qwen3OnnxDims } from './export-qwen3';
+
+const dims: Qwen3OnnxDims = {
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  head_dim: 6,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000,
+  vocab_size: 40,
+  tie_word_embeddings: true,
+};
+
+/** Seeded random weights under Hugging Face names. */
+function randomWeights(d: Qwen3OnnxDims): Map<string, Float32Array> {
+  let s = 12345;
+  const rand = (n: number, scale = 0.3) =>
+    Float32Array.from({ length: n }, () => {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      return (s / 2 ** 31 - 0.5) * 2 * scale;
+    });
+  const w = new Map<string, Float32Array>();
+  const C = d.hidden_size;
+  w.set('model.embed_tokens.weight', rand(d.vocab_size * C, 1));
+  w.set('model.norm.weight', rand(C).map((x) => 1 + x));
+  for (let i = 0; i < d.num_hidden_layers; i++) {
+    const p = `model.layers.${i}`;
+    w.set(`${p}.input_layernorm.weight`, rand(C).map((x) => 1 + x));
+    w.set(`${p}.post_attention_layernorm.weight`, rand(C).map((x) => 1 + x));
+    w.set(`${p}.self_attn.q_norm.weight`, rand(d.head_dim).map((x) => 1 + x));
+    w.set(`${p}.self_attn.k_norm.weight`, rand(d.head_dim).map((x) => 1 + x));
+    w.set(`${p}.self_attn.q_proj.weight`, rand(d.num_attention_heads * d.head_dim * C));
+    w.set(`${p}.self_attn.k_proj.weight`, rand(d.num_key_value_heads * d.head_dim * C));
+    w.set(`${p}.self_attn.v_proj.weight`, rand(d.num_key_value_heads * d.head_dim * C));
+    w.set(`${p}.self_attn.o_proj.weight`, rand(C * d.num_attention_heads * d.head_dim));
+    w.set(`${p}.mlp.gate_proj.weight`, rand(d.intermediate_size * C));
+    w.set(`${p}.mlp.up_proj.weight`, rand(d.intermediate_size * C));
+    w.set(`${p}.mlp.down_proj.weight`, rand(C * d.intermediate_size));
+  }
+  return w;
+}
+
+function lookup(weights: Map<string, Float32Array>) {
+  return (name: string) => {
+    const w = weights.get(name);
+    if (w === undefined) throw new Error(`missing weight ${name}`);
+    return w;
+  };
+}
+
+async function run(session: ort.InferenceSession, ids: number[], past: ort.Tensor[] | undefined, pastLength: number) {
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + ids.length).fill(1n), [1, pastLength + ids.length]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(pastLength + i))), [1, ids.length]),
+  };
+  for (let i = 0; i < dims.num_hidden_layers; i++) {
+    const empty = () => new ort.Tensor('float32', new Float32Array(0), [1, dims.num_key_value_heads, 0, dims.head_dim]);
+    feeds[`past_key_values.${i}.key`] = past?.[2 * i] ?? empty();
+    feeds[`past_key_values.${i}.value`] = past?.[2 * i + 1] ?? empty();
+  }
+  const out = await session.run(feeds);
+  const present = Array.from({ length: 2 * dims.num_hidden_layers }, (_, j) => out[`present.${j >> 1}.${j % 2 === 0 ? 'key' : 'value'}`]);
+  return { logits: out.logits, present };
+}
+
+describe('Qwen3 as ONNX', () => {
+  it('runs in onnxruntime and decoding with the KV cache equals recomputing the whole sequence', async () => {
+    const bytes = qwen3ToOnnx(dims, lookup(randomWeights(dims)));
+    const session = await ort.InferenceSession.create(bytes);
+    expect(session.inputNames).toContain('past_key_values.1.value');
+    expect(session.outputNames).toContain('present.0.key');
+    const ids = [3, 17, 5, 39, 0, 22, 8];
+    const full = await run(session, ids, undefined, 0);
+    expect(full.logits.dims).toEqual([1, ids.length, dims.vocab_size]);
+    const prefix = await run(session, ids.slice(0, 5), undefined, 0);
+    expect(prefix.present[0].dims).toEqual([1, dims.num_key_value_heads, 5, dims.head_dim]);
+    const rest = await run(session, ids.slice(5), prefix.present, 5);
+    const fullData = full.logits.data;
+    const restData = rest.logits.data;
+    if (!(fullData instanceof Float32Array) || !(restData instanceof Float32Array)) throw new Error('expected float32 logits');
+    const tail = fullData.subarray(5 * dims.vocab_size);
+    let maxDiff = 0;
+    for (let i = 0; i < tail.length; i++) maxDiff = Math.max(maxDiff, Math.abs(tail[i] - restData[i]));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+});
