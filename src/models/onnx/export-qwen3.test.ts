@@ -89,3 +89,54 @@ describe('Qwen3 as ONNX', () => {
     expect(maxDiff).toBeLessThan(1e-5);
   });
 });
+
+describe('the exported folder under @huggingface/transformers', () => {
+  it('loads with AutoModelForCausalLM and gives the logits and greedy continuation of onnxruntime', async () => {
+    const { AutoModelForCausalLM, env } = await import('@huggingface/transformers');
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const root = mkdtempSync(join(tmpdir(), 'sodp-onnx-'));
+    const dir = join(root, 'tiny-qwen3');
+    mkdirSync(join(dir, 'onnx'), { recursive: true });
+    const bytes = qwen3ToOnnx(dims, lookup(randomWeights(dims)));
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), bytes);
+    const config = { architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', ...dims, max_position_embeddings: 512, eos_token_id: 39, bos_token_id: null, torch_dtype: 'float32' };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: 39, do_sample: false }));
+    env.allowRemoteModels = false;
+    env.localModelPath = root;
+    const model = await AutoModelForCausalLM.from_pretrained('tiny-qwen3', { dtype: 'fp32', device: 'cpu' });
+
+    const ids = [3, 17, 5, 22];
+    const session = await ort.InferenceSession.create(bytes);
+    const direct = await run(session, ids, undefined, 0);
+    const { Tensor } = await import('@huggingface/transformers');
+    const inputIds = new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
+    const attentionMask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+    const out = await model({ input_ids: inputIds, attention_mask: attentionMask });
+    const viaTransformers = out.logits.data;
+    const viaOrt = direct.logits.data;
+    if (!(viaTransformers instanceof Float32Array) || !(viaOrt instanceof Float32Array)) throw new Error('expected float32 logits');
+    let maxDiff = 0;
+    for (let i = 0; i < viaOrt.length; i++) maxDiff = Math.max(maxDiff, Math.abs(viaOrt[i] - viaTransformers[i]));
+    expect(maxDiff).toBeLessThan(1e-5);
+
+    // Greedy decoding by hand through onnxruntime with the cache, then through generate().
+    const expected: number[] = [];
+    let state = direct;
+    let length = ids.length;
+    for (let step = 0; step < 6; step++) {
+      const logits = state.logits.data;
+      if (!(logits instanceof Float32Array)) throw new Error('expected float32 logits');
+      const last = logits.subarray(logits.length - dims.vocab_size);
+      const next = last.indexOf(Math.max(...last));
+      expected.push(next);
+      state = await run(session, [next], state.present, length);
+      length++;
+    }
+    const generated = await model.generate({ input_ids: inputIds, attention_mask: attentionMask, max_new_tokens: 6, do_sample: false, eos_token_id: -1 });
+    const generatedIds = Array.from(generated instanceof Tensor ? generated.data : [], (x) => Number(x)).slice(ids.length);
+    expect(generatedIds).toEqual(expected);
+  });
+});
