@@ -1,56 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { qwen3ToOnnx, type Qwen3OnnxDims } from './export-qwen3';
-
-const dims: Qwen3OnnxDims = {
-  hidden_size: 16,
-  intermediate_size: 24,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  head_dim: 6,
-  rms_norm_eps: 1e-6,
-  rope_theta: 10000,
-  vocab_size: 40,
-  tie_word_embeddings: true,
-};
-
-/** Seeded random weights under Hugging Face names. */
-function randomWeights(d: Qwen3OnnxDims): Map<string, Float32Array> {
-  let s = 12345;
-  const rand = (n: number, scale = 0.3) =>
-    Float32Array.from({ length: n }, () => {
-      s = (s * 1103515245 + 12345) % 2 ** 31;
-      return (s / 2 ** 31 - 0.5) * 2 * scale;
-    });
-  const w = new Map<string, Float32Array>();
-  const C = d.hidden_size;
-  w.set('model.embed_tokens.weight', rand(d.vocab_size * C, 1));
-  w.set('model.norm.weight', rand(C).map((x) => 1 + x));
-  for (let i = 0; i < d.num_hidden_layers; i++) {
-    const p = `model.layers.${i}`;
-    w.set(`${p}.input_layernorm.weight`, rand(C).map((x) => 1 + x));
-    w.set(`${p}.post_attention_layernorm.weight`, rand(C).map((x) => 1 + x));
-    w.set(`${p}.self_attn.q_norm.weight`, rand(d.head_dim).map((x) => 1 + x));
-    w.set(`${p}.self_attn.k_norm.weight`, rand(d.head_dim).map((x) => 1 + x));
-    w.set(`${p}.self_attn.q_proj.weight`, rand(d.num_attention_heads * d.head_dim * C));
-    w.set(`${p}.self_attn.k_proj.weight`, rand(d.num_key_value_heads * d.head_dim * C));
-    w.set(`${p}.self_attn.v_proj.weight`, rand(d.num_key_value_heads * d.head_dim * C));
-    w.set(`${p}.self_attn.o_proj.weight`, rand(C * d.num_attention_heads * d.head_dim));
-    w.set(`${p}.mlp.gate_proj.weight`, rand(d.intermediate_size * C));
-    w.set(`${p}.mlp.up_proj.weight`, rand(d.intermediate_size * C));
-    w.set(`${p}.mlp.down_proj.weight`, rand(C * d.intermediate_size));
-  }
-  return w;
-}
-
-function lookup(weights: Map<string, Float32Array>) {
-  return (name: string) => {
-    const w = weights.get(name);
-    if (w === undefined) throw new Error(`missing weight ${name}`);
-    return w;
-  };
-}
+import { qwen3ToOnnx } from './export-qwen3';
+import { lookup, randomWeights, tinyDims as dims, writeTinyOnnxFolder } from '../../../tests/support/tiny-onnx-model';
 
 async function run(session: ort.InferenceSession, ids: number[], past: ort.Tensor[] | undefined, pastLength: number) {
   const feeds: Record<string, ort.Tensor> = {
@@ -93,17 +44,7 @@ describe('Qwen3 as ONNX', () => {
 describe('the exported folder under @huggingface/transformers', () => {
   it('loads with AutoModelForCausalLM and gives the logits and greedy continuation of onnxruntime', async () => {
     const { AutoModelForCausalLM, env } = await import('@huggingface/transformers');
-    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const root = mkdtempSync(join(tmpdir(), 'sodp-onnx-'));
-    const dir = join(root, 'tiny-qwen3');
-    mkdirSync(join(dir, 'onnx'), { recursive: true });
-    const bytes = qwen3ToOnnx(dims, lookup(randomWeights(dims)));
-    writeFileSync(join(dir, 'onnx', 'model.onnx'), bytes);
-    const config = { architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', ...dims, max_position_embeddings: 512, eos_token_id: 39, bos_token_id: null, torch_dtype: 'float32' };
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-    writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: 39, do_sample: false }));
+    const { root, bytes } = writeTinyOnnxFolder('tiny-qwen3');
     env.allowRemoteModels = false;
     env.localModelPath = root;
     const model = await AutoModelForCausalLM.from_pretrained('tiny-qwen3', { dtype: 'fp32', device: 'cpu' });
