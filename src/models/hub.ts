@@ -1,0 +1,124 @@
+/**
+ * Downloading model files from the Hugging Face Hub (or any server laid out like it:
+ * /{repo}/resolve/{revision}/{file}) with progress, cancellation and resume. Where the
+ * bytes go is a DownloadTarget: a folder in Node, the origin-private file system in a
+ * browser, memory in tests.
+ */
+
+export const defaultHubEndpoint = 'https://huggingface.co';
+
+export interface HubFile {
+  /** e.g. 'Qwen/Qwen3-0.6B' */
+  repo: string;
+  /** e.g. 'model.safetensors' or 'onnx/model.onnx' */
+  path: string;
+  /** Branch, tag or commit; default 'main'. */
+  revision?: string;
+  /** Default https://huggingface.co; tests point it at a local server. */
+  endpoint?: string;
+}
+
+export function hubFileUrl(file: HubFile): string {
+  const endpoint = (file.endpoint ?? defaultHubEndpoint).replace(/\/+$/, '');
+  const path = file.path.split('/').map(encodeURIComponent).join('/');
+  return `${endpoint}/${file.repo}/resolve/${encodeURIComponent(file.revision ?? 'main')}/${path}`;
+}
+
+export interface DownloadProgress {
+  url: string;
+  /** Bytes stored so far, including any resumed from an earlier attempt. */
+  loaded: number;
+  /** Total size when the server says it. */
+  total: number | undefined;
+  /** Average rate of this attempt. */
+  bytesPerSecond: number;
+  /** Estimated time left, when the total is known and bytes are flowing. */
+  secondsLeft: number | undefined;
+}
+
+/** Where a download's bytes are stored, so an interrupted download can resume. */
+export interface DownloadTarget {
+  /** Bytes already stored by an earlier attempt (0 when none). */
+  storedBytes(): Promise<number>;
+  append(chunk: Uint8Array): Promise<void>;
+  /** Drops stored bytes: the server ignored the Range request, so the download starts over. */
+  truncate(): Promise<void>;
+  /** Marks the file complete. */
+  complete(): Promise<void>;
+}
+
+export class DownloadError extends Error {
+  override name = 'DownloadError';
+}
+
+export interface DownloadOptions {
+  onProgress?: (progress: DownloadProgress) => void;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+/** Downloads `url` into `target`, resuming after the bytes it already holds. */
+export async function download(url: string, target: DownloadTarget, options: DownloadOptions = {}): Promise<void> {
+  const fetchFn = options.fetch ?? fetch;
+  let stored = await target.storedBytes();
+  const response = await fetchFn(url, { headers: stored > 0 ? { range: `bytes=${stored}-` } : {}, signal: options.signal });
+  if (response.status === 416 && stored > 0) {
+    // Everything was stored already.
+    await target.complete();
+    return;
+  }
+  if (response.status === 404) throw new DownloadError(`${url} was not found (404): check the repository, revision and file name`);
+  if (response.status === 401 || response.status === 403) throw new DownloadError(`${url} needs access rights (${response.status}): the repository may be gated or private`);
+  if (!response.ok || response.body === null) throw new DownloadError(`${url} failed: HTTP ${response.status} ${response.statusText}`);
+  if (stored > 0 && response.status !== 206) {
+    await target.truncate();
+    stored = 0;
+  }
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  const total = Number.isFinite(length) ? stored + length : undefined;
+  const started = performance.now();
+  let received = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    await target.append(value);
+    received += value.byteLength;
+    const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
+    const rate = received / seconds;
+    const loaded = stored + received;
+    options.onProgress?.({ url, loaded, total, bytesPerSecond: rate, secondsLeft: total !== undefined && rate > 0 ? (total - loaded) / rate : undefined });
+  }
+  if (total !== undefined && stored + received !== total) {
+    throw new DownloadError(`${url} ended after ${stored + received} of ${total} bytes; download again to resume`);
+  }
+  await target.complete();
+}
+
+/** Keeps the bytes in memory: for tests and small files. */
+export class MemoryTarget implements DownloadTarget {
+  private chunks: Uint8Array[] = [];
+  done = false;
+
+  async storedBytes(): Promise<number> {
+    return this.chunks.reduce((n, c) => n + c.byteLength, 0);
+  }
+  async append(chunk: Uint8Array): Promise<void> {
+    this.chunks.push(chunk.slice());
+  }
+  async truncate(): Promise<void> {
+    this.chunks = [];
+  }
+  async complete(): Promise<void> {
+    this.done = true;
+  }
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.byteLength, 0));
+    let offset = 0;
+    for (const c of this.chunks) {
+      out.set(c, offset);
+      offset += c.byteLength;
+    }
+    return out;
+  }
+}
