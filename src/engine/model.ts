@@ -1,0 +1,172 @@
+import type { Backend } from './backend';
+import type { Qwen3Config } from './config';
+import { allocateActivations, allocateGradScratch, layerBackward, layerForward, type LayerActivations, type LayerGradScratch, type LayerLora, type LoraView } from './layer';
+import type { LoraLayout } from './lora';
+import type { LoraTarget, ModelWeights } from './params';
+
+/** LoRA parameters, their gradients and the optimizer moments, each one flat tensor laid out by `layout`. */
+export interface LoraState<T> {
+  layout: LoraLayout;
+  params: T; // (layout.size)
+  grads: T; //  (layout.size)
+}
+
+const projectionOf: Record<LoraTarget, keyof LayerLora<unknown>> = {
+  q_proj: 'q',
+  k_proj: 'k',
+  v_proj: 'v',
+  o_proj: 'o',
+  gate_proj: 'gate',
+  up_proj: 'up',
+  down_proj: 'down',
+};
+
+/** Per-layer views of the adapters into the flat parameter and gradient tensors. */
+export function layerLoras<T>(b: Backend<T>, c: Qwen3Config, lora: LoraState<T> | undefined): LayerLora<T>[] {
+  const layers: LayerLora<T>[] = Array.from({ length: c.numLayers }, () => ({}));
+  if (lora === undefined) return layers;
+  const r = lora.layout.config.rank;
+  for (const slot of lora.layout.slots) {
+    const aLength = r * slot.inDim;
+    const bLength = slot.outDim * r;
+    const view: LoraView<T> = {
+      A: b.view(lora.params, slot.aOffset, aLength),
+      B: b.view(lora.params, slot.bOffset, bLength),
+      dA: b.view(lora.grads, slot.aOffset, aLength),
+      dB: b.view(lora.grads, slot.bOffset, bLength),
+      rank: r,
+      scale: lora.layout.scale,
+    };
+    layers[slot.layer][projectionOf[slot.target]] = view;
+  }
+  return layers;
+}
+
+/** Scratch for sequences of up to `capacity` tokens and LoRA rank up to `rank`, reused between calls. */
+interface Workspace<T> {
+  capacity: number;
+  rank: number;
+  ids: T; //           (capacity) token ids
+  targets: T; //       (capacity) the next token of each position
+  residuals: T[]; //   L + 1 of (capacity, C): each layer's input, kept for the backward
+  act: LayerActivations<T>;
+  grads: LayerGradScratch<T>;
+  hidden: T; //        (capacity, C) after the final norm
+  rstdFinal: T; //     (capacity)
+  logprobs: T; //      (capacity)
+  lse: T; //           (capacity)
+  dlogprobs: T; //     (capacity)
+  dhidden: T; //       (capacity, C)
+  dres: T; //          (capacity, C)
+}
+
+/**
+ * Qwen3 on one backend: teacher-forced log-probs of a sequence, and their backward into
+ * LoRA gradients with per-layer recomputation (only each layer's input is kept).
+ */
+export class Qwen3Model<T> {
+  private workspace: Workspace<T> | undefined;
+
+  constructor(
+    readonly backend: Backend<T>,
+    readonly config: Qwen3Config,
+    readonly weights: ModelWeights<T>,
+  ) {}
+
+  /**
+   * log p(ids[t+1] | ids[..t]) for t = 0..T−2 under the base model plus the adapter.
+   * The values stay in the workspace for a following `backward`.
+   */
+  async logprobs(ids: readonly number[], lora?: LoraState<T>): Promise<Float32Array | Float64Array> {
+    const T = ids.length;
+    if (T < 2) throw new Error(`a sequence needs at least 2 tokens to score, got ${T}`);
+    this.forward(ids, lora);
+    return this.backend.read(this.ws(T).logprobs, T - 1);
+  }
+
+  /**
+   * Adds into lora.grads the gradient of Σ_t dlogprobs[t] · logprobs[t] (t = 0..T−2) for the
+   * sequence last passed to `logprobs` with the same adapter.
+   */
+  async backward(ids: readonly number[], lora: LoraState<T>, dlogprobs: Float64Array | Float32Array): Promise<void> {
+    const b = this.backend;
+    const c = this.config;
+    const T = ids.length;
+    if (dlogprobs.length !== T - 1) throw new Error(`backward: ${dlogprobs.length} gradients for ${T - 1} log-probs`);
+    const ws = this.ws(T, lora.layout.config.rank);
+    const loras = layerLoras(b, c, lora);
+    const upstream = new Float32Array(T);
+    upstream.set(dlogprobs);
+    b.write(ws.dlogprobs, upstream);
+    const C = c.hiddenSize;
+    b.fill(ws.dhidden, 0, T * C);
+    b.vocabLogprobsBackward(ws.dhidden, ws.dlogprobs, ws.hidden, this.weights.lmHead, ws.targets, ws.lse, T, C, c.vocabSize);
+    b.rmsNormBackward(ws.dres, ws.dhidden, ws.residuals[c.numLayers], this.weights.finalNorm, ws.rstdFinal, T, C, false);
+    for (let l = c.numLayers - 1; l >= 0; l--) {
+      // Recompute this layer's activations from its saved input, then go back through it.
+      layerForward(b, c, ws.hidden, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T);
+      layerBackward(b, c, ws.dres, ws.grads, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T);
+    }
+    await b.flush();
+  }
+
+  /** Embedding → layers → final norm → log-probs of the next tokens, into the workspace. */
+  private forward(ids: readonly number[], lora: LoraState<T> | undefined): void {
+    const b = this.backend;
+    const c = this.config;
+    const T = ids.length;
+    const ws = this.ws(T, lora?.layout.config.rank ?? 1);
+    const loras = layerLoras(b, c, lora);
+    b.writeIds(ws.ids, ids);
+    b.writeIds(ws.targets, targetsOf(ids));
+    b.embedding(ws.residuals[0], ws.ids, this.weights.embed, T, c.hiddenSize, c.vocabSize);
+    for (let l = 0; l < c.numLayers; l++) {
+      layerForward(b, c, ws.residuals[l + 1], ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T);
+    }
+    b.rmsNormForward(ws.hidden, ws.rstdFinal, ws.residuals[c.numLayers], this.weights.finalNorm, T, c.hiddenSize, c.rmsNormEps);
+    b.vocabLogprobsForward(ws.logprobs, ws.lse, ws.hidden, this.weights.lmHead, ws.targets, T, c.hiddenSize, c.vocabSize);
+  }
+
+  /** The workspace, grown (never shrunk) to hold T tokens and LoRA rank `rank`. */
+  private ws(T: number, rank = this.workspace?.rank ?? 1): Workspace<T> {
+    const current = this.workspace;
+    if (current !== undefined && current.capacity >= T && current.rank >= rank) return current;
+    this.releaseWorkspace();
+    const b = this.backend;
+    const c = this.config;
+    const capacity = 64 * Math.ceil(Math.max(T, current?.capacity ?? 0) / 64);
+    rank = Math.max(rank, current?.rank ?? 1);
+    const C = c.hiddenSize;
+    this.workspace = {
+      capacity,
+      rank,
+      ids: b.uploadIds(new Array<number>(capacity).fill(0), 'ids'),
+      targets: b.uploadIds(new Array<number>(capacity).fill(0), 'targets'),
+      residuals: Array.from({ length: c.numLayers + 1 }, (_, l) => b.zeros(capacity * C, `residual ${l}`)),
+      act: allocateActivations(b, c, capacity, rank),
+      grads: allocateGradScratch(b, c, capacity, rank),
+      hidden: b.zeros(capacity * C, 'hidden'),
+      rstdFinal: b.zeros(capacity, 'rstd final'),
+      logprobs: b.zeros(capacity, 'logprobs'),
+      lse: b.zeros(capacity, 'lse'),
+      dlogprobs: b.zeros(capacity, 'dlogprobs'),
+      dhidden: b.zeros(capacity * C, 'dhidden'),
+      dres: b.zeros(capacity * C, 'dres'),
+    };
+    return this.workspace;
+  }
+
+  private releaseWorkspace(): void {
+    const ws = this.workspace;
+    if (ws === undefined) return;
+    const { act, grads, residuals, capacity: _c, rank: _r, ...rest } = ws;
+    const { loraU, ...activations } = act;
+    for (const t of [...residuals, ...Object.values(activations), ...Object.values(loraU), ...Object.values(grads), ...Object.values(rest)]) this.backend.release(t);
+    this.workspace = undefined;
+  }
+}
+
+/** targets[t] = ids[t + 1]; the last row has no next token (0, ignored). */
+function targetsOf(ids: readonly number[]): number[] {
+  return ids.map((_, t) => (t + 1 < ids.length ? ids[t + 1] : 0));
+}
