@@ -135,11 +135,19 @@ export function linearBackward<T>(b: Backend<T>, dx: T, z: T, dy: T, x: T, u: T,
   b.matmul(dx, z, lora.A, { M: T, N: inDim, K: r, alpha: lora.scale, accumulate: true });
 }
 
+/** A layer's KV cache: keys and values (capacity, Hkv, D), of which the first P are filled. */
+export interface LayerCache<T> {
+  k: T;
+  v: T;
+  P: number;
+}
+
 /**
- * One Qwen3 decoder layer for T tokens at positions 0..T−1:
+ * One Qwen3 decoder layer for T tokens at positions P..P+T−1 (P = 0 without a cache):
  * x → RMSNorm → q/k/v → q/k norms → RoPE → causal GQA → o → +x → RMSNorm → SwiGLU MLP → +.
+ * With a cache, the new keys and values are appended to it and attention covers all P+T.
  */
-export function layerForward<T>(b: Backend<T>, c: Qwen3Config, xOut: T, a: LayerActivations<T>, x: T, w: LayerWeights<T>, lora: LayerLora<T>, T: number): void {
+export function layerForward<T>(b: Backend<T>, c: Qwen3Config, xOut: T, a: LayerActivations<T>, x: T, w: LayerWeights<T>, lora: LayerLora<T>, T: number, cache?: LayerCache<T>): void {
   const { hiddenSize: C, intermediateSize: I, numHeads: Hq, numKvHeads: Hkv, headDim: D } = c;
   const QD = Hq * D;
   const KD = Hkv * D;
@@ -149,9 +157,15 @@ export function layerForward<T>(b: Backend<T>, c: Qwen3Config, xOut: T, a: Layer
   linearForward(b, a.v, a.loraU.v, a.xn1, w.v, lora.v, T, KD, C);
   b.rmsNormForward(a.qn, a.rstdQ, a.q, w.qNorm, T * Hq, D, c.rmsNormEps);
   b.rmsNormForward(a.kn, a.rstdK, a.k, w.kNorm, T * Hkv, D, c.rmsNormEps);
-  b.rope(a.qn, T, Hq, D, 0, c.ropeTheta, 1);
-  b.rope(a.kn, T, Hkv, D, 0, c.ropeTheta, 1);
-  b.attentionForward(a.att, a.lse, a.qn, a.kn, a.v, { T, P: 0, Hq, Hkv, D });
+  const P = cache?.P ?? 0;
+  b.rope(a.qn, T, Hq, D, P, c.ropeTheta, 1);
+  b.rope(a.kn, T, Hkv, D, P, c.ropeTheta, 1);
+  if (cache === undefined) b.attentionForward(a.att, a.lse, a.qn, a.kn, a.v, { T, P, Hq, Hkv, D });
+  else {
+    b.copy(cache.k, P * KD, a.kn, 0, T * KD);
+    b.copy(cache.v, P * KD, a.v, 0, T * KD);
+    b.attentionForward(a.att, a.lse, a.qn, cache.k, cache.v, { T, P, Hq, Hkv, D });
+  }
   linearForward(b, a.o, a.loraU.o, a.att, w.o, lora.o, T, C, QD);
   b.copy(a.x1, 0, x, 0, T * C);
   b.add(a.x1, a.o, T * C);

@@ -111,3 +111,36 @@ export function ppoLoss(inputs: PpoInputs, settings: PpoSettings = defaultPpoSet
     approxKl: tokens > 0 ? klSum / tokens : 0,
   };
 }
+
+export interface CrossEntropyResult {
+  /** −Σ_t m_t · logprob_t / tokenCount */
+  loss: number;
+  /** (T) ∂loss/∂logprob_t = −m_t / tokenCount */
+  grad: Float64Array;
+  tokens: number;
+}
+
+/**
+ * Masked cross-entropy on given tokens (the cold-start SFT loss), token-mean. As with
+ * ppoLoss, `tokenCount` is the minibatch's masked-token total when this call sees one sequence.
+ */
+export function maskedCrossEntropy(logprobs: Numbers, mask: Numbers, tokenCount?: number): CrossEntropyResult {
+  checkSameLength([
+    ['mask', mask],
+    ['logprobs', logprobs],
+  ]);
+  checkMask('mask', mask);
+  checkFinite('logprobs', logprobs);
+  let tokens = 0;
+  for (let t = 0; t < mask.length; t++) tokens += mask[t];
+  const denominator = tokenCount ?? tokens;
+  if (tokenCount !== undefined) checkSetting('token_count', tokenCount, (v) => v >= tokens, `must be ≥ the ${tokens} masked tokens of this call`);
+  const grad = new Float64Array(mask.length);
+  let sum = 0;
+  for (let t = 0; t < mask.length; t++) {
+    if (mask[t] === 0) continue;
+    sum -= logprobs[t];
+    grad[t] = -1 / denominator;
+  }
+  return { loss: denominator > 0 ? sum / denominator : 0, grad, tokens };
+}

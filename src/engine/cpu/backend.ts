@@ -20,13 +20,13 @@ export class CpuBackend implements Backend<Floats> {
     this.name = Array === Float64Array ? 'cpu (float64)' : 'cpu';
   }
 
-  upload(data: Float32Array): Floats {
+  upload(data: Float32Array, _label?: string): Floats {
     return this.Array.from(data);
   }
-  zeros(length: number): Floats {
+  zeros(length: number, _label?: string): Floats {
     return new this.Array(length);
   }
-  uploadIds(ids: readonly number[]): Floats {
+  uploadIds(ids: readonly number[], _label?: string): Floats {
     return this.Array.from(ids);
   }
   write(t: Floats, data: Float32Array, offset = 0): void {

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { defaultSampling, type GeneratedToken } from '../agent/policy';
+import { CpuBackend } from './cpu/backend';
+import { Decoder, EnginePolicy, EngineScorer } from './inference';
+import { allLoraTargets } from './params';
+import { logSoftmaxAt, sampleToken, seededUniform } from './sampling';
+import { randomLora, randomModel, tinyConfig } from './testing/tiny';
+
+const f64 = new CpuBackend(Float64Array);
+
+async function collect(stream: AsyncIterable<GeneratedToken>): Promise<GeneratedToken[]> {
+  const out: GeneratedToken[] = [];
+  for await (const t of stream) out.push(t);
+  return out;
+}
+
+describe('KV-cache decoding', () => {
+  it('equals recomputing the whole sequence, with and without an adapter', async () => {
+    const model = randomModel(f64);
+    for (const lora of [undefined, randomLora(f64, tinyConfig, { rank: 2, alpha: 4, targets: allLoraTargets })]) {
+      const ids = [2, 7, 1, 8, 2, 8, 1, 8, 2];
+      const full = await model.logprobs(ids, lora);
+      const decoder = new Decoder(model, lora);
+      const cache = decoder.newCache(32);
+      let logits = await decoder.feed(cache, ids.slice(0, 4)); // prefill
+      for (let t = 4; t < ids.length; t++) {
+        // log p(ids[t] | ids[..t)) from the cached decoder equals the full pass.
+        expect(logSoftmaxAt(logits, ids[t])).toBeCloseTo(full[t - 1], 10);
+        logits = await decoder.feed(cache, [ids[t]]);
+      }
+    }
+  });
+});
+
+describe('EnginePolicy', () => {
+  it('gives the same tokens for the same seed and reports their log-probs under the model', async () => {
+    const model = randomModel(f64);
+    const sampling = { ...defaultSampling, temperature: 0.8, topK: 10, topP: 0.95, seed: 42, maxNewTokens: 8 };
+    const a = await collect(new EnginePolicy('a', model).generate({ inputIds: [1, 2, 3], sampling }));
+    const b = await collect(new EnginePolicy('b', model).generate({ inputIds: [1, 2, 3], sampling }));
+    expect(a.map((t) => t.id)).toEqual(b.map((t) => t.id));
+    expect(a).toHaveLength(8);
+    const teacherForced = await new EngineScorer('s', model).scoreTokens([1, 2, 3], a.map((t) => t.id));
+    a.forEach((t, i) => expect(t.logprob).toBeCloseTo(teacherForced[i], 10));
+  });
+
+  it('stops at a stop id (emitting it), at maxNewTokens, and when aborted', async () => {
+    const model = randomModel(f64);
+    const greedy = { ...defaultSampling, temperature: 0, maxNewTokens: 6 };
+    const free = await collect(new EnginePolicy('p', model).generate({ inputIds: [4, 5], sampling: greedy }));
+    const stopAt = free[2].id;
+    const stopped = await collect(new EnginePolicy('p', model).generate({ inputIds: [4, 5], sampling: { ...greedy, stopTokenIds: [stopAt] } }));
+    expect(stopped.at(-1)?.id).toBe(stopAt);
+    expect(stopped.length).toBe(free.findIndex((t) => t.id === stopAt) + 1);
+    const controller = new AbortController();
+    const tokens: GeneratedToken[] = [];
+    for await (const t of new EnginePolicy('p', model).generate({ inputIds: [4, 5], sampling: { ...greedy, maxNewTokens: 50 }, signal: controller.signal })) {
+      tokens.push(t);
+      if (tokens.length === 3) controller.abort();
+    }
+    expect(tokens).toHaveLength(3);
+  });
+
+  it('reuses its cache across turns: continuing a sequence gives the same tokens as starting fresh', async () => {
+    const model = randomModel(f64);
+    const greedy = { ...defaultSampling, temperature: 0, maxNewTokens: 4 };
+    const policy = new EnginePolicy('p', model);
+    const first = await collect(policy.generate({ inputIds: [1, 2], sampling: greedy }));
+    const turn2Input = [1, 2, ...first.map((t) => t.id), 9, 9];
+    const second = await collect(policy.generate({ inputIds: turn2Input, sampling: greedy }));
+    const fresh = await collect(new EnginePolicy('q', model).generate({ inputIds: turn2Input, sampling: greedy }));
+    expect(second.map((t) => t.id)).toEqual(fresh.map((t) => t.id));
+    second.forEach((t, i) => expect(t.logprob).toBeCloseTo(fresh[i].logprob, 10));
+  });
+});
+
+describe('sampleToken', () => {
+  it('is greedy at temperature 0 and respects top-k', () => {
+    const logits = [0.1, 3, 2.9, -1];
+    expect(sampleToken(logits, { temperature: 0, topK: 0, topP: 1 }, Math.random)).toBe(1);
+    const uniform = seededUniform(1);
+    for (let i = 0; i < 50; i++) expect([1, 2]).toContain(sampleToken(logits, { temperature: 5, topK: 2, topP: 1 }, uniform));
+  });
+  it('draws in proportion to the probabilities', () => {
+    const uniform = seededUniform(7);
+    const counts = [0, 0];
+    for (let i = 0; i < 4000; i++) counts[sampleToken([0, Math.log(3)], { temperature: 1, topK: 0, topP: 1 }, uniform)]++;
+    expect(counts[1] / 4000).toBeGreaterThan(0.71);
+    expect(counts[1] / 4000).toBeLessThan(0.79);
+  });
+});

@@ -1,0 +1,161 @@
+import type { GenerateRequest, GeneratedToken, LogprobScorer, Policy } from '../agent/policy';
+import type { Backend } from './backend';
+import { allocateActivations, layerForward, type LayerActivations, type LayerCache } from './layer';
+import { layerLoras, type LoraState, type Qwen3Model } from './model';
+import { logSoftmaxAt, sampleToken, seededUniform } from './sampling';
+
+/** Per-layer keys and values of one sequence, for decoding token by token. */
+export class KvCache<T> {
+  readonly k: T[];
+  readonly v: T[];
+  /** Tokens in the cache, in order. */
+  ids: number[] = [];
+
+  constructor(
+    private readonly backend: Backend<T>,
+    layers: number,
+    kvWidth: number,
+    /** Maximum tokens held. */
+    readonly capacity: number,
+  ) {
+    this.k = Array.from({ length: layers }, (_, l) => backend.zeros(capacity * kvWidth, `k cache ${l}`));
+    this.v = Array.from({ length: layers }, (_, l) => backend.zeros(capacity * kvWidth, `v cache ${l}`));
+  }
+
+  release(): void {
+    for (const t of [...this.k, ...this.v]) this.backend.release(t);
+  }
+}
+
+/**
+ * Prefill and KV-cache decoding on one model (with an optional adapter): feeds new tokens
+ * after what the cache holds and returns the logits of the last one.
+ */
+export class Decoder<T> {
+  private act: LayerActivations<T> | undefined;
+  private actCapacity = 0;
+  private readonly x: T[] = [];
+  private readonly lastHidden: T;
+  private readonly lastNormed: T;
+  private readonly rstd: T;
+  private readonly logits: T;
+
+  constructor(
+    readonly model: Qwen3Model<T>,
+    readonly lora?: LoraState<T>,
+  ) {
+    const b = model.backend;
+    const c = model.config;
+    this.lastHidden = b.zeros(c.hiddenSize, 'last hidden');
+    this.lastNormed = b.zeros(c.hiddenSize, 'last hidden normed');
+    this.rstd = b.zeros(1, 'last rstd');
+    this.logits = b.zeros(c.vocabSize, 'logits');
+  }
+
+  newCache(capacity = this.model.config.maxPositionEmbeddings): KvCache<T> {
+    const c = this.model.config;
+    return new KvCache(this.model.backend, c.numLayers, c.numKvHeads * c.headDim, capacity);
+  }
+
+  /** Appends `ids` to the cache and returns the next-token logits after the last of them. */
+  async feed(cache: KvCache<T>, ids: readonly number[]): Promise<Float32Array | Float64Array> {
+    const b = this.model.backend;
+    const c = this.model.config;
+    const T = ids.length;
+    const P = cache.ids.length;
+    if (T === 0) throw new Error('feed: no tokens to add');
+    if (P + T > cache.capacity) throw new Error(`the sequence would reach ${P + T} tokens, beyond the cache's ${cache.capacity}`);
+    const C = c.hiddenSize;
+    const act = this.activations(T);
+    const loras = layerLoras(b, c, this.lora);
+    const tokens = b.uploadIds(ids, 'ids');
+    b.embedding(this.x[0], tokens, this.model.weights.embed, T, C, c.vocabSize);
+    for (let l = 0; l < c.numLayers; l++) {
+      const layerCache: LayerCache<T> = { k: cache.k[l], v: cache.v[l], P };
+      layerForward(b, c, this.x[(l + 1) % 2], act, this.x[l % 2], this.model.weights.layers[l], loras[l], T, layerCache);
+    }
+    b.copy(this.lastHidden, 0, this.x[c.numLayers % 2], (T - 1) * C, C);
+    b.rmsNormForward(this.lastNormed, this.rstd, this.lastHidden, this.model.weights.finalNorm, 1, C, c.rmsNormEps);
+    b.matmul(this.logits, this.lastNormed, this.model.weights.lmHead, { M: 1, N: c.vocabSize, K: C, transB: true });
+    b.release(tokens);
+    cache.ids.push(...ids);
+    return b.read(this.logits, c.vocabSize);
+  }
+
+  private activations(T: number): LayerActivations<T> {
+    if (this.act !== undefined && this.actCapacity >= T) return this.act;
+    const b = this.model.backend;
+    const c = this.model.config;
+    const capacity = 64 * Math.ceil(T / 64);
+    this.act = allocateActivations(b, c, capacity, this.lora?.layout.config.rank ?? 1);
+    this.actCapacity = capacity;
+    this.x.length = 0;
+    this.x.push(b.zeros(capacity * c.hiddenSize, 'x even'), b.zeros(capacity * c.hiddenSize, 'x odd'));
+    return this.act;
+  }
+}
+
+/**
+ * The engine as a Policy: samples a turn token by token with the KV cache, reusing the
+ * cache for the longest common prefix with the previous call (the earlier turns).
+ */
+export class EnginePolicy<T> implements Policy {
+  private readonly decoder: Decoder<T>;
+  private cache: KvCache<T> | undefined;
+
+  constructor(
+    readonly name: string,
+    model: Qwen3Model<T>,
+    lora?: LoraState<T>,
+  ) {
+    this.decoder = new Decoder(model, lora);
+  }
+
+  async *generate(request: GenerateRequest): AsyncGenerator<GeneratedToken> {
+    const { inputIds, sampling, signal } = request;
+    if (inputIds.length === 0) throw new Error('generate: the input must hold at least one token');
+    const cache = this.cacheFor(inputIds);
+    const uniform = seededUniform(sampling.seed);
+    const stops = new Set(sampling.stopTokenIds);
+    let logits = await this.decoder.feed(cache, inputIds.slice(cache.ids.length));
+    for (let produced = 0; produced < sampling.maxNewTokens; produced++) {
+      if (signal?.aborted) return;
+      const id = sampleToken(logits, sampling, uniform);
+      yield { id, logprob: logSoftmaxAt(logits, id) };
+      if (stops.has(id) || produced + 1 === sampling.maxNewTokens || cache.ids.length + 1 >= cache.capacity) return;
+      logits = await this.decoder.feed(cache, [id]);
+    }
+  }
+
+  /** A cache holding the longest prefix of `inputIds` it can reuse (leaving at least one token to feed). */
+  private cacheFor(inputIds: readonly number[]): KvCache<T> {
+    const current = this.cache;
+    if (current !== undefined) {
+      let common = 0;
+      const limit = Math.min(current.ids.length, inputIds.length - 1);
+      while (common < limit && current.ids[common] === inputIds[common]) common++;
+      // Entries past the common prefix are overwritten by the next feed.
+      current.ids.length = common;
+      return current;
+    }
+    this.cache = this.decoder.newCache();
+    return this.cache;
+  }
+}
+
+/** Teacher-forced log-probs (s or τ) of a response with the engine, with an optional adapter. */
+export class EngineScorer<T> implements LogprobScorer {
+  constructor(
+    readonly name: string,
+    private readonly model: Qwen3Model<T>,
+    private readonly lora?: LoraState<T>,
+  ) {}
+
+  async scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array> {
+    signal?.throwIfAborted();
+    if (promptIds.length === 0) throw new Error('scoreTokens: the prompt must hold at least one token');
+    if (responseIds.length === 0) return new Float64Array(0);
+    const all = await this.model.logprobs([...promptIds, ...responseIds], this.lora);
+    return Float64Array.from(all.subarray(promptIds.length - 1));
+  }
+}
