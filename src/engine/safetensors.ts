@@ -160,7 +160,7 @@ export interface TensorToWrite {
 }
 
 /** Writes tensors (in name order) as a safetensors file of `dtype`. */
-export function writeSafetensors(tensors: Record<string, TensorToWrite>, options: { dtype?: SafetensorsDtype; metadata?: Record<string, string> } = {}): Uint8Array {
+export function writeSafetensors(tensors: Record<string, TensorToWrite>, options: { dtype?: SafetensorsDtype; metadata?: Record<string, string> } = {}): Uint8Array<ArrayBuffer> {
   const dtype = options.dtype ?? 'F32';
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { attentionBackward, attentionForward, type AttentionDims } from './attention';
+import { matmul } from './matmul';
+import { rmsNormBackward, rmsNormForward } from './rmsnorm';
+import { ropeBackward, ropeForward, ropeTable } from './rope';
+import { swigluBackward, swigluForward } from './swiglu';
+import { vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
+import { seededRandom } from '../params';
+
+const random = (n: number, seed: number) => {
+  const r = seededRandom(seed);
+  return Float64Array.from({ length: n }, () => r());
+};
+
+/**
+ * Checks ∂(Σ weights · f(x))/∂x against central differences in float64, for every input.
+ * `f` runs the forward; `grad` returns the analytic gradient from the backward.
+ */
+function checkGradient(x: Float64Array, weights: Float64Array, f: (x: Float64Array) => Float64Array, grad: Float64Array, tolerance = 1e-7): void {
+  const h = 1e-6;
+  for (let i = 0; i < x.length; i++) {
+    const keep = x[i];
+    x[i] = keep + h;
+    const up = f(x).reduce((s, v, j) => s + v * weights[j], 0);
+    x[i] = keep - h;
+    const down = f(x).reduce((s, v, j) => s + v * weights[j], 0);
+    x[i] = keep;
+    const numeric = (up - down) / (2 * h);
+    expect(Math.abs(grad[i] - numeric), `input ${i}: analytic ${grad[i]} numeric ${numeric}`).toBeLessThan(tolerance * Math.max(1, Math.abs(numeric)));
+  }
+}
+
+describe('CPU ops against finite differences (float64)', () => {
+  it('matmul: every transpose combination equals the definition, and LoRA fuses in', () => {
+    const [M, N, K, R] = [3, 5, 4, 2];
+    const a = random(M * K, 1);
+    const b = random(N * K, 2);
+    const u = random(M * R, 3);
+    const lb = random(N * R, 4);
+    const reference = (m: number, n: number, A: (m: number, k: number) => number, B: (n: number, k: number) => number) => {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A(m, k) * B(n, k);
+      return s;
+    };
+    const out = new Float64Array(M * N);
+    matmul(out, a, b, M, N, K, { transB: true, alpha: 2, lora: { u, b: lb, R } });
+    const at = new Float64Array(K * M);
+    for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) at[k * M + m] = a[m * K + k];
+    const bt = new Float64Array(K * N);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) bt[k * N + n] = b[n * K + k];
+    const out2 = new Float64Array(M * N).fill(1);
+    matmul(out2, at, bt, M, N, K, { transA: true, accumulate: true });
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        const base = reference(m, n, (i, k) => a[i * K + k], (j, k) => b[j * K + k]);
+        let branch = 0;
+        for (let r = 0; r < R; r++) branch += u[m * R + r] * lb[n * R + r];
+        expect(out[m * N + n]).toBeCloseTo(2 * base + branch, 12);
+        expect(out2[m * N + n]).toBeCloseTo(1 + base, 12);
+      }
+    }
+  });
+
+  it('rmsNorm backward', () => {
+    const [rows, C] = [3, 5];
+    const x = random(rows * C, 5);
+    const w = random(C, 6);
+    const dy = random(rows * C, 7);
+    const f = (input: Float64Array) => {
+      const out = new Float64Array(rows * C);
+      rmsNormForward(out, new Float64Array(rows), input, w, rows, C, 1e-6);
+      return out;
+    };
+    const rstd = new Float64Array(rows);
+    rmsNormForward(new Float64Array(rows * C), rstd, x, w, rows, C, 1e-6);
+    const dx = new Float64Array(rows * C);
+    rmsNormBackward(dx, dy, x, w, rstd, rows, C, false);
+    checkGradient(x, dy, f, dx);
+  });
+
+  it('rope backward (and the forward is a rotation)', () => {
+    const [T, heads, D] = [4, 2, 6];
+    const table = ropeTable(D, 10000, 10);
+    const x = random(T * heads * D, 8);
+    const dy = random(T * heads * D, 9);
+    const f = (input: Float64Array) => {
+      const out = Float64Array.from(input);
+      ropeForward(out, table, T, heads, D, 3);
+      return out;
+    };
+    const dx = Float64Array.from(dy);
+    ropeBackward(dx, table, T, heads, D, 3);
+    checkGradient(x, dy, f, dx);
+    const norm = (v: Float64Array) => Math.hypot(...v);
+    expect(norm(f(x))).toBeCloseTo(norm(x), 12);
+  });
+
+  it('swiglu backward', () => {
+    const n = 7;
+    const gate = random(n, 10).map((v) => 3 * v);
+    const up = random(n, 11);
+    const dy = random(n, 12);
+    const dgate = new Float64Array(n);
+    const dup = new Float64Array(n);
+    swigluBackward(dgate, dup, dy, gate, up, n);
+    const byGate = (g: Float64Array) => {
+      const out = new Float64Array(n);
+      swigluForward(out, g, up, n);
+      return out;
+    };
+    const byUp = (u: Float64Array) => {
+      const out = new Float64Array(n);
+      swigluForward(out, gate, u, n);
+      return out;
+    };
+    checkGradient(gate, dy, byGate, dgate);
+    checkGradient(up, dy, byUp, dup);
+  });
+
+  for (const dims of [
+    { T: 5, P: 0, Hq: 4, Hkv: 2, D: 3 },
+    { T: 2, P: 3, Hq: 2, Hkv: 1, D: 4 },
+  ] satisfies AttentionDims[]) {
+    it(`causal GQA attention backward ${JSON.stringify(dims)}`, () => {
+      const { T, P, Hq, Hkv, D } = dims;
+      const q = random(T * Hq * D, 13);
+      const k = random((P + T) * Hkv * D, 14);
+      const v = random((P + T) * Hkv * D, 15);
+      const dy = random(T * Hq * D, 16);
+      const run = (qq: Float64Array, kk: Float64Array, vv: Float64Array) => {
+        const out = new Float64Array(T * Hq * D);
+        attentionForward(out, new Float64Array(Hq * T), qq, kk, vv, dims);
+        return out;
+      };
+      const out = new Float64Array(T * Hq * D);
+      const lse = new Float64Array(Hq * T);
+      attentionForward(out, lse, q, k, v, dims);
+      const [dq, dk, dv] = [new Float64Array(q.length), new Float64Array(k.length), new Float64Array(v.length)];
+      attentionBackward(dq, dk, dv, dy, q, k, v, out, lse, dims);
+      checkGradient(q, dy, (x) => run(x, k, v), dq);
+      checkGradient(k, dy, (x) => run(q, x, v), dk);
+      checkGradient(v, dy, (x) => run(q, k, x), dv);
+    });
+  }
+
+  it('vocabulary log-softmax with the gather, and its backward', () => {
+    const [T, C, V] = [3, 4, 9];
+    const hidden = random(T * C, 17);
+    const weight = random(V * C, 18);
+    const targets = [2, 8, 0];
+    const g = random(T, 19);
+    const f = (h: Float64Array) => {
+      const lp = new Float64Array(T);
+      vocabLogprobsForward(lp, new Float64Array(T), h, weight, targets, T, C, V);
+      return lp;
+    };
+    const lse = new Float64Array(T);
+    const lp = new Float64Array(T);
+    vocabLogprobsForward(lp, lse, hidden, weight, targets, T, C, V);
+    for (const x of lp) expect(x).toBeLessThan(0);
+    const dh = new Float64Array(T * C);
+    vocabLogprobsBackward(dh, g, hidden, weight, targets, lse, T, C, V, false);
+    checkGradient(hidden, g, f, dh);
+  });
+});
