@@ -10,6 +10,17 @@ const readbackUsage = 0x0001 | 0x0008; // MAP_READ | COPY_DST
 /** A whole buffer, or a range of one (offsets must be multiples of 256 bytes). */
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
 
+/** The byte range [offsetBytes, offsetBytes + sizeBytes) of a binding (offset a multiple of 256 bytes). */
+export function subBinding(b: Binding, offsetBytes: number, sizeBytes: number): Binding {
+  if ('buffer' in b) return { buffer: b.buffer, offset: b.offset + offsetBytes, size: sizeBytes };
+  return { buffer: b, offset: offsetBytes, size: sizeBytes };
+}
+
+/** The buffer and byte offset behind a binding. */
+export function bufferOf(b: Binding): { buffer: GPUBuffer; offset: number; size: number } {
+  return 'buffer' in b ? b : { buffer: b, offset: 0, size: b.size };
+}
+
 /** A uniform block: u32 and f32 fields in declaration order, each 4 bytes. */
 export type UniformField = { u32: number } | { f32: number };
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/support/gpu';
-import { encodeAdamW, encodeGradNorm, type AdamWSettings } from './adamw';
+import type { AdamWSettings } from '../../backend';
+import { encodeAdamW, encodeGradNorm } from './adamw';
 
 /** Three AdamW steps with global-norm clipping, in float64. */
 function adamwReference(p0: Float32Array, grads: Float32Array[], s: AdamWSettings) {

@@ -1,22 +1,13 @@
-import { tensorUsage, type GpuContext } from '../context';
+import type { AdamWSettings } from '../../backend';
+import { tensorUsage, type Binding, type GpuContext } from '../context';
 import { adamwWgsl, finishNormWgsl, sumSquaresWgsl } from './adamw.wgsl';
 import { elementwiseDispatch } from './swiglu';
-
-export interface AdamWSettings {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** Global gradient-norm clip; 0 turns clipping off. */
-  maxGradNorm: number;
-}
 
 /** The slice of gradient elements one workgroup of the norm reduction sums. */
 const elementsPerGroup = 4096;
 
 /** Records norm[0] = ‖grads‖₂ over n elements (two passes, no read-back). */
-export function encodeGradNorm(ctx: GpuContext, encoder: GPUCommandEncoder, args: { norm: GPUBuffer; grads: GPUBuffer; n: number }): void {
+export function encodeGradNorm(ctx: GpuContext, encoder: GPUCommandEncoder, args: { norm: Binding; grads: Binding; n: number }): void {
   const groups = Math.max(1, Math.ceil(args.n / elementsPerGroup));
   if (groups > 65535) throw new Error(`grad norm: ${args.n} elements exceed ${65535 * elementsPerGroup}`);
   const partials = ctx.pool.acquire(groups * 4, tensorUsage, 'grad norm partials');
@@ -28,11 +19,11 @@ export function encodeGradNorm(ctx: GpuContext, encoder: GPUCommandEncoder, args
 }
 
 export interface AdamWArgs {
-  params: GPUBuffer; // (n)
-  grads: GPUBuffer; //  (n)
-  m: GPUBuffer; //      (n) first moment
-  v: GPUBuffer; //      (n) second moment
-  norm: GPUBuffer; //   (1) ‖grads‖ from encodeGradNorm
+  params: Binding; // (n)
+  grads: Binding; //  (n)
+  m: Binding; //      (n) first moment
+  v: Binding; //      (n) second moment
+  norm: Binding; //   (1) ‖grads‖ from encodeGradNorm
   n: number;
   /** 1-based optimizer step, for bias correction. */
   step: number;

@@ -1,4 +1,4 @@
-import type { GpuContext } from '../context';
+import type { Binding, GpuContext } from '../context';
 import { attentionBackwardKeyValueWgsl, attentionBackwardQueryWgsl, attentionDeltaWgsl, attentionForwardWgsl } from './attention.wgsl';
 
 export interface AttentionDims {
@@ -19,11 +19,11 @@ function uniforms(ctx: GpuContext, d: AttentionDims) {
 }
 
 export interface AttentionForwardArgs extends AttentionDims {
-  out: GPUBuffer; // (T, Hq, D)
-  lse: GPUBuffer; // (Hq, T) saved for the backward
-  q: GPUBuffer; //   (T, Hq, D)
-  k: GPUBuffer; //   (P + T, Hkv, D)
-  v: GPUBuffer; //   (P + T, Hkv, D)
+  out: Binding; // (T, Hq, D)
+  lse: Binding; // (Hq, T) saved for the backward
+  q: Binding; //   (T, Hq, D)
+  k: Binding; //   (P + T, Hkv, D)
+  v: Binding; //   (P + T, Hkv, D)
 }
 
 export function encodeAttentionForward(ctx: GpuContext, encoder: GPUCommandEncoder, a: AttentionForwardArgs): void {
@@ -33,15 +33,15 @@ export function encodeAttentionForward(ctx: GpuContext, encoder: GPUCommandEncod
 }
 
 export interface AttentionBackwardArgs extends AttentionDims {
-  dq: GPUBuffer; //   (T, Hq, D)
-  dk: GPUBuffer; //   (P + T, Hkv, D)
-  dv: GPUBuffer; //   (P + T, Hkv, D)
-  dout: GPUBuffer; // (T, Hq, D)
-  q: GPUBuffer;
-  k: GPUBuffer;
-  v: GPUBuffer;
-  out: GPUBuffer; //  (T, Hq, D) from the forward
-  lse: GPUBuffer; //  (Hq, T) from the forward
+  dq: Binding; //   (T, Hq, D)
+  dk: Binding; //   (P + T, Hkv, D)
+  dv: Binding; //   (P + T, Hkv, D)
+  dout: Binding; // (T, Hq, D)
+  q: Binding;
+  k: Binding;
+  v: Binding;
+  out: Binding; //  (T, Hq, D) from the forward
+  lse: Binding; //  (Hq, T) from the forward
 }
 
 /** Overwrites dq, dk and dv (the caller adds them into the residual stream's gradient through the projections). */

@@ -1,11 +1,11 @@
-import type { GpuContext } from '../context';
+import type { Binding, GpuContext } from '../context';
 import { decodeAttentionWgsl } from './decode-attention.wgsl';
 
 export interface DecodeAttentionArgs {
-  out: GPUBuffer; // (Hq, D)
-  q: GPUBuffer; //   (Hq, D), already rotated
-  k: GPUBuffer; //   (≥ L, Hkv, D) cache holding the new token's key at L − 1
-  v: GPUBuffer; //   (≥ L, Hkv, D)
+  out: Binding; // (Hq, D)
+  q: Binding; //   (Hq, D), already rotated
+  k: Binding; //   (≥ L, Hkv, D) cache holding the new token's key at L − 1
+  v: Binding; //   (≥ L, Hkv, D)
   L: number; //      keys to attend to (cache length including the new token)
   Hq: number;
   Hkv: number;

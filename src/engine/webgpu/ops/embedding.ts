@@ -1,11 +1,11 @@
-import type { GpuContext } from '../context';
+import type { Binding, GpuContext } from '../context';
 import { embeddingWgsl, residualAddWgsl } from './embedding.wgsl';
 import { elementwiseDispatch } from './swiglu';
 import type { VocabShard } from './vocab-logprobs';
 
 export interface EmbeddingArgs {
-  out: GPUBuffer; // (T, C)
-  ids: GPUBuffer; // (T) u32
+  out: Binding; // (T, C)
+  ids: Binding; // (T) u32
   shards: readonly VocabShard[]; // the embedding table, (vocab, C) split by rows
   T: number;
   C: number;
@@ -23,7 +23,7 @@ export function encodeEmbedding(ctx: GpuContext, encoder: GPUCommandEncoder, arg
 }
 
 /** Records x += delta over n elements: the residual connection, and gradient accumulation. */
-export function encodeResidualAdd(ctx: GpuContext, encoder: GPUCommandEncoder, args: { x: GPUBuffer; delta: GPUBuffer; n: number }): void {
+export function encodeResidualAdd(ctx: GpuContext, encoder: GPUCommandEncoder, args: { x: Binding; delta: Binding; n: number }): void {
   const pipeline = ctx.programs.get('residualAdd', 'f32', residualAddWgsl);
   ctx.dispatch(encoder, pipeline, [ctx.uniforms([{ u32: args.n }, { u32: 0 }], 'residual add dims'), args.delta, args.x], elementwiseDispatch(args.n));
 }

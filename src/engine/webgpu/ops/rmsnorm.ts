@@ -1,12 +1,12 @@
-import type { GpuContext } from '../context';
+import type { Binding, GpuContext } from '../context';
 import { foldDispatch } from '../programs';
 import { rmsNormBackwardWgsl, rmsNormForwardWgsl } from './rmsnorm.wgsl';
 
 export interface RmsNormForwardArgs {
-  out: GPUBuffer; //    (rows, C)
-  rstd: GPUBuffer; //   (rows) saved for the backward
-  inp: GPUBuffer; //    (rows, C)
-  weight: GPUBuffer; // (C)
+  out: Binding; //    (rows, C)
+  rstd: Binding; //   (rows) saved for the backward
+  inp: Binding; //    (rows, C)
+  weight: Binding; // (C)
   rows: number;
   C: number;
   eps: number;
@@ -19,11 +19,11 @@ export function encodeRmsNormForward(ctx: GpuContext, encoder: GPUCommandEncoder
 }
 
 export interface RmsNormBackwardArgs {
-  dinp: GPUBuffer; //   (rows, C)
-  dout: GPUBuffer; //   (rows, C)
-  inp: GPUBuffer; //    (rows, C)
-  weight: GPUBuffer; // (C)
-  rstd: GPUBuffer; //   (rows)
+  dinp: Binding; //   (rows, C)
+  dout: Binding; //   (rows, C)
+  inp: Binding; //    (rows, C)
+  weight: Binding; // (C)
+  rstd: Binding; //   (rows)
   rows: number;
   C: number;
   /** Add into dinp (the residual stream's gradient) instead of overwriting it. */

@@ -1,4 +1,4 @@
-import type { GpuContext } from '../context';
+import type { Binding, GpuContext } from '../context';
 import { ropeWgsl } from './rope.wgsl';
 import { elementwiseDispatch } from './swiglu';
 
@@ -17,8 +17,8 @@ export function ropeTable(D: number, theta: number, positions: number): Float32A
 }
 
 export interface RopeArgs {
-  x: GPUBuffer; //     (T, heads, D), rotated in place
-  table: GPUBuffer; // (positions ≥ offset + T, D/2, 2) from ropeTable
+  x: Binding; //     (T, heads, D), rotated in place
+  table: Binding; // (positions ≥ offset + T, D/2, 2) from ropeTable
   T: number;
   heads: number;
   D: number;

@@ -1,4 +1,4 @@
-import type { GpuContext } from '../context';
+import type { Binding, GpuContext } from '../context';
 import { foldDispatch } from '../programs';
 import { swigluBackwardWgsl, swigluForwardWgsl } from './swiglu.wgsl';
 
@@ -8,9 +8,9 @@ export function elementwiseDispatch(n: number): [number, number] {
 }
 
 export interface SwigluForwardArgs {
-  out: GPUBuffer; //  (T, I)
-  gate: GPUBuffer; // (T, I)
-  up: GPUBuffer; //   (T, I)
+  out: Binding; //  (T, I)
+  gate: Binding; // (T, I)
+  up: Binding; //   (T, I)
   n: number; //       T · I
 }
 
@@ -21,11 +21,11 @@ export function encodeSwigluForward(ctx: GpuContext, encoder: GPUCommandEncoder,
 }
 
 export interface SwigluBackwardArgs {
-  dgate: GPUBuffer; // (T, I)
-  dup: GPUBuffer; //   (T, I)
-  dout: GPUBuffer; //  (T, I)
-  gate: GPUBuffer; //  (T, I)
-  up: GPUBuffer; //    (T, I)
+  dgate: Binding; // (T, I)
+  dup: Binding; //   (T, I)
+  dout: Binding; //  (T, I)
+  gate: Binding; //  (T, I)
+  up: Binding; //    (T, I)
   n: number;
   accumulate?: boolean;
 }

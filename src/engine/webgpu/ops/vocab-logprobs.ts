@@ -1,4 +1,4 @@
-import { tensorUsage, type GpuContext } from '../context';
+import { subBinding, tensorUsage, type Binding, type GpuContext } from '../context';
 import { foldDispatch } from '../programs';
 import { encodeMatmul } from './matmul';
 import { elementwiseDispatch } from './swiglu';
@@ -6,7 +6,7 @@ import { vocabFinalizeWgsl, vocabGradientWgsl, vocabReduceWgsl } from './vocab-l
 
 /** A slice of the LM head's rows: (rows, C). Qwen3's 151,936-row head is split so each slice fits one binding. */
 export interface VocabShard {
-  weight: GPUBuffer; // (rows, C)
+  weight: Binding; // (rows, C)
   rows: number;
 }
 
@@ -14,10 +14,10 @@ export interface VocabShard {
 export const vocabChunkTokens = 64;
 
 export interface VocabLogprobsArgs {
-  logprobs: GPUBuffer; // (T) log p(target_t)
-  lse: GPUBuffer; //      (T) log-sum-exp, saved for the backward
-  hidden: GPUBuffer; //   (T, C) after the final norm
-  targets: GPUBuffer; //  (T) u32 token ids
+  logprobs: Binding; // (T) log p(target_t)
+  lse: Binding; //      (T) log-sum-exp, saved for the backward
+  hidden: Binding; //   (T, C) after the final norm
+  targets: Binding; //  (T) u32 token ids
   shards: readonly VocabShard[];
   T: number;
   C: number;
@@ -54,7 +54,7 @@ export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder,
   const finalize = ctx.programs.get('vocabFinalize', 'f32', vocabFinalizeWgsl);
   const starts = shardStarts(shards);
   for (const [start, rows] of chunkList) {
-    const hiddenChunk = { buffer: args.hidden, offset: start * C * 4, size: rows * C * 4 };
+    const hiddenChunk = subBinding(args.hidden, start * C * 4, rows * C * 4);
     shards.forEach((shard, s) => {
       encodeMatmul(ctx, encoder, { out: logits, a: hiddenChunk, b: shard.weight, M: rows, N: shard.rows, K: C, transB: true });
       const uniforms = ctx.uniforms([{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: s === 0 ? 1 : 0 }], 'vocab dims');
@@ -68,11 +68,11 @@ export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder,
 }
 
 export interface VocabLogprobsBackwardArgs {
-  dhidden: GPUBuffer; //   (T, C), accumulated into
-  dlogprobs: GPUBuffer; // (T) dL/dlog p(target_t)
-  hidden: GPUBuffer; //    (T, C)
-  targets: GPUBuffer; //   (T) u32
-  lse: GPUBuffer; //       (T) from the forward
+  dhidden: Binding; //   (T, C), accumulated into
+  dlogprobs: Binding; // (T) dL/dlog p(target_t)
+  hidden: Binding; //    (T, C)
+  targets: Binding; //   (T) u32
+  lse: Binding; //       (T) from the forward
   shards: readonly VocabShard[];
   T: number;
   C: number;
@@ -89,8 +89,8 @@ export function encodeVocabLogprobsBackward(ctx: GpuContext, encoder: GPUCommand
   const gradient = ctx.programs.get('vocabGradient', 'f32', vocabGradientWgsl);
   const starts = shardStarts(shards);
   for (const [start, rows] of chunkList) {
-    const hiddenChunk = { buffer: args.hidden, offset: start * C * 4, size: rows * C * 4 };
-    const dhiddenChunk = { buffer: args.dhidden, offset: start * C * 4, size: rows * C * 4 };
+    const hiddenChunk = subBinding(args.hidden, start * C * 4, rows * C * 4);
+    const dhiddenChunk = subBinding(args.dhidden, start * C * 4, rows * C * 4);
     shards.forEach((shard, s) => {
       encodeMatmul(ctx, encoder, { out: logits, a: hiddenChunk, b: shard.weight, M: rows, N: shard.rows, K: C, transB: true });
       const uniforms = ctx.uniforms([{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: 0 }], 'vocab dims');

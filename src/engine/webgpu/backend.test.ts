@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { defaultSampling, type GeneratedToken } from '../../agent/policy';
+import { ppoLoss } from '../../sod/loss';
+import { gpuAvailable, maxError } from '../../../tests/support/gpu';
+import { CpuBackend } from '../cpu/backend';
+import type { Backend } from '../backend';
+import { EnginePolicy } from '../inference';
+import { initLoraParams, loraLayout, type LoraConfig } from '../lora';
+import type { LoraState, Qwen3Model } from '../model';
+import { allLoraTargets, seededRandom } from '../params';
+import { randomModel, tinyConfig } from '../testing/tiny';
+import { LoraTrainer, type TrainSequence } from '../train';
+import { WebGpuBackend } from './backend';
+import { openEngineDevice } from './device';
+import { nodeGpu } from './node-gpu';
+
+const loraConfig: LoraConfig = { rank: 4, alpha: 8, targets: allLoraTargets };
+// A little wider than the tiny model so every kernel sees rows of more than one tile.
+const config = { ...tinyConfig, hiddenSize: 64, intermediateSize: 96, headDim: 16, vocabSize: 300, numLayers: 2 };
+
+function lora<T>(backend: Backend<T>): LoraState<T> {
+  const layout = loraLayout(config, loraConfig);
+  const params = initLoraParams(layout, 9);
+  const rand = seededRandom(10);
+  for (const slot of layout.slots) for (let i = 0; i < slot.outDim * loraConfig.rank; i++) params[slot.bOffset + i] = 0.05 * rand();
+  return { layout, params: backend.upload(params, 'lora'), grads: backend.zeros(layout.size, 'grads') };
+}
+
+async function collect(stream: AsyncIterable<GeneratedToken>): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const t of stream) ids.push(t.id);
+  return ids;
+}
+
+// Tolerances: f32 on both sides with different summation orders; log-probs to 2e-4 absolute,
+// LoRA gradients and updated adapters to 2e-3 relative of the largest entry.
+describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, whole model', () => {
+  const ids = Array.from({ length: 70 }, (_, i) => (i * 37 + 11) % config.vocabSize);
+
+  async function both() {
+    const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()));
+    const cpu = new CpuBackend();
+    return { gpu, cpu, gpuModel: randomModel(gpu, config, 3), cpuModel: randomModel(cpu, config, 3) };
+  }
+
+  it('gives the same log-probs and LoRA gradients (GQA, head_dim ≠ hidden/heads)', async () => {
+    const { gpu, cpu, gpuModel, cpuModel } = await both();
+    const gpuLora = lora(gpu);
+    const cpuLora = lora(cpu);
+    const lpGpu = await gpuModel.logprobs(ids, gpuLora);
+    const lpCpu = await cpuModel.logprobs(ids, cpuLora);
+    expect(maxError(lpGpu, lpCpu).abs).toBeLessThan(2e-4);
+    const g = Float64Array.from({ length: ids.length - 1 }, (_, t) => Math.cos(t));
+    await gpuModel.backward(ids, gpuLora, g);
+    await cpuModel.backward(ids, cpuLora, g);
+    const gradGpu = await gpu.read(gpuLora.grads, gpuLora.layout.size);
+    const gradCpu = await cpu.read(cpuLora.grads, cpuLora.layout.size);
+    const scale = Math.max(...Array.from(gradCpu, Math.abs));
+    expect(maxError(gradGpu, gradCpu).abs / scale).toBeLessThan(2e-3);
+  }, 120_000);
+
+  it('samples the same tokens with the same seed', async () => {
+    const { gpuModel, cpuModel } = await both();
+    const sampling = { ...defaultSampling, temperature: 0.7, topK: 20, seed: 5, maxNewTokens: 12 };
+    const a = await collect(new EnginePolicy('gpu', gpuModel).generate({ inputIds: ids.slice(0, 9), sampling }));
+    const b = await collect(new EnginePolicy('cpu', cpuModel).generate({ inputIds: ids.slice(0, 9), sampling }));
+    expect(a).toEqual(b);
+  }, 120_000);
+
+  it('takes the same SOD training step: the adapters agree after two updates', async () => {
+    const { gpu, cpu, gpuModel, cpuModel } = await both();
+    const prompt = ids.slice(0, 10);
+    const response = ids.slice(10, 40);
+    const mask = response.map((_, t) => (t >= 12 && t < 18 ? 0 : 1));
+    const advantages = response.map((_, t) => 0.5 * Math.sin(t));
+    const run = async <T>(backend: Backend<T>, model: Qwen3Model<T>) => {
+      const state = lora(backend);
+      const trainer = new LoraTrainer(model, state, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      const old = Float64Array.from((await model.logprobs([...prompt, ...response], state)).subarray(prompt.length - 1));
+      const seq: TrainSequence = { promptIds: prompt, responseIds: response, loss: (lp) => ppoLoss({ logprobs: lp, oldLogprobs: old, advantages, mask }) };
+      const first = await trainer.trainStep([seq]);
+      await trainer.trainStep([seq]);
+      return { params: await backend.read(state.params, state.layout.size), first };
+    };
+    const onGpu = await run(gpu, gpuModel);
+    const onCpu = await run(cpu, cpuModel);
+    expect(Math.abs(onGpu.first.loss - onCpu.first.loss)).toBeLessThan(1e-4);
+    expect(Math.abs(onGpu.first.gradNorm - onCpu.first.gradNorm) / onCpu.first.gradNorm).toBeLessThan(2e-3);
+    const scale = Math.max(...Array.from(onCpu.params, Math.abs));
+    expect(maxError(onGpu.params, onCpu.params).abs / scale).toBeLessThan(2e-3);
+  }, 120_000);
+});
