@@ -1,0 +1,101 @@
+import { AutoTokenizer, env } from '@huggingface/transformers';
+
+/** The one tool: Python code run in the sandbox. */
+export const codeInterpreterTool = {
+  type: 'function',
+  function: {
+    name: 'code_interpreter',
+    description: 'Runs Python code in a sandbox and returns what it prints (and the value of a final expression). Use it to compute and to check results.',
+    parameters: {
+      type: 'object',
+      properties: { code: { type: 'string', description: 'The Python code to run.' } },
+      required: ['code'],
+    },
+  },
+} as const;
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  tool_calls?: { type: 'function'; function: { name: string; arguments: Record<string, unknown> } }[];
+}
+
+/** What the chat format needs of a tokenizer (transformers.js' PreTrainedTokenizer has it). */
+export interface ChatTokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): number[];
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  apply_chat_template(messages: ChatMessage[], options: Record<string, unknown>): unknown;
+}
+
+/** Loads the tokenizer of a model folder on disk or in the app's cache, never from the network. */
+export async function loadTokenizer(folder: string): Promise<ChatTokenizer> {
+  const cut = folder.replace(/\/+$/, '').lastIndexOf('/');
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = cut >= 0 ? folder.slice(0, cut + 1) : './';
+  return AutoTokenizer.from_pretrained(cut >= 0 ? folder.slice(cut + 1).replace(/\/+$/, '') : folder);
+}
+
+const probe = ['\u0001probe-0\u0001', '\u0001probe-1\u0001'];
+
+/**
+ * The model's chat format, taken from its own chat template: the prompt, and the exact
+ * text the template renders for tool results followed by the assistant generation prompt.
+ * Trajectories grow by appending these ids; the history is never re-rendered.
+ */
+export class ChatFormat {
+  readonly endOfTurnId: number;
+  private readonly wrapper: { before: string; between: string; after: string };
+
+  constructor(
+    readonly tokenizer: ChatTokenizer,
+    /** Extra template options, e.g. { enable_thinking: false }. */
+    readonly templateOptions: Record<string, unknown> = {},
+  ) {
+    const ids = tokenizer.encode('<|im_end|>', { add_special_tokens: false });
+    if (ids.length !== 1) throw new Error('the tokenizer has no single <|im_end|> token: this is not a Qwen3 chat tokenizer');
+    this.endOfTurnId = ids[0];
+    this.wrapper = this.deriveToolWrapper();
+  }
+
+  /** The prompt (system/user messages with the code_interpreter tool) and the assistant generation prompt, as ids. */
+  promptIds(messages: ChatMessage[]): number[] {
+    return this.tokenizer.encode(this.render(messages, true), { add_special_tokens: false });
+  }
+
+  /** The ids of tool results after an assistant turn that ended with <|im_end|>: tool message(s) and the next assistant header. */
+  observationIds(outputs: readonly string[]): number[] {
+    if (outputs.length === 0) throw new Error('observationIds: no tool output');
+    const text = this.wrapper.before + outputs.join(this.wrapper.between) + this.wrapper.after;
+    return this.tokenizer.encode(text, { add_special_tokens: false });
+  }
+
+  /** The full rendering of a conversation (for tests and exports). */
+  render(messages: ChatMessage[], addGenerationPrompt: boolean): string {
+    const text = this.tokenizer.apply_chat_template(messages, { tools: [codeInterpreterTool], tokenize: false, add_generation_prompt: addGenerationPrompt, ...this.templateOptions });
+    if (typeof text !== 'string') throw new Error('apply_chat_template did not return text');
+    return text;
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: false });
+  }
+
+  /** Renders a probe conversation with and without tool results and keeps what the template puts around them. */
+  private deriveToolWrapper(): { before: string; between: string; after: string } {
+    // The assistant turn carries reasoning so the template renders it the same whether or not it is the last turn.
+    const base: ChatMessage[] = [
+      { role: 'user', content: 'u' },
+      { role: 'assistant', content: '<think>\nr\n</think>\n\na' },
+    ];
+    const withoutTools = this.render(base, false);
+    const turnEnd = withoutTools.lastIndexOf('<|im_end|>') + '<|im_end|>'.length;
+    const withTools = this.render([...base, { role: 'tool', content: probe[0] }, { role: 'tool', content: probe[1] }], true);
+    if (!withTools.startsWith(withoutTools.slice(0, turnEnd))) throw new Error('the chat template re-renders earlier turns when a tool result is added');
+    const tail = withTools.slice(turnEnd);
+    const first = tail.indexOf(probe[0]);
+    const second = tail.indexOf(probe[1]);
+    if (first < 0 || second < 0) throw new Error('the chat template does not render tool messages');
+    return { before: tail.slice(0, first), between: tail.slice(first + probe[0].length, second), after: tail.slice(second + probe[1].length) };
+  }
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { generateArithmeticTasks } from './arithmetic';
+import { parseTasks } from './task';
+
+describe('generateArithmeticTasks', () => {
+  it('is seeded: the same seed gives the same tasks, another seed different ones', () => {
+    expect(generateArithmeticTasks(20, 7)).toEqual(generateArithmeticTasks(20, 7));
+    expect(generateArithmeticTasks(20, 8).map((t) => t.question)).not.toEqual(generateArithmeticTasks(20, 7).map((t) => t.question));
+  });
+  it('gives correct answers (checked independently for products and sums)', () => {
+    for (const t of generateArithmeticTasks(200, 3)) {
+      const product = /^What is (\d+) × (\d+)\?$/.exec(t.question);
+      if (product) expect(t.answer).toBe((BigInt(product[1]) * BigInt(product[2])).toString());
+      const seq = /starts at (\d+) and each term is (\d+) more .* first (\d+) terms/.exec(t.question);
+      if (seq) {
+        let sum = 0n;
+        for (let i = 0n; i < BigInt(seq[3]); i++) sum += BigInt(seq[1]) + i * BigInt(seq[2]);
+        expect(t.answer).toBe(sum.toString());
+      }
+      expect(t.answer).toMatch(/^\d+$/);
+    }
+  });
+});
+
+describe('parseTasks', () => {
+  it('names the line and field of a bad task', () => {
+    expect(() => parseTasks('{"id": "a", "question": "q", "answer": "1"}\n{"id": "b", "question": ""}', 'x.jsonl')).toThrow('x.jsonl line 2: question must be a non-empty string');
+  });
+});
