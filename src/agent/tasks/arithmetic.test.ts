@@ -27,3 +27,15 @@ describe('parseTasks', () => {
     expect(() => parseTasks('{"id": "a", "question": "q", "answer": "1"}\n{"id": "b", "question": ""}', 'x.jsonl')).toThrow('x.jsonl line 2: question must be a non-empty string');
   });
 });
+
+describe('the shipped task files', () => {
+  it('are exactly what scripts/make-tasks.ts writes, with disjoint train and test problems', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { taskFiles, tasksToJsonl } = await import('./task-files');
+    for (const [name, make] of Object.entries(taskFiles)) {
+      expect(readFileSync(new URL(`../../../public/tasks/${name}`, import.meta.url), 'utf8'), name).toBe(tasksToJsonl(make()));
+    }
+    const train = new Set(taskFiles['arithmetic-train.jsonl']().map((t) => t.question));
+    expect(taskFiles['arithmetic-test.jsonl']().filter((t) => train.has(t.question))).toEqual([]);
+  });
+});

@@ -26,13 +26,16 @@ function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
 /**
  * Seeded synthetic problems whose answers are exact integers too large or fiddly to get
  * right without computing: large products, modular powers, sums of sequences,
- * combinatorial counts. The same (seed, n) always gives the same tasks.
+ * combinatorial counts. The same (seed, n) always gives the same tasks; no question repeats
+ * or appears in `exclude` (so a test set can be kept apart from a training set).
  */
-export function generateArithmeticTasks(n: number, seed: number, prefix = 'arith'): Task[] {
+export function generateArithmeticTasks(n: number, seed: number, prefix = 'arith', exclude: ReadonlySet<string> = new Set()): Task[] {
   const rand = seededUniform(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const tasks: Task[] = [];
-  for (let i = 0; i < n; i++) {
+  const seen = new Set(exclude);
+  for (let i = 0; tasks.length < n; i++) {
+    if (i > 100 * n) throw new Error(`could not find ${n} distinct problems outside the excluded set`);
     const kind = arithmeticKinds[Math.floor(rand() * arithmeticKinds.length)];
     let question: string;
     let answer: bigint;
@@ -83,7 +86,9 @@ export function generateArithmeticTasks(n: number, seed: number, prefix = 'arith
         break;
       }
     }
-    tasks.push({ id: `${prefix}-${seed}-${i}`, question, answer: answer.toString(), source: `synthetic-arithmetic/${kind}` });
+    if (seen.has(question)) continue;
+    seen.add(question);
+    tasks.push({ id: `${prefix}-${seed}-${tasks.length}`, question, answer: answer.toString(), source: `synthetic-arithmetic/${kind}` });
   }
   return tasks;
 }
