@@ -67,3 +67,23 @@ export interface LogprobScorer {
   /** Returns one log-probability per id of `responseIds`, each conditioned on the prompt and the earlier response ids. */
   scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array>;
 }
+
+/** One sequence of a training batch: its loss is a function of the response tokens' log-probs. */
+export interface TrainingSequence {
+  promptIds: readonly number[];
+  responseIds: readonly number[];
+  /** This sequence's part of the batch loss and its gradient with respect to the response log-probs. */
+  loss(logprobs: Float64Array): { loss: number; grad: Float64Array };
+}
+
+export interface TrainingStepResult {
+  loss: number;
+  gradNorm: number;
+  tokens: number;
+  seconds: number;
+}
+
+/** A model whose adapter can take an optimizer step on a batch (the engine's LoraTrainer). */
+export interface PolicyTrainer {
+  trainStep(batch: readonly TrainingSequence[]): Promise<TrainingStepResult>;
+}

@@ -97,10 +97,12 @@ export class Decoder<T> {
 
 /**
  * The engine as a Policy: samples a turn token by token with the KV cache, reusing the
- * cache for the longest common prefix with the previous call (the earlier turns).
+ * cache for the longest common prefix with the previous call (the earlier turns). It also
+ * scores sequences teacher-forced (the student's s).
  */
-export class EnginePolicy<T> implements Policy {
+export class EnginePolicy<T> implements Policy, LogprobScorer {
   private readonly decoder: Decoder<T>;
+  private readonly scorer: EngineScorer<T>;
   private cache: KvCache<T> | undefined;
 
   constructor(
@@ -109,6 +111,11 @@ export class EnginePolicy<T> implements Policy {
     lora?: LoraState<T>,
   ) {
     this.decoder = new Decoder(model, lora);
+    this.scorer = new EngineScorer(name, model, lora);
+  }
+
+  scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array> {
+    return this.scorer.scoreTokens(promptIds, responseIds, signal);
   }
 
   async *generate(request: GenerateRequest): AsyncGenerator<GeneratedToken> {

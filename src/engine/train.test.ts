@@ -5,7 +5,8 @@ import { initLoraParams, loraLayout } from './lora';
 import type { LoraState } from './model';
 import { allLoraTargets } from './params';
 import { randomModel, tinyConfig } from './testing/tiny';
-import { LoraTrainer, type TrainSequence } from './train';
+import type { TrainingSequence } from '../agent/policy';
+import { LoraTrainer } from './train';
 
 const cpu = new CpuBackend();
 
@@ -24,7 +25,7 @@ describe('LoraTrainer', () => {
     const prompt = [1, 2, 3];
     const response = [7, 7, 12, 4, 16, 0, 9];
     const mask = response.map(() => 1);
-    const seq: TrainSequence = { promptIds: prompt, responseIds: response, loss: (lp) => maskedCrossEntropy(lp, mask) };
+    const seq: TrainingSequence = { promptIds: prompt, responseIds: response, loss: (lp) => maskedCrossEntropy(lp, mask) };
     const first = await trainer.trainStep([seq]);
     let last = first;
     for (let i = 0; i < 60; i++) last = await trainer.trainStep([seq]);
@@ -44,7 +45,7 @@ describe('LoraTrainer', () => {
     ];
     const old = await Promise.all(batch.map(async (x) => Float64Array.from((await model.logprobs([...x.prompt, ...x.response], lora)).subarray(x.prompt.length - 1))));
     const tokenCount = batch.reduce((n, x) => n + x.mask.reduce((a, m) => a + m, 0), 0);
-    const sequences: TrainSequence[] = batch.map((x, i) => ({
+    const sequences: TrainingSequence[] = batch.map((x, i) => ({
       promptIds: x.prompt,
       responseIds: x.response,
       loss: (lp) => ppoLoss({ logprobs: lp, oldLogprobs: old[i], advantages: x.advantages, mask: x.mask }, undefined, tokenCount),

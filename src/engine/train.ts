@@ -1,34 +1,13 @@
+import type { PolicyTrainer, TrainingSequence, TrainingStepResult } from '../agent/policy';
 import type { AdamWSettings } from './backend';
 import { defaultAdamW } from './cpu/adamw';
 import type { LoraState, Qwen3Model } from './model';
-
-/** One sequence of a training batch: the loss is a function of its response tokens' log-probs. */
-export interface TrainSequence {
-  promptIds: readonly number[];
-  responseIds: readonly number[];
-  /**
-   * The loss of this sequence's part of the batch and its gradient with respect to the
-   * response log-probs (for example ppoLoss or maskedCrossEntropy of src/sod, normalised by
-   * the batch's token count so the parts add up to the batch loss).
-   */
-  loss(logprobs: Float64Array): { loss: number; grad: Float64Array };
-}
-
-export interface TrainStepResult {
-  /** Sum of the sequences' losses: the batch loss. */
-  loss: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-  /** Response tokens processed. */
-  tokens: number;
-  seconds: number;
-}
 
 /**
  * LoRA training on a frozen base: gradient accumulation over the sequences of a batch
  * (one forward and backward each), then one clipped AdamW step on the GPU or CPU.
  */
-export class LoraTrainer<T> {
+export class LoraTrainer<T> implements PolicyTrainer {
   private readonly m: T;
   private readonly v: T;
   private readonly norm: T;
@@ -46,7 +25,7 @@ export class LoraTrainer<T> {
     this.norm = b.zeros(1, 'grad norm');
   }
 
-  async trainStep(batch: readonly TrainSequence[]): Promise<TrainStepResult> {
+  async trainStep(batch: readonly TrainingSequence[]): Promise<TrainingStepResult> {
     const started = performance.now();
     const b = this.model.backend;
     const n = this.lora.layout.size;

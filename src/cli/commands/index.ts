@@ -1,9 +1,19 @@
 import type { CliCommand } from '../command';
 import { advantagesCommand } from './advantages';
+import { evalCommand } from './eval';
+import { logprobsCommand } from './logprobs';
+import { rolloutCommand } from './rollout';
+import { tasksCommand } from './tasks';
+import { trainCommand } from './train';
 import { weightsCommand } from './weights';
 
 /** Every `sodp` subcommand, in the order `sodp --help` lists them. Add one line per command. */
 export const commands: readonly CliCommand[] = [
   weightsCommand,
   advantagesCommand,
+  tasksCommand,
+  rolloutCommand,
+  logprobsCommand,
+  trainCommand,
+  evalCommand,
 ];

@@ -9,7 +9,8 @@ import { initLoraParams, loraLayout, type LoraConfig } from '../lora';
 import type { LoraState, Qwen3Model } from '../model';
 import { allLoraTargets, seededRandom } from '../params';
 import { randomModel, tinyConfig } from '../testing/tiny';
-import { LoraTrainer, type TrainSequence } from '../train';
+import type { TrainingSequence } from '../../agent/policy';
+import { LoraTrainer } from '../train';
 import { WebGpuBackend } from './backend';
 import { openEngineDevice } from './device';
 import { nodeGpu } from './node-gpu';
@@ -77,7 +78,7 @@ describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, wh
       const state = lora(backend);
       const trainer = new LoraTrainer(model, state, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
       const old = Float64Array.from((await model.logprobs([...prompt, ...response], state)).subarray(prompt.length - 1));
-      const seq: TrainSequence = { promptIds: prompt, responseIds: response, loss: (lp) => ppoLoss({ logprobs: lp, oldLogprobs: old, advantages, mask }) };
+      const seq: TrainingSequence = { promptIds: prompt, responseIds: response, loss: (lp) => ppoLoss({ logprobs: lp, oldLogprobs: old, advantages, mask }) };
       const first = await trainer.trainStep([seq]);
       await trainer.trainStep([seq]);
       return { params: await backend.read(state.params, state.layout.size), first };

@@ -1,0 +1,74 @@
+import { defaultRolloutLimits, runRollout } from '../../agent/rollout';
+import type { Trajectory } from '../../agent/trajectory';
+import { EnginePolicy } from '../../engine/inference';
+import { createNodeSandbox } from '../../tools/node-sandbox';
+import { numberOption, parseOptions, UsageError, type CliCommand } from '../command';
+import { chatFormatFor, readTasks } from '../agent-setup';
+import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
+
+const help = `Usage: sodp eval --model DIR --tasks FILE [--n N] [--adapter DIR] [--max-turns N] [--max-tokens N]
+
+Solves the first N tasks greedily (temperature 0) with the Python tool and prints the
+accuracy as JSON: {"model", "adapter", "tasks", "n", "correct", "accuracy", "mean_reward",
+"mean_tool_calls", "stop_reasons"}.
+
+  --n N           how many tasks (default all)
+  --adapter DIR   a PEFT LoRA adapter folder
+  --max-turns N   assistant turns per problem (default ${defaultRolloutLimits.maxTurns})
+  --max-tokens N  new tokens per turn (default ${defaultRolloutLimits.maxTurnTokens})
+${backendOptionHelp}
+  -h, --help      show this help`;
+
+export function summarize(trajectories: readonly Trajectory[]) {
+  const n = trajectories.length;
+  const correct = trajectories.filter((t) => t.correct).length;
+  const stopReasons: Record<string, number> = {};
+  for (const t of trajectories) stopReasons[t.stop_reason] = (stopReasons[t.stop_reason] ?? 0) + 1;
+  return {
+    n,
+    correct,
+    accuracy: n > 0 ? correct / n : 0,
+    mean_reward: n > 0 ? trajectories.reduce((s, t) => s + t.reward, 0) / n : 0,
+    mean_tool_calls: n > 0 ? trajectories.reduce((s, t) => s + t.tool_calls.length, 0) / n : 0,
+    stop_reasons: stopReasons,
+  };
+}
+
+export const evalCommand: CliCommand = {
+  name: 'eval',
+  summary: 'greedy accuracy of a model (and adapter) on a task file, as JSON',
+  help,
+  async run(argv, io) {
+    const { values } = parseOptions(argv, { model: { type: 'string' }, adapter: { type: 'string' }, tasks: { type: 'string' }, n: { type: 'string' }, 'max-turns': { type: 'string' }, 'max-tokens': { type: 'string' }, ...backendOptionSpec, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.stdout.write(help + '\n');
+      return 0;
+    }
+    if (values.model === undefined || values.tasks === undefined) throw new UsageError('--model DIR and --tasks FILE are required');
+    const modelDir = values.model;
+    const tasks = (await readTasks(values.tasks)).slice(0, numberOption('n', values.n, Infinity));
+    const limits = { maxTurns: numberOption('max-turns', values['max-turns'], defaultRolloutLimits.maxTurns), maxTurnTokens: numberOption('max-tokens', values['max-tokens'], defaultRolloutLimits.maxTurnTokens) };
+    const chat = await chatFormatFor(modelDir);
+    const sandbox = createNodeSandbox();
+    const log = (line: string) => io.stderr.write(`${line}\n`);
+    try {
+      const trajectories = await withBackend(values.backend, log, {
+        run: async (backend) => {
+          const { model, lora } = await loadModelWithAdapter(backend, modelDir, values.adapter);
+          const policy = new EnginePolicy(modelDir, model, lora);
+          const out: Trajectory[] = [];
+          for (const [i, task] of tasks.entries()) {
+            const sampling = { temperature: 0, topP: 1, topK: 0, seed: 0, maxNewTokens: limits.maxTurnTokens, stopTokenIds: [], stopStrings: [] };
+            out.push(await runRollout({ task, group: task.id, policy, recordLogprobs: true, chat, sandbox, sampling, limits, session: `eval-${i}` }));
+            log(`[${i + 1}/${tasks.length}] ${task.id}: ${out[i].correct ? 'right' : 'wrong'}`);
+          }
+          return out;
+        },
+      });
+      io.stdout.write(JSON.stringify({ model: modelDir, adapter: values.adapter ?? null, tasks: values.tasks, ...summarize(trajectories) }) + '\n');
+      return 0;
+    } finally {
+      sandbox.dispose();
+    }
+  },
+};
