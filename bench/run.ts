@@ -3,11 +3,13 @@
  * and ratios, and writes one JSON report per benchmark under bench/results/.
  * Benchmarks, not tests: these machines are shared and noisy, so compare within one run.
  */
+import { benchEngine } from './engine';
 import { benchMatmul } from './webgpu-matmul';
 import { newReport, writeReport, type BenchReport } from './report';
 
 const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
   matmul: benchMatmul,
+  engine: benchEngine,
 };
 
 const requested = process.argv.slice(2);

@@ -1,15 +1,21 @@
 import { ManagedWorker, type WorkerLike } from '../workers/worker-client';
 import { WorkerCrashedError } from '../workers/rpc';
-import type { RunResult, SandboxProtocol } from './protocol';
+import type { SandboxProtocol } from './protocol';
 
 export interface SandboxSettings {
   /** A call running longer is stopped: the worker is terminated and replaced. Default 10 s. */
   timeoutMs: number;
   /** Output beyond this is cut and marked. Default 2,000 characters. */
   maxOutputChars: number;
+  /**
+   * Loading Python in a fresh worker (first call, or after a time-out or crash) has its own,
+   * longer limit: the code's limit starts only once the interpreter is ready, so a slow
+   * start on a busy machine is never charged to the model's code. Default 120 s.
+   */
+  loadTimeoutMs: number;
 }
 
-export const defaultSandboxSettings: SandboxSettings = { timeoutMs: 10_000, maxOutputChars: 2_000 };
+export const defaultSandboxSettings: SandboxSettings = { timeoutMs: 10_000, maxOutputChars: 2_000, loadTimeoutMs: 120_000 };
 
 /** One tool call's outcome as the agent sees it. */
 export interface ToolRun {
@@ -63,26 +69,41 @@ export class PythonSandbox {
   }
 
   private async runNow(code: string, session: string, signal?: AbortSignal): Promise<ToolRun> {
-    const started = performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const limitSeconds = this.settings.timeoutMs / 1000;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.settings.timeoutMs);
-    });
-    const call = this.worker.call('run', { code, session, maxOutputChars: this.settings.maxOutputChars }, { signal });
+    let started = performance.now();
     try {
-      const result: RunResult | 'timeout' = await Promise.race([call, timeout]);
-      if (result === 'timeout') {
-        this.worker.restart(`the code ran past ${limitSeconds} s`);
-        await call.catch(() => undefined);
-        return { output: '', error: `TimeoutError: the code did not finish within ${limitSeconds} s and was stopped`, timedOut: true, truncated: false, durationMs: performance.now() - started };
-      }
+      const loaded = await this.withinLimit(this.worker.call('warmUp', null, { signal }), this.settings.loadTimeoutMs, 'Python did not load');
+      if (loaded === 'timeout') return this.failed(`SandboxError: Python did not load within ${this.settings.loadTimeoutMs / 1000} s`, started);
+      started = performance.now();
+      const limitSeconds = this.settings.timeoutMs / 1000;
+      const call = this.worker.call('run', { code, session, maxOutputChars: this.settings.maxOutputChars }, { signal });
+      const result = await this.withinLimit(call, this.settings.timeoutMs, `the code ran past ${limitSeconds} s`);
+      if (result === 'timeout') return { ...this.failed(`TimeoutError: the code did not finish within ${limitSeconds} s and was stopped`, started), timedOut: true };
       return { output: result.output, error: result.error, timedOut: false, truncated: result.truncated, durationMs: result.durationMs };
     } catch (err) {
       const message = err instanceof WorkerCrashedError ? err.message : `${err instanceof Error ? err.name : 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
-      return { output: '', error: `SandboxError: ${message}`, timedOut: false, truncated: false, durationMs: performance.now() - started };
+      return this.failed(`SandboxError: ${message}`, started);
+    }
+  }
+
+  /** Waits for `call` at most `ms`; past that the worker is replaced and 'timeout' returned. */
+  private async withinLimit<T>(call: Promise<T>, ms: number, reason: string): Promise<T | 'timeout'> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    });
+    try {
+      const result = await Promise.race([call, timeout]);
+      if (result === 'timeout') {
+        this.worker.restart(reason);
+        await call.catch(() => undefined);
+      }
+      return result;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private failed(error: string, started: number): ToolRun {
+    return { output: '', error, timedOut: false, truncated: false, durationMs: performance.now() - started };
   }
 }
