@@ -3,6 +3,7 @@
  * and ratios, and writes one JSON report per benchmark under bench/results/.
  * Benchmarks, not tests: these machines are shared and noisy, so compare within one run.
  */
+import { benchCpuMatmul } from './cpu-matmul';
 import { benchEngine } from './engine';
 import { benchMatmul } from './webgpu-matmul';
 import { newReport, writeReport, type BenchReport } from './report';
@@ -10,6 +11,7 @@ import { newReport, writeReport, type BenchReport } from './report';
 const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
   matmul: benchMatmul,
   engine: benchEngine,
+  'cpu-matmul': benchCpuMatmul,
 };
 
 const requested = process.argv.slice(2);

@@ -49,3 +49,8 @@ export function parseToolCalls(turnText: string, toolName = 'code_interpreter'):
   }
   return calls;
 }
+
+/** A call as Qwen3 writes it (the chat template's own spacing), for scripted and demo turns. */
+export function formatToolCall(code: string, toolName = 'code_interpreter'): string {
+  return `<tool_call>\n{"name": ${JSON.stringify(toolName)}, "arguments": {"code": ${JSON.stringify(code)}}}\n</tool_call>`;
+}

@@ -23,6 +23,9 @@ export interface LayerLora<T> {
   down?: LoraView<T>;
 }
 
+/** Gradients of one layer's projection weights (full training), by projection; absent = frozen. */
+export type LayerWeightGrads<T> = Partial<Record<'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down', T>>;
+
 /** One layer's activations for T tokens; the forward writes them, the backward reads them. */
 export interface LayerActivations<T> {
   xn1: T; //   (T, C) input norm
@@ -122,11 +125,13 @@ export function linearForward<T>(b: Backend<T>, y: T, u: T, x: T, W: T, lora: Lo
 }
 
 /**
- * The backward of linearForward: dx (+)= dy·W + s·(dy·B)·A; dB += dyᵀ·u; dA += s·(dy·B)ᵀ·x.
- * W is frozen. `accumulate` says whether dx already holds a gradient to add to.
+ * The backward of linearForward: dx (+)= dy·W + s·(dy·B)·A; dB += dyᵀ·u; dA += s·(dy·B)ᵀ·x;
+ * and dW += dyᵀ·x when W itself is trained (dW given). `accumulate` says whether dx already
+ * holds a gradient to add to.
  */
-export function linearBackward<T>(b: Backend<T>, dx: T, z: T, dy: T, x: T, u: T, W: T, lora: LoraView<T> | undefined, T: number, outDim: number, inDim: number, accumulate: boolean): void {
+export function linearBackward<T>(b: Backend<T>, dx: T, z: T, dW: T | undefined, dy: T, x: T, u: T, W: T, lora: LoraView<T> | undefined, T: number, outDim: number, inDim: number, accumulate: boolean): void {
   b.matmul(dx, dy, W, { M: T, N: inDim, K: outDim, accumulate });
+  if (dW !== undefined) b.matmul(dW, dy, x, { M: outDim, N: inDim, K: T, transA: true, accumulate: true });
   if (lora === undefined) return;
   const r = lora.rank;
   b.matmul(lora.dB, dy, u, { M: outDim, N: r, K: T, transA: true, accumulate: true });
@@ -140,6 +145,16 @@ export interface LayerCache<T> {
   k: T;
   v: T;
   P: number;
+}
+
+/**
+ * A prefix held constant in training (a prompt shared by a batch): its cached keys and
+ * values, and scratch (capacity, Hkv, D) for the attention gradient over all P+T keys, of
+ * which only the sequence's own T rows are kept.
+ */
+export interface FrozenPrefix<T> extends LayerCache<T> {
+  dkAll: T;
+  dvAll: T;
 }
 
 /**
@@ -181,27 +196,34 @@ export function layerForward<T>(b: Backend<T>, c: Qwen3Config, xOut: T, a: Layer
 /**
  * The exact reverse of layerForward. On entry `dres` (T, C) holds the gradient of the
  * layer's output; on return it holds the gradient of its input x. LoRA gradients are added
- * into the adapters' dA/dB.
+ * into the adapters' dA/dB, projection-weight gradients into `dw` (full training).
  */
-export function layerBackward<T>(b: Backend<T>, c: Qwen3Config, dres: T, g: LayerGradScratch<T>, a: LayerActivations<T>, x: T, w: LayerWeights<T>, lora: LayerLora<T>, T: number): void {
+export function layerBackward<T>(b: Backend<T>, c: Qwen3Config, dres: T, g: LayerGradScratch<T>, dw: LayerWeightGrads<T>, a: LayerActivations<T>, x: T, w: LayerWeights<T>, lora: LayerLora<T>, T: number, prefix?: FrozenPrefix<T>): void {
   const { hiddenSize: C, intermediateSize: I, numHeads: Hq, numKvHeads: Hkv, headDim: D } = c;
   const QD = Hq * D;
   const KD = Hkv * D;
   // MLP: xOut = x1 + down(swiglu(gate(xn2), up(xn2))).
-  linearBackward(b, g.dAct, g.z, dres, a.act, a.loraU.down, w.down, lora.down, T, C, I, false);
+  linearBackward(b, g.dAct, g.z, dw.down, dres, a.act, a.loraU.down, w.down, lora.down, T, C, I, false);
   b.swigluBackward(g.dGate, g.dUp, g.dAct, a.gate, a.up, T * I);
-  linearBackward(b, g.dXn, g.z, g.dUp, a.xn2, a.loraU.up, w.up, lora.up, T, I, C, false);
-  linearBackward(b, g.dXn, g.z, g.dGate, a.xn2, a.loraU.gate, w.gate, lora.gate, T, I, C, true);
+  linearBackward(b, g.dXn, g.z, dw.up, g.dUp, a.xn2, a.loraU.up, w.up, lora.up, T, I, C, false);
+  linearBackward(b, g.dXn, g.z, dw.gate, g.dGate, a.xn2, a.loraU.gate, w.gate, lora.gate, T, I, C, true);
   b.rmsNormBackward(dres, g.dXn, a.x1, w.postNorm, a.rstd2, T, C, true);
   // Attention: x1 = x + o(attention(rope(norm(q)), rope(norm(k)), v)).
-  linearBackward(b, g.dAtt, g.z, dres, a.att, a.loraU.o, w.o, lora.o, T, C, QD, false);
-  b.attentionBackward(g.dQn, g.dKn, g.dV, g.dAtt, a.qn, a.kn, a.v, a.att, a.lse, { T, P: 0, Hq, Hkv, D });
-  b.rope(g.dKn, T, Hkv, D, 0, c.ropeTheta, -1);
-  b.rope(g.dQn, T, Hq, D, 0, c.ropeTheta, -1);
+  linearBackward(b, g.dAtt, g.z, dw.o, dres, a.att, a.loraU.o, w.o, lora.o, T, C, QD, false);
+  const P = prefix?.P ?? 0;
+  if (prefix === undefined) b.attentionBackward(g.dQn, g.dKn, g.dV, g.dAtt, a.qn, a.kn, a.v, a.att, a.lse, { T, P, Hq, Hkv, D });
+  else {
+    b.attentionBackward(g.dQn, prefix.dkAll, prefix.dvAll, g.dAtt, a.qn, prefix.k, prefix.v, a.att, a.lse, { T, P, Hq, Hkv, D });
+    // The prefix's keys and values are constants: only this sequence's own rows go further back.
+    b.copy(g.dKn, 0, prefix.dkAll, P * KD, T * KD);
+    b.copy(g.dV, 0, prefix.dvAll, P * KD, T * KD);
+  }
+  b.rope(g.dKn, T, Hkv, D, P, c.ropeTheta, -1);
+  b.rope(g.dQn, T, Hq, D, P, c.ropeTheta, -1);
   b.rmsNormBackward(g.dK, g.dKn, a.k, w.kNorm, a.rstdK, T * Hkv, D, false);
   b.rmsNormBackward(g.dQ, g.dQn, a.q, w.qNorm, a.rstdQ, T * Hq, D, false);
-  linearBackward(b, g.dXn, g.z, g.dV, a.xn1, a.loraU.v, w.v, lora.v, T, KD, C, false);
-  linearBackward(b, g.dXn, g.z, g.dK, a.xn1, a.loraU.k, w.k, lora.k, T, KD, C, true);
-  linearBackward(b, g.dXn, g.z, g.dQ, a.xn1, a.loraU.q, w.q, lora.q, T, QD, C, true);
+  linearBackward(b, g.dXn, g.z, dw.v, g.dV, a.xn1, a.loraU.v, w.v, lora.v, T, KD, C, false);
+  linearBackward(b, g.dXn, g.z, dw.k, g.dK, a.xn1, a.loraU.k, w.k, lora.k, T, KD, C, true);
+  linearBackward(b, g.dXn, g.z, dw.q, g.dQ, a.xn1, a.loraU.q, w.q, lora.q, T, QD, C, true);
   b.rmsNormBackward(dres, g.dXn, x, w.inputNorm, a.rstd1, T, C, true);
 }

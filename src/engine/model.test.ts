@@ -42,7 +42,7 @@ describe('Qwen3Model on the CPU', () => {
       const g = ids.slice(1).map((_, t) => Math.sin(t + 1));
       await model.logprobs(ids, lora);
       f64.fill(lora.grads, 0, lora.layout.size);
-      await model.backward(ids, lora, Float64Array.from(g));
+      await model.backward(ids, { lora }, Float64Array.from(g));
       const analytic = Float64Array.from(lora.grads);
       const params = lora.params;
       const h = 1e-6;

@@ -1,6 +1,6 @@
 import type { Backend } from './backend';
 import type { Qwen3Config } from './config';
-import { allocateActivations, allocateGradScratch, layerBackward, layerForward, type LayerActivations, type LayerGradScratch, type LayerLora, type LoraView } from './layer';
+import { allocateActivations, allocateGradScratch, layerBackward, layerForward, type FrozenPrefix, type LayerActivations, type LayerGradScratch, type LayerLora, type LayerWeightGrads, type LoraView } from './layer';
 import type { LoraLayout } from './lora';
 import type { LoraTarget, ModelWeights } from './params';
 
@@ -20,6 +20,26 @@ const projectionOf: Record<LoraTarget, keyof LayerLora<unknown>> = {
   up_proj: 'up',
   down_proj: 'down',
 };
+
+/** Where a backward adds its gradients: into a LoRA adapter, into projection weights (full training), or both. */
+export interface GradientTargets<T> {
+  /** The adapter the forward applied; its gradients go into lora.grads. */
+  lora?: LoraState<T>;
+  /** Per layer, the gradients of trained projection weights. */
+  weights?: readonly LayerWeightGrads<T>[];
+}
+
+/**
+ * Per-layer keys and values of a prefix that several training sequences share (their common
+ * prompt), computed once by a Decoder; `length` tokens are filled and the rest of the
+ * capacity takes each sequence's own keys. The backward holds the prefix constant.
+ */
+export interface PrefixKv<T> {
+  k: readonly T[]; // L of (capacity, Hkv·D)
+  v: readonly T[]; // L of (capacity, Hkv·D)
+  length: number;
+  capacity: number;
+}
 
 /** Per-layer views of the adapters into the flat parameter and gradient tensors. */
 export function layerLoras<T>(b: Backend<T>, c: Qwen3Config, lora: LoraState<T> | undefined): LayerLora<T>[] {
@@ -66,6 +86,7 @@ interface Workspace<T> {
  */
 export class Qwen3Model<T> {
   private workspace: Workspace<T> | undefined;
+  private prefixGrads: { capacity: number; dk: T; dv: T } | undefined;
 
   constructor(
     readonly backend: Backend<T>,
@@ -74,26 +95,30 @@ export class Qwen3Model<T> {
   ) {}
 
   /**
-   * log p(ids[t+1] | ids[..t]) for t = 0..T−2 under the base model plus the adapter.
+   * log p(ids[t+1] | prefix, ids[..t]) for t = 0..T−2 under the base model plus the adapter,
+   * where `prefix` (if given) holds the keys and values of tokens before ids[0].
    * The values stay in the workspace for a following `backward`.
    */
-  async logprobs(ids: readonly number[], lora?: LoraState<T>): Promise<Float32Array | Float64Array> {
+  async logprobs(ids: readonly number[], lora?: LoraState<T>, prefix?: PrefixKv<T>): Promise<Float32Array | Float64Array> {
     const T = ids.length;
     if (T < 2) throw new Error(`a sequence needs at least 2 tokens to score, got ${T}`);
-    this.forward(ids, lora);
+    if (prefix !== undefined && prefix.length + T > prefix.capacity) throw new Error(`${T} tokens after a prefix of ${prefix.length} exceed the prefix cache's ${prefix.capacity}`);
+    this.forward(ids, lora, prefix);
     return this.backend.read(this.ws(T).logprobs, T - 1);
   }
 
   /**
-   * Adds into lora.grads the gradient of Σ_t dlogprobs[t] · logprobs[t] (t = 0..T−2) for the
-   * sequence last passed to `logprobs` with the same adapter.
+   * Adds into the targets' gradients the gradient of Σ_t dlogprobs[t] · logprobs[t]
+   * (t = 0..T−2) for the sequence last passed to `logprobs` with the same adapter and
+   * prefix. A prefix is held constant: no gradient flows through its keys and values.
    */
-  async backward(ids: readonly number[], lora: LoraState<T>, dlogprobs: Float64Array | Float32Array): Promise<void> {
+  async backward(ids: readonly number[], targets: GradientTargets<T>, dlogprobs: Float64Array | Float32Array, prefix?: PrefixKv<T>): Promise<void> {
     const b = this.backend;
     const c = this.config;
     const T = ids.length;
     if (dlogprobs.length !== T - 1) throw new Error(`backward: ${dlogprobs.length} gradients for ${T - 1} log-probs`);
-    const ws = this.ws(T, lora.layout.config.rank);
+    const { lora, weights } = targets;
+    const ws = this.ws(T, lora?.layout.config.rank);
     const loras = layerLoras(b, c, lora);
     const upstream = new Float32Array(T);
     upstream.set(dlogprobs);
@@ -102,16 +127,18 @@ export class Qwen3Model<T> {
     b.fill(ws.dhidden, 0, T * C);
     b.vocabLogprobsBackward(ws.dhidden, ws.dlogprobs, ws.hidden, this.weights.lmHead, ws.targets, ws.lse, T, C, c.vocabSize);
     b.rmsNormBackward(ws.dres, ws.dhidden, ws.residuals[c.numLayers], this.weights.finalNorm, ws.rstdFinal, T, C, false);
+    const scratch = prefix === undefined ? undefined : this.prefixScratch(prefix.capacity);
     for (let l = c.numLayers - 1; l >= 0; l--) {
       // Recompute this layer's activations from its saved input, then go back through it.
-      layerForward(b, c, ws.hidden, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T);
-      layerBackward(b, c, ws.dres, ws.grads, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T);
+      const frozen: FrozenPrefix<T> | undefined = prefix && scratch && { k: prefix.k[l], v: prefix.v[l], P: prefix.length, dkAll: scratch.dk, dvAll: scratch.dv };
+      layerForward(b, c, ws.hidden, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen);
+      layerBackward(b, c, ws.dres, ws.grads, weights?.[l] ?? {}, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen);
     }
     await b.flush();
   }
 
   /** Embedding → layers → final norm → log-probs of the next tokens, into the workspace. */
-  private forward(ids: readonly number[], lora: LoraState<T> | undefined): void {
+  private forward(ids: readonly number[], lora: LoraState<T> | undefined, prefix: PrefixKv<T> | undefined): void {
     const b = this.backend;
     const c = this.config;
     const T = ids.length;
@@ -121,10 +148,21 @@ export class Qwen3Model<T> {
     b.writeIds(ws.targets, targetsOf(ids));
     b.embedding(ws.residuals[0], ws.ids, this.weights.embed, T, c.hiddenSize, c.vocabSize);
     for (let l = 0; l < c.numLayers; l++) {
-      layerForward(b, c, ws.residuals[l + 1], ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T);
+      const cache = prefix && { k: prefix.k[l], v: prefix.v[l], P: prefix.length };
+      layerForward(b, c, ws.residuals[l + 1], ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, cache);
     }
     b.rmsNormForward(ws.hidden, ws.rstdFinal, ws.residuals[c.numLayers], this.weights.finalNorm, T, c.hiddenSize, c.rmsNormEps);
     b.vocabLogprobsForward(ws.logprobs, ws.lse, ws.hidden, this.weights.lmHead, ws.targets, T, c.hiddenSize, c.vocabSize);
+  }
+
+  /** Gradient scratch for the keys and values of a prefix cache of `capacity` tokens, reused. */
+  private prefixScratch(capacity: number): { capacity: number; dk: T; dv: T } {
+    const current = this.prefixGrads;
+    if (current !== undefined && current.capacity >= capacity) return current;
+    if (current !== undefined) for (const t of [current.dk, current.dv]) this.backend.release(t);
+    const width = this.config.numKvHeads * this.config.headDim;
+    this.prefixGrads = { capacity, dk: this.backend.zeros(capacity * width, 'prefix dk'), dv: this.backend.zeros(capacity * width, 'prefix dv') };
+    return this.prefixGrads;
   }
 
   /** The workspace, grown (never shrunk) to hold T tokens and LoRA rank `rank`. */

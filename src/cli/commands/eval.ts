@@ -1,5 +1,5 @@
-import { defaultRolloutLimits, runRollout } from '../../agent/rollout';
-import type { Trajectory } from '../../agent/trajectory';
+import { evaluateGreedy, summarize } from '../../agent/evaluate';
+import { defaultRolloutLimits } from '../../agent/rollout';
 import { EnginePolicy } from '../../engine/inference';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { numberOption, parseOptions, UsageError, type CliCommand } from '../command';
@@ -18,21 +18,6 @@ accuracy as JSON: {"model", "adapter", "tasks", "n", "correct", "accuracy", "mea
   --max-tokens N  new tokens per turn (default ${defaultRolloutLimits.maxTurnTokens})
 ${backendOptionHelp}
   -h, --help      show this help`;
-
-export function summarize(trajectories: readonly Trajectory[]) {
-  const n = trajectories.length;
-  const correct = trajectories.filter((t) => t.correct).length;
-  const stopReasons: Record<string, number> = {};
-  for (const t of trajectories) stopReasons[t.stop_reason] = (stopReasons[t.stop_reason] ?? 0) + 1;
-  return {
-    n,
-    correct,
-    accuracy: n > 0 ? correct / n : 0,
-    mean_reward: n > 0 ? trajectories.reduce((s, t) => s + t.reward, 0) / n : 0,
-    mean_tool_calls: n > 0 ? trajectories.reduce((s, t) => s + t.tool_calls.length, 0) / n : 0,
-    stop_reasons: stopReasons,
-  };
-}
 
 export const evalCommand: CliCommand = {
   name: 'eval',
@@ -56,13 +41,7 @@ export const evalCommand: CliCommand = {
         run: async (backend) => {
           const { model, lora } = await loadModelWithAdapter(backend, modelDir, values.adapter);
           const policy = new EnginePolicy(modelDir, model, lora);
-          const out: Trajectory[] = [];
-          for (const [i, task] of tasks.entries()) {
-            const sampling = { temperature: 0, topP: 1, topK: 0, seed: 0, maxNewTokens: limits.maxTurnTokens, stopTokenIds: [], stopStrings: [] };
-            out.push(await runRollout({ task, group: task.id, policy, recordLogprobs: true, chat, sandbox, sampling, limits, session: `eval-${i}` }));
-            log(`[${i + 1}/${tasks.length}] ${task.id}: ${out[i].correct ? 'right' : 'wrong'}`);
-          }
-          return out;
+          return evaluateGreedy({ policy, chat, sandbox, tasks, limits, onResult: (t, i) => log(`[${i + 1}/${tasks.length}] ${t.task_id}: ${t.correct ? 'right' : 'wrong'}`) });
         },
       });
       io.stdout.write(JSON.stringify({ model: modelDir, adapter: values.adapter ?? null, tasks: values.tasks, ...summarize(trajectories) }) + '\n');

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSampling, type GeneratedToken } from '../../agent/policy';
-import { ppoLoss } from '../../sod/loss';
+import { maskedCrossEntropy, ppoLoss } from '../../sod/loss';
 import { gpuAvailable, maxError } from '../../../tests/support/gpu';
 import { CpuBackend } from '../cpu/backend';
 import type { Backend } from '../backend';
 import { EnginePolicy } from '../inference';
 import { initLoraParams, loraLayout, type LoraConfig } from '../lora';
-import type { LoraState, Qwen3Model } from '../model';
-import { allLoraTargets, seededRandom } from '../params';
+import { Qwen3Model, type LoraState } from '../model';
+import { packProjections, projectionLayout, withTrainedProjections } from '../full-training';
+import { allLoraTargets, assembleWeights, randomWeights, seededRandom } from '../params';
 import { randomModel, tinyConfig } from '../testing/tiny';
 import type { TrainingSequence } from '../../agent/policy';
-import { LoraTrainer } from '../train';
+import { LoraTrainer, ProjectionTrainer } from '../train';
 import { WebGpuBackend } from './backend';
 import { openEngineDevice } from './device';
 import { nodeGpu } from './node-gpu';
@@ -52,8 +53,8 @@ describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, wh
     const lpCpu = await cpuModel.logprobs(ids, cpuLora);
     expect(maxError(lpGpu, lpCpu).abs).toBeLessThan(2e-4);
     const g = Float64Array.from({ length: ids.length - 1 }, (_, t) => Math.cos(t));
-    await gpuModel.backward(ids, gpuLora, g);
-    await cpuModel.backward(ids, cpuLora, g);
+    await gpuModel.backward(ids, { lora: gpuLora }, g);
+    await cpuModel.backward(ids, { lora: cpuLora }, g);
     const gradGpu = await gpu.read(gpuLora.grads, gpuLora.layout.size);
     const gradCpu = await cpu.read(cpuLora.grads, cpuLora.layout.size);
     const scale = Math.max(...Array.from(gradCpu, Math.abs));
@@ -85,6 +86,30 @@ describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, wh
     };
     const onGpu = await run(gpu, gpuModel);
     const onCpu = await run(cpu, cpuModel);
+    expect(Math.abs(onGpu.first.loss - onCpu.first.loss)).toBeLessThan(1e-4);
+    expect(Math.abs(onGpu.first.gradNorm - onCpu.first.gradNorm) / onCpu.first.gradNorm).toBeLessThan(2e-3);
+    const scale = Math.max(...Array.from(onCpu.params, Math.abs));
+    expect(maxError(onGpu.params, onCpu.params).abs / scale).toBeLessThan(2e-3);
+  }, 120_000);
+
+  it('trains every projection from a frozen shared prompt prefix: the weights agree after two steps', async () => {
+    const { gpu, cpu } = await both();
+    const tensors = randomWeights(config, 3);
+    const batch: TrainingSequence[] = [0, 1, 2].map((i) => {
+      const response = ids.slice(30 + i, 50 + i);
+      return { promptIds: [...ids.slice(0, 20), ...ids.slice(60 + i, 63 + i)], responseIds: response, loss: (lp) => maskedCrossEntropy(lp, response.map(() => 1), 60) };
+    });
+    const run = async <T>(backend: Backend<T>) => {
+      const layout = projectionLayout(config);
+      const state = { layout, params: backend.upload(packProjections(layout, tensors), 'projections'), grads: backend.zeros(layout.size, 'grads') };
+      const frozen = assembleWeights(config, (name) => backend.upload(tensors.get(name) ?? new Float32Array(0), name));
+      const trainer = new ProjectionTrainer(new Qwen3Model(backend, config, withTrainedProjections(backend, frozen, state)), state, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 }, { freezeSharedPrefix: true });
+      const first = await trainer.trainStep(batch);
+      await trainer.trainStep(batch);
+      return { params: await backend.read(state.params, layout.size), first };
+    };
+    const onGpu = await run(gpu);
+    const onCpu = await run(cpu);
     expect(Math.abs(onGpu.first.loss - onCpu.first.loss)).toBeLessThan(1e-4);
     expect(Math.abs(onGpu.first.gradNorm - onCpu.first.gradNorm) / onCpu.first.gradNorm).toBeLessThan(2e-3);
     const scale = Math.max(...Array.from(onCpu.params, Math.abs));

@@ -1,4 +1,5 @@
-import { onnx } from 'onnx-proto';
+import { onnx } from './onnx-proto';
+import type { Qwen3Config } from '../../engine/config';
 import { GraphBuilder, valueInfo } from './graph-builder';
 
 /** The sizes the graph needs, with Hugging Face config.json names. */
@@ -13,6 +14,22 @@ export interface Qwen3OnnxDims {
   rope_theta: number;
   vocab_size: number;
   tie_word_embeddings: boolean;
+}
+
+/** The graph's sizes for an engine config. */
+export function qwen3OnnxDims(c: Qwen3Config): Qwen3OnnxDims {
+  return {
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    vocab_size: c.vocabSize,
+    tie_word_embeddings: c.tieWordEmbeddings,
+  };
 }
 
 /** Weights by their Hugging Face names (`model.layers.0.self_attn.q_proj.weight`, …), as f32. */

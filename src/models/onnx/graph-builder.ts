@@ -1,4 +1,4 @@
-import { onnx } from 'onnx-proto';
+import { onnx } from './onnx-proto';
 
 type AttributeValue = number | number[] | string;
 

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { attentionBackward, attentionBackwardReference, attentionForward, attentionForwardReference, type AttentionDims } from './attention';
+import type { Floats } from './floats';
+import { seededRandom } from '../params';
+
+type FloatArray = typeof Float32Array | typeof Float64Array;
+
+const random = (Type: FloatArray, n: number, seed: number, amplitude = 1): Floats => {
+  const r = seededRandom(seed);
+  const x = new Type(n);
+  for (let i = 0; i < n; i++) x[i] = amplitude * r();
+  return x;
+};
+
+/** Largest |a − b|, and that over the largest |b|. */
+function maxError(a: Floats, b: Floats): { abs: number; rel: number } {
+  let abs = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    abs = Math.max(abs, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return { abs, rel: abs / Math.max(scale, Number.MIN_VALUE) };
+}
+
+const cases: AttentionDims[] = [
+  { T: 1, P: 0, Hq: 1, Hkv: 1, D: 4 },
+  { T: 5, P: 0, Hq: 4, Hkv: 2, D: 8 },
+  { T: 19, P: 0, Hq: 2, Hkv: 1, D: 6 },
+  { T: 3, P: 4, Hq: 4, Hkv: 4, D: 8 },
+  { T: 70, P: 0, Hq: 4, Hkv: 2, D: 32 },
+  { T: 9, P: 13, Hq: 6, Hkv: 2, D: 5 },
+  { T: 1, P: 7, Hq: 3, Hkv: 1, D: 3 },
+];
+
+describe('fast causal GQA attention against the naive reference', () => {
+  for (const [Type, tolerance] of [
+    [Float64Array, { abs: 1e-12, rel: Infinity }],
+    [Float32Array, { abs: Infinity, rel: 1e-5 }],
+  ] as const) {
+    for (const dims of cases) {
+      it(`${Type.name} ${JSON.stringify(dims)}`, () => {
+        const { T, P, Hq, Hkv, D } = dims;
+        const capacity = P + T + 2; // k and v may hold more rows than P+T (a cache); they are not read
+        const q = random(Type, T * Hq * D, 1, 2);
+        const k = random(Type, capacity * Hkv * D, 2, 2);
+        const v = random(Type, capacity * Hkv * D, 3);
+        const dout = random(Type, T * Hq * D, 4);
+        const check = (name: string, fast: Floats, reference: Floats) => {
+          const e = maxError(fast, reference);
+          expect(e.abs, `${name} abs`).toBeLessThanOrEqual(tolerance.abs);
+          expect(e.rel, `${name} rel`).toBeLessThanOrEqual(tolerance.rel);
+        };
+
+        const out = new Type(T * Hq * D);
+        const lse = new Type(Hq * T);
+        attentionForwardReference(out, lse, q, k, v, dims);
+        const fastOut = new Type(T * Hq * D).fill(7);
+        const fastLse = new Type(Hq * T).fill(7);
+        attentionForward(fastOut, fastLse, q, k, v, dims);
+        check('out', fastOut, out);
+        check('lse', fastLse, lse);
+
+        // Backward from the same out and lse; both overwrite dq and the first P+T rows of dk, dv.
+        const grads = () => [new Type(q.length).fill(7), new Type(k.length).fill(7), new Type(v.length).fill(7)];
+        const [dq, dk, dv] = grads();
+        attentionBackwardReference(dq, dk, dv, dout, q, k, v, out, lse, dims);
+        const [fastDq, fastDk, fastDv] = grads();
+        attentionBackward(fastDq, fastDk, fastDv, dout, q, k, v, out, lse, dims);
+        check('dq', fastDq, dq);
+        check('dk', fastDk, dk);
+        check('dv', fastDv, dv);
+      });
+    }
+  }
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { Floats } from './floats';
+import { matmul, matmulReference, type MatmulOptions } from './matmul';
+import { seededRandom } from '../params';
+
+type FloatsType = Float32ArrayConstructor | Float64ArrayConstructor;
+
+const random = (Type: FloatsType, n: number, seed: number): Floats => {
+  const r = seededRandom(seed);
+  const values = new Type(n);
+  for (let i = 0; i < n; i++) values[i] = r();
+  return values;
+};
+
+/** [M, N, K]: the 1×1×1 corner, sizes off the 4×4 block, and K large enough to split N into several packed panels. */
+const shapes: [number, number, number][] = [
+  [1, 1, 1], [1, 5, 3], [3, 1, 7], [2, 3, 1], [4, 4, 4], [5, 7, 9], [7, 13, 6], [9, 3, 2], [17, 33, 19], [6, 70, 1100], [1, 130, 600],
+];
+
+/**
+ * Max abs difference between fast and reference, against tolerance × max(1, max |reference|):
+ * both sum the same products in the same order in doubles, so float64 agrees to rounding
+ * (1e-12 relative), and float32 outputs to one rounding of the stored value (1e-5 relative).
+ */
+function compare(Type: FloatsType, M: number, N: number, K: number, options: MatmulOptions, seed: number): void {
+  const a = random(Type, M * K, seed);
+  const b = random(Type, N * K, seed + 1);
+  const start = random(Type, M * N, seed + 2);
+  const fast = Type.from(start);
+  const reference = Type.from(start);
+  matmul(fast, a, b, M, N, K, options);
+  matmulReference(reference, a, b, M, N, K, options);
+  let error = 0;
+  let scale = 1;
+  for (let i = 0; i < M * N; i++) {
+    error = Math.max(error, Math.abs(fast[i] - reference[i]));
+    scale = Math.max(scale, Math.abs(reference[i]));
+  }
+  const tolerance = Type === Float64Array ? 1e-12 : 1e-5;
+  expect(error, `${Type.name} M=${M} N=${N} K=${K} ${JSON.stringify({ ...options, lora: options.lora?.R })}`).toBeLessThanOrEqual(tolerance * scale);
+}
+
+describe('fast CPU matmul against the naive reference', () => {
+  for (const Type of [Float32Array, Float64Array]) {
+    it(`${Type.name}: every transpose combination, alpha, accumulate and LoRA, on odd shapes`, () => {
+      let seed = 1;
+      for (const [M, N, K] of shapes) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const R = 1 + (seed % 4);
+            const lora = { u: random(Type, M * R, seed + 10), b: random(Type, N * R, seed + 11), R };
+            compare(Type, M, N, K, { transA, transB }, seed++);
+            compare(Type, M, N, K, { transA, transB, alpha: 0.37, accumulate: true }, seed++);
+            compare(Type, M, N, K, { transA, transB, alpha: -1.5, lora }, seed++);
+            compare(Type, M, N, K, { transA, transB, accumulate: true, lora }, seed++);
+          }
+        }
+      }
+    });
+  }
+
+  it('the Linear shapes: y = x·Wᵀ, dx = dy·W, dW += dyᵀ·x, and a LoRA rank-8 branch', () => {
+    const [T, inDim, outDim, rank] = [37, 96, 160, 8];
+    compare(Float32Array, T, outDim, inDim, { transB: true }, 100);
+    compare(Float32Array, T, inDim, outDim, {}, 101);
+    compare(Float32Array, outDim, inDim, T, { transA: true, accumulate: true }, 102);
+    compare(Float32Array, T, rank, inDim, { transB: true, alpha: 2 }, 103);
+    compare(Float32Array, T, inDim, rank, { alpha: 2, accumulate: true }, 104);
+  });
+
+  it('accumulates into out and leaves no stale scratch between calls of different sizes', () => {
+    const a = Float64Array.of(1, 2, 3, 4); // (2, 2)
+    const b = Float64Array.of(5, 6, 7, 8); // (2, 2)
+    const out = Float64Array.of(1, 1, 1, 1);
+    matmul(new Float64Array(9 * 11), random(Float64Array, 9 * 7, 1), random(Float64Array, 11 * 7, 2), 9, 11, 7);
+    matmul(out, a, b, 2, 2, 2, { accumulate: true });
+    expect(Array.from(out)).toEqual([20, 23, 44, 51]);
+  });
+});
