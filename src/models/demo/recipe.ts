@@ -10,7 +10,7 @@ import { teacherTurns } from './teacher-solutions';
 /** The demo pair's shapes (vocabulary size comes from the tokenizer). */
 export const demoShapes: Record<'teacher' | 'student', Omit<Qwen3Config, 'vocabSize'>> = {
   teacher: { hiddenSize: 128, intermediateSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 2, headDim: 32, rmsNormEps: 1e-6, ropeTheta: 10000, tieWordEmbeddings: false, maxPositionEmbeddings: 2048, torchDtype: 'float32' },
-  student: { hiddenSize: 128, intermediateSize: 256, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 32, rmsNormEps: 1e-6, ropeTheta: 10000, tieWordEmbeddings: false, maxPositionEmbeddings: 2048, torchDtype: 'float32' },
+  student: { hiddenSize: 128, intermediateSize: 256, numLayers: 3, numHeads: 4, numKvHeads: 2, headDim: 32, rmsNormEps: 1e-6, ropeTheta: 10000, tieWordEmbeddings: false, maxPositionEmbeddings: 2048, torchDtype: 'float32' },
 };
 
 /** The whole conversation of a demo-teacher solution, as messages. */
