@@ -1,7 +1,7 @@
 import type { Backend } from './backend';
 import type { Qwen3Config } from './config';
 import type { LayerWeightGrads } from './layer';
-import { allLoraTargets, modulePath, projectionShape, type LayerWeights, type LoraTarget, type ModelWeights } from './params';
+import { allLoraTargets, modulePath, projectionKey, projectionShape, type LoraTarget, type ModelWeights } from './params';
 
 /**
  * Full training of the projection weights, for models trained from scratch (the demo
@@ -31,15 +31,6 @@ export interface ProjectionState<T> {
   grads: T; //  (layout.size)
 }
 
-const projectionKey: Record<LoraTarget, keyof LayerWeightGrads<unknown> & keyof LayerWeights<unknown>> = {
-  q_proj: 'q',
-  k_proj: 'k',
-  v_proj: 'v',
-  o_proj: 'o',
-  gate_proj: 'gate',
-  up_proj: 'up',
-  down_proj: 'down',
-};
 
 export function projectionLayout(c: Qwen3Config): ProjectionLayout {
   const slots: ProjectionSlot[] = [];

@@ -2,7 +2,7 @@ import type { Backend } from './backend';
 import type { Qwen3Config } from './config';
 import { allocateActivations, allocateGradScratch, layerBackward, layerForward, type FrozenPrefix, type LayerActivations, type LayerGradScratch, type LayerLora, type LayerWeightGrads, type LoraView } from './layer';
 import type { LoraLayout } from './lora';
-import type { LoraTarget, ModelWeights } from './params';
+import { projectionKey, type ModelWeights } from './params';
 
 /** LoRA parameters, their gradients and the optimizer moments, each one flat tensor laid out by `layout`. */
 export interface LoraState<T> {
@@ -11,15 +11,6 @@ export interface LoraState<T> {
   grads: T; //  (layout.size)
 }
 
-const projectionOf: Record<LoraTarget, keyof LayerLora<unknown>> = {
-  q_proj: 'q',
-  k_proj: 'k',
-  v_proj: 'v',
-  o_proj: 'o',
-  gate_proj: 'gate',
-  up_proj: 'up',
-  down_proj: 'down',
-};
 
 /** Where a backward adds its gradients: into a LoRA adapter, into projection weights (full training), or both. */
 export interface GradientTargets<T> {
@@ -57,7 +48,7 @@ export function layerLoras<T>(b: Backend<T>, c: Qwen3Config, lora: LoraState<T> 
       rank: r,
       scale: lora.layout.scale,
     };
-    layers[slot.layer][projectionOf[slot.target]] = view;
+    layers[slot.layer][projectionKey[slot.target]] = view;
   }
   return layers;
 }

@@ -5,6 +5,17 @@ export type LoraTarget = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj'
 
 export const allLoraTargets: readonly LoraTarget[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
+/** The key of a projection in a layer's weights, adapters and gradients. */
+export const projectionKey = {
+  q_proj: 'q',
+  k_proj: 'k',
+  v_proj: 'v',
+  o_proj: 'o',
+  gate_proj: 'gate',
+  up_proj: 'up',
+  down_proj: 'down',
+} as const satisfies Record<LoraTarget, string>;
+
 /** The Hugging Face module path of a projection inside a layer. */
 export function modulePath(target: LoraTarget): string {
   return target === 'gate_proj' || target === 'up_proj' || target === 'down_proj' ? `mlp.${target}` : `self_attn.${target}`;
