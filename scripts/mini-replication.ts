@@ -155,7 +155,7 @@ ${rows.join('\n')}
 | --- | --- | --- | --- |
 ${stepRows.join('\n')}
 
-(OPD uses w_k = 1 for training; its w_k column is what SOD would have given the same trajectories.)
+(OPD trains with every w_k = 1, which is what its metrics record; d_k is the same quantity for both. d_k grows with k: later steps, after the tool's answer, are where the student's copying diverges from the teacher.)
 
 Total wall time: ${((performance.now() - started) / 60000).toFixed(1)} min on ${int('jobs')} parallel jobs.
 `,
