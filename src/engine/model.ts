@@ -118,12 +118,11 @@ export class Qwen3Model<T> {
     b.fill(ws.dhidden, 0, T * C);
     b.vocabLogprobsBackward(ws.dhidden, ws.dlogprobs, ws.hidden, this.weights.lmHead, ws.targets, ws.lse, T, C, c.vocabSize);
     b.rmsNormBackward(ws.dres, ws.dhidden, ws.residuals[c.numLayers], this.weights.finalNorm, ws.rstdFinal, T, C, false);
-    const scratch = prefix === undefined ? undefined : this.prefixScratch(prefix.capacity);
+    const frozen = prefix && this.frozenLayers(prefix);
     for (let l = c.numLayers - 1; l >= 0; l--) {
       // Recompute this layer's activations from its saved input, then go back through it.
-      const frozen: FrozenPrefix<T> | undefined = prefix && scratch && { k: prefix.k[l], v: prefix.v[l], P: prefix.length, dkAll: scratch.dk, dvAll: scratch.dv };
-      layerForward(b, c, ws.hidden, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen);
-      layerBackward(b, c, ws.dres, ws.grads, weights?.[l] ?? {}, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen);
+      layerForward(b, c, ws.hidden, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen?.[l]);
+      layerBackward(b, c, ws.dres, ws.grads, weights?.[l] ?? {}, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen?.[l]);
     }
     await b.flush();
   }
@@ -146,14 +145,17 @@ export class Qwen3Model<T> {
     b.vocabLogprobsForward(ws.logprobs, ws.lse, ws.hidden, this.weights.lmHead, ws.targets, T, c.hiddenSize, c.vocabSize);
   }
 
-  /** Gradient scratch for the keys and values of a prefix cache of `capacity` tokens, reused. */
-  private prefixScratch(capacity: number): { capacity: number; dk: T; dv: T } {
-    const current = this.prefixGrads;
-    if (current !== undefined && current.capacity >= capacity) return current;
-    if (current !== undefined) for (const t of [current.dk, current.dv]) this.backend.release(t);
-    const width = this.config.numKvHeads * this.config.headDim;
-    this.prefixGrads = { capacity, dk: this.backend.zeros(capacity * width, 'prefix dk'), dv: this.backend.zeros(capacity * width, 'prefix dv') };
-    return this.prefixGrads;
+  /** Per layer, the prefix's keys and values with gradient scratch for all its capacity (reused between calls). */
+  private frozenLayers(prefix: PrefixKv<T>): FrozenPrefix<T>[] {
+    let scratch = this.prefixGrads;
+    if (scratch === undefined || scratch.capacity < prefix.capacity) {
+      if (scratch !== undefined) for (const t of [scratch.dk, scratch.dv]) this.backend.release(t);
+      const width = this.config.numKvHeads * this.config.headDim;
+      scratch = { capacity: prefix.capacity, dk: this.backend.zeros(prefix.capacity * width, 'prefix dk'), dv: this.backend.zeros(prefix.capacity * width, 'prefix dv') };
+      this.prefixGrads = scratch;
+    }
+    const { dk, dv } = scratch;
+    return prefix.k.map((k, l) => ({ k, v: prefix.v[l], P: prefix.length, dkAll: dk, dvAll: dv }));
   }
 
   /** The workspace, grown (never shrunk) to hold T tokens and LoRA rank `rank`. */
