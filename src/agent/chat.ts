@@ -1,4 +1,4 @@
-import { AutoTokenizer, env } from '@huggingface/transformers';
+import { AutoTokenizer, env, PreTrainedTokenizer } from '@huggingface/transformers';
 
 /** The one tool: Python code run in the sandbox. */
 export const codeInterpreterTool = {
@@ -27,8 +27,21 @@ export interface ChatTokenizer {
   apply_chat_template(messages: ChatMessage[], options: Record<string, unknown>): unknown;
 }
 
-/** Loads the tokenizer of a model folder on disk or in the app's cache, never from the network. */
+/** Loads the tokenizer of a model folder: a directory on disk, or a folder the page serves over HTTP (never the Hub directly). */
 export async function loadTokenizer(folder: string): Promise<ChatTokenizer> {
+  if (/^https?:\/\//.test(folder)) {
+    const base = folder.endsWith('/') ? folder : `${folder}/`;
+    const [json, config] = await Promise.all(
+      ['tokenizer.json', 'tokenizer_config.json'].map(async (file) => {
+        const response = await fetch(base + file);
+        if (!response.ok) throw new Error(`${base + file}: HTTP ${response.status}, the model folder needs its tokenizer files`);
+        const value: unknown = await response.json();
+        return value;
+      }),
+    );
+    // Every Qwen3 tokenizer class in transformers.js is the base class.
+    return new PreTrainedTokenizer(json, config);
+  }
   const cut = folder.replace(/\/+$/, '').lastIndexOf('/');
   env.allowRemoteModels = false;
   env.allowLocalModels = true;

@@ -1,4 +1,4 @@
-import type { PythonSandbox } from '../tools/sandbox';
+import type { ToolSandbox } from '../tools/sandbox';
 import type { ChatFormat } from './chat';
 import type { Policy } from './policy';
 import { runRollout, type RolloutLimits } from './rollout';
@@ -15,7 +15,7 @@ export interface EvaluationSummary {
 }
 
 /** Solves each task greedily (temperature 0) with the tool; `onResult` sees each trajectory as it ends. */
-export async function evaluateGreedy(request: { policy: Policy; chat: ChatFormat; sandbox: PythonSandbox; tasks: readonly Task[]; limits?: Partial<RolloutLimits>; signal?: AbortSignal; onResult?: (t: Trajectory, index: number) => void }): Promise<Trajectory[]> {
+export async function evaluateGreedy(request: { policy: Policy; chat: ChatFormat; sandbox: ToolSandbox; tasks: readonly Task[]; limits?: Partial<RolloutLimits>; signal?: AbortSignal; onResult?: (t: Trajectory, index: number) => void }): Promise<Trajectory[]> {
   const { policy, chat, sandbox, tasks, limits } = request;
   const out: Trajectory[] = [];
   for (const [i, task] of tasks.entries()) {

@@ -1,4 +1,4 @@
-import type { PythonSandbox } from '../tools/sandbox';
+import type { ToolSandbox } from '../tools/sandbox';
 import { outcomeReward } from '../sod/reward';
 import { answersMatch, extractBoxedAnswer } from './answer';
 import type { ChatFormat } from './chat';
@@ -33,7 +33,7 @@ export interface RolloutRequest {
   /** Whether the policy's log-probs are real (a model) and belong in the trajectory. */
   recordLogprobs: boolean;
   chat: ChatFormat;
-  sandbox: PythonSandbox;
+  sandbox: ToolSandbox;
   sampling: SamplingSettings;
   limits?: Partial<RolloutLimits>;
   /** Distinguishes sandbox sessions of concurrent rollouts. */

@@ -3,7 +3,7 @@ import { batchAdvantages } from '../sod/batch';
 import { ppoLoss, defaultPpoSettings, type PpoSettings } from '../sod/loss';
 import { batchStepMetrics, type BatchStepMetrics } from '../sod/metrics';
 import { defaultStepSettings, type StepSettings } from '../sod/weights';
-import type { PythonSandbox } from '../tools/sandbox';
+import type { ToolSandbox } from '../tools/sandbox';
 import type { ChatFormat } from './chat';
 import type { LogprobScorer, Policy, PolicyTrainer, SamplingSettings, TrainingSequence } from './policy';
 import { runRollout, type RolloutEvent, type RolloutLimits } from './rollout';
@@ -60,7 +60,7 @@ export async function runUpdate(
   tasks: readonly Task[],
   models: UpdateModels,
   chat: ChatFormat,
-  sandbox: PythonSandbox,
+  sandbox: ToolSandbox,
   settings: UpdateSettings,
   options: { signal?: AbortSignal; onEvent?: (e: UpdateEvent) => void } = {},
 ): Promise<{ trajectories: Trajectory[]; metrics: UpdateMetrics }> {

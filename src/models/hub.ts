@@ -112,7 +112,7 @@ export class MemoryTarget implements DownloadTarget {
   async complete(): Promise<void> {
     this.done = true;
   }
-  bytes(): Uint8Array {
+  bytes(): Uint8Array<ArrayBuffer> {
     const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.byteLength, 0));
     let offset = 0;
     for (const c of this.chunks) {

@@ -27,12 +27,20 @@ export interface ToolRun {
   durationMs: number;
 }
 
+/** What rollouts need of the Python tool: the sandbox itself, or a proxy to one in another thread. */
+export interface ToolSandbox {
+  /** Runs `code` in `session`; never throws for anything the code does. */
+  run(code: string, session: string, signal?: AbortSignal): Promise<ToolRun>;
+  /** Forgets a trajectory's globals. */
+  endSession(session: string): Promise<void>;
+}
+
 /**
  * Python for model-written code, in its own worker: calls are queued one at a time on one
  * warm interpreter, each trajectory (session) gets fresh globals, a call past the time
  * limit or a crash ends the worker and the next call starts a new one.
  */
-export class PythonSandbox {
+export class PythonSandbox implements ToolSandbox {
   private readonly worker: ManagedWorker<SandboxProtocol>;
   private queue: Promise<unknown> = Promise.resolve();
   readonly settings: SandboxSettings;

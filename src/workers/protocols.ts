@@ -1,0 +1,121 @@
+/**
+ * The messages between the playground's main thread and its three workers (shared/DESIGN.md §3):
+ * the student engine, the teacher engine and the Python sandbox. The student worker runs the
+ * agent loop; it reaches the teacher and the sandbox over MessagePorts the main thread wires up.
+ */
+import type { EvaluationSummary } from '../agent/evaluate';
+import type { SamplingSettings } from '../agent/policy';
+import type { RolloutEvent, RolloutLimits } from '../agent/rollout';
+import type { Task } from '../agent/tasks/task';
+import type { Trajectory } from '../agent/trajectory';
+import type { UpdateMetrics, UpdateSettings } from '../agent/update';
+import type { ToolRun } from '../tools/sandbox';
+
+export const backendChoices = ['webgpu', 'cpu'] as const;
+export type BackendChoice = (typeof backendChoices)[number];
+
+/** A model folder laid out like the Hub's: `${url}config.json`, `${url}model.safetensors`, tokenizer files. */
+export interface ModelSource {
+  /** Base URL ending in '/'. */
+  url: string;
+  /** Shown in the UI and written into exports (e.g. the adapter's base model). */
+  name: string;
+}
+
+export interface LoadRequest {
+  source: ModelSource;
+  backend: BackendChoice;
+}
+
+export interface LoadProgress {
+  phase: 'download' | 'upload';
+  /** Bytes fetched so far (download) or tensors uploaded (upload). */
+  done: number;
+  /** Total bytes (0 when the server does not say) or tensors. */
+  total: number;
+  /** Milliseconds since the load began. */
+  elapsedMs: number;
+}
+
+export interface LoadedModel {
+  name: string;
+  backend: BackendChoice;
+  /** The adapter's name on WebGPU ('SwiftShader Device (Subzero)', 'NVIDIA H100 …'), 'CPU' otherwise. */
+  device: string;
+  layers: number;
+  hiddenSize: number;
+  vocabSize: number;
+  parameters: number;
+  /** Bytes the weights take on the backend (f32). */
+  weightBytes: number;
+  downloadedBytes: number;
+  seconds: number;
+  /** Why the backend asked for was not used, when it was not. */
+  fallback?: string;
+}
+
+/** Top alternatives at each response position: [token id, log-probability] pairs, most likely first. */
+export type TokenAlternatives = [number, number][][];
+
+/** What the teacher serves to the student over their port. */
+export type ScorerProtocol = {
+  score: { request: { promptIds: number[]; responseIds: number[] }; response: number[]; progress: never };
+  alternatives: { request: { promptIds: number[]; responseIds: number[]; k: number }; response: TokenAlternatives; progress: never };
+};
+
+export type TeacherProtocol = ScorerProtocol & {
+  load: { request: LoadRequest; response: LoadedModel; progress: LoadProgress };
+  /** Serves ScorerProtocol on `port` (its other end goes to the student worker). */
+  connect: { request: { port: MessagePort }; response: null; progress: never };
+};
+
+/** What the main thread serves to the student over the sandbox port: the PythonSandbox it owns. */
+export type ToolProtocol = {
+  run: { request: { code: string; session: string }; response: ToolRun; progress: never };
+  endSession: { request: { session: string }; response: null; progress: never };
+};
+
+/** A trajectory as the playground shows it: the file's fields plus each response token's text. */
+export type PlaygroundTrajectory = Trajectory & {
+  tokens: string[];
+  /** Top alternatives per response token as [text, log-probability], once computed. */
+  student_top?: [string, number][][];
+  teacher_top?: [string, number][][];
+};
+
+export interface AdapterSettings {
+  rank: number;
+  /** LoRA alpha (scale alpha / rank). */
+  alpha: number;
+  learningRate: number;
+  seed: number;
+}
+
+/** Live events of rollouts: which trajectory, and what happened in it. */
+export type RolloutProgress =
+  | { kind: 'event'; index: number; total: number; event: RolloutEvent }
+  | { kind: 'trajectory'; index: number; trajectory: PlaygroundTrajectory }
+  | { kind: 'phase'; phase: 'rollout' | 'score' | 'train' };
+
+export interface RolloutRequest {
+  tasks: Task[];
+  groupSize: number;
+  sampling: SamplingSettings;
+  limits: Partial<RolloutLimits>;
+  /** Score every token with the teacher (τ) and the student (s) after sampling. */
+  score: boolean;
+}
+
+export type StudentProtocol = {
+  load: { request: LoadRequest; response: LoadedModel; progress: LoadProgress };
+  connectTeacher: { request: { port: MessagePort }; response: null; progress: never };
+  connectSandbox: { request: { port: MessagePort }; response: null; progress: never };
+  /** A fresh LoRA adapter (B = 0, so the student starts exactly as loaded) and optimizer. */
+  newAdapter: { request: AdapterSettings; response: { parameters: number }; progress: never };
+  rollout: { request: RolloutRequest; response: PlaygroundTrajectory[]; progress: RolloutProgress };
+  update: { request: { update: number; tasks: Task[]; settings: UpdateSettings }; response: { trajectories: PlaygroundTrajectory[]; metrics: UpdateMetrics }; progress: RolloutProgress };
+  evaluate: { request: { tasks: Task[]; limits: Partial<RolloutLimits> }; response: EvaluationSummary; progress: { done: number; total: number; correct: number } };
+  /** The student's and the teacher's top-k at every response position, as text. */
+  alternatives: { request: { promptIds: number[]; responseIds: number[]; k: number }; response: { student: [string, number][][]; teacher?: [string, number][][] }; progress: never };
+  exportAdapter: { request: null; response: { config: string; weights: Uint8Array }; progress: never };
+};

@@ -1,0 +1,212 @@
+/**
+ * The student worker: the student model on its backend, its LoRA adapter and optimizer, and
+ * the agent loop (rollouts, updates, evaluation). The teacher and the Python sandbox are
+ * reached over ports the main thread connects.
+ */
+import { ChatFormat, loadTokenizer } from '../agent/chat';
+import { evaluateGreedy, summarize } from '../agent/evaluate';
+import type { Policy, LogprobScorer, PolicyTrainer } from '../agent/policy';
+import { runRollout } from '../agent/rollout';
+import type { Trajectory } from '../agent/trajectory';
+import { runUpdate } from '../agent/update';
+import { topAlternatives } from '../engine/alternatives';
+import type { Backend } from '../engine/backend';
+import { Decoder, EnginePolicy } from '../engine/inference';
+import { initLoraParams, loraLayout } from '../engine/lora';
+import type { LoraState, Qwen3Model } from '../engine/model';
+import { allLoraTargets } from '../engine/params';
+import { exportPeft } from '../engine/peft';
+import { LoraTrainer } from '../engine/train';
+import type { EngineDevice } from '../engine/webgpu/device';
+import { usesTeacher } from '../sod/advantages';
+import type { ToolSandbox } from '../tools/sandbox';
+import { loadModel, onBackend, type WorkerEnvironment } from './engine-host';
+import type { AdapterSettings, LoadedModel, PlaygroundTrajectory, ScorerProtocol, StudentProtocol, TokenAlternatives, ToolProtocol } from './protocols';
+import { portClient, RemoteSandbox, RemoteScorer } from './remote';
+import type { Handlers } from './rpc';
+
+export const defaultAdapter: AdapterSettings = { rank: 8, alpha: 16, learningRate: 1e-3, seed: 0 };
+
+/** The loaded student, with the backend type hidden behind plain methods. */
+interface Student {
+  loaded: LoadedModel;
+  chat: ChatFormat;
+  policy: Policy & LogprobScorer;
+  trainer: PolicyTrainer;
+  newAdapter(settings: AdapterSettings): number;
+  alternatives(promptIds: number[], responseIds: number[], k: number, signal: AbortSignal): Promise<TokenAlternatives>;
+  exportAdapter(): Promise<{ config: string; weights: Uint8Array }>;
+}
+
+function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedModel, chat: ChatFormat): Student {
+  let lora: LoraState<T> | undefined;
+  let decoder: Decoder<T> | undefined;
+  const student: Student = {
+    loaded,
+    chat,
+    policy: new EnginePolicy(loaded.name, model),
+    trainer: { trainStep: () => Promise.reject(new Error('no adapter')) },
+    newAdapter(s) {
+      if (lora !== undefined) {
+        backend.release(lora.params);
+        backend.release(lora.grads);
+      }
+      const layout = loraLayout(model.config, { rank: s.rank, alpha: s.alpha, targets: allLoraTargets });
+      lora = { layout, params: backend.upload(initLoraParams(layout, s.seed), 'lora'), grads: backend.zeros(layout.size, 'lora grads') };
+      student.policy = new EnginePolicy(loaded.name, model, lora);
+      student.trainer = new LoraTrainer(model, lora, { lr: s.learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      decoder = new Decoder(model, lora);
+      return layout.size;
+    },
+    alternatives(promptIds, responseIds, k, signal) {
+      decoder ??= new Decoder(model, lora);
+      return topAlternatives(decoder, promptIds, responseIds, k, signal);
+    },
+    async exportAdapter() {
+      if (lora === undefined) throw new Error('the student has no adapter yet: run an update first');
+      const files = exportPeft(lora.layout, Float32Array.from(await backend.read(lora.params, lora.layout.size)), loaded.name);
+      return { config: JSON.stringify(files['adapter_config.json'], null, 2), weights: files['adapter_model.safetensors'] };
+    },
+  };
+  return student;
+}
+
+/** Each response token's text, so views need no tokenizer. */
+function withTokens(chat: ChatFormat, t: Trajectory): PlaygroundTrajectory {
+  return { ...t, tokens: t.response_ids.map((id) => chat.decode([id])) };
+}
+
+function textAlternatives(chat: ChatFormat, alternatives: TokenAlternatives): [string, number][][] {
+  return alternatives.map((position) => position.map(([id, logprob]): [string, number] => [chat.decode([id]), logprob]));
+}
+
+export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtocol> {
+  let student: Student | undefined;
+  let device: EngineDevice | undefined;
+  let teacher: RemoteScorer | undefined;
+  let sandbox: ToolSandbox | undefined;
+
+  const need = (): Student => {
+    if (student === undefined) throw new Error('load a student model first');
+    return student;
+  };
+  const needSandbox = (): ToolSandbox => {
+    if (sandbox === undefined) throw new Error('the Python sandbox is not connected');
+    return sandbox;
+  };
+
+  return {
+    async load(request, { progress, signal }) {
+      student = undefined;
+      device?.destroy();
+      device = undefined;
+      const chat = new ChatFormat(await loadTokenizer(request.source.url));
+      const opened = await onBackend(request.backend, env.gpu(), {
+        run: async (backend, adapterName, fallback) => {
+          const { model, describe } = await loadModel(backend, request, env, progress, signal);
+          return studentOn(backend, model, describe(adapterName, fallback), chat);
+        },
+      });
+      // The device stays open while the model is loaded.
+      device = opened.device;
+      student = opened.result;
+      student.newAdapter(defaultAdapter);
+      return student.loaded;
+    },
+
+    async connectTeacher({ port }) {
+      teacher = new RemoteScorer('teacher', portClient<ScorerProtocol>(port));
+      return null;
+    },
+
+    async connectSandbox({ port }) {
+      sandbox = new RemoteSandbox(portClient<ToolProtocol>(port));
+      return null;
+    },
+
+    async newAdapter(settings) {
+      return { parameters: need().newAdapter(settings) };
+    },
+
+    async rollout(request, { progress, signal }) {
+      const s = need();
+      const tools = needSandbox();
+      const total = request.tasks.length * request.groupSize;
+      const out: PlaygroundTrajectory[] = [];
+      progress({ kind: 'phase', phase: 'rollout' });
+      for (const task of request.tasks) {
+        for (let g = 0; g < request.groupSize; g++) {
+          const index = out.length;
+          const t = await runRollout({
+            task,
+            group: `rollout:${task.id}`,
+            policy: s.policy,
+            recordLogprobs: true,
+            chat: s.chat,
+            sandbox: tools,
+            sampling: { ...request.sampling, seed: request.sampling.seed + 7919 * index },
+            limits: request.limits,
+            session: `rollout-${index}`,
+            signal,
+            onEvent: (event) => progress({ kind: 'event', index, total, event }),
+          });
+          if (request.score && t.response_ids.length > 0 && t.stop_reason !== 'cancelled') {
+            progress({ kind: 'phase', phase: 'score' });
+            t.student_logprobs = Array.from(await s.policy.scoreTokens(t.prompt_ids, t.response_ids, signal));
+            if (teacher !== undefined) t.teacher_logprobs = Array.from(await teacher.scoreTokens(t.prompt_ids, t.response_ids, signal));
+            progress({ kind: 'phase', phase: 'rollout' });
+          }
+          const shown = withTokens(s.chat, t);
+          out.push(shown);
+          progress({ kind: 'trajectory', index, trajectory: shown });
+          if (signal.aborted) return out;
+        }
+      }
+      return out;
+    },
+
+    async update({ update, tasks, settings }, { progress, signal }) {
+      const s = need();
+      if (usesTeacher(settings.method) && teacher === undefined) throw new Error(`method ${settings.method} needs a teacher: load one first`);
+      let finished = 0;
+      const { trajectories, metrics } = await runUpdate(update, tasks, { student: s.policy, trainer: s.trainer, teacher }, s.chat, needSandbox(), settings, {
+        signal,
+        onEvent: (e) => {
+          if (e.kind === 'rollout') progress({ kind: 'event', index: e.index, total: e.total, event: e.event });
+          else if (e.kind === 'phase') progress({ kind: 'phase', phase: e.phase });
+          else progress({ kind: 'trajectory', index: finished++, trajectory: withTokens(s.chat, e.trajectory) });
+        },
+      });
+      return { trajectories: trajectories.map((t) => withTokens(s.chat, t)), metrics };
+    },
+
+    async evaluate({ tasks, limits }, { progress, signal }) {
+      const s = need();
+      let correct = 0;
+      const trajectories = await evaluateGreedy({
+        policy: s.policy,
+        chat: s.chat,
+        sandbox: needSandbox(),
+        tasks,
+        limits,
+        signal,
+        onResult: (t, i) => {
+          if (t.correct) correct++;
+          progress({ done: i + 1, total: tasks.length, correct });
+        },
+      });
+      return summarize(trajectories);
+    },
+
+    async alternatives({ promptIds, responseIds, k }, { signal }) {
+      const s = need();
+      const own = await s.alternatives(promptIds, responseIds, k, signal);
+      const theirs = teacher === undefined ? undefined : await teacher.alternatives(promptIds, responseIds, k, signal);
+      return { student: textAlternatives(s.chat, own), ...(theirs !== undefined ? { teacher: textAlternatives(s.chat, theirs) } : {}) };
+    },
+
+    async exportAdapter() {
+      return need().exportAdapter();
+    },
+  };
+}

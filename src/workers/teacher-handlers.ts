@@ -1,0 +1,54 @@
+/** The teacher worker: a model that scores the student's tokens (τ) and lists its own top alternatives. */
+import { topAlternatives } from '../engine/alternatives';
+import type { Backend } from '../engine/backend';
+import { Decoder, EngineScorer } from '../engine/inference';
+import type { Qwen3Model } from '../engine/model';
+import type { EngineDevice } from '../engine/webgpu/device';
+import { loadModel, onBackend, type WorkerEnvironment } from './engine-host';
+import type { ScorerProtocol, TeacherProtocol } from './protocols';
+import { serve, type Handlers } from './rpc';
+
+function scorerOn<T>(model: Qwen3Model<T>, name: string): Handlers<ScorerProtocol> {
+  const scorer = new EngineScorer(name, model);
+  const decoder = new Decoder(model);
+  return {
+    score: async ({ promptIds, responseIds }, { signal }) => Array.from(await scorer.scoreTokens(promptIds, responseIds, signal)),
+    alternatives: ({ promptIds, responseIds, k }, { signal }) => topAlternatives(decoder, promptIds, responseIds, k, signal),
+  };
+}
+
+export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtocol> {
+  let scorer: Handlers<ScorerProtocol> | undefined;
+  let device: EngineDevice | undefined;
+  const need = (): Handlers<ScorerProtocol> => {
+    if (scorer === undefined) throw new Error('load a teacher model first');
+    return scorer;
+  };
+  // What the student's port is served: the current teacher, whichever is loaded when a call arrives.
+  const forwarded: Handlers<ScorerProtocol> = {
+    score: (request, context) => need().score(request, context),
+    alternatives: (request, context) => need().alternatives(request, context),
+  };
+  return {
+    async load(request, { progress, signal }) {
+      scorer = undefined;
+      device?.destroy();
+      device = undefined;
+      const opened = await onBackend(request.backend, env.gpu(), {
+        run: async <T>(backend: Backend<T>, adapterName: string, fallback: string | undefined) => {
+          const { model, describe } = await loadModel(backend, request, env, progress, signal);
+          return { handlers: scorerOn(model, request.source.name), loaded: describe(adapterName, fallback) };
+        },
+      });
+      device = opened.device;
+      scorer = opened.result.handlers;
+      return opened.result.loaded;
+    },
+    async connect({ port }) {
+      serve<ScorerProtocol>(port, forwarded);
+      port.start();
+      return null;
+    },
+    ...forwarded,
+  };
+}
