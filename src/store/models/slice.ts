@@ -1,0 +1,86 @@
+import type { StateCreator } from 'zustand';
+import { presetById } from '../../models/presets';
+import type { BackendChoice, LoadedModel, LoadProgress } from '../../workers/protocols';
+import type { AppStore, StoreServices } from '../store';
+
+export type ModelRole = 'student' | 'teacher';
+
+export interface ModelSlot {
+  presetId: string;
+  status: 'empty' | 'loading' | 'ready' | 'failed';
+  progress?: LoadProgress;
+  loaded?: LoadedModel;
+  error?: string;
+}
+
+export interface ModelsState {
+  backend: BackendChoice;
+  hasWebGpu: boolean;
+  student: ModelSlot;
+  teacher: ModelSlot;
+}
+
+export interface ModelsActions {
+  setBackend(backend: BackendChoice): void;
+  setPreset(role: ModelRole, presetId: string): void;
+  /** Loads the chosen student and teacher side by side, each in its worker. */
+  loadModels(): Promise<void>;
+  cancelLoad(): void;
+}
+
+export type ModelsSlice = ModelsState & ModelsActions;
+
+export function modelsReady(s: ModelsState): boolean {
+  return s.student.status === 'ready' && s.teacher.status === 'ready';
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+export const createModelsSlice =
+  (services: StoreServices): StateCreator<AppStore, [], [], ModelsSlice> =>
+  (set, get) => {
+    let loading: AbortController | undefined;
+    const setSlot = (role: ModelRole, patch: Partial<ModelSlot>) => set((s) => ({ [role]: { ...s[role], ...patch } }));
+    return {
+      backend: services.hasWebGpu() ? 'webgpu' : 'cpu',
+      hasWebGpu: services.hasWebGpu(),
+      student: { presetId: 'demo-student', status: 'empty' },
+      teacher: { presetId: 'demo-teacher', status: 'empty' },
+      setBackend: (backend) => set({ backend }),
+      setPreset: (role, presetId) => setSlot(role, { presetId, status: 'empty', loaded: undefined, error: undefined, progress: undefined }),
+      cancelLoad: () => loading?.abort(),
+      async loadModels() {
+        loading?.abort();
+        const controller = new AbortController();
+        loading = controller;
+        const client = services.client();
+        const { backend } = get();
+        const loadOne = async (role: ModelRole) => {
+          const preset = presetById(get()[role].presetId);
+          setSlot(role, { status: 'loading', error: undefined, loaded: undefined, progress: undefined });
+          try {
+            const request = { source: { url: services.resolveUrl(preset.path), name: preset.label }, backend };
+            const options = { signal: controller.signal, onProgress: (progress: LoadProgress) => setSlot(role, { progress }) };
+            const loaded = role === 'student' ? await client.student.call('load', request, options) : await client.teacher.call('load', request, options);
+            setSlot(role, { status: 'ready', loaded });
+          } catch (err) {
+            setSlot(role, { status: 'failed', error: isAbort(err) ? 'loading was cancelled' : `Could not load the ${role}: ${errorMessage(err)}` });
+          }
+        };
+        try {
+          await client.ready();
+        } catch (err) {
+          for (const role of ['student', 'teacher'] as const) setSlot(role, { status: 'failed', error: `The workers could not start: ${errorMessage(err)}` });
+          return;
+        }
+        await Promise.all([loadOne('student'), loadOne('teacher')]);
+        if (loading === controller) loading = undefined;
+      },
+    };
+  };

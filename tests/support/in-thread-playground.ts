@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { parseTasks, type Task } from '../../src/agent/tasks/task';
+import { folderFiles } from '../../src/engine/node-files';
+import type { StoreServices } from '../../src/store/store';
+import { createNodeSandbox } from '../../src/tools/node-sandbox';
+import { connectWorkers } from '../../src/workers/connect';
+import type { WorkerEnvironment } from '../../src/workers/engine-host';
+import { localClient } from '../../src/workers/rpc';
+import { studentHandlers } from '../../src/workers/student-handlers';
+import { teacherHandlers } from '../../src/workers/teacher-handlers';
+
+const publicDir = new URL('../../public/', import.meta.url).pathname;
+
+/** The playground's workers as in-thread handlers on the CPU, with the Node sandbox: the store's services for tests. */
+export function inThreadServices(): StoreServices & { dispose(): void } {
+  const env: WorkerEnvironment = { gpu: () => undefined, modelFiles: (source) => folderFiles(source.url) };
+  const sandbox = createNodeSandbox();
+  const student = localClient(studentHandlers(env));
+  const teacher = localClient(teacherHandlers(env));
+  let connected: Promise<() => void> | undefined;
+  const tasks = async (file: string): Promise<Task[]> => parseTasks(readFileSync(`${publicDir}tasks/${file}`, 'utf8'), file);
+  const client = {
+    student,
+    teacher,
+    hasWebGpu: false,
+    tasks,
+    async ready() {
+      await (connected ??= connectWorkers(student, teacher, sandbox));
+    },
+  };
+  return {
+    client: () => client,
+    hasWebGpu: () => false,
+    resolveUrl: (path) => publicDir + path,
+    dispose() {
+      void connected?.then((stop) => stop());
+      sandbox.dispose();
+    },
+  };
+}
