@@ -78,7 +78,7 @@ function dosDateTime(date: Date): { time: number; day: number } {
 }
 
 /** Writes a ZIP archive holding `files` uncompressed, in the order given. */
-export function zipFiles(files: readonly ZipEntry[], options: ZipOptions = {}): Uint8Array {
+export function zipFiles(files: readonly ZipEntry[], options: ZipOptions = {}): Uint8Array<ArrayBuffer> {
   const { time, day } = dosDateTime(options.date ?? new Date(Date.UTC(1980, 0, 1)));
   if (files.length > MAX_U16) throw new Error(`zip: ${files.length} entries is more than the ${MAX_U16} a ZIP without ZIP64 holds`);
   const encoder = new TextEncoder();

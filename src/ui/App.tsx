@@ -1,5 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type KeyboardEvent } from 'react';
+import { useAppStore } from '../store/store';
+import { views, type View } from '../store/ui/slice';
+import { ExplainToggle } from './explain/Explain';
 import { InspectorView } from './inspector/InspectorView';
+import { ModelsView } from './models/ModelsView';
+import { RolloutsView } from './rollouts/RolloutsView';
+import { TrainingView } from './training/TrainingView';
 
 type Theme = 'light' | 'dark';
 
@@ -9,8 +15,47 @@ function initialTheme(): Theme {
   return globalThis.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
+const viewLabels: Record<View, string> = { models: '1 · Models', rollouts: '2 · Rollouts', inspect: '3 · Inspector', train: '4 · Training' };
+
+/** Which models are loaded, on what, in a few words. */
+function ModelStatus() {
+  const student = useAppStore((s) => s.student);
+  const teacher = useAppStore((s) => s.teacher);
+  const text = (role: string, slot: typeof student) =>
+    slot.status === 'ready' && slot.loaded ? `${role}: ${slot.loaded.layers} layers on ${slot.loaded.device}` : `${role}: ${slot.status === 'loading' ? 'loading…' : slot.status === 'failed' ? 'failed' : 'not loaded'}`;
+  return (
+    <p className="model-status" aria-live="polite">
+      {text('student', student)} · {text('teacher', teacher)}
+    </p>
+  );
+}
+
+/** The four steps as tabs; arrow keys move between them. */
+function ViewTabs() {
+  const view = useAppStore((s) => s.view);
+  const setView = useAppStore((s) => s.setView);
+  const onKey = (e: KeyboardEvent) => {
+    const i = views.indexOf(view);
+    const next = e.key === 'ArrowRight' ? views[(i + 1) % views.length] : e.key === 'ArrowLeft' ? views[(i + views.length - 1) % views.length] : undefined;
+    if (next === undefined) return;
+    e.preventDefault();
+    setView(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
+  return (
+    <nav className="view-tabs" role="tablist" aria-label="Playground steps" onKeyDown={onKey}>
+      {views.map((v) => (
+        <button key={v} id={`tab-${v}`} type="button" role="tab" aria-selected={view === v} aria-controls="view-panel" tabIndex={view === v ? 0 : -1} className={view === v ? 'tab active' : 'tab'} onClick={() => setView(v)}>
+          {viewLabels[v]}
+        </button>
+      ))}
+    </nav>
+  );
+}
+
 export function App() {
   const [theme, setTheme] = useState<Theme>(initialTheme);
+  const view = useAppStore((s) => s.view);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     globalThis.localStorage?.setItem('sodp-theme', theme);
@@ -21,14 +66,22 @@ export function App() {
       <header className="app-header">
         <div>
           <h1>SOD Playground</h1>
-          <p className="tagline">Step-wise On-policy Distillation: see which steps of a trajectory get how much of the teacher's voice.</p>
+          <p className="tagline">Step-wise On-policy Distillation: watch a student solve problems with Python, a teacher score every token, and SOD turn the teacher’s voice down after drift and back up on recovery.</p>
+          <ModelStatus />
         </div>
-        <button type="button" className="ghost" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
-          {theme === 'dark' ? '☀ Light' : '☾ Dark'}
-        </button>
+        <div className="header-controls">
+          <ExplainToggle />
+          <button type="button" className="ghost" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+            {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+          </button>
+        </div>
       </header>
-      <main>
-        <InspectorView />
+      <ViewTabs />
+      <main id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`}>
+        {view === 'models' && <ModelsView />}
+        {view === 'rollouts' && <RolloutsView />}
+        {view === 'inspect' && <InspectorView />}
+        {view === 'train' && <TrainingView />}
       </main>
     </div>
   );

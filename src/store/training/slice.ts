@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { seededUniform } from '../../engine/sampling';
+import { zipFiles } from '../../models/zip';
 import { defaultPpoSettings } from '../../sod/loss';
 import type { Task } from '../../agent/tasks/task';
 import type { PlaygroundTrajectory, RolloutProgress } from '../../workers/protocols';
@@ -28,6 +29,8 @@ export interface TrainingActions {
   /** Cancels the update in progress; finished updates and the adapter stay. */
   stopRun(): void;
   removeRun(id: string): void;
+  /** The student's current adapter (the latest run's) as a zipped PEFT folder. */
+  adapterZip(): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 export type TrainingSlice = TrainingState & TrainingActions;
@@ -98,6 +101,15 @@ export const createTrainingSlice =
           const { [id]: _removed, ...rest } = s.runTrajectories;
           return { runs: s.runs.filter((r) => r.id !== id), runTrajectories: rest };
         });
+      },
+      async adapterZip() {
+        const client = services.client();
+        await client.ready();
+        const { config, weights } = await client.student.call('exportAdapter', null);
+        return zipFiles([
+          { path: 'adapter/adapter_config.json', data: new TextEncoder().encode(config) },
+          { path: 'adapter/adapter_model.safetensors', data: weights },
+        ]);
       },
       async startRun() {
         if (controller !== undefined) return;

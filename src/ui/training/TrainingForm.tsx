@@ -1,0 +1,122 @@
+import { useState } from 'react';
+import { methods, type Method } from '../../sod/advantages';
+import { useAppStore } from '../../store/store';
+import type { TrainingSettings } from '../../store/training/types';
+
+type NumericKey = Exclude<keyof TrainingSettings, 'method'>;
+
+interface FieldSpec {
+  key: NumericKey;
+  label: string;
+  unit?: string;
+  min: number;
+  max: number;
+  step: number | 'any';
+  integer?: boolean;
+  hint?: string;
+}
+
+const fields: readonly FieldSpec[] = [
+  { key: 'updates', label: 'Updates', min: 1, max: 1000, step: 1, integer: true },
+  { key: 'learningRate', label: 'Learning rate', min: 1e-7, max: 1, step: 'any', hint: 'AdamW, on the LoRA adapter' },
+  { key: 'loraRank', label: 'LoRA rank', min: 1, max: 256, step: 1, integer: true, hint: 'alpha = 2 × rank' },
+  { key: 'promptsPerUpdate', label: 'Prompts per update', min: 1, max: 256, step: 1, integer: true },
+  { key: 'groupSize', label: 'Group size', min: 1, max: 64, step: 1, integer: true, hint: 'samples per prompt' },
+  { key: 'maxTokens', label: 'Max tokens per turn', unit: 'tokens', min: 8, max: 8192, step: 1, integer: true },
+  { key: 'maxTurns', label: 'Max turns', min: 1, max: 32, step: 1, integer: true },
+  { key: 'temperature', label: 'Temperature', min: 0, max: 2, step: 0.05 },
+  { key: 'epsilon', label: 'ε (epsilon)', min: 0, max: 1, step: 'any', hint: 'keeps the divergence ratio finite' },
+  { key: 'delta', label: 'δ (delta)', min: 0, max: 10, step: 0.05, hint: 'weights are capped at 1 + δ' },
+  { key: 'coef', label: 'c (coefficient)', min: 0, max: 100, step: 0.1, hint: 'scale of the distillation advantage' },
+  { key: 'evalProblems', label: 'Held-out problems', min: 0, max: 200, step: 1, integer: true, hint: 'evaluated before and after (0 = none)' },
+  { key: 'seed', label: 'Seed', min: 0, max: 2 ** 31 - 1, step: 1, integer: true },
+];
+
+const methodLabels: Record<Method, string> = {
+  sod: 'SOD: step-weighted distillation + reward',
+  opd: 'OPD: unweighted distillation + reward',
+  grpo: 'GRPO: reward only (no teacher)',
+  distill: 'Distill: step-weighted distillation, no reward',
+};
+
+function isMethod(value: string): value is Method {
+  return methods.some((m) => m === value);
+}
+
+/** Why `text` is not a valid value for `f`, or undefined when it is. */
+export function fieldProblem(f: FieldSpec, text: string): string | undefined {
+  if (text.trim() === '') return `${f.label} is empty`;
+  const value = Number(text);
+  if (!Number.isFinite(value)) return `${f.label} must be a number, got “${text}”`;
+  if (f.integer && !Number.isInteger(value)) return `${f.label} must be a whole number`;
+  if (value < f.min || value > f.max) return `${f.label} must be between ${f.min} and ${f.max}`;
+  return undefined;
+}
+
+function SettingField({ spec, value, disabled, onValid }: { spec: FieldSpec; value: number; disabled: boolean; onValid(v: number): void }) {
+  // The text typed is kept even while invalid; only valid values reach the store.
+  const [text, setText] = useState(String(value));
+  const problem = fieldProblem(spec, text);
+  const id = `train-${spec.key}`;
+  return (
+    <div className="field">
+      <label htmlFor={id} className="field-label">
+        {spec.label}
+        {spec.unit ? ` (${spec.unit})` : ''}
+      </label>
+      <input
+        id={id}
+        type="number"
+        min={spec.min}
+        max={spec.max}
+        step={spec.step}
+        value={text}
+        disabled={disabled}
+        aria-invalid={problem !== undefined}
+        aria-describedby={`${id}-note`}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (fieldProblem(spec, e.target.value) === undefined) onValid(Number(e.target.value));
+        }}
+      />
+      <span id={`${id}-note`} className={problem ? 'field-error' : 'hint'} role={problem ? 'alert' : undefined}>
+        {problem ?? spec.hint ?? ''}
+      </span>
+    </div>
+  );
+}
+
+/** The settings of the next run. Fields lock while a run is active. */
+export function TrainingForm({ locked }: { locked: boolean }) {
+  const settings = useAppStore((s) => s.trainingSettings);
+  const setSettings = useAppStore((s) => s.setTrainingSettings);
+  const usesTeacher = settings.method !== 'grpo';
+  return (
+    <fieldset className="training-form" disabled={locked}>
+      <legend>Next run</legend>
+      <div className="field">
+        <label htmlFor="train-method" className="field-label">
+          Method
+        </label>
+        <select
+          id="train-method"
+          value={settings.method}
+          onChange={(e) => {
+            if (isMethod(e.target.value)) setSettings({ method: e.target.value });
+          }}
+        >
+          {methods.map((m) => (
+            <option key={m} value={m}>
+              {methodLabels[m]}
+            </option>
+          ))}
+        </select>
+      </div>
+      {fields
+        .filter((f) => usesTeacher || !['epsilon', 'delta', 'coef'].includes(f.key))
+        .map((f) => (
+          <SettingField key={f.key} spec={f} value={settings[f.key]} disabled={locked} onValid={(v) => setSettings({ [f.key]: v })} />
+        ))}
+    </fieldset>
+  );
+}
