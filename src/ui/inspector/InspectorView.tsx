@@ -1,8 +1,9 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useAppStore } from '../../store/store';
 import { inspectorSelectors, parseSettings } from '../../store/inspector/selectors';
 import { tokenScoresFromRecord } from '../../sod/record';
 import { weighSteps, type StepWeighting, type TokenScores } from '../../sod/weights';
+import { AdvantageChart } from './AdvantageChart';
 import { LoadPanel } from './LoadPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { StepChart } from './StepChart';
@@ -16,6 +17,9 @@ export function InspectorView() {
   const trajectory = useAppStore(inspectorSelectors.selectedTrajectory);
   const settingsText = useAppStore(inspectorSelectors.settingsText);
   const settings = useMemo(() => parseSettings(settingsText), [settingsText]);
+  const labels = useMemo(() => (trajectory === undefined ? undefined : tokenLabels(trajectory.record)), [trajectory]);
+  /** The token the token card describes, marked on the advantage chart. */
+  const [activeToken, setActiveToken] = useState<number | null>(null);
 
   const computed = useMemo((): Computed | undefined => {
     if (trajectory === undefined || !settings.ok) return undefined;
@@ -40,10 +44,11 @@ export function InspectorView() {
             {computed.message}
           </div>
         )}
-        {computed?.ok && trajectory !== undefined && settings.ok && (
+        {computed?.ok && trajectory !== undefined && labels !== undefined && settings.ok && (
           <>
             <StepChart sod={computed.sod} opd={computed.opd} delta={settings.value.delta} />
-            <TokenView weighting={computed.sod} scores={computed.scores} labels={tokenLabels(trajectory.record)} />
+            <TokenView sod={computed.sod} opd={computed.opd} scores={computed.scores} record={trajectory.record} labels={labels} onActiveChange={setActiveToken} />
+            <AdvantageChart sod={computed.sod} opd={computed.opd} labels={labels} highlight={activeToken} />
             <StepTable sod={computed.sod} opd={computed.opd} />
           </>
         )}

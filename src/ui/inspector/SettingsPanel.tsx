@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { useAppStore } from '../../store/store';
 import { parseSettings } from '../../store/inspector/selectors';
 import type { SettingsText } from '../../store/inspector/initialState';
+import { Explain } from '../explain/Explain';
 
 const fields: { name: keyof SettingsText; label: string; hint: string; step: string }[] = [
   { name: 'epsilon', label: 'ε (epsilon)', hint: 'keeps (d_u + ε)/(d_k + ε) finite; > 0', step: '1e-6' },
@@ -45,11 +46,7 @@ export function SettingsPanel() {
           {parsed.message}
         </p>
       )}
-      <p className="explain">
-        A <strong>step</strong> is a run of tokens the student wrote, ended by a tool response. <strong>d<sub>k</sub></strong> is how far the student's
-        log-probs are from the teacher's in step k, on average. SOD gives step k the weight w<sub>k</sub> = min((d<sub>1</sub>+ε)/(d<sub>k</sub>+ε), 1+δ): a
-        step that drifts further than the first is supervised less, and once the student recovers its weight comes back, up to 1 + δ.
-      </p>
+      <Explain topic="weight" />
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { StepWeighting } from '../../sod/weights';
+import { Explain } from '../explain/Explain';
 
 interface Props {
   sod: StepWeighting;
@@ -36,6 +37,7 @@ export function StepChart({ sod, opd, delta, size }: Props) {
       <h2>
         {sod.steps.length} step{sod.steps.length === 1 ? '' : 's'}: divergence and weight
       </h2>
+      <Explain topic="drift" />
       {sod.steps.length === 0 ? (
         <p className="muted">This trajectory has no generated tokens (its mask is all 0), so it has no steps.</p>
       ) : size ? (
