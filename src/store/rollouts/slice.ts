@@ -26,6 +26,8 @@ export interface RolloutsState {
   /** What the Rollouts view shows: the latest rollouts, live while they run. */
   live: LiveTrajectory[];
   rolloutError?: string;
+  /** Computing the top alternatives of the trajectory open in the inspector. */
+  alternatives: { status: 'idle' | 'loading'; error?: string };
 }
 
 export interface RolloutsActions {
@@ -50,6 +52,7 @@ export const createRolloutsSlice =
       rolloutSettings: defaultRolloutSettings,
       rolloutStatus: 'idle',
       live: [],
+      alternatives: { status: 'idle' },
       setRolloutSettings: (patch) => set((s) => ({ rolloutSettings: { ...s.rolloutSettings, ...patch } })),
       stopRollouts() {
         if (running === undefined) return;
@@ -104,18 +107,20 @@ export const createRolloutsSlice =
         if (current === undefined) return;
         const { prompt_ids: promptIds, response_ids: responseIds } = current.record;
         if (!Array.isArray(promptIds) || !Array.isArray(responseIds) || !promptIds.every(Number.isInteger) || !responseIds.every(Number.isInteger)) {
-          set({ rolloutError: 'This trajectory has no prompt_ids and response_ids, so the models cannot list alternatives.' });
+          set({ alternatives: { status: 'idle', error: 'This trajectory has no prompt_ids and response_ids, so the models cannot list alternatives.' } });
           return;
         }
+        set({ alternatives: { status: 'loading' } });
         try {
           const client = services.client();
           await client.ready();
           const found = await client.student.call('alternatives', { promptIds: promptIds.map(Number), responseIds: responseIds.map(Number), k: 5 });
           set((s) => ({
             trajectories: s.trajectories.map((t, i) => (i === state.selected ? { ...t, record: { ...t.record, student_top: found.student, ...(found.teacher ? { teacher_top: found.teacher } : {}) } } : t)),
+            alternatives: { status: 'idle' },
           }));
         } catch (err) {
-          set({ rolloutError: `Could not compute alternatives: ${errorMessage(err)}` });
+          set({ alternatives: { status: 'idle', error: `Could not compute the alternatives: ${errorMessage(err)}` } });
         }
       },
     };

@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react';
 import { useAppStore } from '../../store/store';
 import { inspectorSelectors, parseSettings } from '../../store/inspector/selectors';
-import { tokenScoresFromRecord } from '../../sod/record';
+import { modelsReady } from '../../store/models/slice';
+import { tokenScoresFromRecord, type TrajectoryRecord } from '../../sod/record';
 import { weighSteps, type StepWeighting, type TokenScores } from '../../sod/weights';
 import { AdvantageChart } from './AdvantageChart';
 import { LoadPanel } from './LoadPanel';
@@ -9,6 +10,27 @@ import { SettingsPanel } from './SettingsPanel';
 import { StepChart } from './StepChart';
 import { StepTable } from './StepTable';
 import { TokenView, tokenLabels } from './TokenView';
+
+/** Offers the loaded models' top alternatives for a trajectory that has token ids but none yet. */
+function AlternativesBar({ record }: { record: TrajectoryRecord }) {
+  const ready = useAppStore(modelsReady);
+  const { status, error } = useAppStore((s) => s.alternatives);
+  const loadAlternatives = useAppStore((s) => s.loadAlternatives);
+  if (record.student_top !== undefined || !Array.isArray(record.response_ids)) return null;
+  return (
+    <div className="panel alternatives-bar">
+      <button type="button" className="ghost" disabled={!ready || status === 'loading'} onClick={() => void loadAlternatives()}>
+        {status === 'loading' ? 'Computing alternatives…' : 'Show both models’ top alternatives'}
+      </button>
+      <span className="hint">{ready ? ' Each model’s 5 likeliest tokens at every position, in the token card.' : ' Load the student and teacher (Models) to list their alternatives.'}</span>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
 
 type Computed = { ok: true; scores: TokenScores; sod: StepWeighting; opd: StepWeighting } | { ok: false; message: string };
 
@@ -46,6 +68,7 @@ export function InspectorView() {
         )}
         {computed?.ok && trajectory !== undefined && labels !== undefined && settings.ok && (
           <>
+            <AlternativesBar record={trajectory.record} />
             <StepChart sod={computed.sod} opd={computed.opd} delta={settings.value.delta} />
             <TokenView sod={computed.sod} opd={computed.opd} scores={computed.scores} record={trajectory.record} labels={labels} onActiveChange={setActiveToken} />
             <AdvantageChart sod={computed.sod} opd={computed.opd} labels={labels} highlight={activeToken} />
