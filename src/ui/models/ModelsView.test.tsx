@@ -1,0 +1,131 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ModelSlot } from '../../store/models/slice';
+import { useAppStore } from '../../store/store';
+import type { LoadedModel } from '../../workers/protocols';
+import { loadProgressText } from './loadProgress';
+import { ModelsView, noWebGpuMessage } from './ModelsView';
+
+const initial = useAppStore.getState();
+beforeEach(() => useAppStore.setState(initial, true));
+afterEach(cleanup);
+
+const loaded: LoadedModel = {
+  name: 'Demo student',
+  backend: 'cpu',
+  device: 'CPU',
+  layers: 3,
+  hiddenSize: 64,
+  vocabSize: 151_936,
+  parameters: 630_000,
+  weightBytes: 2_400_000,
+  downloadedBytes: 2_520_000,
+  seconds: 1.4,
+};
+
+const slot = (patch: Partial<ModelSlot>): ModelSlot => ({ presetId: 'demo-student', status: 'empty', ...patch });
+
+function card(name: 'Student' | 'Teacher'): HTMLElement {
+  return screen.getByRole('article', { name });
+}
+
+function fact(el: HTMLElement, key: string): string {
+  return el.querySelector(`[data-value="${key}"] dd`)?.textContent ?? '';
+}
+
+describe('ModelsView', () => {
+  it('shows download progress with bytes, a time estimate and the progressbar values', () => {
+    // 1.2 MB in 3 s is 400 kB/s, so the remaining 1.3 MB take 3.25 s.
+    useAppStore.setState({ student: slot({ status: 'loading', progress: { phase: 'download', done: 1_200_000, total: 2_500_000, elapsedMs: 3000 } }) });
+    render(<ModelsView />);
+    const bar = within(card('Student')).getByRole('progressbar', { name: 'Student loading' });
+    expect(bar.getAttribute('aria-valuenow')).toBe('1200000');
+    expect(bar.getAttribute('aria-valuemax')).toBe('2500000');
+    expect(within(card('Student')).getByText('1.2 MB of 2.5 MB · about 3 s left')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Load models' }).disabled).toBe(true);
+    expect(within(card('Teacher')).queryByRole('progressbar')).toBeNull();
+  });
+
+  it('shows the tensor upload phase and calls cancelLoad', () => {
+    const cancelLoad = vi.fn();
+    useAppStore.setState({ cancelLoad, teacher: slot({ presetId: 'demo-teacher', status: 'loading', progress: { phase: 'upload', done: 12, total: 40, elapsedMs: 5000 } }) });
+    render(<ModelsView />);
+    const bar = within(card('Teacher')).getByRole('progressbar');
+    expect([bar.getAttribute('aria-valuenow'), bar.getAttribute('aria-valuemax')]).toEqual(['12', '40']);
+    expect(within(card('Teacher')).getByText('uploading tensors 12/40')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(cancelLoad).toHaveBeenCalledOnce();
+  });
+
+  it("shows a ready model's numbers with their units, and the fallback notice", () => {
+    useAppStore.setState({ student: slot({ status: 'ready', loaded: { ...loaded, fallback: 'WebGPU failed to start; using the CPU.' } }) });
+    render(<ModelsView />);
+    const el = card('Student');
+    expect(fact(el, 'name')).toBe('Demo student');
+    expect(fact(el, 'backend')).toBe('CPU');
+    expect(fact(el, 'shape')).toBe('3 layers · hidden size 64 · vocabulary 151,936 tokens');
+    expect(fact(el, 'parameters')).toBe('0.63 M');
+    expect(fact(el, 'memory')).toBe('2.4 MB (weights)');
+    expect(fact(el, 'downloaded')).toBe('2.5 MB');
+    expect(fact(el, 'seconds')).toBe('1.4 s');
+    expect(within(el).getByRole('note').textContent).toBe('WebGPU failed to start; using the CPU.');
+    expect(within(el).queryByRole('progressbar')).toBeNull();
+  });
+
+  it('disables WebGPU with a plain message when the browser has none', () => {
+    useAppStore.setState({ hasWebGpu: false, backend: 'cpu' });
+    render(<ModelsView />);
+    const webgpu = screen.getByRole<HTMLInputElement>('radio', { name: 'WebGPU' });
+    expect(webgpu.disabled).toBe(true);
+    const message = screen.getByText(noWebGpuMessage);
+    expect(webgpu.getAttribute('aria-describedby')).toBe(message.id);
+    expect(screen.getByRole<HTMLInputElement>('radio', { name: 'CPU' }).checked).toBe(true);
+    expect(screen.getByRole('group', { name: 'Backend' })).toBeTruthy();
+  });
+
+  it("offers WebGPU with the adapter's name once a model is loaded on it", () => {
+    const setBackend = vi.fn();
+    useAppStore.setState({ hasWebGpu: true, backend: 'cpu', setBackend, student: slot({ status: 'ready', loaded: { ...loaded, backend: 'webgpu', device: 'SwiftShader Device (Subzero)' } }) });
+    render(<ModelsView />);
+    expect(screen.queryByText(noWebGpuMessage)).toBeNull();
+    const webgpu = screen.getByRole<HTMLInputElement>('radio', { name: 'WebGPU — SwiftShader Device (Subzero)' });
+    expect(webgpu.disabled).toBe(false);
+    expect(fact(card('Student'), 'backend')).toBe('WebGPU · SwiftShader Device (Subzero)');
+    fireEvent.click(webgpu);
+    expect(setBackend).toHaveBeenCalledWith('webgpu');
+  });
+
+  it('shows a failed load as an alert in its card', () => {
+    useAppStore.setState({ teacher: slot({ presetId: 'demo-teacher', status: 'failed', error: 'Could not load the teacher: HTTP 404' }) });
+    render(<ModelsView />);
+    expect(within(card('Teacher')).getByRole('alert').textContent).toBe('Could not load the teacher: HTTP 404');
+    expect(within(card('Student')).queryByRole('alert')).toBeNull();
+  });
+
+  it('"Load demo pair" restores the demo presets and loads; the selects list presets by role', () => {
+    const loadModels = vi.fn(async () => {});
+    const setPreset = vi.fn();
+    useAppStore.setState({ loadModels, setPreset, teacher: slot({ presetId: 'some-hub-teacher' }) });
+    render(<ModelsView />);
+    fireEvent.click(screen.getByRole('button', { name: 'Load demo pair' }));
+    expect(setPreset.mock.calls).toEqual([['teacher', 'demo-teacher']]);
+    expect(loadModels).toHaveBeenCalledOnce();
+    const students = within(screen.getByRole('combobox', { name: 'Student model' })).getAllByRole('option');
+    expect(students.map((o) => o.getAttribute('value'))).toEqual(['demo-student']);
+    fireEvent.click(screen.getByRole('button', { name: 'Load models' }));
+    expect(loadModels).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('loadProgressText', () => {
+  it('says what it knows: no total, no rate yet, almost done', () => {
+    expect(loadProgressText({ phase: 'download', done: 1_234_567, total: 0, elapsedMs: 100 })).toBe('1.2 MB downloaded');
+    expect(loadProgressText({ phase: 'download', done: 0, total: 2_500_000, elapsedMs: 0 })).toBe('0 B of 2.5 MB · estimating time left');
+    expect(loadProgressText({ phase: 'download', done: 2_499_000, total: 2_500_000, elapsedMs: 1000 })).toBe('2.5 MB of 2.5 MB · almost done');
+    // 100 kB in 1 s: 1.2 MB left take 12 s; 12 MB left take 2 min.
+    expect(loadProgressText({ phase: 'download', done: 100_000, total: 1_300_000, elapsedMs: 1000 })).toBe('100 kB of 1.3 MB · about 12 s left');
+    expect(loadProgressText({ phase: 'download', done: 100_000, total: 12_100_000, elapsedMs: 1000 })).toBe('100 kB of 12.1 MB · about 2 min left');
+  });
+});

@@ -1,0 +1,189 @@
+import { useId } from 'react';
+import { modelPresets } from '../../models/presets';
+import type { ModelRole, ModelSlot } from '../../store/models/slice';
+import { useAppStore } from '../../store/store';
+import type { BackendChoice, LoadedModel } from '../../workers/protocols';
+import { formatBytes, formatCount, formatDuration, formatParameters } from '../common/format';
+import { ProgressBar } from '../common/ProgressBar';
+import { Explain } from '../explain/Explain';
+import { loadProgressText } from './loadProgress';
+import './models.css';
+
+const roles = ['student', 'teacher'] as const;
+const roleNames: Record<ModelRole, string> = { student: 'Student', teacher: 'Teacher' };
+const demoPresets: Record<ModelRole, string> = { student: 'demo-student', teacher: 'demo-teacher' };
+const backendNames: Record<BackendChoice, string> = { webgpu: 'WebGPU', cpu: 'CPU' };
+const statusNames: Record<ModelSlot['status'], string> = { empty: 'not loaded', loading: 'loading…', ready: 'ready', failed: 'failed' };
+
+export const noWebGpuMessage = 'This browser has no WebGPU; the CPU backend works everywhere (slower).';
+
+/** The Models step: pick a student and a teacher (or the demo pair), a backend, and load them. */
+export function ModelsView() {
+  const backend = useAppStore((s) => s.backend);
+  const hasWebGpu = useAppStore((s) => s.hasWebGpu);
+  const student = useAppStore((s) => s.student);
+  const teacher = useAppStore((s) => s.teacher);
+  const setBackend = useAppStore((s) => s.setBackend);
+  const setPreset = useAppStore((s) => s.setPreset);
+  const loadModels = useAppStore((s) => s.loadModels);
+  const cancelLoad = useAppStore((s) => s.cancelLoad);
+  const slots: Record<ModelRole, ModelSlot> = { student, teacher };
+  const loading = student.status === 'loading' || teacher.status === 'loading';
+  const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu')?.device;
+  const ids = { heading: useId(), student: useId(), teacher: useId(), noGpu: useId() };
+
+  const loadDemo = () => {
+    for (const role of roles) if (slots[role].presetId !== demoPresets[role]) setPreset(role, demoPresets[role]);
+    void loadModels();
+  };
+
+  return (
+    <section className="models-view" aria-labelledby={ids.heading}>
+      <h2 id={ids.heading}>Models</h2>
+      <Explain topic="models" />
+
+      <div className="panel models-quickstart">
+        <div>
+          <h3>Load the demo pair</h3>
+          <p>A tiny Qwen3 student and teacher trained for this app on arithmetic with a Python tool; they ship with the page, so they load offline and take only a few MB.</p>
+        </div>
+        <button type="button" className="models-big-button" onClick={loadDemo} disabled={loading}>
+          Load demo pair
+        </button>
+      </div>
+
+      <form
+        className="panel models-form"
+        aria-label="Choose models"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void loadModels();
+        }}
+      >
+        <div className="models-selects">
+          {roles.map((role) => {
+            const preset = modelPresets.find((p) => p.id === slots[role].presetId);
+            return (
+              <div key={role} className="models-select">
+                <label className="field-label" htmlFor={ids[role]}>
+                  {roleNames[role]} model
+                </label>
+                <select id={ids[role]} value={slots[role].presetId} disabled={loading} onChange={(e) => setPreset(role, e.target.value)}>
+                  {modelPresets
+                    .filter((p) => p.role === role)
+                    .map((p) => (
+                      <option key={p.id} value={p.id}>
+                        {p.label}
+                      </option>
+                    ))}
+                </select>
+                {preset !== undefined && <span className="hint">{preset.description}</span>}
+              </div>
+            );
+          })}
+        </div>
+
+        <fieldset className="models-backend" disabled={loading}>
+          <legend className="field-label">Backend</legend>
+          <label className="models-radio">
+            <input
+              type="radio"
+              name="backend"
+              value="webgpu"
+              checked={backend === 'webgpu'}
+              disabled={!hasWebGpu}
+              aria-describedby={hasWebGpu ? undefined : ids.noGpu}
+              onChange={() => setBackend('webgpu')}
+            />
+            <span>{adapter === undefined ? 'WebGPU' : `WebGPU — ${adapter}`}</span>
+          </label>
+          {!hasWebGpu && (
+            <p id={ids.noGpu} className="hint models-no-gpu">
+              {noWebGpuMessage}
+            </p>
+          )}
+          <label className="models-radio">
+            <input type="radio" name="backend" value="cpu" checked={backend === 'cpu'} onChange={() => setBackend('cpu')} />
+            <span>CPU</span>
+          </label>
+        </fieldset>
+
+        <div className="row">
+          <button type="submit" disabled={loading}>
+            Load models
+          </button>
+          {loading && (
+            <button type="button" className="ghost" onClick={cancelLoad}>
+              Cancel
+            </button>
+          )}
+        </div>
+      </form>
+
+      <div className="models-cards">
+        {roles.map((role) => (
+          <ModelCard key={role} role={role} slot={slots[role]} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+/** One model's state: progress while it loads, its numbers once ready, the error if it failed. */
+export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) {
+  const headingId = useId();
+  const name = roleNames[role];
+  const preset = modelPresets.find((p) => p.id === slot.presetId);
+  return (
+    <article className="panel model-card" aria-labelledby={headingId} data-role={role}>
+      <header className="model-card-header">
+        <h3 id={headingId}>{name}</h3>
+        <span className={`model-status model-status-${slot.status}`}>{statusNames[slot.status]}</span>
+      </header>
+      <p className="muted">{preset?.label ?? slot.presetId}</p>
+      {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
+      {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
+      {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
+      {slot.loaded?.fallback !== undefined && (
+        <p className="models-notice" role="note">
+          {slot.loaded.fallback}
+        </p>
+      )}
+      {slot.status === 'failed' && (
+        <p className="error" role="alert">
+          {slot.error ?? `The ${role} could not be loaded.`}
+        </p>
+      )}
+    </article>
+  );
+}
+
+function LoadingBar({ role, slot }: { role: ModelRole; slot: ModelSlot }) {
+  const p = slot.progress;
+  const label = `${roleNames[role]} loading`;
+  if (p === undefined) return <ProgressBar label={label} text="starting…" />;
+  const known = p.total > 0;
+  return <ProgressBar label={label} value={known ? p.done : undefined} max={known ? p.total : undefined} text={loadProgressText(p)} />;
+}
+
+function LoadedFacts({ model }: { model: LoadedModel }) {
+  const facts: [key: string, label: string, value: string][] = [
+    ['name', 'Model', model.name],
+    ['backend', 'Backend', model.device === backendNames[model.backend] ? model.device : `${backendNames[model.backend]} · ${model.device}`],
+    ['shape', 'Shape', `${model.layers} layers · hidden size ${formatCount(model.hiddenSize)} · vocabulary ${formatCount(model.vocabSize)} tokens`],
+    ['parameters', 'Parameters', formatParameters(model.parameters)],
+    ['memory', 'Memory used', `${formatBytes(model.weightBytes)} (weights)`],
+    ['downloaded', 'Downloaded', formatBytes(model.downloadedBytes)],
+    ['seconds', 'Load time', formatDuration(model.seconds)],
+  ];
+  return (
+    <dl className="model-facts">
+      {facts.map(([key, label, value]) => (
+        <div key={key} data-value={key}>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
