@@ -24,7 +24,7 @@ function ModelStatus() {
   const text = (role: string, slot: typeof student) =>
     slot.status === 'ready' && slot.loaded ? `${role}: ${slot.loaded.layers} layers on ${slot.loaded.device}` : `${role}: ${slot.status === 'loading' ? 'loading…' : slot.status === 'failed' ? 'failed' : 'not loaded'}`;
   return (
-    <p className="model-status" aria-live="polite">
+    <p className="header-model-status" aria-live="polite">
       {text('student', student)} · {text('teacher', teacher)}
     </p>
   );
