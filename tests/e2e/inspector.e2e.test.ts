@@ -32,6 +32,8 @@ describe.skipIf(!browserAvailable)('the inspector page in headless Chromium', ()
   });
 
   it('loads the sample and shows its steps, divergences and weights', async () => {
+    // No model is needed to inspect a file.
+    await page.getByRole('tab', { name: /Inspector/ }).click();
     await page.getByRole('button', { name: 'Load sample' }).click();
     await page.getByRole('heading', { name: /3 steps/ }).waitFor();
     const table = page.getByRole('table');
