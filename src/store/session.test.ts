@@ -65,13 +65,38 @@ describe('the playground store', () => {
     expect(run.metrics).toHaveLength(2);
   }, 300_000);
 
+  it('pauses after the update in progress and resumes where it stopped', async () => {
+    store.getState().setTrainingSettings({ method: 'sod', updates: 2, evalProblems: 0 });
+    const started = store.getState().startRun();
+    const when = (ok: (s: ReturnType<typeof store.getState>) => boolean) =>
+      new Promise<void>((resolve) => {
+        const unsubscribe = store.subscribe((s) => {
+          if (ok(s)) {
+            unsubscribe();
+            resolve();
+          }
+        });
+      });
+    await when((s) => s.trainingActivity?.startsWith('update 1 of 2') === true);
+    store.getState().pauseRun();
+    const id = store.getState().runs[2].id;
+    const run = () => store.getState().runs.find((r) => r.id === id);
+    expect(run()?.status).toBe('paused');
+    await when((s) => s.trainingActivity?.startsWith('paused after update 1') === true);
+    expect(run()?.metrics).toHaveLength(1);
+    store.getState().resumeRun();
+    await started;
+    expect(run()?.status).toBe('done');
+    expect(run()?.metrics.map((m) => m.update)).toEqual([1, 2]);
+  }, 300_000);
+
   it('stops a run mid-update and keeps the updates that finished', async () => {
     store.getState().setTrainingSettings({ method: 'sod', updates: 3, evalProblems: 0 });
     const started = store.getState().startRun();
     // Stop once the first update's metrics have arrived.
     await new Promise<void>((resolve) => {
       const unsubscribe = store.subscribe((s) => {
-        if ((s.runs[2]?.metrics.length ?? 0) >= 1) {
+        if ((s.runs[3]?.metrics.length ?? 0) >= 1) {
           unsubscribe();
           resolve();
         }
@@ -79,7 +104,7 @@ describe('the playground store', () => {
     });
     store.getState().stopRun();
     await started;
-    const run = store.getState().runs[2];
+    const run = store.getState().runs[3];
     expect(run.status).toBe('stopped');
     expect(run.metrics.length).toBeGreaterThanOrEqual(1);
     expect(run.metrics.length).toBeLessThan(3);
