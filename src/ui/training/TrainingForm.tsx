@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import { methods, type Method } from '../../sod/advantages';
 import { useAppStore } from '../../store/store';
+import { NumberField } from '../common/NumberField';
+import { validateNumber } from '../common/validate';
 import type { TrainingSettings } from '../../store/training/types';
 
 type NumericKey = Exclude<keyof TrainingSettings, 'method'>;
@@ -43,46 +45,25 @@ function isMethod(value: string): value is Method {
   return methods.some((m) => m === value);
 }
 
-/** Why `text` is not a valid value for `f`, or undefined when it is. */
-export function fieldProblem(f: FieldSpec, text: string): string | undefined {
-  if (text.trim() === '') return `${f.label} is empty`;
-  const value = Number(text);
-  if (!Number.isFinite(value)) return `${f.label} must be a number, got “${text}”`;
-  if (f.integer && !Number.isInteger(value)) return `${f.label} must be a whole number`;
-  if (value < f.min || value > f.max) return `${f.label} must be between ${f.min} and ${f.max}`;
-  return undefined;
-}
-
-function SettingField({ spec, value, disabled, onValid }: { spec: FieldSpec; value: number; disabled: boolean; onValid(v: number): void }) {
+function SettingField({ spec, value, onValid }: { spec: FieldSpec; value: number; onValid(v: number): void }) {
   // The text typed is kept even while invalid; only valid values reach the store.
   const [text, setText] = useState(String(value));
-  const problem = fieldProblem(spec, text);
-  const id = `train-${spec.key}`;
+  const checked = validateNumber(text, spec);
   return (
-    <div className="field">
-      <label htmlFor={id} className="field-label">
-        {spec.label}
-        {spec.unit ? ` (${spec.unit})` : ''}
-      </label>
-      <input
-        id={id}
-        type="number"
-        min={spec.min}
-        max={spec.max}
-        step={spec.step}
-        value={text}
-        disabled={disabled}
-        aria-invalid={problem !== undefined}
-        aria-describedby={`${id}-note`}
-        onChange={(e) => {
-          setText(e.target.value);
-          if (fieldProblem(spec, e.target.value) === undefined) onValid(Number(e.target.value));
-        }}
-      />
-      <span id={`${id}-note`} className={problem ? 'field-error' : 'hint'} role={problem ? 'alert' : undefined}>
-        {problem ?? spec.hint ?? ''}
-      </span>
-    </div>
+    <NumberField
+      label={spec.unit ? `${spec.label} (${spec.unit})` : spec.label}
+      text={text}
+      onTextChange={(next) => {
+        setText(next);
+        const valid = validateNumber(next, spec);
+        if (valid.ok) onValid(valid.value);
+      }}
+      error={checked.ok ? undefined : checked.message}
+      hint={spec.hint}
+      min={spec.min}
+      max={spec.max}
+      step={spec.step}
+    />
   );
 }
 
@@ -115,7 +96,7 @@ export function TrainingForm({ locked }: { locked: boolean }) {
       {fields
         .filter((f) => usesTeacher || !['epsilon', 'delta', 'coef'].includes(f.key))
         .map((f) => (
-          <SettingField key={f.key} spec={f} value={settings[f.key]} disabled={locked} onValid={(v) => setSettings({ [f.key]: v })} />
+          <SettingField key={f.key} spec={f} value={settings[f.key]} onValid={(v) => setSettings({ [f.key]: v })} />
         ))}
     </fieldset>
   );

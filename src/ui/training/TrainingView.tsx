@@ -3,6 +3,7 @@ import { metricsCsv, metricsJsonl, trajectoriesJsonl, verlScaleUpText } from '..
 import { modelsReady } from '../../store/models/slice';
 import { useAppStore } from '../../store/store';
 import type { TrainingRun } from '../../store/training/types';
+import type { PlaygroundTrajectory } from '../../workers/protocols';
 import { download } from '../download';
 import { Explain } from '../explain/Explain';
 import { EvaluationCard } from './EvaluationCard';
@@ -10,6 +11,9 @@ import { TrainingCharts } from './TrainingCharts';
 import { TrainingForm } from './TrainingForm';
 import { UpdateTable } from './UpdateTable';
 import './training.css';
+
+/** A stable empty list: a selector returning a fresh [] would re-render forever. */
+const noTrajectories: readonly PlaygroundTrajectory[] = [];
 
 function fileStem(run: TrainingRun): string {
   return run.label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -69,7 +73,7 @@ function RunControls() {
 
 /** One run's table, evaluation and exports. */
 function RunDetails({ run }: { run: TrainingRun }) {
-  const trajectories = useAppStore((s) => s.runTrajectories[run.id] ?? []);
+  const trajectories = useAppStore((s) => s.runTrajectories[run.id] ?? noTrajectories);
   const isLatest = useAppStore((s) => s.runs[s.runs.length - 1]?.id === run.id);
   const { inspect, adapterZip, removeRun } = useAppStore.getState();
   const [exportError, setExportError] = useState<string>();
