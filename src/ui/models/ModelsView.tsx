@@ -27,6 +27,7 @@ export function ModelsView() {
   const setPreset = useAppStore((s) => s.setPreset);
   const loadModels = useAppStore((s) => s.loadModels);
   const cancelLoad = useAppStore((s) => s.cancelLoad);
+  const setView = useAppStore((s) => s.setView);
   const slots: Record<ModelRole, ModelSlot> = { student, teacher };
   const loading = student.status === 'loading' || teacher.status === 'loading';
   const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu')?.device;
@@ -125,6 +126,13 @@ export function ModelsView() {
           <ModelCard key={role} role={role} slot={slots[role]} />
         ))}
       </div>
+      {student.status === 'ready' && teacher.status === 'ready' && (
+        <div className="row">
+          <button type="button" onClick={() => setView('rollouts')}>
+            Next: watch the student solve problems →
+          </button>
+        </div>
+      )}
     </section>
   );
 }

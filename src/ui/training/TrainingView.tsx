@@ -6,6 +6,7 @@ import type { TrainingRun } from '../../store/training/types';
 import type { PlaygroundTrajectory } from '../../workers/protocols';
 import { download } from '../download';
 import { Explain } from '../explain/Explain';
+import { RolloutCard } from '../rollouts/RolloutCard';
 import { EvaluationCard } from './EvaluationCard';
 import { TrainingCharts } from './TrainingCharts';
 import { TrainingForm } from './TrainingForm';
@@ -27,6 +28,8 @@ function RunControls() {
   const error = useAppStore((s) => s.trainingError);
   const live = useAppStore((s) => s.live);
   const { startRun, pauseRun, resumeRun, stopRun } = useAppStore.getState();
+  // The student's text as it is written, so a class can watch the update's rollouts.
+  const writing = live.find((t) => t.status === 'running');
   return (
     <section className="panel run-controls" aria-label="Run controls">
       <div className="row">
@@ -61,6 +64,11 @@ function RunControls() {
             </li>
           ))}
         </ol>
+      )}
+      {active && writing && (
+        <div className="training-live" aria-label="The trajectory being written">
+          <RolloutCard trajectory={writing} problem={Math.floor(writing.index / active.settings.groupSize) + 1} sample={(writing.index % active.settings.groupSize) + 1} />
+        </div>
       )}
       {error && (
         <p className="error" role="alert">
