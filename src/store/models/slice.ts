@@ -26,6 +26,8 @@ export interface ModelsActions {
   /** Loads the chosen student and teacher side by side, each in its worker. */
   loadModels(): Promise<void>;
   cancelLoad(): void;
+  /** After a failed call: when an engine worker died, its model is gone, so its slot says so. */
+  noteWorkerFailure(err: unknown): void;
 }
 
 export type ModelsSlice = ModelsState & ModelsActions;
@@ -55,6 +57,12 @@ export const createModelsSlice =
       setBackend: (backend) => set({ backend }),
       setPreset: (role, presetId) => setSlot(role, { presetId, status: 'empty', loaded: undefined, error: undefined, progress: undefined }),
       cancelLoad: () => loading?.abort(),
+      noteWorkerFailure(err) {
+        if (!(err instanceof Error) || err.name !== 'WorkerCrashedError') return;
+        for (const role of ['student', 'teacher'] as const) {
+          if (err.message.includes(`${role} engine`)) setSlot(role, { status: 'failed', loaded: undefined, progress: undefined, error: `${err.message}. Its model is gone: load the models again.` });
+        }
+      },
       async loadModels() {
         loading?.abort();
         const controller = new AbortController();

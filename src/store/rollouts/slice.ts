@@ -90,6 +90,7 @@ export const createRolloutsSlice =
           buffer.flushNow();
         } catch (err) {
           if (!isAbort(err)) set({ rolloutError: errorMessage(err) });
+          get().noteWorkerFailure(err);
         } finally {
           running = undefined;
           // Slots never started stay 'waiting'; a stop leaves the finished ones.
@@ -121,6 +122,7 @@ export const createRolloutsSlice =
           }));
         } catch (err) {
           set({ alternatives: { status: 'idle', error: `Could not compute the alternatives: ${errorMessage(err)}` } });
+          get().noteWorkerFailure(err);
         }
       },
     };

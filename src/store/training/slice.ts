@@ -191,6 +191,7 @@ export const createTrainingSlice =
           else {
             patchRun(id, { status: 'failed', error: errorMessage(err) });
             set({ trainingError: errorMessage(err) });
+            get().noteWorkerFailure(err);
           }
         } finally {
           controller = undefined;

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { WorkerCrashedError } from '../workers/rpc';
+import type { LoadedModel } from '../workers/protocols';
+import { createAppStore, type StoreServices } from './store';
+
+const loaded: LoadedModel = { name: 'm', backend: 'cpu', device: 'CPU', layers: 1, hiddenSize: 8, vocabSize: 10, parameters: 1, weightBytes: 4, downloadedBytes: 4, seconds: 0 };
+
+/** Services whose student worker dies on the first rollout. */
+function crashingServices(): StoreServices {
+  const crash = () => Promise.reject(new WorkerCrashedError('the student engine worker crashed: out of memory'));
+  const client = {
+    student: { call: crash },
+    teacher: { call: crash },
+    hasWebGpu: false,
+    ready: async () => {},
+    tasks: async () => [{ id: 't1', question: 'What is 1 + 1?', answer: '2', source: 'test' }],
+  };
+  return { client: () => client, hasWebGpu: () => false, resolveUrl: (p) => p };
+}
+
+describe('a worker that dies during a call', () => {
+  it('fails the rollout with the crash message and marks only the student as needing a reload', async () => {
+    const store = createAppStore(crashingServices());
+    store.setState({ student: { presetId: 'demo-student', status: 'ready', loaded }, teacher: { presetId: 'demo-teacher', status: 'ready', loaded } });
+    await store.getState().runRollouts();
+    const s = store.getState();
+    expect(s.rolloutError).toBe('the student engine worker crashed: out of memory');
+    expect(s.rolloutStatus).toBe('idle');
+    expect(s.student.status).toBe('failed');
+    expect(s.student.error).toMatch(/load the models again/);
+    expect(s.teacher.status).toBe('ready');
+  });
+
+  it('fails a training run the same way, keeping the run and its message', async () => {
+    const store = createAppStore(crashingServices());
+    store.setState({ student: { presetId: 'demo-student', status: 'ready', loaded }, teacher: { presetId: 'demo-teacher', status: 'ready', loaded } });
+    await store.getState().startRun();
+    const [run] = store.getState().runs;
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/student engine worker crashed/);
+    expect(store.getState().student.status).toBe('failed');
+  });
+});
