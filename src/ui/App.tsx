@@ -30,6 +30,21 @@ function ModelStatus() {
   );
 }
 
+/** A message about the app itself, with a button to dismiss it. */
+function Notice() {
+  const notice = useAppStore((s) => s.notice);
+  const setNotice = useAppStore((s) => s.setNotice);
+  if (notice === undefined) return null;
+  return (
+    <div className="error app-notice" role="alert">
+      {notice}{' '}
+      <button type="button" className="ghost" onClick={() => setNotice(undefined)}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 /** The four steps as tabs; arrow keys move between them. */
 function ViewTabs() {
   const view = useAppStore((s) => s.view);
@@ -76,6 +91,7 @@ export function App() {
           </button>
         </div>
       </header>
+      <Notice />
       <ViewTabs />
       <main id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`}>
         {view === 'models' && <ModelsView />}

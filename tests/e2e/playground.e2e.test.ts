@@ -109,4 +109,13 @@ describe.skipIf(!browserAvailable).each(['webgpu', 'cpu'] as const)('the playgro
     for (const line of lines) expect(Array.isArray(line.w_values)).toBe(true);
     expect(consoleErrors).toEqual([]);
   }, 120_000);
+
+  it('keeps the run after a reload (IndexedDB)', async () => {
+    await page.waitForTimeout(1000);
+    await page.reload();
+    await page.getByRole('tab', { name: /Training/ }).click();
+    await page.getByRole('heading', { name: /SOD #1 · done/ }).waitFor({ timeout: 30_000 });
+    expect(Number(await page.locator('figure[data-chart="loss"]').getAttribute('data-points'))).toBe(2);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });
