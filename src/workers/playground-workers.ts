@@ -24,9 +24,9 @@ export class PlaygroundWorkers implements PlaygroundClient {
   private disconnect: (() => void) | undefined;
 
   async ready(): Promise<void> {
-    // Calling a crashed worker starts a fresh one, which knows nothing of the other two.
+    // Calling a crashed worker starts a fresh one, which knows nothing of the other two: reconnect all.
     const starts = `${this.student.starts}:${this.teacher.starts}`;
-    if (this.connectedAt === starts && this.student.starts > 0) return;
+    if (this.student.running && this.teacher.running && this.connectedAt === starts) return;
     this.disconnect?.();
     this.disconnect = await connectWorkers(this.student, this.teacher, this.sandbox);
     this.connectedAt = `${this.student.starts}:${this.teacher.starts}`;

@@ -55,10 +55,13 @@ describe('ManagedWorker', () => {
       workers.push(w);
       return w;
     });
+    expect(managed.running).toBe(false);
     expect(await managed.call('echo', 'hi')).toBe('echo: hi');
+    expect(managed.running).toBe(true);
     const pending = managed.call('hang', null);
     workers[0].crash('out of memory');
     const error = await pending.catch((e: unknown) => e);
+    expect(managed.running).toBe(false);
     expect(error).toBeInstanceOf(WorkerCrashedError);
     expect(String(error)).toContain('the python sandbox worker crashed: out of memory (sandbox.worker.js:7)');
     expect(workers[0].terminated).toBe(true);

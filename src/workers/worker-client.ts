@@ -34,6 +34,11 @@ export class ManagedWorker<P extends Protocol> implements Caller<P> {
     return this.ensure().client.call(method, request, options);
   }
 
+  /** Whether a worker is running now (false before the first call and after a crash, until the next call). */
+  get running(): boolean {
+    return this.current !== undefined;
+  }
+
   /** Ends the worker now (e.g. a time-out); calls in flight fail, the next call starts a new one. */
   restart(reason: string): void {
     const current = this.current;
