@@ -58,6 +58,14 @@ class AdamWTrainer<T> implements PolicyTrainer {
     return { loss, gradNorm, tokens, seconds: (performance.now() - started) / 1000 };
   }
 
+  /** Frees the optimizer's moments and scratch (not the trained parameters, which the caller owns). */
+  dispose(): void {
+    const b = this.model.backend;
+    for (const t of [this.m, this.v, this.norm]) b.release(t);
+    this.prefixCache?.release();
+    this.prefixCache = undefined;
+  }
+
   /** Zeroes the gradients and adds those of every sequence of the batch (one forward and backward each). */
   async accumulate(batch: readonly TrainingSequence[]): Promise<{ loss: number; tokens: number }> {
     const { grads, size, lora, targets } = this.trainable;

@@ -20,7 +20,7 @@ import { LoraTrainer } from '../engine/train';
 import type { EngineDevice } from '../engine/webgpu/device';
 import { usesTeacher } from '../sod/advantages';
 import type { ToolSandbox } from '../tools/sandbox';
-import { loadModel, onBackend, type WorkerEnvironment } from './engine-host';
+import { loadModel, modelNeeds, onBackend, type WorkerEnvironment } from './engine-host';
 import type { AdapterSettings, LoadedModel, PlaygroundTrajectory, ScorerProtocol, StudentProtocol, TokenAlternatives, ToolProtocol } from './protocols';
 import { portClient, RemoteSandbox, RemoteScorer } from './remote';
 import type { Handlers } from './rpc';
@@ -40,6 +40,7 @@ interface Student {
 
 function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedModel, chat: ChatFormat): Student {
   let lora: LoraState<T> | undefined;
+  let trainer: LoraTrainer<T> | undefined;
   let decoder: Decoder<T> | undefined;
   const student: Student = {
     loaded,
@@ -51,10 +52,12 @@ function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedM
         backend.release(lora.params);
         backend.release(lora.grads);
       }
+      trainer?.dispose();
       const layout = loraLayout(model.config, { rank: s.rank, alpha: s.alpha, targets: allLoraTargets });
       lora = { layout, params: backend.upload(initLoraParams(layout, s.seed), 'lora'), grads: backend.zeros(layout.size, 'lora grads') };
       student.policy = new EnginePolicy(loaded.name, model, lora);
-      student.trainer = new LoraTrainer(model, lora, { lr: s.learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      trainer = new LoraTrainer(model, lora, { lr: s.learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      student.trainer = trainer;
       decoder = new Decoder(model, lora);
       return layout.size;
     },
@@ -101,7 +104,7 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       device?.destroy();
       device = undefined;
       const chat = new ChatFormat(await loadTokenizer(request.source.url));
-      const opened = await onBackend(request.backend, env.gpu(), {
+      const opened = await onBackend(request.backend, env.gpu(), await modelNeeds(request.source, env, signal), {
         run: async (backend, adapterName, fallback) => {
           const { model, describe } = await loadModel(backend, request, env, progress, signal);
           return studentOn(backend, model, describe(adapterName, fallback), chat);

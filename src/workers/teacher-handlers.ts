@@ -4,7 +4,7 @@ import type { Backend } from '../engine/backend';
 import { Decoder, EngineScorer } from '../engine/inference';
 import type { Qwen3Model } from '../engine/model';
 import type { EngineDevice } from '../engine/webgpu/device';
-import { loadModel, onBackend, type WorkerEnvironment } from './engine-host';
+import { loadModel, modelNeeds, onBackend, type WorkerEnvironment } from './engine-host';
 import type { ScorerProtocol, TeacherProtocol } from './protocols';
 import { serve, type Handlers } from './rpc';
 
@@ -34,7 +34,7 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
       scorer = undefined;
       device?.destroy();
       device = undefined;
-      const opened = await onBackend(request.backend, env.gpu(), {
+      const opened = await onBackend(request.backend, env.gpu(), await modelNeeds(request.source, env, signal), {
         run: async <T>(backend: Backend<T>, adapterName: string, fallback: string | undefined) => {
           const { model, describe } = await loadModel(backend, request, env, progress, signal);
           return { handlers: scorerOn(model, request.source.name), loaded: describe(adapterName, fallback) };

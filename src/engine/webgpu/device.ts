@@ -5,6 +5,9 @@
  * (`navigator.gpu` in a browser, `nodeGpu()` from ./node-gpu in Node).
  */
 
+import type { Qwen3Config } from '../config';
+import { weightNames } from '../params';
+
 /** The limits a model needs, in bytes. */
 export interface DeviceNeeds {
   /** The largest single buffer. */
@@ -20,6 +23,12 @@ export const minimalNeeds: DeviceNeeds = {
   maxStorageBufferBindingSize: 16 << 20,
   maxComputeWorkgroupStorageSize: 16 << 10,
 };
+
+/** What a model's weights need of a device: its largest tensor in f32 must fit one buffer and one binding. */
+export function weightNeeds(c: Qwen3Config): DeviceNeeds {
+  const largest = Math.max(...weightNames(c).map((w) => 4 * w.shape.reduce((a, b) => a * b, 1)));
+  return { ...minimalNeeds, maxBufferSize: Math.max(minimalNeeds.maxBufferSize, largest), maxStorageBufferBindingSize: Math.max(minimalNeeds.maxStorageBufferBindingSize, largest) };
+}
 
 export class GpuUnavailableError extends Error {
   override name = 'GpuUnavailableError';
