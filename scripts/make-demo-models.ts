@@ -25,7 +25,7 @@ import { ScriptedPolicy } from '../src/agent/scripted-policy';
 import { generateArithmeticTasks } from '../src/agent/tasks/arithmetic';
 import { parseTasks, type Task } from '../src/agent/tasks/task';
 import type { Trajectory } from '../src/agent/trajectory';
-import { qwen3ConfigJson, type Qwen3Config } from '../src/engine/config';
+import { qwen3ConfigJson, qwen3SizeFields, type Qwen3Config } from '../src/engine/config';
 import { CpuBackend } from '../src/engine/cpu/backend';
 import { EnginePolicy } from '../src/engine/inference';
 import { weightNames } from '../src/engine/params';
@@ -34,7 +34,7 @@ import { modelFolderFiles } from '../src/models/demo/model-folder';
 import { demoShapes, demoTokenizer, initialDemoWeights } from '../src/models/demo/recipe';
 import { teacherTurns } from '../src/models/demo/teacher-solutions';
 import { learningRate, ScratchModel, type ScratchStep, type ScratchTraining, type ScratchTrainingOptions, type SftExample } from '../src/models/demo/train-from-scratch';
-import { qwen3OnnxDims, qwen3ToOnnx } from '../src/models/onnx/export-qwen3';
+import { qwen3ToOnnx } from '../src/models/onnx/export-qwen3';
 import { qwen3TokenizerFolder, qwen3TokenizerSource } from '../src/models/tokenizer/qwen3-source';
 import { createNodeSandbox } from '../src/tools/node-sandbox';
 import { nodeWorker } from '../src/workers/node-worker';
@@ -175,7 +175,7 @@ async function writeFolder(name: string, config: Qwen3Config, model: DemoModel, 
   for (const [file, content] of Object.entries(modelFolderFiles({ config, tensors, tokenizer }))) writeFileSync(join(dir, file), content);
   if (onnx) {
     mkdirSync(join(dir, 'onnx'));
-    writeFileSync(join(dir, 'onnx/model.onnx'), qwen3ToOnnx(qwen3OnnxDims(config), (n) => tensors.get(n) ?? new Float32Array(0)));
+    writeFileSync(join(dir, 'onnx/model.onnx'), qwen3ToOnnx(qwen3SizeFields(config), (n) => tensors.get(n) ?? new Float32Array(0)));
   }
   log(`wrote ${dir}`);
 }

@@ -6,6 +6,7 @@ import { defaultStepSettings, type StepSettings } from '../sod/weights';
 import type { ToolSandbox } from '../tools/sandbox';
 import type { ChatFormat } from './chat';
 import type { LogprobScorer, Policy, PolicyTrainer, SamplingSettings, TrainingSequence } from './policy';
+import { seededUniform } from '../engine/sampling';
 import { runRollout, type RolloutEvent, type RolloutLimits } from './rollout';
 import type { Task } from './tasks/task';
 import type { Trajectory } from './trajectory';
@@ -50,6 +51,77 @@ export interface UpdateMetrics {
 
 export type UpdateEvent = { kind: 'rollout'; index: number; total: number; event: RolloutEvent } | { kind: 'trajectory'; trajectory: Trajectory } | { kind: 'phase'; phase: 'rollout' | 'score' | 'train' };
 
+/** What sampling groups of rollouts needs; the callbacks name each rollout's group, seed and sandbox session. */
+export interface GroupSampling {
+  tasks: readonly Task[];
+  groupSize: number;
+  policy: Policy;
+  chat: ChatFormat;
+  sandbox: ToolSandbox;
+  sampling: SamplingSettings;
+  limits?: Partial<RolloutLimits>;
+  signal?: AbortSignal;
+  group(task: Task): string;
+  seed(index: number): number;
+  session(index: number): string;
+  onEvent?(index: number, total: number, event: RolloutEvent): void;
+  /** Runs after each rollout (e.g. scoring it) before the next one starts. */
+  onTrajectory?(trajectory: Trajectory, index: number): Promise<void> | void;
+}
+
+/** G rollouts of each task, one after another; after a cancel it returns the rollouts that finished. */
+export async function sampleGroups(request: GroupSampling): Promise<Trajectory[]> {
+  const trajectories: Trajectory[] = [];
+  const total = request.tasks.length * request.groupSize;
+  for (const task of request.tasks) {
+    for (let g = 0; g < request.groupSize; g++) {
+      const index = trajectories.length;
+      const trajectory = await runRollout({
+        task,
+        group: request.group(task),
+        policy: request.policy,
+        recordLogprobs: true,
+        chat: request.chat,
+        sandbox: request.sandbox,
+        sampling: { ...request.sampling, seed: request.seed(index) },
+        limits: request.limits,
+        session: request.session(index),
+        signal: request.signal,
+        onEvent: (event) => request.onEvent?.(index, total, event),
+      });
+      trajectories.push(trajectory);
+      await request.onTrajectory?.(trajectory, index);
+      if (request.signal?.aborted) return trajectories;
+    }
+  }
+  return trajectories;
+}
+
+/**
+ * Sets s (the student's log-probs, recomputed teacher-forced so s and the training pass agree
+ * exactly) and, given a teacher, τ on every response token of `t`.
+ */
+export async function scoreTrajectory(t: Trajectory, student: LogprobScorer, teacher: LogprobScorer | undefined, signal?: AbortSignal): Promise<void> {
+  t.student_logprobs = Array.from(await student.scoreTokens(t.prompt_ids, t.response_ids, signal));
+  if (teacher !== undefined) t.teacher_logprobs = Array.from(await teacher.scoreTokens(t.prompt_ids, t.response_ids, signal));
+}
+
+/** The prompt order of a training run: a seeded shuffle of the task set. */
+export function trainingOrder(tasks: readonly Task[], seed: number): Task[] {
+  const order = [...tasks];
+  const uniform = seededUniform(seed + 17);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(uniform() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** The prompts of update `update` (1-based): the next `count` of the order, wrapping around. */
+export function promptsForUpdate(order: readonly Task[], update: number, count: number): Task[] {
+  return Array.from({ length: count }, (_, k) => order[((update - 1) * count + k) % order.length]);
+}
+
 /**
  * One SOD update (shared/DESIGN.md §3): G rollouts per prompt, the teacher's τ and the
  * student's s for every trajectory, step weights and advantages from src/sod, then one
@@ -67,40 +139,27 @@ export async function runUpdate(
   const started = performance.now();
   const { method } = settings;
   options.onEvent?.({ kind: 'phase', phase: 'rollout' });
-  const trajectories: Trajectory[] = [];
-  const total = tasks.length * settings.groupSize;
-  for (const task of tasks) {
-    for (let g = 0; g < settings.groupSize; g++) {
-      const index = trajectories.length;
-      const trajectory = await runRollout({
-        task,
-        group: `${update}:${task.id}`,
-        policy: models.student,
-        recordLogprobs: true,
-        chat,
-        sandbox,
-        sampling: { ...settings.sampling, seed: settings.sampling.seed + 7919 * update + 104729 * index },
-        limits: settings.limits,
-        session: `u${update}-t${index}`,
-        signal: options.signal,
-        onEvent: (event) => options.onEvent?.({ kind: 'rollout', index, total, event }),
-      });
-      trajectories.push(trajectory);
-      options.onEvent?.({ kind: 'trajectory', trajectory });
-      options.signal?.throwIfAborted();
-    }
-  }
+  const trajectories = await sampleGroups({
+    tasks,
+    groupSize: settings.groupSize,
+    policy: models.student,
+    chat,
+    sandbox,
+    sampling: settings.sampling,
+    limits: settings.limits,
+    signal: options.signal,
+    group: (task) => `${update}:${task.id}`,
+    seed: (index) => settings.sampling.seed + 7919 * update + 104729 * index,
+    session: (index) => `u${update}-t${index}`,
+    onEvent: (index, total, event) => options.onEvent?.({ kind: 'rollout', index, total, event }),
+    onTrajectory: (trajectory) => options.onEvent?.({ kind: 'trajectory', trajectory }),
+  });
+  options.signal?.throwIfAborted();
   const rolledOut = performance.now();
 
   options.onEvent?.({ kind: 'phase', phase: 'score' });
-  for (const t of trajectories) {
-    // s: the rollout policy's log-probs, recomputed teacher-forced so s and the training pass agree exactly.
-    t.student_logprobs = Array.from(await models.student.scoreTokens(t.prompt_ids, t.response_ids, options.signal));
-    if (usesTeacher(method)) {
-      if (models.teacher === undefined) throw new Error(`method ${method} needs a teacher`);
-      t.teacher_logprobs = Array.from(await models.teacher.scoreTokens(t.prompt_ids, t.response_ids, options.signal));
-    }
-  }
+  if (usesTeacher(method) && models.teacher === undefined) throw new Error(`method ${method} needs a teacher`);
+  for (const t of trajectories) await scoreTrajectory(t, models.student, usesTeacher(method) ? models.teacher : undefined, options.signal);
   const scored = performance.now();
 
   const batch = batchAdvantages(

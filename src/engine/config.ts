@@ -73,11 +73,22 @@ export function parseQwen3Config(json: unknown, source = 'config.json'): Qwen3Co
   };
 }
 
-/** The config.json object for a config (for saving models we make). */
-export function qwen3ConfigJson(c: Qwen3Config, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** A model's sizes under their config.json names (what an ONNX export needs too). */
+export interface Qwen3SizeFields {
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  head_dim: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  vocab_size: number;
+  tie_word_embeddings: boolean;
+}
+
+export function qwen3SizeFields(c: Qwen3Config): Qwen3SizeFields {
   return {
-    architectures: ['Qwen3ForCausalLM'],
-    model_type: 'qwen3',
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
     num_hidden_layers: c.numLayers,
@@ -88,6 +99,15 @@ export function qwen3ConfigJson(c: Qwen3Config, extra: Record<string, unknown> =
     rope_theta: c.ropeTheta,
     vocab_size: c.vocabSize,
     tie_word_embeddings: c.tieWordEmbeddings,
+  };
+}
+
+/** The config.json object for a config (for saving models we make). */
+export function qwen3ConfigJson(c: Qwen3Config, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    architectures: ['Qwen3ForCausalLM'],
+    model_type: 'qwen3',
+    ...qwen3SizeFields(c),
     max_position_embeddings: c.maxPositionEmbeddings,
     torch_dtype: c.torchDtype,
     hidden_act: 'silu',

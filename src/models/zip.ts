@@ -113,10 +113,8 @@ export function zipFiles(files: readonly ZipEntry[], options: ZipOptions = {}): 
     at += b.length;
   };
 
-  const offsets: number[] = [];
-  for (const e of entries) {
-    offsets.push(at);
-    u32(LOCAL_HEADER);
+  // The fields the local header and the central directory entry share, in the same order.
+  const sharedFields = (e: (typeof entries)[number]) => {
     u16(VERSION_NEEDED);
     u16(FLAG_UTF8);
     u16(METHOD_STORE);
@@ -127,6 +125,13 @@ export function zipFiles(files: readonly ZipEntry[], options: ZipOptions = {}): 
     u32(e.data.length);
     u16(e.name.length);
     u16(0); // extra field length
+  };
+
+  const offsets: number[] = [];
+  for (const e of entries) {
+    offsets.push(at);
+    u32(LOCAL_HEADER);
+    sharedFields(e);
     bytes(e.name);
     bytes(e.data);
   }
@@ -135,16 +140,7 @@ export function zipFiles(files: readonly ZipEntry[], options: ZipOptions = {}): 
   entries.forEach((e, i) => {
     u32(CENTRAL_HEADER);
     u16(VERSION_MADE_BY);
-    u16(VERSION_NEEDED);
-    u16(FLAG_UTF8);
-    u16(METHOD_STORE);
-    u16(time);
-    u16(day);
-    u32(e.crc);
-    u32(e.data.length);
-    u32(e.data.length);
-    u16(e.name.length);
-    u16(0); // extra field length
+    sharedFields(e);
     u16(0); // comment length
     u16(0); // disk number start
     u16(0); // internal attributes

@@ -11,7 +11,6 @@ function crashingServices(): StoreServices {
   const client = {
     student: { call: crash },
     teacher: { call: crash },
-    hasWebGpu: false,
     ready: async () => {},
     tasks: async () => [{ id: 't1', question: 'What is 1 + 1?', answer: '2', source: 'test' }],
   };

@@ -11,15 +11,12 @@ export interface PlaygroundClient {
   teacher: Caller<TeacherProtocol>;
   /** Connects the workers to each other (again after a crash restarted one); call before each use. */
   ready(): Promise<void>;
-  /** Whether the browser offers WebGPU at all. */
-  readonly hasWebGpu: boolean;
 }
 
 export class PlaygroundWorkers implements PlaygroundClient {
   readonly student = new ManagedWorker<StudentProtocol>('student engine', () => new Worker(new URL('./student.worker.ts', import.meta.url), { type: 'module', name: 'student engine' }));
   readonly teacher = new ManagedWorker<TeacherProtocol>('teacher engine', () => new Worker(new URL('./teacher.worker.ts', import.meta.url), { type: 'module', name: 'teacher engine' }));
   readonly sandbox = new PythonSandbox(() => new Worker(new URL('./sandbox.worker.ts', import.meta.url), { type: 'module', name: 'python sandbox' }));
-  readonly hasWebGpu = globalThis.navigator?.gpu !== undefined;
   private connectedAt: string | undefined;
   private disconnect: (() => void) | undefined;
 

@@ -6,9 +6,8 @@
 import { ChatFormat, loadTokenizer } from '../agent/chat';
 import { evaluateGreedy, summarize } from '../agent/evaluate';
 import type { Policy, LogprobScorer, PolicyTrainer } from '../agent/policy';
-import { runRollout } from '../agent/rollout';
 import type { Trajectory } from '../agent/trajectory';
-import { runUpdate } from '../agent/update';
+import { runUpdate, sampleGroups, scoreTrajectory } from '../agent/update';
 import { topAlternatives } from '../engine/alternatives';
 import type { Backend } from '../engine/backend';
 import { Decoder, EnginePolicy } from '../engine/inference';
@@ -133,54 +132,49 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
 
     async rollout(request, { progress, signal }) {
       const s = need();
-      const tools = needSandbox();
-      const total = request.tasks.length * request.groupSize;
       const out: PlaygroundTrajectory[] = [];
       progress({ kind: 'phase', phase: 'rollout' });
-      for (const task of request.tasks) {
-        for (let g = 0; g < request.groupSize; g++) {
-          const index = out.length;
-          const t = await runRollout({
-            task,
-            group: `rollout:${task.id}`,
-            policy: s.policy,
-            recordLogprobs: true,
-            chat: s.chat,
-            sandbox: tools,
-            sampling: { ...request.sampling, seed: request.sampling.seed + 7919 * index },
-            limits: request.limits,
-            session: `rollout-${index}`,
-            signal,
-            onEvent: (event) => progress({ kind: 'event', index, total, event }),
-          });
+      await sampleGroups({
+        ...request,
+        policy: s.policy,
+        chat: s.chat,
+        sandbox: needSandbox(),
+        signal,
+        group: (task) => `rollout:${task.id}`,
+        seed: (index) => request.sampling.seed + 7919 * index,
+        session: (index) => `rollout-${index}`,
+        onEvent: (index, total, event) => progress({ kind: 'event', index, total, event }),
+        onTrajectory: async (t, index) => {
           if (request.score && t.response_ids.length > 0 && t.stop_reason !== 'cancelled') {
             progress({ kind: 'phase', phase: 'score' });
-            t.student_logprobs = Array.from(await s.policy.scoreTokens(t.prompt_ids, t.response_ids, signal));
-            if (teacher !== undefined) t.teacher_logprobs = Array.from(await teacher.scoreTokens(t.prompt_ids, t.response_ids, signal));
+            await scoreTrajectory(t, s.policy, teacher, signal);
             progress({ kind: 'phase', phase: 'rollout' });
           }
           const shown = withTokens(s.chat, t);
           out.push(shown);
           progress({ kind: 'trajectory', index, trajectory: shown });
-          if (signal.aborted) return out;
-        }
-      }
+        },
+      });
       return out;
     },
 
     async update({ update, tasks, settings }, { progress, signal }) {
       const s = need();
       if (usesTeacher(settings.method) && teacher === undefined) throw new Error(`method ${settings.method} needs a teacher: load one first`);
-      let finished = 0;
+      // Decoded once, as each trajectory finishes; the scores runUpdate adds later are merged in at the end.
+      const shown: PlaygroundTrajectory[] = [];
       const { trajectories, metrics } = await runUpdate(update, tasks, { student: s.policy, trainer: s.trainer, teacher }, s.chat, needSandbox(), settings, {
         signal,
         onEvent: (e) => {
           if (e.kind === 'rollout') progress({ kind: 'event', index: e.index, total: e.total, event: e.event });
           else if (e.kind === 'phase') progress({ kind: 'phase', phase: e.phase });
-          else progress({ kind: 'trajectory', index: finished++, trajectory: withTokens(s.chat, e.trajectory) });
+          else {
+            shown.push(withTokens(s.chat, e.trajectory));
+            progress({ kind: 'trajectory', index: shown.length - 1, trajectory: shown[shown.length - 1] });
+          }
         },
       });
-      return { trajectories: trajectories.map((t) => withTokens(s.chat, t)), metrics };
+      return { trajectories: trajectories.map((t, i) => ({ ...t, tokens: shown[i].tokens })), metrics };
     },
 
     async evaluate({ tasks, limits }, { progress, signal }) {

@@ -1,34 +1,20 @@
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { browserAvailable, launchChromium } from '../support/browser';
-import { startPlayground } from '../support/vite-server';
-
-const shots = 'test-results/e2e';
+import type { Page } from 'playwright-core';
+import { browserAvailable } from '../support/browser';
+import { openPlaygroundPage, shots, type PlaygroundPage } from '../support/playground-page';
 
 describe.skipIf(!browserAvailable)('the inspector page in headless Chromium', () => {
-  let server: ViteDevServer;
-  let browser: Browser;
+  let opened: PlaygroundPage | undefined;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
-    const started = await startPlayground();
-    server = started.server;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(started.url);
+    opened = await openPlaygroundPage();
+    ({ page, consoleErrors } = opened);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await opened?.close();
   });
 
   it('loads the sample and shows its steps, divergences and weights', async () => {

@@ -22,7 +22,6 @@ export function inThreadServices(): StoreServices & { dispose(): void } {
   const client = {
     student,
     teacher,
-    hasWebGpu: false,
     tasks,
     async ready() {
       await (connected ??= connectWorkers(student, teacher, sandbox));

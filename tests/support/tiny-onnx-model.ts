@@ -1,10 +1,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { qwen3ToOnnx, type Qwen3OnnxDims } from '../../src/models/onnx/export-qwen3';
+import type { Qwen3SizeFields } from '../../src/engine/config';
+import { qwen3ToOnnx } from '../../src/models/onnx/export-qwen3';
 
 /** A tiny Qwen3 with GQA and head_dim ≠ hidden/heads, for ONNX and transformers.js tests. */
-export const tinyDims: Qwen3OnnxDims = {
+export const tinyDims: Qwen3SizeFields = {
   hidden_size: 16,
   intermediate_size: 24,
   num_hidden_layers: 2,
@@ -18,7 +19,7 @@ export const tinyDims: Qwen3OnnxDims = {
 };
 
 /** Seeded random weights under Hugging Face names. */
-export function randomWeights(d: Qwen3OnnxDims): Map<string, Float32Array> {
+export function randomWeights(d: Qwen3SizeFields): Map<string, Float32Array> {
   let s = 12345;
   const rand = (n: number, scale = 0.3) =>
     Float32Array.from({ length: n }, () => {

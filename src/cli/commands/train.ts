@@ -2,14 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { LogprobScorer } from '../../agent/policy';
-import type { Task } from '../../agent/tasks/task';
-import { defaultUpdateSettings, runUpdate } from '../../agent/update';
+import { defaultUpdateSettings, promptsForUpdate, runUpdate, trainingOrder } from '../../agent/update';
 import { EnginePolicy, EngineScorer } from '../../engine/inference';
 import { initLoraParams, loraLayout } from '../../engine/lora';
 import { allLoraTargets, type LoraTarget } from '../../engine/params';
 import { exportPeft } from '../../engine/peft';
 import { LoraTrainer } from '../../engine/train';
-import { seededUniform } from '../../engine/sampling';
 import { methods, usesTeacher, type Method } from '../../sod/advantages';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { choiceOption, numberOption, parseOptions, UsageError, type CliCommand } from '../command';
@@ -97,12 +95,7 @@ export const trainCommand: CliCommand = {
     const sandbox = createNodeSandbox();
     const log = (line: string) => io.stderr.write(`${line}\n`);
     // Prompts are drawn from a seeded shuffle of the task file.
-    const order = [...tasks];
-    const shuffle = seededUniform(sampling.seed + 17);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(shuffle() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = trainingOrder(tasks, sampling.seed);
     try {
       await withBackend(values.backend, log, {
         run: async (backend) => {
@@ -123,7 +116,7 @@ export const trainCommand: CliCommand = {
           }
           const models = { student: policy, trainer, teacher };
           for (let u = 1; u <= updates; u++) {
-            const batch: Task[] = Array.from({ length: prompts }, (_, k) => order[((u - 1) * prompts + k) % order.length]);
+            const batch = promptsForUpdate(order, u, prompts);
             const { trajectories, metrics } = await runUpdate(u, batch, models, chat, sandbox, { ...defaultUpdateSettings, method, groupSize: group, sampling, limits, step });
             for (const t of trajectories) await writeJsonLine(trajectoriesOut, { ...t, update: u });
             await writeJsonLine(metricsOut, metrics);

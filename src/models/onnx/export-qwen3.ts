@@ -1,36 +1,6 @@
 import { onnx } from './onnx-proto';
-import type { Qwen3Config } from '../../engine/config';
+import type { Qwen3SizeFields } from '../../engine/config';
 import { GraphBuilder, valueInfo } from './graph-builder';
-
-/** The sizes the graph needs, with Hugging Face config.json names. */
-export interface Qwen3OnnxDims {
-  hidden_size: number;
-  intermediate_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  num_key_value_heads: number;
-  head_dim: number;
-  rms_norm_eps: number;
-  rope_theta: number;
-  vocab_size: number;
-  tie_word_embeddings: boolean;
-}
-
-/** The graph's sizes for an engine config. */
-export function qwen3OnnxDims(c: Qwen3Config): Qwen3OnnxDims {
-  return {
-    hidden_size: c.hiddenSize,
-    intermediate_size: c.intermediateSize,
-    num_hidden_layers: c.numLayers,
-    num_attention_heads: c.numHeads,
-    num_key_value_heads: c.numKvHeads,
-    head_dim: c.headDim,
-    rms_norm_eps: c.rmsNormEps,
-    rope_theta: c.ropeTheta,
-    vocab_size: c.vocabSize,
-    tie_word_embeddings: c.tieWordEmbeddings,
-  };
-}
 
 /** Weights by their Hugging Face names (`model.layers.0.self_attn.q_proj.weight`, …), as f32. */
 export type WeightLookup = (name: string) => Float32Array;
@@ -45,7 +15,7 @@ const INT64 = onnx.TensorProto.DataType.INT64;
  *   (float32, [batch, kv_heads, past, head_dim]) → logits, present.{i}.key/value.
  * Linear weights are stored transposed ([in, out]) so every projection is one MatMul.
  */
-export function qwen3ToOnnx(dims: Qwen3OnnxDims, weight: WeightLookup): Uint8Array {
+export function qwen3ToOnnx(dims: Qwen3SizeFields, weight: WeightLookup): Uint8Array {
   const g = new GraphBuilder();
   const { hidden_size: C, num_attention_heads: Hq, num_key_value_heads: Hkv, head_dim: D, num_hidden_layers: layers } = dims;
   const half = D / 2;

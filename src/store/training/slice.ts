@@ -1,8 +1,7 @@
 import type { StateCreator } from 'zustand';
-import { seededUniform } from '../../engine/sampling';
+import { promptsForUpdate, trainingOrder } from '../../agent/update';
 import { zipFiles } from '../../models/zip';
 import { defaultPpoSettings } from '../../sod/loss';
-import type { Task } from '../../agent/tasks/task';
 import type { PlaygroundTrajectory, RolloutProgress } from '../../workers/protocols';
 import { errorMessage, isAbort, modelsReady } from '../models/slice';
 import { applyProgress, progressBuffer, waitingTrajectories } from '../rollouts/live';
@@ -51,16 +50,6 @@ export const defaultTrainingSettings: TrainingSettings = {
   evalProblems: 4,
   seed: 0,
 };
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  const uniform = seededUniform(seed + 17);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(uniform() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
 
 export const createTrainingSlice =
   (services: StoreServices): StateCreator<AppStore, [], [], TrainingSlice> =>
@@ -133,7 +122,7 @@ export const createTrainingSlice =
         try {
           await client.ready();
           const [train, heldOut] = await Promise.all([client.tasks('arithmetic-train.jsonl'), client.tasks('arithmetic-test.jsonl')]);
-          const order = shuffled(train, settings.seed);
+          const order = trainingOrder(train, settings.seed);
           const evalTasks = heldOut.slice(0, settings.evalProblems);
           const evaluate = async (when: 'before' | 'after') => {
             if (evalTasks.length === 0) return;
@@ -149,7 +138,7 @@ export const createTrainingSlice =
               await paused.promise;
             }
             run.signal.throwIfAborted();
-            const batch: Task[] = Array.from({ length: settings.promptsPerUpdate }, (_, k) => order[((u - 1) * settings.promptsPerUpdate + k) % order.length]);
+            const batch = promptsForUpdate(order, u, settings.promptsPerUpdate);
             set({ live: waitingTrajectories(batch, settings.groupSize) });
             const total = batch.length * settings.groupSize;
             let phase = 'rollouts';

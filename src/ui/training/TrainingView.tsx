@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { metricsCsv, metricsJsonl, trajectoriesJsonl, verlScaleUpText } from '../../agent/export';
-import { modelsReady } from '../../store/models/slice';
+import { errorMessage, modelsReady } from '../../store/models/slice';
 import { useAppStore } from '../../store/store';
 import type { TrainingRun } from '../../store/training/types';
 import type { PlaygroundTrajectory } from '../../workers/protocols';
@@ -91,7 +91,7 @@ function RunDetails({ run }: { run: TrainingRun }) {
       download(name, make(), type);
       setExportError(undefined);
     } catch (err) {
-      setExportError(err instanceof Error ? err.message : String(err));
+      setExportError(errorMessage(err));
     }
   };
   const busy = run.status === 'running' || run.status === 'paused';
@@ -121,7 +121,7 @@ function RunDetails({ run }: { run: TrainingRun }) {
           onClick={() =>
             void adapterZip().then(
               (zip) => download(`${stem}-adapter.zip`, zip, 'application/zip'),
-              (err: unknown) => setExportError(err instanceof Error ? err.message : String(err)),
+              (err: unknown) => setExportError(errorMessage(err)),
             )
           }
         >
