@@ -39,10 +39,7 @@ export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats,
         const n = P + b + 1; // keys seen by row b
         const ra = (a * Hq + h) * D;
         const rb = (b * Hq + h) * D;
-        for (let i = 0; i < D; i++) {
-          x[i] = q[ra + i];
-          x[D + i] = q[rb + i];
-        }
+        gatherRowPair(x, q, ra, rb, D);
         dots2(p, x, kg, n, N, D);
         for (let r = 0, off = 0; r < 2; r++, off += N) {
           const t = r === 0 ? a : b;
@@ -105,12 +102,8 @@ export function attentionBackward(dq: Floats, dk: Floats, dv: Floats, dout: Floa
         const n = P + b + 1; // keys seen by row b
         const ra = (a * Hq + h) * D;
         const rb = (b * Hq + h) * D;
-        for (let i = 0; i < D; i++) {
-          x[i] = q[ra + i];
-          x[D + i] = q[rb + i];
-          y[i] = dout[ra + i];
-          y[D + i] = dout[rb + i];
-        }
+        gatherRowPair(x, q, ra, rb, D);
+        gatherRowPair(y, dout, ra, rb, D);
         dots2(p, x, kg, n, N, D);
         dots2(ds, y, vg, n, N, D);
         for (let r = 0, off = 0; r < 2; r++, off += N) {
@@ -215,6 +208,14 @@ function addOuter2(M: Float64Array, w: Float64Array, x: Float64Array, n: number,
 }
 
 /** dst (N, D) = head g of src (N, H, D). */
+/** dst (2, D) ← rows at offsets ra and rb of src: the two query rows a pass handles together. */
+function gatherRowPair(dst: Float64Array, src: Floats, ra: number, rb: number, D: number): void {
+  for (let i = 0; i < D; i++) {
+    dst[i] = src[ra + i];
+    dst[D + i] = src[rb + i];
+  }
+}
+
 function gatherHead(dst: Float64Array, src: Floats, g: number, N: number, H: number, D: number): void {
   for (let j = 0, from = g * D, to = 0; j < N; j++, from += H * D, to += D) {
     for (let i = 0; i < D; i++) dst[to + i] = src[from + i];
