@@ -6,7 +6,12 @@ import react from '@vitejs/plugin-react';
 
 const pyodideDir = dirname(createRequire(import.meta.url).resolve('pyodide/package.json'));
 const pyodideFiles = readdirSync(pyodideDir).filter((f) => /\.(mjs|wasm|zip|json)$/.test(f) && f !== 'package.json');
-const contentTypes: Record<string, string> = { mjs: 'text/javascript', wasm: 'application/wasm', zip: 'application/zip', json: 'application/json' };
+const contentTypes: Record<string, string> = {
+  mjs: 'text/javascript',
+  wasm: 'application/wasm',
+  zip: 'application/zip',
+  json: 'application/json',
+};
 
 /** Serves Pyodide's runtime files from node_modules at /pyodide/ (dev) and copies them into the build: nothing comes from a CDN. */
 function pyodideAssets(): Plugin {
@@ -23,7 +28,8 @@ function pyodideAssets(): Plugin {
       });
     },
     generateBundle() {
-      for (const name of pyodideFiles) this.emitFile({ type: 'asset', fileName: `pyodide/${name}`, source: readFileSync(join(pyodideDir, name)) });
+      for (const name of pyodideFiles)
+        this.emitFile({ type: 'asset', fileName: `pyodide/${name}`, source: readFileSync(join(pyodideDir, name)) });
     },
   };
 }

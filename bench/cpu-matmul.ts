@@ -21,7 +21,8 @@ export async function benchCpuMatmul(report: BenchReport): Promise<void> {
     const b = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i));
     const out = new Float32Array(M * N);
     const flops = 2 * M * N * K;
-    const rate = async (f: typeof matmul) => flops / median(await timeRuns(5, async () => f(out, a, b, M, N, K, options))) / 1e9;
+    const rate = async (f: typeof matmul) =>
+      flops / median(await timeRuns(5, async () => f(out, a, b, M, N, K, options))) / 1e9;
     const reference = await rate(matmulReference);
     const fast = await rate(matmul);
     const shape = { M, N, K, transA: options.transA ?? false, transB: options.transB ?? false };

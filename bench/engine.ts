@@ -29,10 +29,46 @@ interface Shape {
   runs: number;
 }
 
-const base = { rmsNormEps: 1e-6, ropeTheta: 1_000_000, tieWordEmbeddings: true, maxPositionEmbeddings: 4096, torchDtype: 'float32' };
+const base = {
+  rmsNormEps: 1e-6,
+  ropeTheta: 1_000_000,
+  tieWordEmbeddings: true,
+  maxPositionEmbeddings: 4096,
+  torchDtype: 'float32',
+};
 const shapes: Shape[] = [
-  { name: 'demo teacher (4 layers, hidden 256)', config: { ...base, hiddenSize: 256, intermediateSize: 768, numLayers: 4, numHeads: 8, numKvHeads: 4, headDim: 32, vocabSize: 2048 }, tokens: 128, decodeTokens: 16, runs: 3 },
-  { name: 'Qwen3-0.6B shapes (2 of 28 layers)', config: { ...base, hiddenSize: 1024, intermediateSize: 3072, numLayers: 2, numHeads: 16, numKvHeads: 8, headDim: 128, vocabSize: 151936 }, tokens: 32, decodeTokens: 4, runs: 1 },
+  {
+    name: 'demo teacher (4 layers, hidden 256)',
+    config: {
+      ...base,
+      hiddenSize: 256,
+      intermediateSize: 768,
+      numLayers: 4,
+      numHeads: 8,
+      numKvHeads: 4,
+      headDim: 32,
+      vocabSize: 2048,
+    },
+    tokens: 128,
+    decodeTokens: 16,
+    runs: 3,
+  },
+  {
+    name: 'Qwen3-0.6B shapes (2 of 28 layers)',
+    config: {
+      ...base,
+      hiddenSize: 1024,
+      intermediateSize: 3072,
+      numLayers: 2,
+      numHeads: 16,
+      numKvHeads: 8,
+      headDim: 128,
+      vocabSize: 151936,
+    },
+    tokens: 32,
+    decodeTokens: 4,
+    runs: 1,
+  },
 ];
 
 interface Rates {
@@ -50,10 +86,17 @@ async function measure<T>(backend: Backend<T>, shape: Shape): Promise<Rates> {
   const policy = new EnginePolicy('bench', model);
   const decode = await timeRuns(shape.runs, async () => {
     // A fresh prompt each run so the cache is rebuilt; the prefill of 8 tokens is included.
-    for await (const _ of policy.generate({ inputIds: ids.slice(0, 8).map((x) => (x + Math.floor(Math.random() * 100)) % shape.config.vocabSize), sampling: { ...defaultSampling, temperature: 0, maxNewTokens: shape.decodeTokens } }));
+    for await (const _ of policy.generate({
+      inputIds: ids.slice(0, 8).map((x) => (x + Math.floor(Math.random() * 100)) % shape.config.vocabSize),
+      sampling: { ...defaultSampling, temperature: 0, maxNewTokens: shape.decodeTokens },
+    }));
   });
   const layout = loraLayout(shape.config, defaultLoraConfig);
-  const lora = { layout, params: backend.upload(initLoraParams(layout, 1), 'lora'), grads: backend.zeros(layout.size, 'grads') };
+  const lora = {
+    layout,
+    params: backend.upload(initLoraParams(layout, 1), 'lora'),
+    grads: backend.zeros(layout.size, 'grads'),
+  };
   const trainer = new LoraTrainer(model, lora);
   const prompt = ids.slice(0, 8);
   const response = ids.slice(8);
@@ -61,7 +104,11 @@ async function measure<T>(backend: Backend<T>, shape: Shape): Promise<Rates> {
   const train = await timeRuns(shape.runs, async () => {
     await trainer.trainStep([{ promptIds: prompt, responseIds: response, loss: (lp) => maskedCrossEntropy(lp, mask) }]);
   });
-  return { prefill: shape.tokens / median(prefill), decode: shape.decodeTokens / median(decode), train: shape.tokens / median(train) };
+  return {
+    prefill: shape.tokens / median(prefill),
+    decode: shape.decodeTokens / median(decode),
+    train: shape.tokens / median(train),
+  };
 }
 
 export async function benchEngine(report: BenchReport): Promise<void> {
@@ -73,8 +120,19 @@ export async function benchEngine(report: BenchReport): Promise<void> {
     const gpu = device ? await measure(new WebGpuBackend(device), shape) : undefined;
     for (const kind of ['prefill', 'decode', 'train'] as const) {
       report.results.push({ name: `${shape.name} ${kind} cpu`, value: cpu[kind], unit: 'tokens/s' });
-      if (gpu) report.results.push({ name: `${shape.name} ${kind} webgpu`, value: gpu[kind], unit: 'tokens/s', ratioToCpu: gpu[kind] / cpu[kind] });
-      console.log(`${shape.name.padEnd(38)} ${kind.padEnd(8)} cpu ${cpu[kind].toFixed(2).padStart(8)} tok/s` + (gpu ? `   webgpu ${gpu[kind].toFixed(2).padStart(8)} tok/s   webgpu/cpu ${(gpu[kind] / cpu[kind]).toFixed(2)}×` : ''));
+      if (gpu)
+        report.results.push({
+          name: `${shape.name} ${kind} webgpu`,
+          value: gpu[kind],
+          unit: 'tokens/s',
+          ratioToCpu: gpu[kind] / cpu[kind],
+        });
+      console.log(
+        `${shape.name.padEnd(38)} ${kind.padEnd(8)} cpu ${cpu[kind].toFixed(2).padStart(8)} tok/s` +
+          (gpu
+            ? `   webgpu ${gpu[kind].toFixed(2).padStart(8)} tok/s   webgpu/cpu ${(gpu[kind] / cpu[kind]).toFixed(2)}×`
+            : ''),
+      );
     }
   }
   device?.destroy();

@@ -17,7 +17,12 @@ export interface BenchReport {
 }
 
 export function newReport(): BenchReport {
-  return { date: new Date().toISOString(), machine: `${platform()} ${arch()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, adapter: 'none', results: [] };
+  return {
+    date: new Date().toISOString(),
+    machine: `${platform()} ${arch()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    adapter: 'none',
+    results: [],
+  };
 }
 
 export function median(values: readonly number[]): number {

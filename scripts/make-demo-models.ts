@@ -33,7 +33,14 @@ import { SafetensorsFile } from '../src/engine/safetensors';
 import { modelFolderFiles } from '../src/models/demo/model-folder';
 import { demoShapes, demoTokenizer, initialDemoWeights } from '../src/models/demo/recipe';
 import { teacherTurns } from '../src/models/demo/teacher-solutions';
-import { learningRate, ScratchModel, type ScratchStep, type ScratchTraining, type ScratchTrainingOptions, type SftExample } from '../src/models/demo/train-from-scratch';
+import {
+  learningRate,
+  ScratchModel,
+  type ScratchStep,
+  type ScratchTraining,
+  type ScratchTrainingOptions,
+  type SftExample,
+} from '../src/models/demo/train-from-scratch';
 import { qwen3ToOnnx } from '../src/models/onnx/export-qwen3';
 import { qwen3TokenizerFolder, qwen3TokenizerSource } from '../src/models/tokenizer/qwen3-source';
 import { createNodeSandbox } from '../src/tools/node-sandbox';
@@ -60,26 +67,42 @@ const int = (name: Exclude<keyof typeof opts, 'teacher-from'>) => {
 };
 
 const started = performance.now();
-const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+const log = (line: string) =>
+  console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
 const evalLimits = { maxTurns: 4, maxTurnTokens: 200, maxTotalTokens: 600 };
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const outRoot = resolve(root, opts.out);
 
 // Problems: the held-out test set ships in public/tasks; training problems never repeat its questions.
-const testTasks = parseTasks(readFileSync(join(root, 'public/tasks/arithmetic-test.jsonl'), 'utf8'), 'arithmetic-test.jsonl').slice(0, int('eval'));
+const testTasks = parseTasks(
+  readFileSync(join(root, 'public/tasks/arithmetic-test.jsonl'), 'utf8'),
+  'arithmetic-test.jsonl',
+).slice(0, int('eval'));
 const heldOut = new Set(testTasks.map((t) => t.question));
 const teacherTasks = generateArithmeticTasks(int('teacher-tasks'), 11, 'demo-teacher', heldOut);
-const validationTasks = generateArithmeticTasks(int('validation'), 13, 'demo-validation', new Set([...heldOut, ...teacherTasks.map((t) => t.question)]));
+const validationTasks = generateArithmeticTasks(
+  int('validation'),
+  13,
+  'demo-validation',
+  new Set([...heldOut, ...teacherTasks.map((t) => t.question)]),
+);
 
 // 1. The tokenizer, loaded back through AutoTokenizer as every model folder is.
 const source = qwen3TokenizerSource();
-const { files: tokenizer, vocabSize } = demoTokenizer(teacherTasks.slice(0, 600), new ChatFormat(await loadTokenizer(qwen3TokenizerFolder())), source);
+const { files: tokenizer, vocabSize } = demoTokenizer(
+  teacherTasks.slice(0, 600),
+  new ChatFormat(await loadTokenizer(qwen3TokenizerFolder())),
+  source,
+);
 const scratch = mkdtempSync(join(tmpdir(), 'sodp-demo-'));
 const tokenizerDir = join(scratch, 'tokenizer');
 mkdirSync(tokenizerDir);
-for (const [file, content] of Object.entries(tokenizer)) writeFileSync(join(tokenizerDir, file), JSON.stringify(content));
+for (const [file, content] of Object.entries(tokenizer))
+  writeFileSync(join(tokenizerDir, file), JSON.stringify(content));
 const chat = new ChatFormat(await loadTokenizer(tokenizerDir));
-log(`tokenizer: ${vocabSize} tokens; a prompt is ${chat.promptIds([{ role: 'user', content: testTasks[0].question }]).length}+ tokens`);
+log(
+  `tokenizer: ${vocabSize} tokens; a prompt is ${chat.promptIds([{ role: 'user', content: testTasks[0].question }]).length}+ tokens`,
+);
 
 const sandbox = createNodeSandbox();
 const sft = (t: Trajectory): SftExample => ({ promptIds: t.prompt_ids, responseIds: t.response_ids, mask: t.mask });
@@ -87,8 +110,20 @@ const sft = (t: Trajectory): SftExample => ({ promptIds: t.prompt_ids, responseI
 // 2. The teacher's data: scripted solutions through the real rollout path and sandbox.
 const teacherData: SftExample[] = [];
 for (const [i, task] of teacherTasks.entries()) {
-  const t = await runRollout({ task, group: task.id, policy: new ScriptedPolicy(chat.tokenizer, teacherTurns(task)), recordLogprobs: false, chat, sandbox, sampling: defaultSampling, session: `data-${i}` });
-  if (!t.correct || t.tool_calls[0]?.output.trim() !== task.answer) throw new Error(`the scripted solution of ${task.id} (${task.question}) does not compute ${task.answer}: ${t.tool_calls[0]?.output ?? ''}${t.tool_calls[0]?.error ?? ''}`);
+  const t = await runRollout({
+    task,
+    group: task.id,
+    policy: new ScriptedPolicy(chat.tokenizer, teacherTurns(task)),
+    recordLogprobs: false,
+    chat,
+    sandbox,
+    sampling: defaultSampling,
+    session: `data-${i}`,
+  });
+  if (!t.correct || t.tool_calls[0]?.output.trim() !== task.answer)
+    throw new Error(
+      `the scripted solution of ${task.id} (${task.question}) does not compute ${task.answer}: ${t.tool_calls[0]?.output ?? ''}${t.tool_calls[0]?.error ?? ''}`,
+    );
   teacherData.push(sft(t));
 }
 const meanLength = teacherData.reduce((n, x) => n + x.promptIds.length + x.responseIds.length, 0) / teacherData.length;
@@ -97,10 +132,23 @@ log(`teacher data: ${teacherData.length} solutions, ${meanLength.toFixed(0)} tok
 type DemoModel = ScratchModel<Float32Array | Float64Array>;
 
 /** Trains `model` (made from `initial`) on `data`; returns its loss curve. */
-async function train(name: string, model: DemoModel, initial: Map<string, Float32Array>, data: readonly SftExample[], schedule: ScratchTraining, checkpoint?: ScratchTrainingOptions['checkpoint']): Promise<ScratchStep[]> {
+async function train(
+  name: string,
+  model: DemoModel,
+  initial: Map<string, Float32Array>,
+  data: readonly SftExample[],
+  schedule: ScratchTraining,
+  checkpoint?: ScratchTrainingOptions['checkpoint'],
+): Promise<ScratchStep[]> {
   const config = model.config;
   // Gradient workers, one per core (a fixed number, so the sums and the result never depend on the machine).
-  const workers = Array.from({ length: int('workers') }, (_, i) => new ManagedWorker<SftWorkerProtocol>(`${name} gradients ${i}`, () => nodeWorker(new URL('../src/models/demo/sft-worker-main.ts', import.meta.url))));
+  const workers = Array.from(
+    { length: int('workers') },
+    (_, i) =>
+      new ManagedWorker<SftWorkerProtocol>(`${name} gradients ${i}`, () =>
+        nodeWorker(new URL('../src/models/demo/sft-worker-main.ts', import.meta.url)),
+      ),
+  );
   await Promise.all(workers.map((w) => w.call('init', { config, tensors: [...initial], data: [...data] })));
   const curve: ScratchStep[] = [];
   const t0 = performance.now();
@@ -108,7 +156,9 @@ async function train(name: string, model: DemoModel, initial: Map<string, Float3
     curve.push(s);
     if (s.step % 10 === 0 || s.step === schedule.steps) {
       const perStep = (performance.now() - t0) / 1000 / s.step;
-      log(`${name} step ${s.step}/${schedule.steps}  loss ${s.loss.toFixed(4)}  lr ${s.lr.toExponential(2)}  |g| ${s.gradNorm.toFixed(2)}  ${perStep.toFixed(2)} s/step, ${(((schedule.steps - s.step) * perStep) / 60).toFixed(1)} min left`);
+      log(
+        `${name} step ${s.step}/${schedule.steps}  loss ${s.loss.toFixed(4)}  lr ${s.lr.toExponential(2)}  |g| ${s.gradNorm.toFixed(2)}  ${perStep.toFixed(2)} s/step, ${(((schedule.steps - s.step) * perStep) / 60).toFixed(1)} min left`,
+      );
     }
   };
   try {
@@ -120,9 +170,17 @@ async function train(name: string, model: DemoModel, initial: Map<string, Float3
 }
 
 async function evaluate(name: string, model: DemoModel, tasks: readonly Task[]) {
-  const trajectories = await evaluateGreedy({ policy: new EnginePolicy(name, model.model), chat, sandbox, tasks, limits: evalLimits });
+  const trajectories = await evaluateGreedy({
+    policy: new EnginePolicy(name, model.model),
+    chat,
+    sandbox,
+    tasks,
+    limits: evalLimits,
+  });
   const result = { ...summarize(trajectories), outcomes: countOutcomes(trajectories) };
-  log(`${name}: ${result.correct}/${result.n} right (${(100 * result.accuracy).toFixed(1)}%), ${JSON.stringify(result.outcomes)}, stops ${JSON.stringify(result.stop_reasons)}`);
+  log(
+    `${name}: ${result.correct}/${result.n} right (${(100 * result.accuracy).toFixed(1)}%), ${JSON.stringify(result.outcomes)}, stops ${JSON.stringify(result.stop_reasons)}`,
+  );
   log(`${name}, first problem: ${JSON.stringify(trajectories[0]?.text.slice(0, 400))}`);
   return { result, trajectories };
 }
@@ -139,12 +197,33 @@ if (opts['teacher-from'] === undefined) {
   // The teacher of an earlier run of this same recipe (training is seeded, so it is the teacher
   // this run would train), to redo only the student; its loss curve comes from that run's report.
   const dir = resolve(opts['teacher-from']);
-  const file = await SafetensorsFile.open(await openAsBlob(join(dir, 'model.safetensors')), join(dir, 'model.safetensors'));
-  const tensors = new Map(await Promise.all(weightNames(teacherConfig).map(async ({ name }) => [name, await file.read(name)] as const)));
+  const file = await SafetensorsFile.open(
+    await openAsBlob(join(dir, 'model.safetensors')),
+    join(dir, 'model.safetensors'),
+  );
+  const tensors = new Map(
+    await Promise.all(weightNames(teacherConfig).map(async ({ name }) => [name, await file.read(name)] as const)),
+  );
   teacher = new ScratchModel(new CpuBackend(), teacherConfig, tensors);
   const previous: unknown = JSON.parse(readFileSync(join(dir, '..', 'demo-report.json'), 'utf8'));
-  const curve = typeof previous === 'object' && previous !== null && 'curves' in previous && typeof previous.curves === 'object' && previous.curves !== null && 'teacher' in previous.curves && Array.isArray(previous.curves.teacher) ? previous.curves.teacher : [];
-  teacherCurve = curve.map((loss: unknown, i) => ({ step: i + 1, loss: Number(loss), gradNorm: NaN, lr: learningRate(i, teacherSchedule), tokens: 0, seconds: 0 }));
+  const curve =
+    typeof previous === 'object' &&
+    previous !== null &&
+    'curves' in previous &&
+    typeof previous.curves === 'object' &&
+    previous.curves !== null &&
+    'teacher' in previous.curves &&
+    Array.isArray(previous.curves.teacher)
+      ? previous.curves.teacher
+      : [];
+  teacherCurve = curve.map((loss: unknown, i) => ({
+    step: i + 1,
+    loss: Number(loss),
+    gradNorm: NaN,
+    lr: learningRate(i, teacherSchedule),
+    tokens: 0,
+    seconds: 0,
+  }));
   log(`teacher: loaded from ${dir}`);
 }
 const teacherEval = await evaluate('teacher', teacher, testTasks);
@@ -160,7 +239,9 @@ const student = new ScratchModel(new CpuBackend(), studentConfig, studentInitial
 const studentCheckpoint = {
   every: 40,
   // Before step 160 it cannot have learned to copy numbers yet: skip those evaluations.
-  stop: async (step: number) => step >= 160 && (await evaluate(`student at step ${step}, validation`, student, validationTasks)).result.accuracy >= studentTarget,
+  stop: async (step: number) =>
+    step >= 160 &&
+    (await evaluate(`student at step ${step}, validation`, student, validationTasks)).result.accuracy >= studentTarget,
 };
 const studentCurve = await train('student', student, studentInitial, teacherData, studentSchedule, studentCheckpoint);
 const studentEval = await evaluate('student', student, testTasks);
@@ -172,10 +253,14 @@ async function writeFolder(name: string, config: Qwen3Config, model: DemoModel, 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const tensors = await model.tensors();
-  for (const [file, content] of Object.entries(modelFolderFiles({ config, tensors, tokenizer }))) writeFileSync(join(dir, file), content);
+  for (const [file, content] of Object.entries(modelFolderFiles({ config, tensors, tokenizer })))
+    writeFileSync(join(dir, file), content);
   if (onnx) {
     mkdirSync(join(dir, 'onnx'));
-    writeFileSync(join(dir, 'onnx/model.onnx'), qwen3ToOnnx(qwen3SizeFields(config), (n) => tensors.get(n) ?? new Float32Array(0)));
+    writeFileSync(
+      join(dir, 'onnx/model.onnx'),
+      qwen3ToOnnx(qwen3SizeFields(config), (n) => tensors.get(n) ?? new Float32Array(0)),
+    );
   }
   log(`wrote ${dir}`);
 }
@@ -185,8 +270,22 @@ const report = {
   seconds: (performance.now() - started) / 1000,
   vocab_size: vocabSize,
   eval: { tasks: 'public/tasks/arithmetic-test.jsonl', n: testTasks.length, greedy: true, limits: evalLimits },
-  teacher: { config: qwen3ConfigJson(teacherConfig), schedule: teacherSchedule, examples: teacherData.length, final_loss: teacherCurve.at(-1)?.loss, ...teacherEval.result },
-  student: { config: qwen3ConfigJson(studentConfig), schedule: studentSchedule, examples: teacherData.length, steps: studentCurve.length, final_loss: studentCurve.at(-1)?.loss, target_validation_accuracy: studentTarget, ...studentEval.result },
+  teacher: {
+    config: qwen3ConfigJson(teacherConfig),
+    schedule: teacherSchedule,
+    examples: teacherData.length,
+    final_loss: teacherCurve.at(-1)?.loss,
+    ...teacherEval.result,
+  },
+  student: {
+    config: qwen3ConfigJson(studentConfig),
+    schedule: studentSchedule,
+    examples: teacherData.length,
+    steps: studentCurve.length,
+    final_loss: studentCurve.at(-1)?.loss,
+    target_validation_accuracy: studentTarget,
+    ...studentEval.result,
+  },
   curves: { teacher: teacherCurve.map((s) => s.loss), student: studentCurve.map((s) => s.loss) },
 };
 writeFileSync(join(outRoot, 'demo-report.json'), JSON.stringify(report, null, 1) + '\n');

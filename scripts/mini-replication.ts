@@ -38,18 +38,24 @@ const teacher = 'public/models/tiny-qwen3-teacher';
 const limits = ['--max-turns', '4', '--max-tokens', '200', '--backend', 'cpu'];
 const outDir = join(root, opts.out);
 const started = performance.now();
-const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+const log = (line: string) =>
+  console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
 
 /** Runs `sodp` in a child process; resolves with its stdout, rejects with its stderr's tail. */
 function sodp(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin/sodp.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'bin/sodp.mjs'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`sodp ${args[0]} exited with ${code}: ${stderr.slice(-2000)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`sodp ${args[0]} exited with ${code}: ${stderr.slice(-2000)}`)),
+    );
   });
 }
 
@@ -57,12 +63,14 @@ function sodp(args: string[]): Promise<string> {
 async function pool<T>(jobs: (() => Promise<T>)[], n: number): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, jobs.length) }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        results[i] = await jobs[i]();
+      }
+    }),
+  );
   return results;
 }
 
@@ -76,10 +84,24 @@ interface RunResult {
   seed: number;
   after: EvalResult;
   seconds: number;
-  metrics: { accuracy: number; meanReward: number; steps?: { byStep: { step: number; meanDivergence: number; meanWeight: number; count: number }[] } }[];
+  metrics: {
+    accuracy: number;
+    meanReward: number;
+    steps?: { byStep: { step: number; meanDivergence: number; meanWeight: number; count: number }[] };
+  }[];
 }
 
-const evalArgs = (adapter?: string) => ['eval', '--model', student, ...(adapter ? ['--adapter', adapter] : []), '--tasks', 'public/tasks/arithmetic-test.jsonl', '--n', String(int('eval')), ...limits];
+const evalArgs = (adapter?: string) => [
+  'eval',
+  '--model',
+  student,
+  ...(adapter ? ['--adapter', adapter] : []),
+  '--tasks',
+  'public/tasks/arithmetic-test.jsonl',
+  '--n',
+  String(int('eval')),
+  ...limits,
+];
 const parseEval = (stdout: string): EvalResult => JSON.parse(stdout);
 
 mkdirSync(outDir, { recursive: true });
@@ -92,11 +114,39 @@ const runs = await pool(
     seeds.map((seed) => async (): Promise<RunResult> => {
       const dir = join(outDir, `${method}-seed${seed}`);
       const t0 = performance.now();
-      await sodp(['train', '--student', student, '--teacher', teacher, '--tasks', 'public/tasks/arithmetic-train.jsonl', '--method', method, '--updates', opts.updates, '--prompts', opts.prompts, '--group', opts.group, '--lr', opts.lr, '--seed', String(seed), ...limits, '--out', dir]);
+      await sodp([
+        'train',
+        '--student',
+        student,
+        '--teacher',
+        teacher,
+        '--tasks',
+        'public/tasks/arithmetic-train.jsonl',
+        '--method',
+        method,
+        '--updates',
+        opts.updates,
+        '--prompts',
+        opts.prompts,
+        '--group',
+        opts.group,
+        '--lr',
+        opts.lr,
+        '--seed',
+        String(seed),
+        ...limits,
+        '--out',
+        dir,
+      ]);
       const seconds = (performance.now() - t0) / 1000;
       const after = parseEval(await sodp(evalArgs(join(dir, 'adapter'))));
-      const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      log(`${method} seed ${seed}: ${(100 * after.accuracy).toFixed(1)}% after ${opts.updates} updates (${(seconds / 60).toFixed(1)} min)`);
+      const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      log(
+        `${method} seed ${seed}: ${(100 * after.accuracy).toFixed(1)}% after ${opts.updates} updates (${(seconds / 60).toFixed(1)} min)`,
+      );
       return { method, seed, after, seconds, metrics };
     }),
   ),
@@ -104,7 +154,17 @@ const runs = await pool(
 );
 
 // Statistics over seeds: mean and a 95% t-interval.
-const tQuantile: Record<number, number> = { 1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262 };
+const tQuantile: Record<number, number> = {
+  1: 12.706,
+  2: 4.303,
+  3: 3.182,
+  4: 2.776,
+  5: 2.571,
+  6: 2.447,
+  7: 2.365,
+  8: 2.306,
+  9: 2.262,
+};
 function meanCi(xs: number[]): { mean: number; half: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   if (xs.length < 2) return { mean, half: NaN };
@@ -115,22 +175,30 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const byMethod = (m: Method) => runs.filter((r) => r.method === m);
 function stepMeans(m: Method): { step: number; d: number; w: number }[] {
   const acc = new Map<number, { d: number; w: number; n: number }>();
-  for (const r of byMethod(m)) for (const u of r.metrics) for (const s of u.steps?.byStep ?? []) {
-    const a = acc.get(s.step) ?? { d: 0, w: 0, n: 0 };
-    a.d += s.meanDivergence * s.count;
-    a.w += s.meanWeight * s.count;
-    a.n += s.count;
-    acc.set(s.step, a);
-  }
+  for (const r of byMethod(m))
+    for (const u of r.metrics)
+      for (const s of u.steps?.byStep ?? []) {
+        const a = acc.get(s.step) ?? { d: 0, w: 0, n: 0 };
+        a.d += s.meanDivergence * s.count;
+        a.w += s.meanWeight * s.count;
+        a.n += s.count;
+        acc.set(s.step, a);
+      }
   return [...acc].sort((a, b) => a[0] - b[0]).map(([step, a]) => ({ step, d: a.d / a.n, w: a.w / a.n }));
 }
 
 const rows = methods.map((m) => {
   const ci = meanCi(byMethod(m).map((r) => r.after.accuracy));
   const time = byMethod(m).reduce((a, r) => a + r.seconds, 0) / byMethod(m).length;
-  return `| ${m} | ${pct(before.accuracy)} | ${pct(ci.mean)} ± ${pct(ci.half)} | ${byMethod(m).map((r) => pct(r.after.accuracy)).join(', ')} | ${(time / 60).toFixed(1)} min |`;
+  return `| ${m} | ${pct(before.accuracy)} | ${pct(ci.mean)} ± ${pct(ci.half)} | ${byMethod(m)
+    .map((r) => pct(r.after.accuracy))
+    .join(', ')} | ${(time / 60).toFixed(1)} min |`;
 });
-const stepRows = (['sod', 'opd'] as const).flatMap((m) => stepMeans(m).slice(0, 6).map((s) => `| ${m} | ${s.step} | ${s.d.toFixed(3)} | ${s.w.toFixed(3)} |`));
+const stepRows = (['sod', 'opd'] as const).flatMap((m) =>
+  stepMeans(m)
+    .slice(0, 6)
+    .map((s) => `| ${m} | ${s.step} | ${s.d.toFixed(3)} | ${s.w.toFixed(3)} |`),
+);
 writeFileSync(
   join(root, 'docs/mini-replication.md'),
   `# Miniature replication on the demo pair
@@ -168,38 +236,71 @@ function plot(): string {
   const colors: Record<Method, string> = { sod: '#1f77b4', opd: '#ff7f0e', grpo: '#2ca02c' };
   const W = 860;
   const H = 320;
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/>`];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/>`,
+  ];
   const panel = (x0: number, title: string, xs: [number, number], ys: [number, number], xLabel: string) => {
     const [w, h] = [340, 220];
     const sx = (x: number) => x0 + 50 + ((x - xs[0]) / (xs[1] - xs[0] || 1)) * w;
     const sy = (y: number) => 40 + h - ((y - ys[0]) / (ys[1] - ys[0] || 1)) * h;
-    parts.push(`<text x="${x0 + 50}" y="24" font-weight="bold">${title}</text>`, `<rect x="${x0 + 50}" y="40" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
+    parts.push(
+      `<text x="${x0 + 50}" y="24" font-weight="bold">${title}</text>`,
+      `<rect x="${x0 + 50}" y="40" width="${w}" height="${h}" fill="none" stroke="#999"/>`,
+    );
     for (let i = 0; i <= 4; i++) {
       const y = ys[0] + ((ys[1] - ys[0]) * i) / 4;
-      parts.push(`<text x="${x0 + 44}" y="${sy(y) + 4}" text-anchor="end">${Math.round(100 * y)}%</text>`, `<line x1="${x0 + 50}" x2="${x0 + 50 + w}" y1="${sy(y)}" y2="${sy(y)}" stroke="#eee"/>`);
+      parts.push(
+        `<text x="${x0 + 44}" y="${sy(y) + 4}" text-anchor="end">${Math.round(100 * y)}%</text>`,
+        `<line x1="${x0 + 50}" x2="${x0 + 50 + w}" y1="${sy(y)}" y2="${sy(y)}" stroke="#eee"/>`,
+      );
     }
     parts.push(`<text x="${x0 + 50 + w / 2}" y="${H - 20}" text-anchor="middle">${xLabel}</text>`);
     return { sx, sy };
   };
-  const maxAcc = Math.min(1, Math.max(before.accuracy, ...runs.map((r) => r.after.accuracy), ...runs.flatMap((r) => r.metrics.map((u) => u.accuracy))) + 0.05);
-  const a = panel(0, 'Held-out accuracy after training', [0, methods.length + 1], [0, maxAcc], 'method (dots: seeds; bar: mean)');
-  parts.push(`<line x1="${a.sx(0)}" x2="${a.sx(methods.length + 1)}" y1="${a.sy(before.accuracy)}" y2="${a.sy(before.accuracy)}" stroke="#666" stroke-dasharray="4 3"/><text x="${a.sx(methods.length + 1) - 4}" y="${a.sy(before.accuracy) - 4}" text-anchor="end" fill="#666">before</text>`);
+  const maxAcc = Math.min(
+    1,
+    Math.max(
+      before.accuracy,
+      ...runs.map((r) => r.after.accuracy),
+      ...runs.flatMap((r) => r.metrics.map((u) => u.accuracy)),
+    ) + 0.05,
+  );
+  const a = panel(
+    0,
+    'Held-out accuracy after training',
+    [0, methods.length + 1],
+    [0, maxAcc],
+    'method (dots: seeds; bar: mean)',
+  );
+  parts.push(
+    `<line x1="${a.sx(0)}" x2="${a.sx(methods.length + 1)}" y1="${a.sy(before.accuracy)}" y2="${a.sy(before.accuracy)}" stroke="#666" stroke-dasharray="4 3"/><text x="${a.sx(methods.length + 1) - 4}" y="${a.sy(before.accuracy) - 4}" text-anchor="end" fill="#666">before</text>`,
+  );
   methods.forEach((m, i) => {
     const x = a.sx(i + 1);
     const ci = meanCi(byMethod(m).map((r) => r.after.accuracy));
-    parts.push(`<line x1="${x - 14}" x2="${x + 14}" y1="${a.sy(ci.mean)}" y2="${a.sy(ci.mean)}" stroke="${colors[m]}" stroke-width="3"/>`, `<text x="${x}" y="${40 + 220 + 14}" text-anchor="middle">${m}</text>`);
-    for (const r of byMethod(m)) parts.push(`<circle cx="${x + (r.seed - 2) * 6}" cy="${a.sy(r.after.accuracy)}" r="3.5" fill="${colors[m]}"/>`);
+    parts.push(
+      `<line x1="${x - 14}" x2="${x + 14}" y1="${a.sy(ci.mean)}" y2="${a.sy(ci.mean)}" stroke="${colors[m]}" stroke-width="3"/>`,
+      `<text x="${x}" y="${40 + 220 + 14}" text-anchor="middle">${m}</text>`,
+    );
+    for (const r of byMethod(m))
+      parts.push(`<circle cx="${x + (r.seed - 2) * 6}" cy="${a.sy(r.after.accuracy)}" r="3.5" fill="${colors[m]}"/>`);
   });
   const updates = int('updates');
   const b = panel(430, 'Batch accuracy during training (mean over seeds)', [1, updates], [0, maxAcc], 'update');
   for (const m of methods) {
     const points = Array.from({ length: updates }, (_, u) => {
-      const xs = byMethod(m).map((r) => r.metrics[u]?.accuracy).filter((x): x is number => x !== undefined);
+      const xs = byMethod(m)
+        .map((r) => r.metrics[u]?.accuracy)
+        .filter((x): x is number => x !== undefined);
       return `${b.sx(u + 1).toFixed(1)},${b.sy(xs.reduce((p, q) => p + q, 0) / Math.max(1, xs.length)).toFixed(1)}`;
     });
     parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${colors[m]}" stroke-width="2"/>`);
   }
-  methods.forEach((m, i) => parts.push(`<rect x="${430 + 60 + i * 70}" y="48" width="10" height="10" fill="${colors[m]}"/><text x="${430 + 74 + i * 70}" y="57">${m}</text>`));
+  methods.forEach((m, i) =>
+    parts.push(
+      `<rect x="${430 + 60 + i * 70}" y="48" width="10" height="10" fill="${colors[m]}"/><text x="${430 + 74 + i * 70}" y="57">${m}</text>`,
+    ),
+  );
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }

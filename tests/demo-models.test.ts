@@ -27,7 +27,9 @@ import type { PythonSandbox } from '../src/tools/sandbox';
 const models = fileURLToPath(new URL('../public/models/', import.meta.url));
 const teacherDir = join(models, 'tiny-qwen3-teacher');
 const studentDir = join(models, 'tiny-qwen3-student');
-const testTasks = parseTasks(readFileSync(fileURLToPath(new URL('../public/tasks/arithmetic-test.jsonl', import.meta.url)), 'utf8'));
+const testTasks = parseTasks(
+  readFileSync(fileURLToPath(new URL('../public/tasks/arithmetic-test.jsonl', import.meta.url)), 'utf8'),
+);
 
 describe('the demo pair', () => {
   let sandbox: PythonSandbox;
@@ -39,23 +41,41 @@ describe('the demo pair', () => {
     chat = new ChatFormat(await loadTokenizer(teacherDir));
     teacher = await loadQwen3(new CpuBackend(), folderFiles(teacherDir));
     // A recorded trajectory: the teacher's kind of solution to a held-out problem, through the real tool.
-    recorded = await runRollout({ task: testTasks[0], group: 'g', policy: new ScriptedPolicy(chat.tokenizer, teacherTurns(testTasks[0])), recordLogprobs: false, chat, sandbox, sampling: defaultSampling, session: 'recorded' });
+    recorded = await runRollout({
+      task: testTasks[0],
+      group: 'g',
+      policy: new ScriptedPolicy(chat.tokenizer, teacherTurns(testTasks[0])),
+      recordLogprobs: false,
+      chat,
+      sandbox,
+      sampling: defaultSampling,
+      session: 'recorded',
+    });
   }, 120_000);
   afterAll(() => sandbox?.dispose());
 
   it('keeps each model folder under 10 MB', () => {
     for (const dir of [teacherDir, studentDir]) {
-      const bytes = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'].reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+      const bytes = [
+        'config.json',
+        'generation_config.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'model.safetensors',
+      ].reduce((n, f) => n + statSync(join(dir, f)).size, 0);
       expect(bytes).toBeLessThan(10 * 2 ** 20);
     }
   });
 
-  it('teacher: onnxruntime log-probs of a recorded trajectory equal the engine\'s within 1e-4', async () => {
+  it("teacher: onnxruntime log-probs of a recorded trajectory equal the engine's within 1e-4", async () => {
     env.allowRemoteModels = false;
     env.localModelPath = models;
     const onnx = await TransformersScorer.load('tiny-qwen3-teacher', { devices: ['cpu'], chunkTokens: 64 });
     const viaOnnx = await onnx.scoreTokens(recorded.prompt_ids, recorded.response_ids);
-    const viaEngine = await new EngineScorer('teacher', teacher).scoreTokens(recorded.prompt_ids, recorded.response_ids);
+    const viaEngine = await new EngineScorer('teacher', teacher).scoreTokens(
+      recorded.prompt_ids,
+      recorded.response_ids,
+    );
     expect(viaOnnx).toHaveLength(recorded.response_ids.length);
     let maxDiff = 0;
     for (let t = 0; t < viaOnnx.length; t++) maxDiff = Math.max(maxDiff, Math.abs(viaOnnx[t] - viaEngine[t]));
@@ -63,7 +83,7 @@ describe('the demo pair', () => {
     await onnx.dispose();
   }, 120_000);
 
-  it('teacher: the next-token logits of onnxruntime equal the engine\'s within 1e-4, and greedy generate gives the same continuation', async () => {
+  it("teacher: the next-token logits of onnxruntime equal the engine's within 1e-4, and greedy generate gives the same continuation", async () => {
     const { AutoModelForCausalLM } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.localModelPath = models;
@@ -83,10 +103,22 @@ describe('the demo pair', () => {
     expect(maxDiff).toBeLessThan(1e-4);
 
     const n = 24;
-    const generated = await model.generate({ input_ids: inputIds, attention_mask: attentionMask, max_new_tokens: n, do_sample: false, eos_token_id: -1 });
-    const viaTransformers = Array.from(generated instanceof Tensor ? generated.data : [], (x) => Number(x)).slice(prompt.length);
+    const generated = await model.generate({
+      input_ids: inputIds,
+      attention_mask: attentionMask,
+      max_new_tokens: n,
+      do_sample: false,
+      eos_token_id: -1,
+    });
+    const viaTransformers = Array.from(generated instanceof Tensor ? generated.data : [], (x) => Number(x)).slice(
+      prompt.length,
+    );
     const viaEngine: number[] = [];
-    for await (const token of new EnginePolicy('teacher', teacher).generate({ inputIds: prompt, sampling: { ...defaultSampling, temperature: 0, maxNewTokens: n } })) viaEngine.push(token.id);
+    for await (const token of new EnginePolicy('teacher', teacher).generate({
+      inputIds: prompt,
+      sampling: { ...defaultSampling, temperature: 0, maxNewTokens: n },
+    }))
+      viaEngine.push(token.id);
     expect(viaTransformers).toEqual(viaEngine);
   }, 120_000);
 
@@ -94,7 +126,10 @@ describe('the demo pair', () => {
     const tasks = testTasks.slice(0, 10);
     const limits = { maxTurns: 4, maxTurnTokens: 200, maxTotalTokens: 600 };
     const student = await loadQwen3(new CpuBackend(), folderFiles(studentDir));
-    const solved = async (model: Qwen3Model<Floats>) => (await evaluateGreedy({ policy: new EnginePolicy('m', model), chat, sandbox, tasks, limits })).filter((t) => t.correct).length;
+    const solved = async (model: Qwen3Model<Floats>) =>
+      (await evaluateGreedy({ policy: new EnginePolicy('m', model), chat, sandbox, tasks, limits })).filter(
+        (t) => t.correct,
+      ).length;
     const byTeacher = await solved(teacher);
     const byStudent = await solved(student);
     expect(byTeacher).toBeGreaterThanOrEqual(8);

@@ -46,7 +46,8 @@ describe('answersMatch', () => {
 
 describe('parseToolCalls', () => {
   it('reads every call of a turn and reports an unclosed one', () => {
-    const text = 'a <tool_call>\n{"name": "code_interpreter", "arguments": {"code": "print(1)"}}\n</tool_call> b <tool_call>{"name": "code_interpreter", "arguments": "{\\"code\\": \\"2\\"}"}</tool_call> <tool_call>{"x"';
+    const text =
+      'a <tool_call>\n{"name": "code_interpreter", "arguments": {"code": "print(1)"}}\n</tool_call> b <tool_call>{"name": "code_interpreter", "arguments": "{\\"code\\": \\"2\\"}"}</tool_call> <tool_call>{"x"';
     expect(parseToolCalls(text)).toEqual([
       { ok: true, code: 'print(1)' },
       { ok: true, code: '2' },

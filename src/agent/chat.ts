@@ -5,7 +5,8 @@ export const codeInterpreterTool = {
   type: 'function',
   function: {
     name: 'code_interpreter',
-    description: 'Runs Python code in a sandbox and returns what it prints (and the value of a final expression). Use it to compute and to check results.',
+    description:
+      'Runs Python code in a sandbox and returns what it prints (and the value of a final expression). Use it to compute and to check results.',
     parameters: {
       type: 'object',
       properties: { code: { type: 'string', description: 'The Python code to run.' } },
@@ -34,7 +35,8 @@ export async function loadTokenizer(folder: string): Promise<ChatTokenizer> {
     const [json, config] = await Promise.all(
       ['tokenizer.json', 'tokenizer_config.json'].map(async (file) => {
         const response = await fetch(base + file);
-        if (!response.ok) throw new Error(`${base + file}: HTTP ${response.status}, the model folder needs its tokenizer files`);
+        if (!response.ok)
+          throw new Error(`${base + file}: HTTP ${response.status}, the model folder needs its tokenizer files`);
         const value: unknown = await response.json();
         return value;
       }),
@@ -66,7 +68,8 @@ export class ChatFormat {
     readonly templateOptions: Record<string, unknown> = {},
   ) {
     const ids = tokenizer.encode('<|im_end|>', { add_special_tokens: false });
-    if (ids.length !== 1) throw new Error('the tokenizer has no single <|im_end|> token: this is not a Qwen3 chat tokenizer');
+    if (ids.length !== 1)
+      throw new Error('the tokenizer has no single <|im_end|> token: this is not a Qwen3 chat tokenizer');
     this.endOfTurnId = ids[0];
     this.wrapper = this.deriveToolWrapper();
   }
@@ -85,7 +88,12 @@ export class ChatFormat {
 
   /** The full rendering of a conversation (for tests and exports). */
   render(messages: ChatMessage[], addGenerationPrompt: boolean): string {
-    const text = this.tokenizer.apply_chat_template(messages, { tools: [codeInterpreterTool], tokenize: false, add_generation_prompt: addGenerationPrompt, ...this.templateOptions });
+    const text = this.tokenizer.apply_chat_template(messages, {
+      tools: [codeInterpreterTool],
+      tokenize: false,
+      add_generation_prompt: addGenerationPrompt,
+      ...this.templateOptions,
+    });
     if (typeof text !== 'string') throw new Error('apply_chat_template did not return text');
     return text;
   }
@@ -103,12 +111,20 @@ export class ChatFormat {
     ];
     const withoutTools = this.render(base, false);
     const turnEnd = withoutTools.lastIndexOf('<|im_end|>') + '<|im_end|>'.length;
-    const withTools = this.render([...base, { role: 'tool', content: probe[0] }, { role: 'tool', content: probe[1] }], true);
-    if (!withTools.startsWith(withoutTools.slice(0, turnEnd))) throw new Error('the chat template re-renders earlier turns when a tool result is added');
+    const withTools = this.render(
+      [...base, { role: 'tool', content: probe[0] }, { role: 'tool', content: probe[1] }],
+      true,
+    );
+    if (!withTools.startsWith(withoutTools.slice(0, turnEnd)))
+      throw new Error('the chat template re-renders earlier turns when a tool result is added');
     const tail = withTools.slice(turnEnd);
     const first = tail.indexOf(probe[0]);
     const second = tail.indexOf(probe[1]);
     if (first < 0 || second < 0) throw new Error('the chat template does not render tool messages');
-    return { before: tail.slice(0, first), between: tail.slice(first + probe[0].length, second), after: tail.slice(second + probe[1].length) };
+    return {
+      before: tail.slice(0, first),
+      between: tail.slice(first + probe[0].length, second),
+      after: tail.slice(second + probe[1].length),
+    };
   }
 }

@@ -15,12 +15,39 @@ export interface EvaluationSummary {
 }
 
 /** Solves each task greedily (temperature 0) with the tool; `onResult` sees each trajectory as it ends. */
-export async function evaluateGreedy(request: { policy: Policy; chat: ChatFormat; sandbox: ToolSandbox; tasks: readonly Task[]; limits?: Partial<RolloutLimits>; signal?: AbortSignal; onResult?: (t: Trajectory, index: number) => void }): Promise<Trajectory[]> {
+export async function evaluateGreedy(request: {
+  policy: Policy;
+  chat: ChatFormat;
+  sandbox: ToolSandbox;
+  tasks: readonly Task[];
+  limits?: Partial<RolloutLimits>;
+  signal?: AbortSignal;
+  onResult?: (t: Trajectory, index: number) => void;
+}): Promise<Trajectory[]> {
   const { policy, chat, sandbox, tasks, limits } = request;
   const out: Trajectory[] = [];
   for (const [i, task] of tasks.entries()) {
-    const sampling = { temperature: 0, topP: 1, topK: 0, seed: 0, maxNewTokens: limits?.maxTurnTokens ?? 1024, stopTokenIds: [], stopStrings: [] };
-    const trajectory = await runRollout({ task, group: task.id, policy, recordLogprobs: true, chat, sandbox, sampling, limits, session: `eval-${i}`, signal: request.signal });
+    const sampling = {
+      temperature: 0,
+      topP: 1,
+      topK: 0,
+      seed: 0,
+      maxNewTokens: limits?.maxTurnTokens ?? 1024,
+      stopTokenIds: [],
+      stopStrings: [],
+    };
+    const trajectory = await runRollout({
+      task,
+      group: task.id,
+      policy,
+      recordLogprobs: true,
+      chat,
+      sandbox,
+      sampling,
+      limits,
+      session: `eval-${i}`,
+      signal: request.signal,
+    });
     out.push(trajectory);
     request.onResult?.(trajectory, i);
   }

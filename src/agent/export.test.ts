@@ -38,7 +38,14 @@ const metrics: UpdateMetrics = {
   accuracy: 0.25,
   clipFraction: 0.01,
   approxKl: 1e-4,
-  steps: { trajectories: 8, steps: 20, meanDivergence: 0.3, meanWeight: 0.9, meanTokenWeight: 0.95, byStep: [{ step: 1, count: 8, meanDivergence: 0.3, meanWeight: 1 }] },
+  steps: {
+    trajectories: 8,
+    steps: 20,
+    meanDivergence: 0.3,
+    meanWeight: 0.9,
+    meanTokenWeight: 0.95,
+    byStep: [{ step: 1, count: 8, meanDivergence: 0.3, meanWeight: 1 }],
+  },
   generatedTokens: 1234,
   tokensPerSecond: 56.5,
   seconds: { rollout: 20, score: 2, train: 3, total: 25 },
@@ -61,7 +68,9 @@ describe('trajectoriesJsonl', () => {
 
   it('adds the extra fields to each line', () => {
     const text = trajectoriesJsonl(input, (t, i) => ({ update: 3, index: i, id: t.task_id }));
-    expect(lines(text).map((l) => JSON.parse(l))).toEqual(input.map((t, i) => ({ ...t, update: 3, index: i, id: t.task_id })));
+    expect(lines(text).map((l) => JSON.parse(l))).toEqual(
+      input.map((t, i) => ({ ...t, update: 3, index: i, id: t.task_id })),
+    );
   });
 
   it('refuses extra fields that would replace trajectory fields', () => {
@@ -79,8 +88,12 @@ describe('trajectoriesJsonl', () => {
 
   it('refuses infinities in teacher log-probs and in other numbers', () => {
     const t = trajectory('e', [0, 0, 0, 0]);
-    expect(() => trajectoriesJsonl([{ ...t, teacher_logprobs: [0, Number.NEGATIVE_INFINITY] }])).toThrow('trajectory 0 (line 1): teacher_logprobs[1] is -Infinity');
-    expect(() => trajectoriesJsonl([{ ...t, timings: { ...t.timings, tool_ms: Number.POSITIVE_INFINITY } }])).toThrow('timings.tool_ms is Infinity');
+    expect(() => trajectoriesJsonl([{ ...t, teacher_logprobs: [0, Number.NEGATIVE_INFINITY] }])).toThrow(
+      'trajectory 0 (line 1): teacher_logprobs[1] is -Infinity',
+    );
+    expect(() => trajectoriesJsonl([{ ...t, timings: { ...t.timings, tool_ms: Number.POSITIVE_INFINITY } }])).toThrow(
+      'timings.tool_ms is Infinity',
+    );
     expect(() => trajectoriesJsonl([t], () => ({ score: Number.NaN }))).toThrow('score is NaN');
   });
 });
@@ -113,7 +126,9 @@ describe('metricsCsv', () => {
   });
 
   it('quotes fields with a comma, a quote or a line break (RFC 4180)', () => {
-    expect(csvRow(['a,b', 'say "hi"', 'two\nlines', 'plain', 1.5, undefined])).toBe('"a,b","say ""hi""","two\nlines",plain,1.5,\r\n');
+    expect(csvRow(['a,b', 'say "hi"', 'two\nlines', 'plain', 1.5, undefined])).toBe(
+      '"a,b","say ""hi""","two\nlines",plain,1.5,\r\n',
+    );
   });
 });
 
@@ -169,6 +184,8 @@ describe('verlScaleUpText', () => {
   });
 
   it('refuses a setting that is not a finite number', () => {
-    expect(() => verlScaleUpText({ ...settings, learningRate: Number.NaN })).toThrow('verlScaleUpText: learningRate is NaN');
+    expect(() => verlScaleUpText({ ...settings, learningRate: Number.NaN })).toThrow(
+      'verlScaleUpText: learningRate is NaN',
+    );
   });
 });

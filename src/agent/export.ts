@@ -43,12 +43,16 @@ function jsonLine(value: object, what: string, index: number): string {
  * newline-terminated. `extra` adds fields to a line (e.g. the update number); it may not
  * replace a trajectory field, since the file must reproduce the numbers of the run.
  */
-export function trajectoriesJsonl(trajectories: readonly Trajectory[], extra?: (t: Trajectory, i: number) => Record<string, unknown>): string {
+export function trajectoriesJsonl(
+  trajectories: readonly Trajectory[],
+  extra?: (t: Trajectory, i: number) => Record<string, unknown>,
+): string {
   return trajectories
     .map((t, i) => {
       const added = extra?.(t, i) ?? {};
       const clash = Object.keys(added).find((key) => Object.hasOwn(t, key));
-      if (clash !== undefined) throw new Error(`trajectory ${i} (line ${i + 1}): extra field ${clash} would replace the trajectory's own`);
+      if (clash !== undefined)
+        throw new Error(`trajectory ${i} (line ${i + 1}): extra field ${clash} would replace the trajectory's own`);
       return jsonLine({ ...t, ...added }, 'trajectory', i);
     })
     .join('');
@@ -100,7 +104,10 @@ const metricsColumns: readonly (readonly [string, (m: UpdateMetrics) => CsvValue
  * shortest round-trip form; a diverged run's NaN stays "NaN" (pandas and spreadsheets read it).
  */
 export function metricsCsv(metrics: readonly UpdateMetrics[]): string {
-  return csvRow(metricsColumns.map(([name]) => name)) + metrics.map((m) => csvRow(metricsColumns.map(([, read]) => read(m)))).join('');
+  return (
+    csvRow(metricsColumns.map(([name]) => name)) +
+    metrics.map((m) => csvRow(metricsColumns.map(([, read]) => read(m)))).join('')
+  );
 }
 
 /**
@@ -112,7 +119,18 @@ export function metricsCsv(metrics: readonly UpdateMetrics[]): string {
  * verl/trainer/config/ppo_trainer.yaml. Lines starting with '#' are notes, not overrides.
  */
 export function verlScaleUpText(settings: TrainingSettings): string {
-  const numbers: (keyof TrainingSettings)[] = ['learningRate', 'loraRank', 'promptsPerUpdate', 'groupSize', 'maxTokens', 'maxTurns', 'temperature', 'epsilon', 'delta', 'coef'];
+  const numbers: (keyof TrainingSettings)[] = [
+    'learningRate',
+    'loraRank',
+    'promptsPerUpdate',
+    'groupSize',
+    'maxTokens',
+    'maxTurns',
+    'temperature',
+    'epsilon',
+    'delta',
+    'coef',
+  ];
   for (const key of numbers) {
     const v = settings[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`verlScaleUpText: ${key} is ${String(v)}`);
@@ -153,10 +171,19 @@ function methodLines(settings: TrainingSettings): string[] {
     case 'sod':
       return sod;
     case 'grpo':
-      return ['# GRPO: the distillation term is off, so epsilon, delta and coef do not apply.', '+algorithm.token_kl_reg.enable=False'];
+      return [
+        '# GRPO: the distillation term is off, so epsilon, delta and coef do not apply.',
+        '+algorithm.token_kl_reg.enable=False',
+      ];
     case 'opd':
-      return ['# OPD (every w_k = 1): no key found in the repo for unweighted OPD; its step-wise mode always weights steps. Nearest: the SOD keys.', ...sod];
+      return [
+        '# OPD (every w_k = 1): no key found in the repo for unweighted OPD; its step-wise mode always weights steps. Nearest: the SOD keys.',
+        ...sod,
+      ];
     case 'distill':
-      return ['# Pure distillation (no outcome reward): no key found in the repo to drop the GRPO advantage. Nearest: the SOD keys.', ...sod];
+      return [
+        '# Pure distillation (no outcome reward): no key found in the repo to drop the GRPO advantage. Nearest: the SOD keys.',
+        ...sod,
+      ];
   }
 }

@@ -65,7 +65,11 @@ export interface Policy {
 export interface LogprobScorer {
   readonly name: string;
   /** Returns one log-probability per id of `responseIds`, each conditioned on the prompt and the earlier response ids. */
-  scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array>;
+  scoreTokens(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<Float64Array>;
 }
 
 /** One sequence of a training batch: its loss is a function of the response tokens' log-probs. */

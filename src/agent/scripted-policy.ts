@@ -18,7 +18,8 @@ export class ScriptedPolicy implements Policy {
 
   async *generate(request: GenerateRequest): AsyncGenerator<GeneratedToken> {
     const turn = this.turns[this.next++];
-    if (turn === undefined) throw new Error(`the script has only ${this.turns.length} turn(s) but the rollout asked for another`);
+    if (turn === undefined)
+      throw new Error(`the script has only ${this.turns.length} turn(s) but the rollout asked for another`);
     const ids = this.tokenizer.encode(`${turn}<|im_end|>`, { add_special_tokens: false });
     for (const id of ids.slice(0, request.sampling.maxNewTokens)) {
       if (request.signal?.aborted) return;

@@ -20,7 +20,10 @@ export function parseToolCalls(turnText: string, toolName = 'code_interpreter'):
     try {
       value = JSON.parse(body);
     } catch (err) {
-      calls.push({ ok: false, error: `Error: the tool call is not valid JSON (${err instanceof Error ? err.message : String(err)}).` });
+      calls.push({
+        ok: false,
+        error: `Error: the tool call is not valid JSON (${err instanceof Error ? err.message : String(err)}).`,
+      });
       continue;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -29,7 +32,10 @@ export function parseToolCalls(turnText: string, toolName = 'code_interpreter'):
     }
     const call = Object.fromEntries(Object.entries(value));
     if (call.name !== toolName) {
-      calls.push({ ok: false, error: `Error: unknown tool ${JSON.stringify(call.name)}; the only tool is "${toolName}".` });
+      calls.push({
+        ok: false,
+        error: `Error: unknown tool ${JSON.stringify(call.name)}; the only tool is "${toolName}".`,
+      });
       continue;
     }
     let args = call.arguments;
@@ -40,7 +46,10 @@ export function parseToolCalls(turnText: string, toolName = 'code_interpreter'):
         // Handled below as a missing code field.
       }
     }
-    const code = typeof args === 'object' && args !== null && !Array.isArray(args) ? Object.fromEntries(Object.entries(args)).code : undefined;
+    const code =
+      typeof args === 'object' && args !== null && !Array.isArray(args)
+        ? Object.fromEntries(Object.entries(args)).code
+        : undefined;
     if (typeof code !== 'string') {
       calls.push({ ok: false, error: 'Error: the tool call needs "arguments": {"code": "<python code>"}.' });
       continue;

@@ -69,7 +69,8 @@ export function trajectoryFromRecord(record: TrajectoryRecord): Trajectory {
   const toolCalls = record.tool_calls ?? [];
   if (!Array.isArray(toolCalls)) throw new Error('tool_calls must be a list');
   const stop = text('stop_reason');
-  if (!isStopReason(stop)) throw new Error(`stop_reason ${JSON.stringify(stop)} is not one of ${stopReasons.join(', ')}`);
+  if (!isStopReason(stop))
+    throw new Error(`stop_reason ${JSON.stringify(stop)} is not one of ${stopReasons.join(', ')}`);
   const spans = record.turn_spans ?? [];
   if (!Array.isArray(spans)) throw new Error('turn_spans must be a list');
   const timings = isRecord(record.timings) ? record.timings : {};
@@ -84,12 +85,18 @@ export function trajectoryFromRecord(record: TrajectoryRecord): Trajectory {
     student_logprobs: optionalNumbers('student_logprobs'),
     teacher_logprobs: optionalNumbers('teacher_logprobs'),
     turn_spans: spans.map((s: unknown, i) => {
-      if (!isRecord(s) || typeof s.start !== 'number' || typeof s.end !== 'number') throw new Error(`turn_spans[${i}] must be {start, end}`);
+      if (!isRecord(s) || typeof s.start !== 'number' || typeof s.end !== 'number')
+        throw new Error(`turn_spans[${i}] must be {start, end}`);
       return { start: s.start, end: s.end };
     }),
     tool_calls: toolCalls.map((c: unknown, i) => {
       if (!isRecord(c) || typeof c.code !== 'string') throw new Error(`tool_calls[${i}].code must be a string`);
-      return { code: c.code, output: typeof c.output === 'string' ? c.output : '', error: typeof c.error === 'string' ? c.error : null, duration_ms: typeof c.duration_ms === 'number' ? c.duration_ms : 0 };
+      return {
+        code: c.code,
+        output: typeof c.output === 'string' ? c.output : '',
+        error: typeof c.error === 'string' ? c.error : null,
+        duration_ms: typeof c.duration_ms === 'number' ? c.duration_ms : 0,
+      };
     }),
     answer: typeof record.answer === 'string' ? record.answer : null,
     correct: record.correct === true,

@@ -28,7 +28,12 @@ export interface UpdateSettings {
   ppo: PpoSettings;
 }
 
-export const defaultUpdateSettings: Omit<UpdateSettings, 'sampling'> = { method: 'sod', groupSize: 4, step: defaultStepSettings, ppo: defaultPpoSettings };
+export const defaultUpdateSettings: Omit<UpdateSettings, 'sampling'> = {
+  method: 'sod',
+  groupSize: 4,
+  step: defaultStepSettings,
+  ppo: defaultPpoSettings,
+};
 
 /** Everything one update measured, for charts and metrics files. */
 export interface UpdateMetrics {
@@ -49,7 +54,10 @@ export interface UpdateMetrics {
   seconds: { rollout: number; score: number; train: number; total: number };
 }
 
-export type UpdateEvent = { kind: 'rollout'; index: number; total: number; event: RolloutEvent } | { kind: 'trajectory'; trajectory: Trajectory } | { kind: 'phase'; phase: 'rollout' | 'score' | 'train' };
+export type UpdateEvent =
+  | { kind: 'rollout'; index: number; total: number; event: RolloutEvent }
+  | { kind: 'trajectory'; trajectory: Trajectory }
+  | { kind: 'phase'; phase: 'rollout' | 'score' | 'train' };
 
 /** What sampling groups of rollouts needs; the callbacks name each rollout's group, seed and sandbox session. */
 export interface GroupSampling {
@@ -101,9 +109,15 @@ export async function sampleGroups(request: GroupSampling): Promise<Trajectory[]
  * Sets s (the student's log-probs, recomputed teacher-forced so s and the training pass agree
  * exactly) and, given a teacher, τ on every response token of `t`.
  */
-export async function scoreTrajectory(t: Trajectory, student: LogprobScorer, teacher: LogprobScorer | undefined, signal?: AbortSignal): Promise<void> {
+export async function scoreTrajectory(
+  t: Trajectory,
+  student: LogprobScorer,
+  teacher: LogprobScorer | undefined,
+  signal?: AbortSignal,
+): Promise<void> {
   t.student_logprobs = Array.from(await student.scoreTokens(t.prompt_ids, t.response_ids, signal));
-  if (teacher !== undefined) t.teacher_logprobs = Array.from(await teacher.scoreTokens(t.prompt_ids, t.response_ids, signal));
+  if (teacher !== undefined)
+    t.teacher_logprobs = Array.from(await teacher.scoreTokens(t.prompt_ids, t.response_ids, signal));
 }
 
 /** The prompt order of a training run: a seeded shuffle of the task set. */
@@ -159,11 +173,18 @@ export async function runUpdate(
 
   options.onEvent?.({ kind: 'phase', phase: 'score' });
   if (usesTeacher(method) && models.teacher === undefined) throw new Error(`method ${method} needs a teacher`);
-  for (const t of trajectories) await scoreTrajectory(t, models.student, usesTeacher(method) ? models.teacher : undefined, options.signal);
+  for (const t of trajectories)
+    await scoreTrajectory(t, models.student, usesTeacher(method) ? models.teacher : undefined, options.signal);
   const scored = performance.now();
 
   const batch = batchAdvantages(
-    trajectories.map((t) => ({ mask: t.mask, studentLogprobs: t.student_logprobs, teacherLogprobs: t.teacher_logprobs, reward: t.reward, group: t.group })),
+    trajectories.map((t) => ({
+      mask: t.mask,
+      studentLogprobs: t.student_logprobs,
+      teacherLogprobs: t.teacher_logprobs,
+      reward: t.reward,
+      group: t.group,
+    })),
     method,
     settings.step,
   );
@@ -177,7 +198,11 @@ export async function runUpdate(
       promptIds: t.prompt_ids,
       responseIds: t.response_ids,
       loss: (logprobs: Float64Array) => {
-        const r = ppoLoss({ logprobs, oldLogprobs: t.student_logprobs ?? [], advantages: batch.advantages[i], mask: t.mask }, settings.ppo, tokenCount);
+        const r = ppoLoss(
+          { logprobs, oldLogprobs: t.student_logprobs ?? [], advantages: batch.advantages[i], mask: t.mask },
+          settings.ppo,
+          tokenCount,
+        );
         clipped += r.clipFraction * r.tokens;
         kl += r.approxKl * r.tokens;
         return r;
@@ -204,7 +229,12 @@ export async function runUpdate(
       ...(weightings.length > 0 ? { steps: batchStepMetrics(weightings) } : {}),
       generatedTokens: generated,
       tokensPerSecond: generated / Math.max((rolledOut - started) / 1000, 1e-9),
-      seconds: { rollout: (rolledOut - started) / 1000, score: (scored - rolledOut) / 1000, train: (finished - scored) / 1000, total: (finished - started) / 1000 },
+      seconds: {
+        rollout: (rolledOut - started) / 1000,
+        score: (scored - rolledOut) / 1000,
+        train: (finished - scored) / 1000,
+        total: (finished - started) / 1000,
+      },
     },
   };
 }

@@ -28,7 +28,10 @@ export const samplingOptionHelp = `  --temperature T  sampling temperature (defa
   --max-turns N    assistant turns per trajectory (default 16)
   --max-tokens N   new tokens per assistant turn (default 1024)`;
 
-export function samplingFrom(values: Partial<Record<keyof typeof samplingOptionSpec, string>>, defaults: { temperature: number }): { sampling: SamplingSettings; limits: { maxTurns: number; maxTurnTokens: number } } {
+export function samplingFrom(
+  values: Partial<Record<keyof typeof samplingOptionSpec, string>>,
+  defaults: { temperature: number },
+): { sampling: SamplingSettings; limits: { maxTurns: number; maxTurnTokens: number } } {
   return {
     sampling: {
       temperature: numberOption('temperature', values.temperature, defaults.temperature),
@@ -39,6 +42,9 @@ export function samplingFrom(values: Partial<Record<keyof typeof samplingOptionS
       stopTokenIds: [],
       stopStrings: [],
     },
-    limits: { maxTurns: numberOption('max-turns', values['max-turns'], 16), maxTurnTokens: numberOption('max-tokens', values['max-tokens'], 1024) },
+    limits: {
+      maxTurns: numberOption('max-turns', values['max-turns'], 16),
+      maxTurnTokens: numberOption('max-tokens', values['max-tokens'], 1024),
+    },
   };
 }

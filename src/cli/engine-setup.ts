@@ -23,7 +23,11 @@ export interface WithBackend<R> {
 }
 
 /** Opens the chosen backend (or the default) and runs `user` with it; says which on stderr. */
-export async function withBackend<R>(choice: string | undefined, log: (line: string) => void, user: WithBackend<R>): Promise<R> {
+export async function withBackend<R>(
+  choice: string | undefined,
+  log: (line: string) => void,
+  user: WithBackend<R>,
+): Promise<R> {
   const wanted = choice === undefined ? undefined : choiceOption('backend', choice, backendChoices, 'cpu');
   if (wanted !== 'cpu') {
     const gpu = await nodeGpu();
@@ -47,10 +51,21 @@ export async function withBackend<R>(choice: string | undefined, log: (line: str
 }
 
 /** A model folder on disk, with an optional PEFT adapter folder, on a backend. */
-export async function loadModelWithAdapter<T>(backend: Backend<T>, modelDir: string, adapterDir?: string): Promise<{ model: Qwen3Model<T>; lora?: LoraState<T> }> {
+export async function loadModelWithAdapter<T>(
+  backend: Backend<T>,
+  modelDir: string,
+  adapterDir?: string,
+): Promise<{ model: Qwen3Model<T>; lora?: LoraState<T> }> {
   const model = await loadQwen3(backend, folderFiles(modelDir));
   if (adapterDir === undefined) return { model };
   const config: unknown = JSON.parse(await readFile(join(adapterDir, 'adapter_config.json'), 'utf8'));
-  const { layout, params } = await importPeft(config, await readFile(join(adapterDir, 'adapter_model.safetensors')), model.config);
-  return { model, lora: { layout, params: backend.upload(params, 'lora'), grads: backend.zeros(layout.size, 'lora grads') } };
+  const { layout, params } = await importPeft(
+    config,
+    await readFile(join(adapterDir, 'adapter_model.safetensors')),
+    model.config,
+  );
+  return {
+    model,
+    lora: { layout, params: backend.upload(params, 'lora'), grads: backend.zeros(layout.size, 'lora grads') },
+  };
 }

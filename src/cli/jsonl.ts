@@ -19,7 +19,12 @@ export async function* readJsonl(path: string | undefined, stdin: Readable): Asy
     try {
       yield { lineNumber, ok: true, value: parseRecordLine(line) };
     } catch (err) {
-      const why = err instanceof SyntaxError ? `not valid JSON (${err.message})` : err instanceof Error ? err.message : String(err);
+      const why =
+        err instanceof SyntaxError
+          ? `not valid JSON (${err.message})`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       yield { lineNumber, ok: false, error: why };
     }
   }

@@ -61,7 +61,17 @@ export interface Backend<T> {
   /** log softmax(hidden · Wᵀ)[target] per row, W (V, C), never holding (T × V) logits. */
   vocabLogprobsForward(logprobs: T, lse: T, hidden: T, weight: T, targets: T, T: number, C: number, V: number): void;
   /** dhidden += the gradient of Σ dlogprobs_t · logprobs_t (recomputing logits chunk by chunk). */
-  vocabLogprobsBackward(dhidden: T, dlogprobs: T, hidden: T, weight: T, targets: T, lse: T, T: number, C: number, V: number): void;
+  vocabLogprobsBackward(
+    dhidden: T,
+    dlogprobs: T,
+    hidden: T,
+    weight: T,
+    targets: T,
+    lse: T,
+    T: number,
+    C: number,
+    V: number,
+  ): void;
   /** norm[0] = ‖grads‖₂ over n values. */
   gradNorm(norm: T, grads: T, n: number): void;
   adamw(params: T, grads: T, m: T, v: T, norm: T, n: number, step: number, settings: AdamWSettings): void;

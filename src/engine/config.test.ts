@@ -23,19 +23,35 @@ const qwen3_06b = {
 describe('parseQwen3Config', () => {
   it('reads Qwen3-0.6B, whose head_dim differs from hidden/heads', () => {
     const c = parseQwen3Config(qwen3_06b);
-    expect(c).toMatchObject({ hiddenSize: 1024, numHeads: 16, numKvHeads: 8, headDim: 128, vocabSize: 151936, tieWordEmbeddings: true, torchDtype: 'bfloat16' });
+    expect(c).toMatchObject({
+      hiddenSize: 1024,
+      numHeads: 16,
+      numKvHeads: 8,
+      headDim: 128,
+      vocabSize: 151936,
+      tieWordEmbeddings: true,
+      torchDtype: 'bfloat16',
+    });
   });
   it('round-trips through config.json', () => {
     expect(parseQwen3Config(qwen3ConfigJson(tinyConfig))).toEqual(tinyConfig);
   });
   it('refuses another architecture', () => {
-    expect(() => parseQwen3Config({ ...qwen3_06b, architectures: ['LlamaForCausalLM'], model_type: 'llama' })).toThrow('config.json: architecture LlamaForCausalLM is not Qwen3ForCausalLM');
+    expect(() => parseQwen3Config({ ...qwen3_06b, architectures: ['LlamaForCausalLM'], model_type: 'llama' })).toThrow(
+      'config.json: architecture LlamaForCausalLM is not Qwen3ForCausalLM',
+    );
   });
   it('names a missing or inconsistent field', () => {
     const { vocab_size: _, ...missing } = qwen3_06b;
     expect(() => parseQwen3Config(missing)).toThrow('config.json: vocab_size is missing');
-    expect(() => parseQwen3Config({ ...qwen3_06b, num_key_value_heads: 3 })).toThrow('num_attention_heads (16) must be a multiple of num_key_value_heads (3)');
-    expect(() => parseQwen3Config({ ...qwen3_06b, hidden_size: -4 })).toThrow('hidden_size must be a positive integer, got -4');
-    expect(() => parseQwen3Config({ ...qwen3_06b, tie_word_embeddings: 'yes' })).toThrow('tie_word_embeddings must be true or false');
+    expect(() => parseQwen3Config({ ...qwen3_06b, num_key_value_heads: 3 })).toThrow(
+      'num_attention_heads (16) must be a multiple of num_key_value_heads (3)',
+    );
+    expect(() => parseQwen3Config({ ...qwen3_06b, hidden_size: -4 })).toThrow(
+      'hidden_size must be a positive integer, got -4',
+    );
+    expect(() => parseQwen3Config({ ...qwen3_06b, tie_word_embeddings: 'yes' })).toThrow(
+      'tie_word_embeddings must be true or false',
+    );
   });
 });

@@ -36,25 +36,31 @@ export function parseQwen3Config(json: unknown, source = 'config.json'): Qwen3Co
   const positive = (field: string): number => {
     const v = json[field];
     if (v === undefined) throw new ConfigError(`${source}: ${field} is missing`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`${source}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw new ConfigError(`${source}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
     return v;
   };
   const positiveNumber = (field: string): number => {
     const v = json[field];
     if (v === undefined) throw new ConfigError(`${source}: ${field} is missing`);
-    if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`${source}: ${field} must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v > 0))
+      throw new ConfigError(`${source}: ${field} must be a positive number, got ${JSON.stringify(v)}`);
     return v;
   };
   const hiddenSize = positive('hidden_size');
   const numHeads = positive('num_attention_heads');
   const numKvHeads = positive('num_key_value_heads');
   if (numHeads % numKvHeads !== 0) {
-    throw new ConfigError(`${source}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
+    throw new ConfigError(
+      `${source}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`,
+    );
   }
   const headDim = json.head_dim === undefined ? hiddenSize / numHeads : positive('head_dim');
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new ConfigError(`${source}: head_dim must be an even integer, got ${headDim}`);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0)
+    throw new ConfigError(`${source}: head_dim must be an even integer, got ${headDim}`);
   const tie = json.tie_word_embeddings ?? false;
-  if (typeof tie !== 'boolean') throw new ConfigError(`${source}: tie_word_embeddings must be true or false, got ${JSON.stringify(tie)}`);
+  if (typeof tie !== 'boolean')
+    throw new ConfigError(`${source}: tie_word_embeddings must be true or false, got ${JSON.stringify(tie)}`);
   const dtype = json.torch_dtype ?? 'float32';
   if (typeof dtype !== 'string') throw new ConfigError(`${source}: torch_dtype must be a string`);
   return {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { TrainingSequence } from '../agent/policy';
 import { maskedCrossEntropy } from '../sod/loss';
 import { CpuBackend } from './cpu/backend';
-import { packProjections, projectionGrads, projectionLayout, unpackProjections, withTrainedProjections, type ProjectionState } from './full-training';
+import {
+  packProjections,
+  projectionGrads,
+  projectionLayout,
+  unpackProjections,
+  withTrainedProjections,
+  type ProjectionState,
+} from './full-training';
 import { Qwen3Model } from './model';
 import { assembleWeights, randomWeights, type ModelWeights } from './params';
 import { tinyConfig } from './testing/tiny';
@@ -14,11 +21,21 @@ import type { Floats } from './cpu/floats';
 const ids = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3];
 
 /** A model whose projections are views into one trained flat vector. */
-function trainableModel(b: CpuBackend, config: Qwen3Config, seed: number): { model: Qwen3Model<Floats>; state: ProjectionState<Floats> } {
+function trainableModel(
+  b: CpuBackend,
+  config: Qwen3Config,
+  seed: number,
+): { model: Qwen3Model<Floats>; state: ProjectionState<Floats> } {
   const tensors = randomWeights(config, seed);
-  const frozen: ModelWeights<Floats> = assembleWeights(config, (name) => b.upload(tensors.get(name) ?? new Float32Array(0), name));
+  const frozen: ModelWeights<Floats> = assembleWeights(config, (name) =>
+    b.upload(tensors.get(name) ?? new Float32Array(0), name),
+  );
   const layout = projectionLayout(config);
-  const state = { layout, params: b.upload(packProjections(layout, tensors), 'projections'), grads: b.zeros(layout.size, 'grads') };
+  const state = {
+    layout,
+    params: b.upload(packProjections(layout, tensors), 'projections'),
+    grads: b.zeros(layout.size, 'grads'),
+  };
   return { model: new Qwen3Model(b, config, withTrainedProjections(b, frozen, state)), state };
 }
 
@@ -50,7 +67,10 @@ describe('full training of the projection weights', () => {
         const down = loss(await model.logprobs(ids));
         state.params[i] = keep;
         const numeric = (up - down) / (2 * h);
-        expect(Math.abs(analytic[i] - numeric), `${slot.target} of layer ${slot.layer}[${i - slot.offset}]: analytic ${analytic[i]} numeric ${numeric}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
+        expect(
+          Math.abs(analytic[i] - numeric),
+          `${slot.target} of layer ${slot.layer}[${i - slot.offset}]: analytic ${analytic[i]} numeric ${numeric}`,
+        ).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
       }
     }
   });
@@ -59,10 +79,21 @@ describe('full training of the projection weights', () => {
     const cpu = new CpuBackend();
     const config = { ...tinyConfig, hiddenSize: 32, intermediateSize: 64, headDim: 8 };
     const { model, state } = trainableModel(cpu, config, 9);
-    const trainer = new ProjectionTrainer(model, state, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+    const trainer = new ProjectionTrainer(model, state, {
+      lr: 1e-2,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      maxGradNorm: 1,
+    });
     const response = [7, 7, 12, 4, 16, 0, 9];
     const mask = response.map(() => 1);
-    const seq: TrainingSequence = { promptIds: [1, 2, 3], responseIds: response, loss: (lp) => maskedCrossEntropy(lp, mask) };
+    const seq: TrainingSequence = {
+      promptIds: [1, 2, 3],
+      responseIds: response,
+      loss: (lp) => maskedCrossEntropy(lp, mask),
+    };
     const first = await trainer.trainStep([seq]);
     let last = first;
     for (let i = 0; i < 60; i++) last = await trainer.trainStep([seq]);
@@ -108,7 +139,10 @@ describe('training with a frozen shared prefix', () => {
       const down = loss(await model.logprobs(rest, undefined, prefix));
       state.params[i] = keep;
       const numeric = (up - down) / (2 * h);
-      expect(Math.abs(analytic[i] - numeric), `${slot.target} of layer ${slot.layer}: analytic ${analytic[i]} numeric ${numeric}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
+      expect(
+        Math.abs(analytic[i] - numeric),
+        `${slot.target} of layer ${slot.layer}: analytic ${analytic[i]} numeric ${numeric}`,
+      ).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
     }
   });
 
@@ -119,7 +153,15 @@ describe('training with a frozen shared prefix', () => {
     const batch: TrainingSequence[] = [
       [7, 7, 12],
       [16, 0, 9, 4],
-    ].map((response, i) => ({ promptIds: [...prefixIds, 10 + i], responseIds: response, loss: (lp) => maskedCrossEntropy(lp, response.map(() => 1)) }));
+    ].map((response, i) => ({
+      promptIds: [...prefixIds, 10 + i],
+      responseIds: response,
+      loss: (lp) =>
+        maskedCrossEntropy(
+          lp,
+          response.map(() => 1),
+        ),
+    }));
     const a = trainableModel(cpu, config, 9);
     const b = trainableModel(cpu, config, 9);
     const full = new ProjectionTrainer(a.model, a.state, settings);

@@ -1,7 +1,14 @@
 import type { Backend } from './backend';
 import type { Qwen3Config } from './config';
 import type { LayerWeightGrads } from './layer';
-import { allLoraTargets, modulePath, projectionKey, projectionShape, type LoraTarget, type ModelWeights } from './params';
+import {
+  allLoraTargets,
+  modulePath,
+  projectionKey,
+  projectionShape,
+  type LoraTarget,
+  type ModelWeights,
+} from './params';
 
 /**
  * Full training of the projection weights, for models trained from scratch (the demo
@@ -31,7 +38,6 @@ export interface ProjectionState<T> {
   grads: T; //  (layout.size)
 }
 
-
 export function projectionLayout(c: Qwen3Config): ProjectionLayout {
   const slots: ProjectionSlot[] = [];
   let offset = 0;
@@ -55,7 +61,8 @@ export function packProjections(layout: ProjectionLayout, tensors: ReadonlyMap<s
   const flat = new Float32Array(layout.size);
   for (const slot of layout.slots) {
     const w = tensors.get(projectionName(slot));
-    if (w === undefined || w.length !== slot.outDim * slot.inDim) throw new Error(`packProjections: ${projectionName(slot)} is missing or has the wrong size`);
+    if (w === undefined || w.length !== slot.outDim * slot.inDim)
+      throw new Error(`packProjections: ${projectionName(slot)} is missing or has the wrong size`);
     flat.set(w, slot.offset);
   }
   return flat;
@@ -63,19 +70,27 @@ export function packProjections(layout: ProjectionLayout, tensors: ReadonlyMap<s
 
 /** Unpacks the flat vector into named tensors (the inverse of packProjections). */
 export function unpackProjections(layout: ProjectionLayout, flat: Float32Array): Map<string, Float32Array> {
-  return new Map(layout.slots.map((slot) => [projectionName(slot), flat.slice(slot.offset, slot.offset + slot.outDim * slot.inDim)]));
+  return new Map(
+    layout.slots.map((slot) => [projectionName(slot), flat.slice(slot.offset, slot.offset + slot.outDim * slot.inDim)]),
+  );
 }
 
 /** The model's weights with every projection a view into state.params; the rest as given (frozen). */
-export function withTrainedProjections<T>(b: Backend<T>, frozen: ModelWeights<T>, state: ProjectionState<T>): ModelWeights<T> {
+export function withTrainedProjections<T>(
+  b: Backend<T>,
+  frozen: ModelWeights<T>,
+  state: ProjectionState<T>,
+): ModelWeights<T> {
   const layers = frozen.layers.map((w) => ({ ...w }));
-  for (const slot of state.layout.slots) layers[slot.layer][projectionKey[slot.target]] = b.view(state.params, slot.offset, slot.outDim * slot.inDim);
+  for (const slot of state.layout.slots)
+    layers[slot.layer][projectionKey[slot.target]] = b.view(state.params, slot.offset, slot.outDim * slot.inDim);
   return { ...frozen, layers };
 }
 
 /** Per-layer views of the projection gradients, for Qwen3Model.backward. */
 export function projectionGrads<T>(b: Backend<T>, c: Qwen3Config, state: ProjectionState<T>): LayerWeightGrads<T>[] {
   const grads: LayerWeightGrads<T>[] = Array.from({ length: c.numLayers }, () => ({}));
-  for (const slot of state.layout.slots) grads[slot.layer][projectionKey[slot.target]] = b.view(state.grads, slot.offset, slot.outDim * slot.inDim);
+  for (const slot of state.layout.slots)
+    grads[slot.layer][projectionKey[slot.target]] = b.view(state.grads, slot.offset, slot.outDim * slot.inDim);
   return grads;
 }

@@ -40,7 +40,10 @@ describe('EnginePolicy', () => {
     const b = await collect(new EnginePolicy('b', model).generate({ inputIds: [1, 2, 3], sampling }));
     expect(a.map((t) => t.id)).toEqual(b.map((t) => t.id));
     expect(a).toHaveLength(8);
-    const teacherForced = await new EngineScorer('s', model).scoreTokens([1, 2, 3], a.map((t) => t.id));
+    const teacherForced = await new EngineScorer('s', model).scoreTokens(
+      [1, 2, 3],
+      a.map((t) => t.id),
+    );
     a.forEach((t, i) => expect(t.logprob).toBeCloseTo(teacherForced[i], 10));
   });
 
@@ -49,12 +52,18 @@ describe('EnginePolicy', () => {
     const greedy = { ...defaultSampling, temperature: 0, maxNewTokens: 6 };
     const free = await collect(new EnginePolicy('p', model).generate({ inputIds: [4, 5], sampling: greedy }));
     const stopAt = free[2].id;
-    const stopped = await collect(new EnginePolicy('p', model).generate({ inputIds: [4, 5], sampling: { ...greedy, stopTokenIds: [stopAt] } }));
+    const stopped = await collect(
+      new EnginePolicy('p', model).generate({ inputIds: [4, 5], sampling: { ...greedy, stopTokenIds: [stopAt] } }),
+    );
     expect(stopped.at(-1)?.id).toBe(stopAt);
     expect(stopped.length).toBe(free.findIndex((t) => t.id === stopAt) + 1);
     const controller = new AbortController();
     const tokens: GeneratedToken[] = [];
-    for await (const t of new EnginePolicy('p', model).generate({ inputIds: [4, 5], sampling: { ...greedy, maxNewTokens: 50 }, signal: controller.signal })) {
+    for await (const t of new EnginePolicy('p', model).generate({
+      inputIds: [4, 5],
+      sampling: { ...greedy, maxNewTokens: 50 },
+      signal: controller.signal,
+    })) {
       tokens.push(t);
       if (tokens.length === 3) controller.abort();
     }
@@ -79,12 +88,14 @@ describe('sampleToken', () => {
     const logits = [0.1, 3, 2.9, -1];
     expect(sampleToken(logits, { temperature: 0, topK: 0, topP: 1 }, Math.random)).toBe(1);
     const uniform = seededUniform(1);
-    for (let i = 0; i < 50; i++) expect([1, 2]).toContain(sampleToken(logits, { temperature: 5, topK: 2, topP: 1 }, uniform));
+    for (let i = 0; i < 50; i++)
+      expect([1, 2]).toContain(sampleToken(logits, { temperature: 5, topK: 2, topP: 1 }, uniform));
   });
   it('draws in proportion to the probabilities', () => {
     const uniform = seededUniform(7);
     const counts = [0, 0];
-    for (let i = 0; i < 4000; i++) counts[sampleToken([0, Math.log(3)], { temperature: 1, topK: 0, topP: 1 }, uniform)]++;
+    for (let i = 0; i < 4000; i++)
+      counts[sampleToken([0, Math.log(3)], { temperature: 1, topK: 0, topP: 1 }, uniform)]++;
     expect(counts[1] / 4000).toBeGreaterThan(0.71);
     expect(counts[1] / 4000).toBeLessThan(0.79);
   });

@@ -64,7 +64,8 @@ export class Decoder<T> {
     const T = ids.length;
     const P = cache.ids.length;
     if (T === 0) throw new Error('feed: no tokens to add');
-    if (P + T > cache.capacity) throw new Error(`the sequence would reach ${P + T} tokens, beyond the cache's ${cache.capacity}`);
+    if (P + T > cache.capacity)
+      throw new Error(`the sequence would reach ${P + T} tokens, beyond the cache's ${cache.capacity}`);
     const C = c.hiddenSize;
     const act = this.activations(T);
     const loras = layerLoras(b, c, this.lora);
@@ -72,7 +73,17 @@ export class Decoder<T> {
     b.embedding(this.x[0], tokens, this.model.weights.embed, T, C, c.vocabSize);
     for (let l = 0; l < c.numLayers; l++) {
       const layerCache: LayerCache<T> = { k: cache.k[l], v: cache.v[l], P };
-      layerForward(b, c, this.x[(l + 1) % 2], act, this.x[l % 2], this.model.weights.layers[l], loras[l], T, layerCache);
+      layerForward(
+        b,
+        c,
+        this.x[(l + 1) % 2],
+        act,
+        this.x[l % 2],
+        this.model.weights.layers[l],
+        loras[l],
+        T,
+        layerCache,
+      );
     }
     b.copy(this.lastHidden, 0, this.x[c.numLayers % 2], (T - 1) * C, C);
     b.rmsNormForward(this.lastNormed, this.rstd, this.lastHidden, this.model.weights.finalNorm, 1, C, c.rmsNormEps);
@@ -114,7 +125,11 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
     this.scorer = new EngineScorer(name, model, lora);
   }
 
-  scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array> {
+  scoreTokens(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<Float64Array> {
     return this.scorer.scoreTokens(promptIds, responseIds, signal);
   }
 
@@ -158,7 +173,11 @@ export class EngineScorer<T> implements LogprobScorer {
     private readonly lora?: LoraState<T>,
   ) {}
 
-  async scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array> {
+  async scoreTokens(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<Float64Array> {
     signal?.throwIfAborted();
     if (promptIds.length === 0) throw new Error('scoreTokens: the prompt must hold at least one token');
     if (responseIds.length === 0) return new Float64Array(0);

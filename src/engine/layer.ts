@@ -115,7 +115,17 @@ export function allocateGradScratch<T>(b: Backend<T>, c: Qwen3Config, T: number,
 }
 
 /** y (T, out) = x·Wᵀ + s·(x·Aᵀ)·Bᵀ; u (T, r) = s·x·Aᵀ is kept for the backward. */
-export function linearForward<T>(b: Backend<T>, y: T, u: T, x: T, W: T, lora: LoraView<T> | undefined, T: number, outDim: number, inDim: number): void {
+export function linearForward<T>(
+  b: Backend<T>,
+  y: T,
+  u: T,
+  x: T,
+  W: T,
+  lora: LoraView<T> | undefined,
+  T: number,
+  outDim: number,
+  inDim: number,
+): void {
   if (lora === undefined) {
     b.matmul(y, x, W, { M: T, N: outDim, K: inDim, transB: true });
     return;
@@ -129,7 +139,21 @@ export function linearForward<T>(b: Backend<T>, y: T, u: T, x: T, W: T, lora: Lo
  * and dW += dyᵀ·x when W itself is trained (dW given). `accumulate` says whether dx already
  * holds a gradient to add to.
  */
-export function linearBackward<T>(b: Backend<T>, dx: T, z: T, dW: T | undefined, dy: T, x: T, u: T, W: T, lora: LoraView<T> | undefined, T: number, outDim: number, inDim: number, accumulate: boolean): void {
+export function linearBackward<T>(
+  b: Backend<T>,
+  dx: T,
+  z: T,
+  dW: T | undefined,
+  dy: T,
+  x: T,
+  u: T,
+  W: T,
+  lora: LoraView<T> | undefined,
+  T: number,
+  outDim: number,
+  inDim: number,
+  accumulate: boolean,
+): void {
   b.matmul(dx, dy, W, { M: T, N: inDim, K: outDim, accumulate });
   if (dW !== undefined) b.matmul(dW, dy, x, { M: outDim, N: inDim, K: T, transA: true, accumulate: true });
   if (lora === undefined) return;
@@ -162,7 +186,17 @@ export interface FrozenPrefix<T> extends LayerCache<T> {
  * x → RMSNorm → q/k/v → q/k norms → RoPE → causal GQA → o → +x → RMSNorm → SwiGLU MLP → +.
  * With a cache, the new keys and values are appended to it and attention covers all P+T.
  */
-export function layerForward<T>(b: Backend<T>, c: Qwen3Config, xOut: T, a: LayerActivations<T>, x: T, w: LayerWeights<T>, lora: LayerLora<T>, T: number, cache?: LayerCache<T>): void {
+export function layerForward<T>(
+  b: Backend<T>,
+  c: Qwen3Config,
+  xOut: T,
+  a: LayerActivations<T>,
+  x: T,
+  w: LayerWeights<T>,
+  lora: LayerLora<T>,
+  T: number,
+  cache?: LayerCache<T>,
+): void {
   const { hiddenSize: C, intermediateSize: I, numHeads: Hq, numKvHeads: Hkv, headDim: D } = c;
   const QD = Hq * D;
   const KD = Hkv * D;
@@ -198,7 +232,19 @@ export function layerForward<T>(b: Backend<T>, c: Qwen3Config, xOut: T, a: Layer
  * layer's output; on return it holds the gradient of its input x. LoRA gradients are added
  * into the adapters' dA/dB, projection-weight gradients into `dw` (full training).
  */
-export function layerBackward<T>(b: Backend<T>, c: Qwen3Config, dres: T, g: LayerGradScratch<T>, dw: LayerWeightGrads<T>, a: LayerActivations<T>, x: T, w: LayerWeights<T>, lora: LayerLora<T>, T: number, prefix?: FrozenPrefix<T>): void {
+export function layerBackward<T>(
+  b: Backend<T>,
+  c: Qwen3Config,
+  dres: T,
+  g: LayerGradScratch<T>,
+  dw: LayerWeightGrads<T>,
+  a: LayerActivations<T>,
+  x: T,
+  w: LayerWeights<T>,
+  lora: LayerLora<T>,
+  T: number,
+  prefix?: FrozenPrefix<T>,
+): void {
   const { hiddenSize: C, intermediateSize: I, numHeads: Hq, numKvHeads: Hkv, headDim: D } = c;
   const QD = Hq * D;
   const KD = Hkv * D;
@@ -211,9 +257,16 @@ export function layerBackward<T>(b: Backend<T>, c: Qwen3Config, dres: T, g: Laye
   // Attention: x1 = x + o(attention(rope(norm(q)), rope(norm(k)), v)).
   linearBackward(b, g.dAtt, g.z, dw.o, dres, a.att, a.loraU.o, w.o, lora.o, T, C, QD, false);
   const P = prefix?.P ?? 0;
-  if (prefix === undefined) b.attentionBackward(g.dQn, g.dKn, g.dV, g.dAtt, a.qn, a.kn, a.v, a.att, a.lse, { T, P, Hq, Hkv, D });
+  if (prefix === undefined)
+    b.attentionBackward(g.dQn, g.dKn, g.dV, g.dAtt, a.qn, a.kn, a.v, a.att, a.lse, { T, P, Hq, Hkv, D });
   else {
-    b.attentionBackward(g.dQn, prefix.dkAll, prefix.dvAll, g.dAtt, a.qn, prefix.k, prefix.v, a.att, a.lse, { T, P, Hq, Hkv, D });
+    b.attentionBackward(g.dQn, prefix.dkAll, prefix.dvAll, g.dAtt, a.qn, prefix.k, prefix.v, a.att, a.lse, {
+      T,
+      P,
+      Hq,
+      Hkv,
+      D,
+    });
     // The prefix's keys and values are constants: only this sequence's own rows go further back.
     b.copy(g.dKn, 0, prefix.dkAll, P * KD, T * KD);
     b.copy(g.dV, 0, prefix.dvAll, P * KD, T * KD);

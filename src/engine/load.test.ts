@@ -16,7 +16,11 @@ const cpu = new CpuBackend();
 function writeFolder(dtype: 'F32' | 'BF16', dropTensor?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'sodp-model-'));
   const weights = randomWeights(tinyConfig, 3);
-  const tensors = Object.fromEntries(weightNames(tinyConfig).filter((w) => w.name !== dropTensor).map(({ name, shape }) => [name, { shape, data: weights.get(name) ?? new Float32Array(0) }]));
+  const tensors = Object.fromEntries(
+    weightNames(tinyConfig)
+      .filter((w) => w.name !== dropTensor)
+      .map(({ name, shape }) => [name, { shape, data: weights.get(name) ?? new Float32Array(0) }]),
+  );
   writeFileSync(join(dir, 'config.json'), JSON.stringify(qwen3ConfigJson(tinyConfig)));
   writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(tensors, { dtype }));
   return dir;
@@ -27,7 +31,11 @@ describe('loadQwen3', () => {
     const progress: number[] = [];
     const loaded = await loadQwen3(cpu, folderFiles(writeFolder('F32')), (p) => progress.push(p.done));
     const weights = randomWeights(tinyConfig, 3);
-    const direct = new Qwen3Model(cpu, tinyConfig, assembleWeights(tinyConfig, (n) => cpu.upload(weights.get(n) ?? new Float32Array(0), n)));
+    const direct = new Qwen3Model(
+      cpu,
+      tinyConfig,
+      assembleWeights(tinyConfig, (n) => cpu.upload(weights.get(n) ?? new Float32Array(0), n)),
+    );
     const ids = [4, 8, 15, 16, 2, 3];
     expect(Array.from(await loaded.logprobs(ids))).toEqual(Array.from(await direct.logprobs(ids)));
     expect(progress.at(-1)).toBe(weightNames(tinyConfig).length);
@@ -41,6 +49,8 @@ describe('loadQwen3', () => {
 
   it('names a missing tensor', async () => {
     const dir = writeFolder('F32', 'model.layers.1.mlp.up_proj.weight');
-    await expect(loadQwen3(cpu, folderFiles(dir))).rejects.toThrow(`${dir}: the checkpoint has no tensor model.layers.1.mlp.up_proj.weight`);
+    await expect(loadQwen3(cpu, folderFiles(dir))).rejects.toThrow(
+      `${dir}: the checkpoint has no tensor model.layers.1.mlp.up_proj.weight`,
+    );
   });
 });

@@ -32,27 +32,42 @@ async function openWeights(files: ModelFiles): Promise<TensorSource> {
     const names = new Set(checkpoint.names);
     return { info: (n) => checkpoint.info(n), read: (n) => checkpoint.read(n), has: (n) => names.has(n) };
   }
-  if (!(await files.exists('model.safetensors'))) throw new Error(`${files.name}: no model.safetensors or model.safetensors.index.json`);
+  if (!(await files.exists('model.safetensors')))
+    throw new Error(`${files.name}: no model.safetensors or model.safetensors.index.json`);
   const file = await SafetensorsFile.open(await files.blob('model.safetensors'), 'model.safetensors');
   return { info: (n) => file.info(n), read: (n) => file.read(n), has: (n) => file.tensors.has(n) };
 }
 
 /** Reads config.json and the weights of a Qwen3 folder onto `backend`, tensor by tensor. */
-export async function loadQwen3<T>(backend: Backend<T>, files: ModelFiles, onProgress?: (p: LoadProgress) => void): Promise<Qwen3Model<T>> {
-  const config: Qwen3Config = parseQwen3Config(JSON.parse(await files.text('config.json')), `${files.name}/config.json`);
+export async function loadQwen3<T>(
+  backend: Backend<T>,
+  files: ModelFiles,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<Qwen3Model<T>> {
+  const config: Qwen3Config = parseQwen3Config(
+    JSON.parse(await files.text('config.json')),
+    `${files.name}/config.json`,
+  );
   const source = await openWeights(files);
   const names = weightNames(config);
   const tensors = new Map<string, T>();
   for (const [i, { name, shape }] of names.entries()) {
     if (!source.has(name)) throw new Error(`${files.name}: the checkpoint has no tensor ${name}`);
     const found = source.info(name).shape;
-    if (found.join(',') !== shape.join(',')) throw new Error(`${files.name}: tensor ${name} has shape [${found.join(', ')}], config.json implies [${shape.join(', ')}]`);
+    if (found.join(',') !== shape.join(','))
+      throw new Error(
+        `${files.name}: tensor ${name} has shape [${found.join(', ')}], config.json implies [${shape.join(', ')}]`,
+      );
     tensors.set(name, backend.upload(await source.read(name), name));
     onProgress?.({ tensor: name, done: i + 1, total: names.length });
   }
-  return new Qwen3Model(backend, config, assembleWeights(config, (name) => {
-    const t = tensors.get(name);
-    if (t === undefined) throw new Error(`${files.name}: tensor ${name} was not loaded`);
-    return t;
-  }));
+  return new Qwen3Model(
+    backend,
+    config,
+    assembleWeights(config, (name) => {
+      const t = tensors.get(name);
+      if (t === undefined) throw new Error(`${files.name}: tensor ${name} was not loaded`);
+      return t;
+    }),
+  );
 }

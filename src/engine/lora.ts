@@ -36,7 +36,8 @@ export interface LoraLayout {
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
 export function loraLayout(c: Qwen3Config, config: LoraConfig = defaultLoraConfig): LoraLayout {
-  if (!Number.isInteger(config.rank) || config.rank < 1) throw new Error(`LoRA rank must be a positive integer, got ${config.rank}`);
+  if (!Number.isInteger(config.rank) || config.rank < 1)
+    throw new Error(`LoRA rank must be a positive integer, got ${config.rank}`);
   if (!(config.alpha > 0)) throw new Error(`LoRA alpha must be positive, got ${config.alpha}`);
   const slots: LoraSlot[] = [];
   let offset = 0;

@@ -33,7 +33,10 @@ describe('Qwen3Model on the CPU', () => {
 
   const variants: [string, Qwen3Config][] = [
     ['GQA with head_dim ≠ hidden/heads', tinyConfig],
-    ['multi-head (kv heads = heads), untied head', { ...tinyConfig, numKvHeads: 4, headDim: 2, tieWordEmbeddings: false }],
+    [
+      'multi-head (kv heads = heads), untied head',
+      { ...tinyConfig, numKvHeads: 4, headDim: 2, tieWordEmbeddings: false },
+    ],
   ];
   for (const [name, config] of variants) {
     it(`matches finite differences for every LoRA parameter kind: ${name}`, async () => {
@@ -56,7 +59,10 @@ describe('Qwen3Model on the CPU', () => {
         const down = weightedLoss(await model.logprobs(ids, lora), g);
         params[i] = keep;
         const numeric = (up - down) / (2 * h);
-        expect(Math.abs(analytic[i] - numeric), `parameter ${i}: analytic ${analytic[i]} numeric ${numeric}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
+        expect(
+          Math.abs(analytic[i] - numeric),
+          `parameter ${i}: analytic ${analytic[i]} numeric ${numeric}`,
+        ).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
       }
     });
   }

@@ -1,6 +1,17 @@
 import type { Backend } from './backend';
 import type { Qwen3Config } from './config';
-import { allocateActivations, allocateGradScratch, layerBackward, layerForward, type FrozenPrefix, type LayerActivations, type LayerGradScratch, type LayerLora, type LayerWeightGrads, type LoraView } from './layer';
+import {
+  allocateActivations,
+  allocateGradScratch,
+  layerBackward,
+  layerForward,
+  type FrozenPrefix,
+  type LayerActivations,
+  type LayerGradScratch,
+  type LayerLora,
+  type LayerWeightGrads,
+  type LoraView,
+} from './layer';
 import type { LoraLayout } from './lora';
 import { projectionKey, type ModelWeights } from './params';
 
@@ -10,7 +21,6 @@ export interface LoraState<T> {
   params: T; // (layout.size)
   grads: T; //  (layout.size)
 }
-
 
 /** Where a backward adds its gradients: into a LoRA adapter, into projection weights (full training), or both. */
 export interface GradientTargets<T> {
@@ -90,10 +100,15 @@ export class Qwen3Model<T> {
    * where `prefix` (if given) holds the keys and values of tokens before ids[0].
    * The values stay in the workspace for a following `backward`.
    */
-  async logprobs(ids: readonly number[], lora?: LoraState<T>, prefix?: PrefixKv<T>): Promise<Float32Array | Float64Array> {
+  async logprobs(
+    ids: readonly number[],
+    lora?: LoraState<T>,
+    prefix?: PrefixKv<T>,
+  ): Promise<Float32Array | Float64Array> {
     const T = ids.length;
     if (T < 2) throw new Error(`a sequence needs at least 2 tokens to score, got ${T}`);
-    if (prefix !== undefined && prefix.length + T > prefix.capacity) throw new Error(`${T} tokens after a prefix of ${prefix.length} exceed the prefix cache's ${prefix.capacity}`);
+    if (prefix !== undefined && prefix.length + T > prefix.capacity)
+      throw new Error(`${T} tokens after a prefix of ${prefix.length} exceed the prefix cache's ${prefix.capacity}`);
     this.forward(ids, lora, prefix);
     return this.backend.read(this.ws(T).logprobs, T - 1);
   }
@@ -103,7 +118,12 @@ export class Qwen3Model<T> {
    * (t = 0..T−2) for the sequence last passed to `logprobs` with the same adapter and
    * prefix. A prefix is held constant: no gradient flows through its keys and values.
    */
-  async backward(ids: readonly number[], targets: GradientTargets<T>, dlogprobs: Float64Array | Float32Array, prefix?: PrefixKv<T>): Promise<void> {
+  async backward(
+    ids: readonly number[],
+    targets: GradientTargets<T>,
+    dlogprobs: Float64Array | Float32Array,
+    prefix?: PrefixKv<T>,
+  ): Promise<void> {
     const b = this.backend;
     const c = this.config;
     const T = ids.length;
@@ -116,13 +136,44 @@ export class Qwen3Model<T> {
     b.write(ws.dlogprobs, upstream);
     const C = c.hiddenSize;
     b.fill(ws.dhidden, 0, T * C);
-    b.vocabLogprobsBackward(ws.dhidden, ws.dlogprobs, ws.hidden, this.weights.lmHead, ws.targets, ws.lse, T, C, c.vocabSize);
-    b.rmsNormBackward(ws.dres, ws.dhidden, ws.residuals[c.numLayers], this.weights.finalNorm, ws.rstdFinal, T, C, false);
+    b.vocabLogprobsBackward(
+      ws.dhidden,
+      ws.dlogprobs,
+      ws.hidden,
+      this.weights.lmHead,
+      ws.targets,
+      ws.lse,
+      T,
+      C,
+      c.vocabSize,
+    );
+    b.rmsNormBackward(
+      ws.dres,
+      ws.dhidden,
+      ws.residuals[c.numLayers],
+      this.weights.finalNorm,
+      ws.rstdFinal,
+      T,
+      C,
+      false,
+    );
     const frozen = prefix && this.frozenLayers(prefix);
     for (let l = c.numLayers - 1; l >= 0; l--) {
       // Recompute this layer's activations from its saved input, then go back through it.
       layerForward(b, c, ws.hidden, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen?.[l]);
-      layerBackward(b, c, ws.dres, ws.grads, weights?.[l] ?? {}, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen?.[l]);
+      layerBackward(
+        b,
+        c,
+        ws.dres,
+        ws.grads,
+        weights?.[l] ?? {},
+        ws.act,
+        ws.residuals[l],
+        this.weights.layers[l],
+        loras[l],
+        T,
+        frozen?.[l],
+      );
     }
     await b.flush();
   }
@@ -141,8 +192,25 @@ export class Qwen3Model<T> {
       const cache = prefix && { k: prefix.k[l], v: prefix.v[l], P: prefix.length };
       layerForward(b, c, ws.residuals[l + 1], ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, cache);
     }
-    b.rmsNormForward(ws.hidden, ws.rstdFinal, ws.residuals[c.numLayers], this.weights.finalNorm, T, c.hiddenSize, c.rmsNormEps);
-    b.vocabLogprobsForward(ws.logprobs, ws.lse, ws.hidden, this.weights.lmHead, ws.targets, T, c.hiddenSize, c.vocabSize);
+    b.rmsNormForward(
+      ws.hidden,
+      ws.rstdFinal,
+      ws.residuals[c.numLayers],
+      this.weights.finalNorm,
+      T,
+      c.hiddenSize,
+      c.rmsNormEps,
+    );
+    b.vocabLogprobsForward(
+      ws.logprobs,
+      ws.lse,
+      ws.hidden,
+      this.weights.lmHead,
+      ws.targets,
+      T,
+      c.hiddenSize,
+      c.vocabSize,
+    );
   }
 
   /** Per layer, the prefix's keys and values with gradient scratch for all its capacity (reused between calls). */
@@ -151,7 +219,11 @@ export class Qwen3Model<T> {
     if (scratch === undefined || scratch.capacity < prefix.capacity) {
       if (scratch !== undefined) for (const t of [scratch.dk, scratch.dv]) this.backend.release(t);
       const width = this.config.numKvHeads * this.config.headDim;
-      scratch = { capacity: prefix.capacity, dk: this.backend.zeros(prefix.capacity * width, 'prefix dk'), dv: this.backend.zeros(prefix.capacity * width, 'prefix dv') };
+      scratch = {
+        capacity: prefix.capacity,
+        dk: this.backend.zeros(prefix.capacity * width, 'prefix dk'),
+        dv: this.backend.zeros(prefix.capacity * width, 'prefix dv'),
+      };
       this.prefixGrads = scratch;
     }
     const { dk, dv } = scratch;
@@ -192,7 +264,14 @@ export class Qwen3Model<T> {
     if (ws === undefined) return;
     const { act, grads, residuals, capacity: _c, rank: _r, ...rest } = ws;
     const { loraU, ...activations } = act;
-    for (const t of [...residuals, ...Object.values(activations), ...Object.values(loraU), ...Object.values(grads), ...Object.values(rest)]) this.backend.release(t);
+    for (const t of [
+      ...residuals,
+      ...Object.values(activations),
+      ...Object.values(loraU),
+      ...Object.values(grads),
+      ...Object.values(rest),
+    ])
+      this.backend.release(t);
     this.workspace = undefined;
   }
 }

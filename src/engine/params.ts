@@ -3,7 +3,15 @@ import type { Qwen3Config } from './config';
 /** The projections LoRA can adapt, by their Hugging Face module names. */
 export type LoraTarget = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
 
-export const allLoraTargets: readonly LoraTarget[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+export const allLoraTargets: readonly LoraTarget[] = [
+  'q_proj',
+  'k_proj',
+  'v_proj',
+  'o_proj',
+  'gate_proj',
+  'up_proj',
+  'down_proj',
+];
 
 /** The key of a projection in a layer's weights, adapters and gradients. */
 export const projectionKey = {
@@ -18,7 +26,9 @@ export const projectionKey = {
 
 /** The Hugging Face module path of a projection inside a layer. */
 export function modulePath(target: LoraTarget): string {
-  return target === 'gate_proj' || target === 'up_proj' || target === 'down_proj' ? `mlp.${target}` : `self_attn.${target}`;
+  return target === 'gate_proj' || target === 'up_proj' || target === 'down_proj'
+    ? `mlp.${target}`
+    : `self_attn.${target}`;
 }
 
 /** (out, in) of a projection. */
@@ -73,7 +83,8 @@ export function weightNames(c: Qwen3Config): { name: string; shape: number[] }[]
     names.push({ name: `${p}.post_attention_layernorm.weight`, shape: [C] });
     names.push({ name: `${p}.self_attn.q_norm.weight`, shape: [c.headDim] });
     names.push({ name: `${p}.self_attn.k_norm.weight`, shape: [c.headDim] });
-    for (const target of allLoraTargets) names.push({ name: `${p}.${modulePath(target)}.weight`, shape: projectionShape(c, target) });
+    for (const target of allLoraTargets)
+      names.push({ name: `${p}.${modulePath(target)}.weight`, shape: projectionShape(c, target) });
   }
   names.push({ name: 'model.norm.weight', shape: [C] });
   if (!c.tieWordEmbeddings) names.push({ name: 'lm_head.weight', shape: [c.vocabSize, C] });
@@ -125,7 +136,10 @@ export function randomWeights(c: Qwen3Config, seed: number): Map<string, Float32
     const n = shape.reduce((a, b) => a * b, 1);
     const isNorm = shape.length === 1;
     const scale = isNorm ? 0.1 : name.includes('embed') || name.includes('lm_head') ? 0.5 : 1 / Math.sqrt(shape[1]);
-    out.set(name, Float32Array.from({ length: n }, () => (isNorm ? 1 : 0) + scale * rand()));
+    out.set(
+      name,
+      Float32Array.from({ length: n }, () => (isNorm ? 1 : 0) + scale * rand()),
+    );
   }
   return out;
 }

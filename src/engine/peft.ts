@@ -19,8 +19,14 @@ export function exportPeft(layout: LoraLayout, params: Float32Array, baseModel: 
   const r = layout.config.rank;
   const tensors: Record<string, TensorToWrite> = {};
   for (const s of layout.slots) {
-    tensors[peftKey(s.layer, s.target, 'lora_A')] = { shape: [r, s.inDim], data: params.slice(s.aOffset, s.aOffset + r * s.inDim) };
-    tensors[peftKey(s.layer, s.target, 'lora_B')] = { shape: [s.outDim, r], data: params.slice(s.bOffset, s.bOffset + s.outDim * r) };
+    tensors[peftKey(s.layer, s.target, 'lora_A')] = {
+      shape: [r, s.inDim],
+      data: params.slice(s.aOffset, s.aOffset + r * s.inDim),
+    };
+    tensors[peftKey(s.layer, s.target, 'lora_B')] = {
+      shape: [s.outDim, r],
+      data: params.slice(s.bOffset, s.bOffset + s.outDim * r),
+    };
   }
   return {
     'adapter_config.json': {
@@ -48,30 +54,50 @@ function isLoraTarget(name: string): name is LoraTarget {
 }
 
 /** Reads a PEFT LoRA adapter for a Qwen3 model into the engine's flat layout, naming anything it cannot use. */
-export async function importPeft(adapterConfig: unknown, weights: Blob | Uint8Array, config: Qwen3Config): Promise<{ layout: LoraLayout; params: Float32Array }> {
-  if (typeof adapterConfig !== 'object' || adapterConfig === null) throw new Error('adapter_config.json: expected a JSON object');
+export async function importPeft(
+  adapterConfig: unknown,
+  weights: Blob | Uint8Array,
+  config: Qwen3Config,
+): Promise<{ layout: LoraLayout; params: Float32Array }> {
+  if (typeof adapterConfig !== 'object' || adapterConfig === null)
+    throw new Error('adapter_config.json: expected a JSON object');
   const c = Object.fromEntries(Object.entries(adapterConfig));
-  if (c.peft_type !== 'LORA') throw new Error(`adapter_config.json: peft_type ${JSON.stringify(c.peft_type)} is not LORA`);
-  if (c.use_rslora === true || c.use_dora === true) throw new Error('adapter_config.json: rsLoRA and DoRA adapters are not supported');
+  if (c.peft_type !== 'LORA')
+    throw new Error(`adapter_config.json: peft_type ${JSON.stringify(c.peft_type)} is not LORA`);
+  if (c.use_rslora === true || c.use_dora === true)
+    throw new Error('adapter_config.json: rsLoRA and DoRA adapters are not supported');
   const rank = c.r;
   const alpha = c.lora_alpha;
-  if (typeof rank !== 'number' || typeof alpha !== 'number') throw new Error('adapter_config.json: r and lora_alpha must be numbers');
+  if (typeof rank !== 'number' || typeof alpha !== 'number')
+    throw new Error('adapter_config.json: r and lora_alpha must be numbers');
   const modules = typeof c.target_modules === 'string' ? [c.target_modules] : c.target_modules;
   if (!Array.isArray(modules)) throw new Error('adapter_config.json: target_modules is missing');
   const targets = modules.map((m: unknown) => {
     const name = String(m);
-    if (!isLoraTarget(name)) throw new Error(`adapter_config.json: target module ${name} is not a Qwen3 projection (${allLoraTargets.join(', ')})`);
+    if (!isLoraTarget(name))
+      throw new Error(
+        `adapter_config.json: target module ${name} is not a Qwen3 projection (${allLoraTargets.join(', ')})`,
+      );
     return name;
   });
   const layout = loraLayout(config, { rank, alpha, targets });
-  const file = await SafetensorsFile.open(weights instanceof Blob ? weights : new Blob([weights.slice()]), 'adapter_model.safetensors');
+  const file = await SafetensorsFile.open(
+    weights instanceof Blob ? weights : new Blob([weights.slice()]),
+    'adapter_model.safetensors',
+  );
   const params = new Float32Array(layout.size);
   for (const s of layout.slots) {
-    for (const [matrix, offset, shape] of [['lora_A', s.aOffset, [rank, s.inDim]], ['lora_B', s.bOffset, [s.outDim, rank]]] as const) {
+    for (const [matrix, offset, shape] of [
+      ['lora_A', s.aOffset, [rank, s.inDim]],
+      ['lora_B', s.bOffset, [s.outDim, rank]],
+    ] as const) {
       const key = peftKey(s.layer, s.target, matrix);
       const found = file.tensors.get(key) ?? file.tensors.get(key.replace('.weight', '.default.weight'));
       if (found === undefined) throw new Error(`adapter_model.safetensors: tensor ${key} is missing`);
-      if (found.shape.join(',') !== shape.join(',')) throw new Error(`adapter_model.safetensors: ${key} has shape [${found.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      if (found.shape.join(',') !== shape.join(','))
+        throw new Error(
+          `adapter_model.safetensors: ${key} has shape [${found.shape.join(', ')}], expected [${shape.join(', ')}]`,
+        );
       params.set(await file.read(found.name), offset);
     }
   }
@@ -79,7 +105,11 @@ export async function importPeft(adapterConfig: unknown, weights: Blob | Uint8Ar
 }
 
 /** W += (alpha/r) · B · A for every adapted projection; returns new weight arrays by Hugging Face name. */
-export function mergeLora(weights: ReadonlyMap<string, Float32Array>, layout: LoraLayout, params: Float32Array): Map<string, Float32Array> {
+export function mergeLora(
+  weights: ReadonlyMap<string, Float32Array>,
+  layout: LoraLayout,
+  params: Float32Array,
+): Map<string, Float32Array> {
   const merged = new Map(weights);
   const r = layout.config.rank;
   for (const s of layout.slots) {

@@ -14,7 +14,10 @@ function rawFile(header: unknown, dataBytes: number, headerLengthOverride?: numb
 describe('safetensors', () => {
   for (const dtype of ['F32', 'F16', 'BF16'] as const) {
     it(`round-trips ${dtype}`, async () => {
-      const bytes = writeSafetensors({ 'a.weight': { shape: [2, 4], data: values }, 'b.bias': { shape: [2], data: values.subarray(0, 2) } }, { dtype, metadata: { format: 'pt' } });
+      const bytes = writeSafetensors(
+        { 'a.weight': { shape: [2, 4], data: values }, 'b.bias': { shape: [2], data: values.subarray(0, 2) } },
+        { dtype, metadata: { format: 'pt' } },
+      );
       const file = await SafetensorsFile.open(new Blob([bytes]), 'model.safetensors');
       expect(file.metadata).toEqual({ format: 'pt' });
       expect(file.info('a.weight')).toMatchObject({ dtype, shape: [2, 4] });
@@ -27,20 +30,32 @@ describe('safetensors', () => {
 
   it('refuses a truncated file, naming the file and the tensor', async () => {
     const bytes = writeSafetensors({ 'model.embed_tokens.weight': { shape: [2, 4], data: values } });
-    await expect(SafetensorsFile.open(bytes.subarray(0, bytes.length - 5), 'model-00001-of-00002.safetensors')).rejects.toThrow(
+    await expect(
+      SafetensorsFile.open(bytes.subarray(0, bytes.length - 5), 'model-00001-of-00002.safetensors'),
+    ).rejects.toThrow(
       'model-00001-of-00002.safetensors: tensor model.embed_tokens.weight: its data ends at byte 32 but the file holds 27: the file is truncated',
     );
-    await expect(SafetensorsFile.open(bytes.subarray(0, 5), 'x.safetensors')).rejects.toThrow('x.safetensors: only 5 bytes');
+    await expect(SafetensorsFile.open(bytes.subarray(0, 5), 'x.safetensors')).rejects.toThrow(
+      'x.safetensors: only 5 bytes',
+    );
   });
 
   it('refuses an oversized header', async () => {
-    await expect(SafetensorsFile.open(rawFile({}, 0, 2 ** 40), 'big.safetensors')).rejects.toThrow(/big.safetensors: header claims 1099511627776 bytes/);
+    await expect(SafetensorsFile.open(rawFile({}, 0, 2 ** 40), 'big.safetensors')).rejects.toThrow(
+      /big.safetensors: header claims 1099511627776 bytes/,
+    );
   });
 
   it('refuses a wrong dtype or a size that does not match the shape', async () => {
-    await expect(SafetensorsFile.open(rawFile({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8), 'm.safetensors')).rejects.toThrow('m.safetensors: tensor w: dtype "I64" is not supported');
-    await expect(SafetensorsFile.open(rawFile({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), 'm.safetensors')).rejects.toThrow('m.safetensors: tensor w: 8 bytes for shape [3] of F32 (expected 12)');
-    await expect(SafetensorsFile.open(rawFile({ w: 1 }, 0), 'm.safetensors')).rejects.toThrow('tensor w: header entry is not an object');
+    await expect(
+      SafetensorsFile.open(rawFile({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8), 'm.safetensors'),
+    ).rejects.toThrow('m.safetensors: tensor w: dtype "I64" is not supported');
+    await expect(
+      SafetensorsFile.open(rawFile({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), 'm.safetensors'),
+    ).rejects.toThrow('m.safetensors: tensor w: 8 bytes for shape [3] of F32 (expected 12)');
+    await expect(SafetensorsFile.open(rawFile({ w: 1 }, 0), 'm.safetensors')).rejects.toThrow(
+      'tensor w: header entry is not an object',
+    );
   });
 
   it('reads sharded checkpoints through the index', async () => {
@@ -48,11 +63,16 @@ describe('safetensors', () => {
       'model-00001-of-00002.safetensors': writeSafetensors({ a: { shape: [2], data: Float32Array.from([1, 2]) } }),
       'model-00002-of-00002.safetensors': writeSafetensors({ b: { shape: [1], data: Float32Array.from([3]) } }),
     };
-    const index = { metadata: {}, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } };
+    const index = {
+      metadata: {},
+      weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' },
+    };
     const checkpoint = await ShardedCheckpoint.open(index, async (file) => shards[file]);
     expect(Array.from(await checkpoint.read('b'))).toEqual([3]);
     expect(checkpoint.names.sort()).toEqual(['a', 'b']);
     const broken = { weight_map: { a: 'model-00002-of-00002.safetensors' } };
-    await expect(ShardedCheckpoint.open(broken, async (file) => shards[file])).rejects.toThrow('model-00002-of-00002.safetensors: the index lists tensor a but the file does not hold it');
+    await expect(ShardedCheckpoint.open(broken, async (file) => shards[file])).rejects.toThrow(
+      'model-00002-of-00002.safetensors: the index lists tensor a but the file does not hold it',
+    );
   });
 });

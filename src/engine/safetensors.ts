@@ -48,7 +48,9 @@ export class SafetensorsFile {
     if (blob.size < 8) throw fail(`only ${blob.size} bytes: too short to be a safetensors file`);
     const headerLength = Number(new DataView(await blob.slice(0, 8).arrayBuffer()).getBigUint64(0, true));
     if (headerLength > maxHeaderBytes || headerLength > blob.size - 8) {
-      throw fail(`header claims ${headerLength} bytes but the file has ${blob.size}: the file is truncated or not safetensors`);
+      throw fail(
+        `header claims ${headerLength} bytes but the file has ${blob.size}: the file is truncated or not safetensors`,
+      );
     }
     let header: unknown;
     try {
@@ -68,19 +70,32 @@ export class SafetensorsFile {
       }
       if (!isRecord(entry)) throw fail(`tensor ${name}: header entry is not an object`);
       const { dtype, shape, data_offsets: offsets } = entry;
-      if (!isDtype(dtype)) throw fail(`tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (F32, F16 or BF16)`);
-      if (!Array.isArray(shape) || !shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+      if (!isDtype(dtype))
+        throw fail(`tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (F32, F16 or BF16)`);
+      if (
+        !Array.isArray(shape) ||
+        !shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
+      ) {
         throw fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of sizes`);
       }
-      if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o: unknown) => typeof o === 'number' && Number.isInteger(o) && o >= 0)) {
+      if (
+        !Array.isArray(offsets) ||
+        offsets.length !== 2 ||
+        !offsets.every((o: unknown) => typeof o === 'number' && Number.isInteger(o) && o >= 0)
+      ) {
         throw fail(`tensor ${name}: data_offsets ${JSON.stringify(offsets)} are not two byte offsets`);
       }
       const [from, to] = offsets.map(Number);
       const count = shape.reduce((a: number, b: number) => a * b, 1);
       if (to < from || to - from !== count * dtypeBytes[dtype]) {
-        throw fail(`tensor ${name}: ${to - from} bytes for shape [${shape.join(', ')}] of ${dtype} (expected ${count * dtypeBytes[dtype]})`);
+        throw fail(
+          `tensor ${name}: ${to - from} bytes for shape [${shape.join(', ')}] of ${dtype} (expected ${count * dtypeBytes[dtype]})`,
+        );
       }
-      if (to > dataBytes) throw fail(`tensor ${name}: its data ends at byte ${to} but the file holds ${dataBytes}: the file is truncated`);
+      if (to > dataBytes)
+        throw fail(
+          `tensor ${name}: its data ends at byte ${to} but the file holds ${dataBytes}: the file is truncated`,
+        );
       tensors.set(name, { name, dtype, shape: shape.map(Number), begin: dataStart + from, end: dataStart + to });
     }
     return new SafetensorsFile(fileName, blob, tensors, metadata);
@@ -160,7 +175,10 @@ export interface TensorToWrite {
 }
 
 /** Writes tensors (in name order) as a safetensors file of `dtype`. */
-export function writeSafetensors(tensors: Record<string, TensorToWrite>, options: { dtype?: SafetensorsDtype; metadata?: Record<string, string> } = {}): Uint8Array<ArrayBuffer> {
+export function writeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  options: { dtype?: SafetensorsDtype; metadata?: Record<string, string> } = {},
+): Uint8Array<ArrayBuffer> {
   const dtype = options.dtype ?? 'F32';
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
@@ -169,7 +187,8 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, options
   for (const name of names) {
     const { shape, data } = tensors[name];
     const count = shape.reduce((a, b) => a * b, 1);
-    if (count !== data.length) throw new SafetensorsError(`tensor ${name}: ${data.length} values do not fill shape [${shape.join(', ')}]`);
+    if (count !== data.length)
+      throw new SafetensorsError(`tensor ${name}: ${data.length} values do not fill shape [${shape.join(', ')}]`);
     header[name] = { dtype, shape, data_offsets: [offset, offset + count * dtypeBytes[dtype]] };
     offset += count * dtypeBytes[dtype];
   }
@@ -196,19 +215,29 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, options
 
 /** A checkpoint split over files by model.safetensors.index.json: tensor name → file. */
 export class ShardedCheckpoint {
-  private constructor(private readonly files: ReadonlyMap<string, SafetensorsFile>, private readonly weightMap: ReadonlyMap<string, string>) {}
+  private constructor(
+    private readonly files: ReadonlyMap<string, SafetensorsFile>,
+    private readonly weightMap: ReadonlyMap<string, string>,
+  ) {}
 
-  static async open(index: unknown, openShard: (file: string) => Promise<Blob | ArrayBuffer | Uint8Array>): Promise<ShardedCheckpoint> {
-    if (!isRecord(index) || !isRecord(index.weight_map)) throw new SafetensorsError('model.safetensors.index.json: weight_map is missing');
+  static async open(
+    index: unknown,
+    openShard: (file: string) => Promise<Blob | ArrayBuffer | Uint8Array>,
+  ): Promise<ShardedCheckpoint> {
+    if (!isRecord(index) || !isRecord(index.weight_map))
+      throw new SafetensorsError('model.safetensors.index.json: weight_map is missing');
     const weightMap = new Map<string, string>();
     for (const [name, file] of Object.entries(index.weight_map)) {
-      if (typeof file !== 'string') throw new SafetensorsError(`model.safetensors.index.json: weight_map[${name}] is not a file name`);
+      if (typeof file !== 'string')
+        throw new SafetensorsError(`model.safetensors.index.json: weight_map[${name}] is not a file name`);
       weightMap.set(name, file);
     }
     const files = new Map<string, SafetensorsFile>();
-    for (const file of new Set(weightMap.values())) files.set(file, await SafetensorsFile.open(await openShard(file), file));
+    for (const file of new Set(weightMap.values()))
+      files.set(file, await SafetensorsFile.open(await openShard(file), file));
     for (const [name, file] of weightMap) {
-      if (!files.get(file)?.tensors.has(name)) throw new SafetensorsError(`${file}: the index lists tensor ${name} but the file does not hold it`);
+      if (!files.get(file)?.tensors.has(name))
+        throw new SafetensorsError(`${file}: the index lists tensor ${name} but the file does not hold it`);
     }
     return new ShardedCheckpoint(files, weightMap);
   }

@@ -25,7 +25,11 @@ export function logSoftmaxAt(logits: ArrayLike<number>, index: number): number {
  * Draws the next token from logits with temperature, top-k and top-p (nucleus) filtering.
  * temperature 0 is greedy (the first maximum).
  */
-export function sampleToken(logits: ArrayLike<number>, s: Pick<SamplingSettings, 'temperature' | 'topK' | 'topP'>, uniform: () => number): number {
+export function sampleToken(
+  logits: ArrayLike<number>,
+  s: Pick<SamplingSettings, 'temperature' | 'topK' | 'topP'>,
+  uniform: () => number,
+): number {
   const V = logits.length;
   if (s.temperature <= 0) {
     let best = 0;

@@ -21,11 +21,22 @@ function freshLora(rank = 4, config = tinyConfig): LoraState<Float32Array | Floa
 describe('LoraTrainer', () => {
   it('drives the SFT loss on a fixed string toward zero', async () => {
     const model = randomModel(cpu, smallConfig, 11);
-    const trainer = new LoraTrainer(model, freshLora(8, smallConfig), { lr: 2e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+    const trainer = new LoraTrainer(model, freshLora(8, smallConfig), {
+      lr: 2e-2,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      maxGradNorm: 1,
+    });
     const prompt = [1, 2, 3];
     const response = [7, 7, 12, 4, 16, 0, 9];
     const mask = response.map(() => 1);
-    const seq: TrainingSequence = { promptIds: prompt, responseIds: response, loss: (lp) => maskedCrossEntropy(lp, mask) };
+    const seq: TrainingSequence = {
+      promptIds: prompt,
+      responseIds: response,
+      loss: (lp) => maskedCrossEntropy(lp, mask),
+    };
     const first = await trainer.trainStep([seq]);
     let last = first;
     for (let i = 0; i < 60; i++) last = await trainer.trainStep([seq]);
@@ -38,24 +49,42 @@ describe('LoraTrainer', () => {
   it('lowers the PPO loss of a fixed batch with one SOD-style step', async () => {
     const model = randomModel(cpu, tinyConfig, 12);
     const lora = freshLora();
-    const trainer = new LoraTrainer(model, lora, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+    const trainer = new LoraTrainer(model, lora, {
+      lr: 1e-2,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      maxGradNorm: 1,
+    });
     const batch = [
       { prompt: [1, 2], response: [5, 6, 7, 8], advantages: [1.5, 1.5, -0.5, 0.8], mask: [1, 1, 0, 1] },
       { prompt: [3], response: [9, 10, 11], advantages: [-1, -1, -1], mask: [1, 1, 1] },
     ];
-    const old = await Promise.all(batch.map(async (x) => Float64Array.from((await model.logprobs([...x.prompt, ...x.response], lora)).subarray(x.prompt.length - 1))));
+    const old = await Promise.all(
+      batch.map(async (x) =>
+        Float64Array.from((await model.logprobs([...x.prompt, ...x.response], lora)).subarray(x.prompt.length - 1)),
+      ),
+    );
     const tokenCount = batch.reduce((n, x) => n + x.mask.reduce((a, m) => a + m, 0), 0);
     const sequences: TrainingSequence[] = batch.map((x, i) => ({
       promptIds: x.prompt,
       responseIds: x.response,
-      loss: (lp) => ppoLoss({ logprobs: lp, oldLogprobs: old[i], advantages: x.advantages, mask: x.mask }, undefined, tokenCount),
+      loss: (lp) =>
+        ppoLoss({ logprobs: lp, oldLogprobs: old[i], advantages: x.advantages, mask: x.mask }, undefined, tokenCount),
     }));
     const before = await trainer.trainStep(sequences);
     const evaluate = async () => {
       let total = 0;
       for (const [i, x] of batch.entries()) {
-        const lp = Float64Array.from((await model.logprobs([...x.prompt, ...x.response], lora)).subarray(x.prompt.length - 1));
-        total += ppoLoss({ logprobs: lp, oldLogprobs: old[i], advantages: x.advantages, mask: x.mask }, undefined, tokenCount).loss;
+        const lp = Float64Array.from(
+          (await model.logprobs([...x.prompt, ...x.response], lora)).subarray(x.prompt.length - 1),
+        );
+        total += ppoLoss(
+          { logprobs: lp, oldLogprobs: old[i], advantages: x.advantages, mask: x.mask },
+          undefined,
+          tokenCount,
+        ).loss;
       }
       return total;
     };
@@ -69,7 +98,9 @@ describe('LoraTrainer', () => {
     const lora = freshLora();
     const trainer = new LoraTrainer(model, lora);
     const snapshot = Float32Array.from(lora.params);
-    await expect(trainer.trainStep([{ promptIds: [1], responseIds: [2], loss: () => ({ loss: NaN, grad: new Float64Array(1) }) }])).rejects.toThrow(/the loss is NaN/);
+    await expect(
+      trainer.trainStep([{ promptIds: [1], responseIds: [2], loss: () => ({ loss: NaN, grad: new Float64Array(1) }) }]),
+    ).rejects.toThrow(/the loss is NaN/);
     expect(Array.from(lora.params)).toEqual(Array.from(snapshot));
   });
 });

@@ -72,7 +72,8 @@ class AdamWTrainer<T> implements PolicyTrainer {
     this.model.backend.fill(grads, 0, size);
     let loss = 0;
     let tokens = 0;
-    if (batch.some((seq) => seq.promptIds.length === 0)) throw new Error('a training sequence needs a non-empty prompt');
+    if (batch.some((seq) => seq.promptIds.length === 0))
+      throw new Error('a training sequence needs a non-empty prompt');
     const prefix = this.options.freezeSharedPrefix ? await this.sharedPrefix(batch) : undefined;
     const skip = prefix?.length ?? 0;
     for (const seq of batch) {
@@ -81,7 +82,10 @@ class AdamWTrainer<T> implements PolicyTrainer {
       const all = await this.model.logprobs(ids, lora, prefix);
       const response = Float64Array.from(all.subarray(P - 1));
       const part = seq.loss(response);
-      if (!Number.isFinite(part.loss)) throw new Error(`the loss is ${part.loss} on a sequence of ${ids.length} tokens: training stopped before updating`);
+      if (!Number.isFinite(part.loss))
+        throw new Error(
+          `the loss is ${part.loss} on a sequence of ${ids.length} tokens: training stopped before updating`,
+        );
       const upstream = new Float64Array(ids.length - 1);
       upstream.set(part.grad, P - 1);
       await this.model.backward(ids, targets, upstream, prefix);
@@ -113,7 +117,12 @@ class AdamWTrainer<T> implements PolicyTrainer {
     const capacity = Math.max(...batch.map((seq) => seq.promptIds.length + seq.responseIds.length));
     if (this.prefixCache === undefined || this.prefixCache.capacity < capacity) {
       this.prefixCache?.release();
-      this.prefixCache = new KvCache(this.model.backend, this.model.config.numLayers, this.model.config.numKvHeads * this.model.config.headDim, 64 * Math.ceil(capacity / 64));
+      this.prefixCache = new KvCache(
+        this.model.backend,
+        this.model.config.numLayers,
+        this.model.config.numKvHeads * this.model.config.headDim,
+        64 * Math.ceil(capacity / 64),
+      );
     }
     const cache = this.prefixCache;
     cache.ids.length = 0;
@@ -131,7 +140,12 @@ export class LoraTrainer<T> extends AdamWTrainer<T> {
     settings: AdamWSettings = defaultAdamW,
     options: TrainerOptions = {},
   ) {
-    super(model, { params: lora.params, grads: lora.grads, size: lora.layout.size, lora, targets: { lora } }, settings, options);
+    super(
+      model,
+      { params: lora.params, grads: lora.grads, size: lora.layout.size, lora, targets: { lora } },
+      settings,
+      options,
+    );
   }
 }
 
@@ -146,6 +160,16 @@ export class ProjectionTrainer<T> extends AdamWTrainer<T> {
     settings: AdamWSettings = defaultAdamW,
     options: TrainerOptions = {},
   ) {
-    super(model, { params: state.params, grads: state.grads, size: state.layout.size, targets: { weights: projectionGrads(model.backend, model.config, state) } }, settings, options);
+    super(
+      model,
+      {
+        params: state.params,
+        grads: state.grads,
+        size: state.layout.size,
+        targets: { weights: projectionGrads(model.backend, model.config, state) },
+      },
+      settings,
+      options,
+    );
   }
 }

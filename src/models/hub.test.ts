@@ -21,14 +21,20 @@ describe('downloading from a server laid out like the Hub', () => {
   afterAll(() => hub.server.close());
 
   it('builds resolve URLs', () => {
-    expect(hubFileUrl({ repo: 'Qwen/Qwen3-0.6B', path: 'onnx/model.onnx' })).toBe('https://huggingface.co/Qwen/Qwen3-0.6B/resolve/main/onnx/model.onnx');
-    expect(hubFileUrl({ repo: 'a/b', path: 'x y.json', revision: 'v1', endpoint: 'http://127.0.0.1:9/' })).toBe('http://127.0.0.1:9/a/b/resolve/v1/x%20y.json');
+    expect(hubFileUrl({ repo: 'Qwen/Qwen3-0.6B', path: 'onnx/model.onnx' })).toBe(
+      'https://huggingface.co/Qwen/Qwen3-0.6B/resolve/main/onnx/model.onnx',
+    );
+    expect(hubFileUrl({ repo: 'a/b', path: 'x y.json', revision: 'v1', endpoint: 'http://127.0.0.1:9/' })).toBe(
+      'http://127.0.0.1:9/a/b/resolve/v1/x%20y.json',
+    );
   });
 
   it('downloads with progress that ends at the total', async () => {
     const target = new MemoryTarget();
     const seen: DownloadProgress[] = [];
-    await download(hubFileUrl({ repo: 'test-org/tiny', path: 'model.safetensors', endpoint: hub.url }), target, { onProgress: (p) => seen.push(p) });
+    await download(hubFileUrl({ repo: 'test-org/tiny', path: 'model.safetensors', endpoint: hub.url }), target, {
+      onProgress: (p) => seen.push(p),
+    });
     expect(target.done).toBe(true);
     expect(sameBytes(target.bytes(), content)).toBe(true);
     expect(seen.at(-1)).toMatchObject({ loaded: content.length, total: content.length });
@@ -61,6 +67,8 @@ describe('downloading from a server laid out like the Hub', () => {
   });
 
   it('says plainly when a file is missing', async () => {
-    await expect(download(hubFileUrl({ repo: 'test-org/tiny', path: 'nope.json', endpoint: hub.url }), new MemoryTarget())).rejects.toThrow(/not found \(404\)/);
+    await expect(
+      download(hubFileUrl({ repo: 'test-org/tiny', path: 'nope.json', endpoint: hub.url }), new MemoryTarget()),
+    ).rejects.toThrow(/not found \(404\)/);
   });
 });

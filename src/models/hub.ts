@@ -61,15 +61,21 @@ export interface DownloadOptions {
 export async function download(url: string, target: DownloadTarget, options: DownloadOptions = {}): Promise<void> {
   const fetchFn = options.fetch ?? fetch;
   let stored = await target.storedBytes();
-  const response = await fetchFn(url, { headers: stored > 0 ? { range: `bytes=${stored}-` } : {}, signal: options.signal });
+  const response = await fetchFn(url, {
+    headers: stored > 0 ? { range: `bytes=${stored}-` } : {},
+    signal: options.signal,
+  });
   if (response.status === 416 && stored > 0) {
     // Everything was stored already.
     await target.complete();
     return;
   }
-  if (response.status === 404) throw new DownloadError(`${url} was not found (404): check the repository, revision and file name`);
-  if (response.status === 401 || response.status === 403) throw new DownloadError(`${url} needs access rights (${response.status}): the repository may be gated or private`);
-  if (!response.ok || response.body === null) throw new DownloadError(`${url} failed: HTTP ${response.status} ${response.statusText}`);
+  if (response.status === 404)
+    throw new DownloadError(`${url} was not found (404): check the repository, revision and file name`);
+  if (response.status === 401 || response.status === 403)
+    throw new DownloadError(`${url} needs access rights (${response.status}): the repository may be gated or private`);
+  if (!response.ok || response.body === null)
+    throw new DownloadError(`${url} failed: HTTP ${response.status} ${response.statusText}`);
   if (stored > 0 && response.status !== 206) {
     await target.truncate();
     stored = 0;
@@ -87,7 +93,13 @@ export async function download(url: string, target: DownloadTarget, options: Dow
     const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
     const rate = received / seconds;
     const loaded = stored + received;
-    options.onProgress?.({ url, loaded, total, bytesPerSecond: rate, secondsLeft: total !== undefined && rate > 0 ? (total - loaded) / rate : undefined });
+    options.onProgress?.({
+      url,
+      loaded,
+      total,
+      bytesPerSecond: rate,
+      secondsLeft: total !== undefined && rate > 0 ? (total - loaded) / rate : undefined,
+    });
   }
   if (total !== undefined && stored + received !== total) {
     throw new DownloadError(`${url} ended after ${stored + received} of ${total} bytes; download again to resume`);

@@ -9,8 +9,20 @@ export interface ModelPreset {
 }
 
 export const modelPresets: readonly ModelPreset[] = [
-  { id: 'demo-student', label: 'Demo student (tiny Qwen3, 3 layers, 0.6 M parameters)', path: 'models/tiny-qwen3-student/', role: 'student', description: 'Trained from scratch on tool-use arithmetic; solves about 43% of held-out problems.' },
-  { id: 'demo-teacher', label: 'Demo teacher (tiny Qwen3, 4 layers, 0.8 M parameters)', path: 'models/tiny-qwen3-teacher/', role: 'teacher', description: 'The same recipe, longer and wider; solves about 92% of held-out problems.' },
+  {
+    id: 'demo-student',
+    label: 'Demo student (tiny Qwen3, 3 layers, 0.6 M parameters)',
+    path: 'models/tiny-qwen3-student/',
+    role: 'student',
+    description: 'Trained from scratch on tool-use arithmetic; solves about 43% of held-out problems.',
+  },
+  {
+    id: 'demo-teacher',
+    label: 'Demo teacher (tiny Qwen3, 4 layers, 0.8 M parameters)',
+    path: 'models/tiny-qwen3-teacher/',
+    role: 'teacher',
+    description: 'The same recipe, longer and wider; solves about 92% of held-out problems.',
+  },
 ];
 
 export function presetById(id: string): ModelPreset {

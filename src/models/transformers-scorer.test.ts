@@ -13,7 +13,13 @@ async function fullPassLogprobs(bytes: Uint8Array, ids: number[]): Promise<numbe
     position_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(i))), [1, ids.length]),
   };
   for (let i = 0; i < tinyDims.num_hidden_layers; i++) {
-    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, tinyDims.num_key_value_heads, 0, tinyDims.head_dim]);
+    for (const kind of ['key', 'value'])
+      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
+        1,
+        tinyDims.num_key_value_heads,
+        0,
+        tinyDims.head_dim,
+      ]);
   }
   const logits = (await session.run(feeds)).logits.data;
   if (!(logits instanceof Float32Array)) throw new Error('expected float32 logits');
@@ -44,6 +50,8 @@ describe('TransformersScorer (transformers.js on onnxruntime)', () => {
 
   it('says which devices failed when none loads', async () => {
     env.allowRemoteModels = false;
-    await expect(TransformersScorer.load('no-such-model', { devices: ['cpu'] })).rejects.toThrow(/could not load no-such-model .*cpu:/);
+    await expect(TransformersScorer.load('no-such-model', { devices: ['cpu'] })).rejects.toThrow(
+      /could not load no-such-model .*cpu:/,
+    );
   });
 });

@@ -14,7 +14,11 @@ export interface TransformersScorerOptions {
 type CausalLm = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
 
 function int64(values: readonly number[] | BigInt64Array, dims: number[]): Tensor {
-  return new Tensor('int64', values instanceof BigInt64Array ? values : BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  return new Tensor(
+    'int64',
+    values instanceof BigInt64Array ? values : BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 }
 
 /**
@@ -38,7 +42,12 @@ export class TransformersScorer implements LogprobScorer {
     for (const device of devices) {
       try {
         const model = await AutoModelForCausalLM.from_pretrained(modelId, { dtype: 'fp32', device });
-        return new TransformersScorer(model, `${modelId} (transformers.js, ${device})`, device, options.chunkTokens ?? 64);
+        return new TransformersScorer(
+          model,
+          `${modelId} (transformers.js, ${device})`,
+          device,
+          options.chunkTokens ?? 64,
+        );
       } catch (err) {
         failures.push(`${device}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -46,7 +55,11 @@ export class TransformersScorer implements LogprobScorer {
     throw new Error(`could not load ${modelId} with transformers.js on any device (${failures.join('; ')})`);
   }
 
-  async scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array> {
+  async scoreTokens(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<Float64Array> {
     if (promptIds.length === 0) throw new Error('scoreTokens: the prompt must hold at least one token');
     const sequence = [...promptIds, ...responseIds];
     const out = new Float64Array(responseIds.length);
@@ -60,7 +73,10 @@ export class TransformersScorer implements LogprobScorer {
       const result = await this.model({
         input_ids: int64(ids, [1, ids.length]),
         attention_mask: int64(new BigInt64Array(end).fill(1n), [1, end]),
-        position_ids: int64(ids.map((_, i) => start + i), [1, ids.length]),
+        position_ids: int64(
+          ids.map((_, i) => start + i),
+          [1, ids.length],
+        ),
         past_key_values: past,
       });
       const logits: unknown = result.logits?.data;
@@ -69,7 +85,10 @@ export class TransformersScorer implements LogprobScorer {
       for (let row = 0; row < ids.length; row++) {
         const target = start + row + 1; // index in `sequence` this row predicts
         if (target < promptIds.length) continue;
-        out[target - promptIds.length] = logSoftmaxAt(logits.subarray(row * vocab, (row + 1) * vocab), sequence[target]);
+        out[target - promptIds.length] = logSoftmaxAt(
+          logits.subarray(row * vocab, (row + 1) * vocab),
+          sequence[target],
+        );
       }
       past = presentToPast(result);
     }
@@ -94,7 +113,8 @@ function logSoftmaxAt(row: Float32Array, index: number): number {
 function presentToPast(outputs: Record<string, unknown>): Record<string, Tensor> {
   const past: Record<string, Tensor> = {};
   for (const [name, value] of Object.entries(outputs)) {
-    if (name.startsWith('present.') && value instanceof Tensor) past[name.replace('present.', 'past_key_values.')] = value;
+    if (name.startsWith('present.') && value instanceof Tensor)
+      past[name.replace('present.', 'past_key_values.')] = value;
   }
   return past;
 }

@@ -12,13 +12,20 @@ export interface UrlFilesProgress {
  * A model folder served over HTTP (the app's own /models/…, a local Hub mirror, the Hub):
  * `${baseUrl}${path}`. Weights are fetched whole, with byte progress.
  */
-export function urlFiles(baseUrl: string, options: { onProgress?: (p: UrlFilesProgress) => void; signal?: AbortSignal } = {}): ModelFiles {
+export function urlFiles(
+  baseUrl: string,
+  options: { onProgress?: (p: UrlFilesProgress) => void; signal?: AbortSignal } = {},
+): ModelFiles {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   let finished = 0;
   const get = async (path: string): Promise<Response | undefined> => {
     const response = await fetch(base + path, { signal: options.signal });
     // A dev server answers unknown paths with its index page; that is not the file.
-    if (response.status === 404 || (response.ok && !path.endsWith('.html') && (response.headers.get('content-type') ?? '').startsWith('text/html'))) return undefined;
+    if (
+      response.status === 404 ||
+      (response.ok && !path.endsWith('.html') && (response.headers.get('content-type') ?? '').startsWith('text/html'))
+    )
+      return undefined;
     if (!response.ok) throw new DownloadError(`${base + path} failed: HTTP ${response.status} ${response.statusText}`);
     return response;
   };
@@ -38,7 +45,8 @@ export function urlFiles(baseUrl: string, options: { onProgress?: (p: UrlFilesPr
       const target = new MemoryTarget();
       await download(base + path, target, {
         signal: options.signal,
-        onProgress: (p) => options.onProgress?.({ loaded: finished + p.loaded, total: finished + (p.total ?? p.loaded) }),
+        onProgress: (p) =>
+          options.onProgress?.({ loaded: finished + p.loaded, total: finished + (p.total ?? p.loaded) }),
       });
       const bytes = target.bytes();
       finished += bytes.byteLength;

@@ -49,7 +49,10 @@ describe.skipIf(!existsSync(unzip))('zipFiles, read back by Info-ZIP unzip', () 
   });
 
   it.skipIf(!existsSync(zipinfo))('writes the date given, and 1980-01-01 by default', () => {
-    const dated = writeArchive('dated.zip', zipFiles(files.slice(0, 1), { date: new Date(Date.UTC(2024, 4, 17, 13, 45, 30)) }));
+    const dated = writeArchive(
+      'dated.zip',
+      zipFiles(files.slice(0, 1), { date: new Date(Date.UTC(2024, 4, 17, 13, 45, 30)) }),
+    );
     expect(execFileSync(zipinfo, ['-T', dated], { env, encoding: 'utf8' })).toContain('20240517.134530');
     expect(execFileSync(zipinfo, ['-T', archive], { env, encoding: 'utf8' })).toContain('19800101.000000');
   });

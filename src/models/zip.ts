@@ -71,7 +71,8 @@ function checkPath(path: string): void {
 /** DOS date and time fields (2-second resolution) of a Date, in UTC. */
 function dosDateTime(date: Date): { time: number; day: number } {
   const year = date.getUTCFullYear();
-  if (!Number.isFinite(date.getTime()) || year < 1980 || year > 2107) throw new Error(`zip: date ${String(date)} is outside the DOS range 1980–2107`);
+  if (!Number.isFinite(date.getTime()) || year < 1980 || year > 2107)
+    throw new Error(`zip: date ${String(date)} is outside the DOS range 1980–2107`);
   const time = (date.getUTCHours() << 11) | (date.getUTCMinutes() << 5) | (date.getUTCSeconds() >> 1);
   const day = ((year - 1980) << 9) | ((date.getUTCMonth() + 1) << 5) | date.getUTCDate();
   return { time, day };
@@ -80,7 +81,8 @@ function dosDateTime(date: Date): { time: number; day: number } {
 /** Writes a ZIP archive holding `files` uncompressed, in the order given. */
 export function zipFiles(files: readonly ZipEntry[], options: ZipOptions = {}): Uint8Array<ArrayBuffer> {
   const { time, day } = dosDateTime(options.date ?? new Date(Date.UTC(1980, 0, 1)));
-  if (files.length > MAX_U16) throw new Error(`zip: ${files.length} entries is more than the ${MAX_U16} a ZIP without ZIP64 holds`);
+  if (files.length > MAX_U16)
+    throw new Error(`zip: ${files.length} entries is more than the ${MAX_U16} a ZIP without ZIP64 holds`);
   const encoder = new TextEncoder();
   const seen = new Set<string>();
   const entries = files.map((f) => {
@@ -95,7 +97,8 @@ export function zipFiles(files: readonly ZipEntry[], options: ZipOptions = {}): 
   const localSize = entries.reduce((n, e) => n + LOCAL_HEADER_SIZE + e.name.length + e.data.length, 0);
   const centralSize = entries.reduce((n, e) => n + CENTRAL_HEADER_SIZE + e.name.length, 0);
   // Every offset and size field is 32 bits; past that an archive needs ZIP64, which this writer leaves out.
-  if (localSize + centralSize > MAX_U32) throw new Error(`zip: ${localSize + centralSize} bytes is more than a ZIP without ZIP64 holds`);
+  if (localSize + centralSize > MAX_U32)
+    throw new Error(`zip: ${localSize + centralSize} bytes is more than a ZIP without ZIP64 holds`);
 
   const out = new Uint8Array(localSize + centralSize + END_SIZE);
   const view = new DataView(out.buffer);

@@ -37,7 +37,11 @@ export function tokenAdvantages(method: Method, inputs: AdvantageInputs): Float6
   if (usesReward(method)) {
     const a = inputs.grpoAdvantage;
     if (a === undefined || !Number.isFinite(a)) {
-      throw new SodInputError('grpo_advantage', undefined, `must be a finite number for method ${method}, got ${String(a)}`);
+      throw new SodInputError(
+        'grpo_advantage',
+        undefined,
+        `must be a finite number for method ${method}, got ${String(a)}`,
+      );
     }
     for (let t = 0; t < out.length; t++) out[t] = a * mask[t];
   }
@@ -46,7 +50,10 @@ export function tokenAdvantages(method: Method, inputs: AdvantageInputs): Float6
     if (distill === undefined) {
       throw new SodInputError('distill_advantages', undefined, `are required for method ${method}`);
     }
-    checkSameLength([['mask', mask], ['distill_advantages', distill]]);
+    checkSameLength([
+      ['mask', mask],
+      ['distill_advantages', distill],
+    ]);
     checkFinite('distill_advantages', distill);
     for (let t = 0; t < out.length; t++) out[t] += distill[t];
   }

@@ -32,11 +32,17 @@ function forTrajectory<T>(i: number, fn: () => T): T {
 }
 
 /** The step weighting of one trajectory under `method`, or undefined when the method has no distillation term. */
-export function weighTrajectory(item: BatchTrajectory, method: Method, settings: StepSettings): StepWeighting | undefined {
+export function weighTrajectory(
+  item: BatchTrajectory,
+  method: Method,
+  settings: StepSettings,
+): StepWeighting | undefined {
   if (!usesTeacher(method)) return undefined;
   const { studentLogprobs, teacherLogprobs, mask } = item;
-  if (studentLogprobs === undefined) throw new SodInputError('student_logprobs', undefined, `is missing (method ${method} needs it)`);
-  if (teacherLogprobs === undefined) throw new SodInputError('teacher_logprobs', undefined, `is missing (method ${method} needs it)`);
+  if (studentLogprobs === undefined)
+    throw new SodInputError('student_logprobs', undefined, `is missing (method ${method} needs it)`);
+  if (teacherLogprobs === undefined)
+    throw new SodInputError('teacher_logprobs', undefined, `is missing (method ${method} needs it)`);
   return weighSteps({ studentLogprobs, teacherLogprobs, mask }, settings, method === 'opd' ? 'opd' : 'sod');
 }
 
@@ -59,13 +65,15 @@ export function batchAdvantages(
   if (usesReward(method)) {
     const rewards = batch.map((item, i) =>
       forTrajectory(i, () => {
-        if (item.reward === undefined) throw new SodInputError('reward', undefined, `is missing (method ${method} needs it)`);
+        if (item.reward === undefined)
+          throw new SodInputError('reward', undefined, `is missing (method ${method} needs it)`);
         return item.reward;
       }),
     );
     const groups = batch.map((item, i) =>
       forTrajectory(i, () => {
-        if (item.group === undefined) throw new SodInputError('group', undefined, `is missing (method ${method} needs it)`);
+        if (item.group === undefined)
+          throw new SodInputError('group', undefined, `is missing (method ${method} needs it)`);
         return item.group;
       }),
     );

@@ -23,7 +23,15 @@ export {
 export { outcomeReward } from './reward';
 export { grpoAdvantages, groupStatistics, grpoEpsilon, type GroupKey } from './grpo';
 export { tokenAdvantages, methods, usesReward, usesTeacher, type Method, type AdvantageInputs } from './advantages';
-export { ppoLoss, maskedCrossEntropy, defaultPpoSettings, type PpoInputs, type PpoResult, type PpoSettings, type CrossEntropyResult } from './loss';
+export {
+  ppoLoss,
+  maskedCrossEntropy,
+  defaultPpoSettings,
+  type PpoInputs,
+  type PpoResult,
+  type PpoSettings,
+  type CrossEntropyResult,
+} from './loss';
 export { batchStepMetrics, type BatchStepMetrics, type StepIndexMeans } from './metrics';
 export { batchAdvantages, weighTrajectory, type BatchTrajectory, type BatchAdvantages } from './batch';
 export {

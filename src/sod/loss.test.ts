@@ -54,9 +54,18 @@ describe('ppoLoss (hand-computed)', () => {
     expect(r.tokens).toBe(2);
   });
   it('adds up across sequences when given the minibatch token count', () => {
-    const whole = ppoLoss({ logprobs: [-1, -2, -0.5], oldLogprobs: [-1.1, -2, -0.4], advantages: [1, -1, 0.5], mask: [1, 1, 1] });
+    const whole = ppoLoss({
+      logprobs: [-1, -2, -0.5],
+      oldLogprobs: [-1.1, -2, -0.4],
+      advantages: [1, -1, 0.5],
+      mask: [1, 1, 1],
+    });
     const first = ppoLoss({ logprobs: [-1], oldLogprobs: [-1.1], advantages: [1], mask: [1] }, defaultPpoSettings, 3);
-    const rest = ppoLoss({ logprobs: [-2, -0.5], oldLogprobs: [-2, -0.4], advantages: [-1, 0.5], mask: [1, 1] }, defaultPpoSettings, 3);
+    const rest = ppoLoss(
+      { logprobs: [-2, -0.5], oldLogprobs: [-2, -0.4], advantages: [-1, 0.5], mask: [1, 1] },
+      defaultPpoSettings,
+      3,
+    );
     expect(first.loss + rest.loss).toBeCloseTo(whole.loss, 14);
     expect([...first.grad, ...rest.grad].map((g, i) => g - whole.grad[i]).every((d) => Math.abs(d) < 1e-15)).toBe(true);
   });
@@ -65,8 +74,12 @@ describe('ppoLoss (hand-computed)', () => {
     expect([r.loss, r.grad[0], r.clipFraction, r.approxKl]).toEqual([0, 0, 0, 0]);
   });
   it('names bad inputs', () => {
-    expect(() => ppoLoss({ logprobs: [NaN], oldLogprobs: [0], advantages: [1], mask: [1] })).toThrow('logprobs[0] is NaN');
-    expect(() => ppoLoss({ logprobs: [0], oldLogprobs: [0, 1], advantages: [1], mask: [1] })).toThrow('old_logprobs has length 2 but mask has length 1');
+    expect(() => ppoLoss({ logprobs: [NaN], oldLogprobs: [0], advantages: [1], mask: [1] })).toThrow(
+      'logprobs[0] is NaN',
+    );
+    expect(() => ppoLoss({ logprobs: [0], oldLogprobs: [0, 1], advantages: [1], mask: [1] })).toThrow(
+      'old_logprobs has length 2 but mask has length 1',
+    );
   });
 });
 
@@ -93,7 +106,8 @@ describe('ppoLoss gradient', () => {
           // Skip tokens within h of a kink of the piecewise loss.
           const kinks = [0.8, 1.28, 3].map(Math.log);
           if (kinks.some((k) => Math.abs(x.logRatio - k) < 1e-4)) return;
-          const shifted = (delta: number) => ppoLoss({ ...inputs, logprobs: inputs.logprobs.map((v, i) => (i === t ? v + delta : v)) }).loss;
+          const shifted = (delta: number) =>
+            ppoLoss({ ...inputs, logprobs: inputs.logprobs.map((v, i) => (i === t ? v + delta : v)) }).loss;
           const numeric = (shifted(h) - shifted(-h)) / (2 * h);
           expect(Math.abs(base.grad[t] - numeric)).toBeLessThan(1e-6 * Math.max(1, ratio * Math.abs(x.advantage)));
         });

@@ -64,7 +64,8 @@ export function ppoLoss(inputs: PpoInputs, settings: PpoSettings = defaultPpoSet
   let tokens = 0;
   for (let t = 0; t < mask.length; t++) tokens += mask[t];
   const denominator = tokenCount ?? tokens;
-  if (tokenCount !== undefined) checkSetting('token_count', tokenCount, (v) => v >= tokens, `must be ≥ the ${tokens} masked tokens of this call`);
+  if (tokenCount !== undefined)
+    checkSetting('token_count', tokenCount, (v) => v >= tokens, `must be ≥ the ${tokens} masked tokens of this call`);
 
   const grad = new Float64Array(mask.length);
   let lossSum = 0;
@@ -134,7 +135,8 @@ export function maskedCrossEntropy(logprobs: Numbers, mask: Numbers, tokenCount?
   let tokens = 0;
   for (let t = 0; t < mask.length; t++) tokens += mask[t];
   const denominator = tokenCount ?? tokens;
-  if (tokenCount !== undefined) checkSetting('token_count', tokenCount, (v) => v >= tokens, `must be ≥ the ${tokens} masked tokens of this call`);
+  if (tokenCount !== undefined)
+    checkSetting('token_count', tokenCount, (v) => v >= tokens, `must be ≥ the ${tokens} masked tokens of this call`);
   const grad = new Float64Array(mask.length);
   let sum = 0;
   for (let t = 0; t < mask.length; t++) {

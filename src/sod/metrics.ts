@@ -50,6 +50,11 @@ export function batchStepMetrics(batch: readonly StepWeighting[]): BatchStepMetr
     meanDivergence: steps > 0 ? dSum / steps : 0,
     meanWeight: steps > 0 ? wSum / steps : 0,
     meanTokenWeight: tokens > 0 ? tokenWeightSum / tokens : 0,
-    byStep: byStep.map((s, k) => ({ step: k + 1, count: s.count, meanDivergence: s.d / s.count, meanWeight: s.w / s.count })),
+    byStep: byStep.map((s, k) => ({
+      step: k + 1,
+      count: s.count,
+      meanDivergence: s.d / s.count,
+      meanWeight: s.w / s.count,
+    })),
   };
 }

@@ -46,7 +46,8 @@ export function parseRecordLine(line: string): TrajectoryRecord {
 export function numberArrayField(record: TrajectoryRecord, field: string): number[] {
   const value = record[field];
   if (value === undefined) throw new SodInputError(field, undefined, 'is missing');
-  if (!Array.isArray(value)) throw new SodInputError(field, undefined, `must be an array of numbers, got ${typeof value}`);
+  if (!Array.isArray(value))
+    throw new SodInputError(field, undefined, `must be an array of numbers, got ${typeof value}`);
   return value.map((v: unknown, i) => {
     if (typeof v !== 'number') throw new SodInputError(field, i, `must be a number, got ${JSON.stringify(v)}`);
     return v;

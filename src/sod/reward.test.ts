@@ -46,14 +46,22 @@ describe('grpoAdvantages', () => {
   });
   it('sums to zero within every group of two or more', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ r: fc.double({ min: -1, max: 1, noNaN: true }), g: fc.integer({ min: 0, max: 3 }) }), { maxLength: 30 }), (rows) => {
-        const a = grpoAdvantages(rows.map((x) => x.r), rows.map((x) => x.g));
-        for (let g = 0; g <= 3; g++) {
-          const idx = rows.flatMap((x, i) => (x.g === g ? [i] : []));
-          if (idx.length < 2) continue;
-          expect(Math.abs(idx.reduce((s, i) => s + a[i], 0))).toBeLessThan(1e-6 * idx.length);
-        }
-      }),
+      fc.property(
+        fc.array(fc.record({ r: fc.double({ min: -1, max: 1, noNaN: true }), g: fc.integer({ min: 0, max: 3 }) }), {
+          maxLength: 30,
+        }),
+        (rows) => {
+          const a = grpoAdvantages(
+            rows.map((x) => x.r),
+            rows.map((x) => x.g),
+          );
+          for (let g = 0; g <= 3; g++) {
+            const idx = rows.flatMap((x, i) => (x.g === g ? [i] : []));
+            if (idx.length < 2) continue;
+            expect(Math.abs(idx.reduce((s, i) => s + a[i], 0))).toBeLessThan(1e-6 * idx.length);
+          }
+        },
+      ),
     );
   });
   it('refuses a non-finite reward and mismatched lengths, naming them', () => {

@@ -46,7 +46,11 @@ export function checkSameLength(fields: ReadonlyArray<readonly [string, Numbers]
   const [firstName, first] = fields[0];
   for (const [name, values] of fields.slice(1)) {
     if (values.length !== first.length) {
-      throw new SodInputError(name, undefined, `has length ${values.length} but ${firstName} has length ${first.length}`);
+      throw new SodInputError(
+        name,
+        undefined,
+        `has length ${values.length} but ${firstName} has length ${first.length}`,
+      );
     }
   }
 }

@@ -12,7 +12,11 @@ function scoresWithGaps(gaps: number[], mask: number[]): TokenScores {
 
 describe('stepSpans', () => {
   it('splits the mask into maximal runs of ones', () => {
-    expect(stepSpans([1, 1, 0, 0, 1, 0, 1, 1, 1])).toEqual([[0, 2], [4, 5], [6, 9]]);
+    expect(stepSpans([1, 1, 0, 0, 1, 0, 1, 1, 1])).toEqual([
+      [0, 2],
+      [4, 5],
+      [6, 9],
+    ]);
   });
   it('handles tool output at the start and at the end', () => {
     expect(stepSpans([0, 0, 1, 1, 1, 0])).toEqual([[2, 5]]);
@@ -50,7 +54,11 @@ describe('weighSteps (hand-computed)', () => {
   const result = weighSteps(scores, { epsilon: 0.1, delta: 0.2, coef: 2 });
 
   it('finds the steps and their divergences', () => {
-    expect(result.steps).toEqual([[0, 2], [5, 7], [8, 11]]);
+    expect(result.steps).toEqual([
+      [0, 2],
+      [5, 7],
+      [8, 11],
+    ]);
     expect(result.tokensPerStep).toEqual([2, 2, 3]);
     result.divergences.forEach((d, k) => expect(d).toBeCloseTo([0.1, 0.7, 0][k], 12));
   });
@@ -97,7 +105,14 @@ describe('weighSteps (hand-computed)', () => {
 
 describe('weighSteps (properties)', () => {
   const trajectory = fc
-    .array(fc.record({ m: fc.constantFrom(0, 1), s: fc.double({ min: -20, max: 0, noNaN: true }), tau: fc.double({ min: -20, max: 0, noNaN: true }) }), { maxLength: 80 })
+    .array(
+      fc.record({
+        m: fc.constantFrom(0, 1),
+        s: fc.double({ min: -20, max: 0, noNaN: true }),
+        tau: fc.double({ min: -20, max: 0, noNaN: true }),
+      }),
+      { maxLength: 80 },
+    )
     .map((tokens) => ({
       mask: tokens.map((x) => x.m),
       studentLogprobs: tokens.map((x) => x.s),
@@ -111,13 +126,17 @@ describe('weighSteps (properties)', () => {
 
   it('satisfies the telescoping identity P_k = (d_1 + ε)/(d_k + ε)', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0, max: 30, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.double({ min: 1e-9, max: 1, noNaN: true }), (d, epsilon) => {
-        const products = runningProducts(d, epsilon);
-        products.forEach((p, k) => {
-          const telescoped = (d[0] + epsilon) / (d[k] + epsilon);
-          expect(Math.abs(p - telescoped)).toBeLessThanOrEqual(1e-9 * telescoped);
-        });
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 30, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        fc.double({ min: 1e-9, max: 1, noNaN: true }),
+        (d, epsilon) => {
+          const products = runningProducts(d, epsilon);
+          products.forEach((p, k) => {
+            const telescoped = (d[0] + epsilon) / (d[k] + epsilon);
+            expect(Math.abs(p - telescoped)).toBeLessThanOrEqual(1e-9 * telescoped);
+          });
+        },
+      ),
     );
   });
 
@@ -162,22 +181,34 @@ describe('input checks', () => {
     const e = refusal(() => weighSteps({ ...ok, teacherLogprobs: [-1, NaN] }));
     expect(e.message).toBe('teacher_logprobs[1] is NaN');
     expect([e.field, e.index]).toEqual(['teacher_logprobs', 1]);
-    expect(refusal(() => weighSteps({ ...ok, studentLogprobs: [-Infinity, -1] })).message).toBe('student_logprobs[0] is -Infinity');
-    expect(refusal(() => weighSteps({ ...ok, studentLogprobs: [Infinity, -1] })).message).toBe('student_logprobs[0] is +Infinity');
+    expect(refusal(() => weighSteps({ ...ok, studentLogprobs: [-Infinity, -1] })).message).toBe(
+      'student_logprobs[0] is -Infinity',
+    );
+    expect(refusal(() => weighSteps({ ...ok, studentLogprobs: [Infinity, -1] })).message).toBe(
+      'student_logprobs[0] is +Infinity',
+    );
   });
   it('refuses arrays of unequal length', () => {
-    expect(refusal(() => weighSteps({ ...ok, teacherLogprobs: [-1] })).message).toBe('teacher_logprobs has length 1 but mask has length 2');
+    expect(refusal(() => weighSteps({ ...ok, teacherLogprobs: [-1] })).message).toBe(
+      'teacher_logprobs has length 1 but mask has length 2',
+    );
   });
   it('refuses a mask value other than 0 or 1', () => {
     expect(refusal(() => weighSteps({ ...ok, mask: [1, 2] })).message).toBe('mask[1] must be 0 or 1, got 2');
     expect(refusal(() => weighSteps({ ...ok, mask: [0.5, 1] })).message).toBe('mask[0] must be 0 or 1, got 0.5');
   });
   it('refuses ε ≤ 0 and δ < 0', () => {
-    expect(refusal(() => weighSteps(ok, { epsilon: 0, delta: 0.2, coef: 1 })).message).toBe('epsilon must be > 0, got 0');
+    expect(refusal(() => weighSteps(ok, { epsilon: 0, delta: 0.2, coef: 1 })).message).toBe(
+      'epsilon must be > 0, got 0',
+    );
     expect(refusal(() => weighSteps(ok, { epsilon: -1, delta: 0.2, coef: 1 })).field).toBe('epsilon');
-    expect(refusal(() => weighSteps(ok, { epsilon: 1e-6, delta: -0.1, coef: 1 })).message).toBe('delta must be ≥ 0, got -0.1');
+    expect(refusal(() => weighSteps(ok, { epsilon: 1e-6, delta: -0.1, coef: 1 })).message).toBe(
+      'delta must be ≥ 0, got -0.1',
+    );
   });
   it('accepts δ = 0 (no step may exceed weight 1)', () => {
-    expect(weighSteps(scoresWithGaps([1, 0, 0.01], [1, 0, 1]), { epsilon: 1e-6, delta: 0, coef: 1 }).weights).toEqual([1, 1]);
+    expect(weighSteps(scoresWithGaps([1, 0, 0.01], [1, 0, 1]), { epsilon: 1e-6, delta: 0, coef: 1 }).weights).toEqual([
+      1, 1,
+    ]);
   });
 });

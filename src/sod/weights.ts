@@ -82,12 +82,19 @@ export function capRunningProducts(products: readonly number[], delta: number): 
 }
 
 /** The SOD step weights: a step that drifts from the teacher more than the one before gets less weight. */
-export function stepWeights(divergences: readonly number[], settings: Pick<StepSettings, 'epsilon' | 'delta'>): number[] {
+export function stepWeights(
+  divergences: readonly number[],
+  settings: Pick<StepSettings, 'epsilon' | 'delta'>,
+): number[] {
   return capRunningProducts(runningProducts(divergences, settings.epsilon), settings.delta);
 }
 
 /** Spreads step weights over tokens: w_{k(t)} inside step k, 0 on masked-out tokens. */
-export function tokenWeightsFromSteps(steps: readonly StepSpan[], weights: readonly number[], length: number): Float64Array {
+export function tokenWeightsFromSteps(
+  steps: readonly StepSpan[],
+  weights: readonly number[],
+  length: number,
+): Float64Array {
   const out = new Float64Array(length);
   steps.forEach(([start, end], k) => out.fill(weights[k], start, end));
   return out;

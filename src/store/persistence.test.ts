@@ -19,14 +19,25 @@ const metrics = (update: number): UpdateMetrics => ({
   seconds: { rollout: 1, score: 1, train: 1, total: 3 },
 });
 
-const services: StoreServices = { client: () => { throw new Error('no workers in this test'); }, hasWebGpu: () => false, resolveUrl: (p) => p };
+const services: StoreServices = {
+  client: () => {
+    throw new Error('no workers in this test');
+  },
+  hasWebGpu: () => false,
+  resolveUrl: (p) => p,
+};
 
 function memoryStore(): KeyValueStore & { data: Map<string, string> } {
   const data = new Map<string, string>();
   return { data, get: async (k) => data.get(k), set: async (k, v) => void data.set(k, v) };
 }
 
-const sample = JSON.stringify({ task_id: 'a', mask: [1, 1, 0, 1], student_logprobs: [-1, -1, -2, -1], teacher_logprobs: [-1.5, -1, -9, -1] });
+const sample = JSON.stringify({
+  task_id: 'a',
+  mask: [1, 1, 0, 1],
+  student_logprobs: [-1, -1, -2, -1],
+  teacher_logprobs: [-1.5, -1, -9, -1],
+});
 
 describe('persistStore', () => {
   it('restores runs, settings and the inspector’s file in a new page; an active run comes back stopped', async () => {
@@ -39,8 +50,22 @@ describe('persistStore', () => {
     first.getState().setSetting('delta', '0.7');
     first.setState({
       runs: [
-        { id: 'r1', label: 'SOD #1', settings: defaultTrainingSettings, status: 'done', metrics: [metrics(1), metrics(2)], evaluation: {} },
-        { id: 'r2', label: 'OPD #2', settings: defaultTrainingSettings, status: 'running', metrics: [metrics(1)], evaluation: {} },
+        {
+          id: 'r1',
+          label: 'SOD #1',
+          settings: defaultTrainingSettings,
+          status: 'done',
+          metrics: [metrics(1), metrics(2)],
+          evaluation: {},
+        },
+        {
+          id: 'r2',
+          label: 'OPD #2',
+          settings: defaultTrainingSettings,
+          status: 'running',
+          metrics: [metrics(1)],
+          evaluation: {},
+        },
       ],
     });
     stop();

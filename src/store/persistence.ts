@@ -17,12 +17,32 @@ const key = 'sodp-playground-state';
 const version = 1;
 
 /** The parts of the store that are saved, by name. */
-const savedKeys = ['trainingSettings', 'rolloutSettings', 'runs', 'runTrajectories', 'explain', 'sourceText', 'sourceName', 'settings', 'selected'] as const;
+const savedKeys = [
+  'trainingSettings',
+  'rolloutSettings',
+  'runs',
+  'runTrajectories',
+  'explain',
+  'sourceText',
+  'sourceName',
+  'settings',
+  'selected',
+] as const;
 type SavedKey = (typeof savedKeys)[number];
 type Saved = Pick<AppStore, SavedKey>;
 
 function pickSaved(s: AppStore): Saved {
-  return { trainingSettings: s.trainingSettings, rolloutSettings: s.rolloutSettings, runs: s.runs, runTrajectories: s.runTrajectories, explain: s.explain, sourceText: s.sourceText, sourceName: s.sourceName, settings: s.settings, selected: s.selected };
+  return {
+    trainingSettings: s.trainingSettings,
+    rolloutSettings: s.rolloutSettings,
+    runs: s.runs,
+    runTrajectories: s.runTrajectories,
+    explain: s.explain,
+    sourceText: s.sourceText,
+    sourceName: s.sourceName,
+    settings: s.settings,
+    selected: s.selected,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -32,11 +52,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Restores saved state into `store`; a run that was active when the page closed comes back stopped. */
 export function restoreInto(store: StoreApi<AppStore>, text: string): void {
   const parsed: unknown = JSON.parse(text);
-  if (!isRecord(parsed) || parsed.version !== version || !isRecord(parsed.state)) throw new Error(`saved state has an unknown format (version ${isRecord(parsed) ? String(parsed.version) : '?'})`);
-  if (!Array.isArray(parsed.state.runs) || !isRecord(parsed.state.runTrajectories) || !isRecord(parsed.state.trainingSettings)) throw new Error('saved state lacks its runs or settings');
+  if (!isRecord(parsed) || parsed.version !== version || !isRecord(parsed.state))
+    throw new Error(`saved state has an unknown format (version ${isRecord(parsed) ? String(parsed.version) : '?'})`);
+  if (
+    !Array.isArray(parsed.state.runs) ||
+    !isRecord(parsed.state.runTrajectories) ||
+    !isRecord(parsed.state.trainingSettings)
+  )
+    throw new Error('saved state lacks its runs or settings');
   // Written by pickSaved of this same version (checked above), so its fields are taken as they are.
   const state = parsed.state as Partial<Saved>;
-  const runs = (state.runs ?? []).map((r) => (r.status === 'running' || r.status === 'paused' ? { ...r, status: 'stopped' as const, error: 'the page was closed during this run' } : r));
+  const runs = (state.runs ?? []).map((r) =>
+    r.status === 'running' || r.status === 'paused'
+      ? { ...r, status: 'stopped' as const, error: 'the page was closed during this run' }
+      : r,
+  );
   store.setState({ ...state, runs });
   const { sourceText, sourceName } = store.getState();
   if (sourceText !== '' && sourceName !== null) {
@@ -50,7 +80,11 @@ export function restoreInto(store: StoreApi<AppStore>, text: string): void {
  * Restores the saved state, then saves whenever a saved part changes (at most every `delayMs`).
  * A state that cannot be restored is reported and kept under a backup key, never thrown away.
  */
-export async function persistStore(store: StoreApi<AppStore>, kv: KeyValueStore, options: { delayMs?: number; onError?: (message: string) => void } = {}): Promise<() => void> {
+export async function persistStore(
+  store: StoreApi<AppStore>,
+  kv: KeyValueStore,
+  options: { delayMs?: number; onError?: (message: string) => void } = {},
+): Promise<() => void> {
   const report = options.onError ?? (() => {});
   const text = await kv.get(key).catch((err: unknown) => {
     report(`saved runs could not be read: ${err instanceof Error ? err.message : String(err)}`);
@@ -60,7 +94,9 @@ export async function persistStore(store: StoreApi<AppStore>, kv: KeyValueStore,
     try {
       restoreInto(store, text);
     } catch (err) {
-      report(`saved runs could not be restored (${err instanceof Error ? err.message : String(err)}); they were kept as ${key}-backup`);
+      report(
+        `saved runs could not be restored (${err instanceof Error ? err.message : String(err)}); they were kept as ${key}-backup`,
+      );
       await kv.set(`${key}-backup`, text).catch(() => undefined);
     }
   }
@@ -68,7 +104,9 @@ export async function persistStore(store: StoreApi<AppStore>, kv: KeyValueStore,
   let timer: ReturnType<typeof setTimeout> | undefined;
   const save = () => {
     timer = undefined;
-    kv.set(key, JSON.stringify({ version, state: last })).catch((err: unknown) => report(`runs could not be saved: ${err instanceof Error ? err.message : String(err)}`));
+    kv.set(key, JSON.stringify({ version, state: last })).catch((err: unknown) =>
+      report(`runs could not be saved: ${err instanceof Error ? err.message : String(err)}`),
+    );
   };
   const unsubscribe = store.subscribe((s) => {
     const now = pickSaved(s);
@@ -96,7 +134,7 @@ export function indexedDbStore(dbName = 'sod-playground'): KeyValueStore {
       request.onerror = () => reject(request.error ?? new Error(`IndexedDB ${dbName} could not be opened`));
     });
   let db: Promise<IDBDatabase> | undefined;
-  const run = async <T,>(mode: IDBTransactionMode, act: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
+  const run = async <T>(mode: IDBTransactionMode, act: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
     const store = (await (db ??= open())).transaction('kv', mode).objectStore('kv');
     return new Promise<T>((resolve, reject) => {
       const request = act(store);

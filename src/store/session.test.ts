@@ -33,7 +33,11 @@ describe('the playground store', () => {
     const first = live[0];
     expect(first.segments.some((s) => s.kind === 'text' && s.text.length > 0)).toBe(true);
     expect(first.tokens).toBe(first.result?.mask.reduce((a, m) => a + m, 0));
-    store.getState().inspect(live.flatMap((t) => (t.result ? [t.result] : [])), 1, 'rollouts');
+    store.getState().inspect(
+      live.flatMap((t) => (t.result ? [t.result] : [])),
+      1,
+      'rollouts',
+    );
     const s = store.getState();
     expect(s.view).toBe('inspect');
     expect(s.selected).toBe(1);
@@ -44,7 +48,16 @@ describe('the playground store', () => {
   }, 120_000);
 
   it('runs 2 SOD updates with evaluations before and after; a second run overlays the first', async () => {
-    store.getState().setTrainingSettings({ updates: 2, promptsPerUpdate: 1, groupSize: 2, evalProblems: 2, maxTokens: 160, maxTurns: 3 });
+    store
+      .getState()
+      .setTrainingSettings({
+        updates: 2,
+        promptsPerUpdate: 1,
+        groupSize: 2,
+        evalProblems: 2,
+        maxTokens: 160,
+        maxTurns: 3,
+      });
     await store.getState().startRun();
     let [run] = store.getState().runs;
     expect(run.error).toBeUndefined();

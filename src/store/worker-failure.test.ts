@@ -3,7 +3,18 @@ import { WorkerCrashedError } from '../workers/rpc';
 import type { LoadedModel } from '../workers/protocols';
 import { createAppStore, type StoreServices } from './store';
 
-const loaded: LoadedModel = { name: 'm', backend: 'cpu', device: 'CPU', layers: 1, hiddenSize: 8, vocabSize: 10, parameters: 1, weightBytes: 4, downloadedBytes: 4, seconds: 0 };
+const loaded: LoadedModel = {
+  name: 'm',
+  backend: 'cpu',
+  device: 'CPU',
+  layers: 1,
+  hiddenSize: 8,
+  vocabSize: 10,
+  parameters: 1,
+  weightBytes: 4,
+  downloadedBytes: 4,
+  seconds: 0,
+};
 
 /** Services whose student worker dies on the first rollout. */
 function crashingServices(): StoreServices {
@@ -20,7 +31,10 @@ function crashingServices(): StoreServices {
 describe('a worker that dies during a call', () => {
   it('fails the rollout with the crash message and marks only the student as needing a reload', async () => {
     const store = createAppStore(crashingServices());
-    store.setState({ student: { presetId: 'demo-student', status: 'ready', loaded }, teacher: { presetId: 'demo-teacher', status: 'ready', loaded } });
+    store.setState({
+      student: { presetId: 'demo-student', status: 'ready', loaded },
+      teacher: { presetId: 'demo-teacher', status: 'ready', loaded },
+    });
     await store.getState().runRollouts();
     const s = store.getState();
     expect(s.rolloutError).toBe('the student engine worker crashed: out of memory');
@@ -32,7 +46,10 @@ describe('a worker that dies during a call', () => {
 
   it('fails a training run the same way, keeping the run and its message', async () => {
     const store = createAppStore(crashingServices());
-    store.setState({ student: { presetId: 'demo-student', status: 'ready', loaded }, teacher: { presetId: 'demo-teacher', status: 'ready', loaded } });
+    store.setState({
+      student: { presetId: 'demo-student', status: 'ready', loaded },
+      teacher: { presetId: 'demo-teacher', status: 'ready', loaded },
+    });
     await store.getState().startRun();
     const [run] = store.getState().runs;
     expect(run.status).toBe('failed');

@@ -6,4 +6,7 @@ import { serve } from '../workers/rpc';
 import { sandboxHandlers } from './worker-handlers';
 
 const indexURL = dirname(createRequire(import.meta.url).resolve('pyodide/package.json')) + '/';
-serve(parentEndpoint(), sandboxHandlers(() => loadPyodide({ indexURL, jsglobals: Object.create(null) }), globalThis));
+serve(
+  parentEndpoint(),
+  sandboxHandlers(() => loadPyodide({ indexURL, jsglobals: Object.create(null) }), globalThis),
+);

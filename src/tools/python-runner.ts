@@ -70,7 +70,15 @@ export interface PyodideLike {
 }
 
 /** Names of the worker's globals that could reach the network; removed once Python has loaded. */
-export const networkGlobals = ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'importScripts', 'Request', 'Response'] as const;
+export const networkGlobals = [
+  'fetch',
+  'XMLHttpRequest',
+  'WebSocket',
+  'EventSource',
+  'importScripts',
+  'Request',
+  'Response',
+] as const;
 
 export function removeNetworkGlobals(scope: object): void {
   for (const name of networkGlobals) {
@@ -94,7 +102,8 @@ export class PythonRunner {
     py.runPython(pythonSetup);
     const run = py.runPython('_sodp_run');
     const end = py.runPython('_sodp_end');
-    if (!isCallable<RunFunction>(run) || !isCallable<EndFunction>(end)) throw new Error('the sandbox setup code did not define its entry points');
+    if (!isCallable<RunFunction>(run) || !isCallable<EndFunction>(end))
+      throw new Error('the sandbox setup code did not define its entry points');
     this.runFn = run;
     this.endFn = end;
   }
@@ -112,7 +121,12 @@ export class PythonRunner {
     const [output, error, dropped] = value;
     const truncated = typeof dropped === 'number' && dropped > 0;
     const text = String(output) + (truncated ? `\n[output truncated: ${dropped} more characters]` : '');
-    return { output: text, error: typeof error === 'string' ? error : null, truncated, durationMs: performance.now() - started };
+    return {
+      output: text,
+      error: typeof error === 'string' ? error : null,
+      truncated,
+      durationMs: performance.now() - started,
+    };
   }
 
   endSession(session: string): void {

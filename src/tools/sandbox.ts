@@ -15,7 +15,11 @@ export interface SandboxSettings {
   loadTimeoutMs: number;
 }
 
-export const defaultSandboxSettings: SandboxSettings = { timeoutMs: 10_000, maxOutputChars: 2_000, loadTimeoutMs: 120_000 };
+export const defaultSandboxSettings: SandboxSettings = {
+  timeoutMs: 10_000,
+  maxOutputChars: 2_000,
+  loadTimeoutMs: 120_000,
+};
 
 /** One tool call's outcome as the agent sees it. */
 export interface ToolRun {
@@ -79,16 +83,34 @@ export class PythonSandbox implements ToolSandbox {
   private async runNow(code: string, session: string, signal?: AbortSignal): Promise<ToolRun> {
     let started = performance.now();
     try {
-      const loaded = await this.withinLimit(this.worker.call('warmUp', null, { signal }), this.settings.loadTimeoutMs, 'Python did not load');
-      if (loaded === 'timeout') return this.failed(`SandboxError: Python did not load within ${this.settings.loadTimeoutMs / 1000} s`, started);
+      const loaded = await this.withinLimit(
+        this.worker.call('warmUp', null, { signal }),
+        this.settings.loadTimeoutMs,
+        'Python did not load',
+      );
+      if (loaded === 'timeout')
+        return this.failed(`SandboxError: Python did not load within ${this.settings.loadTimeoutMs / 1000} s`, started);
       started = performance.now();
       const limitSeconds = this.settings.timeoutMs / 1000;
       const call = this.worker.call('run', { code, session, maxOutputChars: this.settings.maxOutputChars }, { signal });
       const result = await this.withinLimit(call, this.settings.timeoutMs, `the code ran past ${limitSeconds} s`);
-      if (result === 'timeout') return { ...this.failed(`TimeoutError: the code did not finish within ${limitSeconds} s and was stopped`, started), timedOut: true };
-      return { output: result.output, error: result.error, timedOut: false, truncated: result.truncated, durationMs: result.durationMs };
+      if (result === 'timeout')
+        return {
+          ...this.failed(`TimeoutError: the code did not finish within ${limitSeconds} s and was stopped`, started),
+          timedOut: true,
+        };
+      return {
+        output: result.output,
+        error: result.error,
+        timedOut: false,
+        truncated: result.truncated,
+        durationMs: result.durationMs,
+      };
     } catch (err) {
-      const message = err instanceof WorkerCrashedError ? err.message : `${err instanceof Error ? err.name : 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
+      const message =
+        err instanceof WorkerCrashedError
+          ? err.message
+          : `${err instanceof Error ? err.name : 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
       return this.failed(`SandboxError: ${message}`, started);
     }
   }

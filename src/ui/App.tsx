@@ -15,14 +15,21 @@ function initialTheme(): Theme {
   return globalThis.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
-const viewLabels: Record<View, string> = { models: '1 · Models', rollouts: '2 · Rollouts', inspect: '3 · Inspector', train: '4 · Training' };
+const viewLabels: Record<View, string> = {
+  models: '1 · Models',
+  rollouts: '2 · Rollouts',
+  inspect: '3 · Inspector',
+  train: '4 · Training',
+};
 
 /** Which models are loaded, on what, in a few words. */
 function ModelStatus() {
   const student = useAppStore((s) => s.student);
   const teacher = useAppStore((s) => s.teacher);
   const text = (role: string, slot: typeof student) =>
-    slot.status === 'ready' && slot.loaded ? `${role}: ${slot.loaded.layers} layers on ${slot.loaded.device}` : `${role}: ${slot.status === 'loading' ? 'loading…' : slot.status === 'failed' ? 'failed' : 'not loaded'}`;
+    slot.status === 'ready' && slot.loaded
+      ? `${role}: ${slot.loaded.layers} layers on ${slot.loaded.device}`
+      : `${role}: ${slot.status === 'loading' ? 'loading…' : slot.status === 'failed' ? 'failed' : 'not loaded'}`;
   return (
     <p className="header-model-status" aria-live="polite">
       {text('student', student)} · {text('teacher', teacher)}
@@ -51,7 +58,12 @@ function ViewTabs() {
   const setView = useAppStore((s) => s.setView);
   const onKey = (e: KeyboardEvent) => {
     const i = views.indexOf(view);
-    const next = e.key === 'ArrowRight' ? views[(i + 1) % views.length] : e.key === 'ArrowLeft' ? views[(i + views.length - 1) % views.length] : undefined;
+    const next =
+      e.key === 'ArrowRight'
+        ? views[(i + 1) % views.length]
+        : e.key === 'ArrowLeft'
+          ? views[(i + views.length - 1) % views.length]
+          : undefined;
     if (next === undefined) return;
     e.preventDefault();
     setView(next);
@@ -60,7 +72,17 @@ function ViewTabs() {
   return (
     <nav className="view-tabs" role="tablist" aria-label="Playground steps" onKeyDown={onKey}>
       {views.map((v) => (
-        <button key={v} id={`tab-${v}`} type="button" role="tab" aria-selected={view === v} aria-controls="view-panel" tabIndex={view === v ? 0 : -1} className={view === v ? 'tab active' : 'tab'} onClick={() => setView(v)}>
+        <button
+          key={v}
+          id={`tab-${v}`}
+          type="button"
+          role="tab"
+          aria-selected={view === v}
+          aria-controls="view-panel"
+          tabIndex={view === v ? 0 : -1}
+          className={view === v ? 'tab active' : 'tab'}
+          onClick={() => setView(v)}
+        >
           {viewLabels[v]}
         </button>
       ))}
@@ -81,12 +103,20 @@ export function App() {
       <header className="app-header">
         <div>
           <h1>SOD Playground</h1>
-          <p className="tagline">Step-wise On-policy Distillation: watch a student solve problems with Python, a teacher score every token, and SOD turn the teacher’s voice down after drift and back up on recovery.</p>
+          <p className="tagline">
+            Step-wise On-policy Distillation: watch a student solve problems with Python, a teacher score every token,
+            and SOD turn the teacher’s voice down after drift and back up on recovery.
+          </p>
           <ModelStatus />
         </div>
         <div className="header-controls">
           <ExplainToggle />
-          <button type="button" className="ghost" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+            aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+          >
             {theme === 'dark' ? '☀ Light' : '☾ Dark'}
           </button>
         </div>

@@ -7,7 +7,11 @@ import { serve, type Caller } from './rpc';
  * channel, and this thread serves the sandbox it owns (and restarts on time-outs) over another.
  * Returns a function that stops serving the sandbox.
  */
-export async function connectWorkers(student: Caller<StudentProtocol>, teacher: Caller<TeacherProtocol>, sandbox: ToolSandbox): Promise<() => void> {
+export async function connectWorkers(
+  student: Caller<StudentProtocol>,
+  teacher: Caller<TeacherProtocol>,
+  sandbox: ToolSandbox,
+): Promise<() => void> {
   const scoring = new MessageChannel();
   await teacher.call('connect', { port: scoring.port1 }, { transfer: [scoring.port1] });
   await student.call('connectTeacher', { port: scoring.port2 }, { transfer: [scoring.port2] });

@@ -6,7 +6,13 @@ import type { Qwen3Model } from '../engine/model';
 import { weightNames } from '../engine/params';
 import { WebGpuBackend } from '../engine/webgpu/backend';
 import { parseQwen3Config } from '../engine/config';
-import { GpuUnavailableError, openEngineDevice, weightNeeds, type DeviceNeeds, type EngineDevice } from '../engine/webgpu/device';
+import {
+  GpuUnavailableError,
+  openEngineDevice,
+  weightNeeds,
+  type DeviceNeeds,
+  type EngineDevice,
+} from '../engine/webgpu/device';
 import type { BackendChoice, LoadedModel, LoadProgress, LoadRequest, ModelSource } from './protocols';
 
 /** What a worker gets from its surroundings: a browser Worker and a Node test differ only here. */
@@ -22,15 +28,33 @@ export interface BackendUser<R> {
 }
 
 /** Opens the chosen backend; WebGPU falls back to the CPU, with the reason, when no adapter can be had. */
-export async function onBackend<R>(choice: BackendChoice, gpu: GPU | undefined, needs: DeviceNeeds, user: BackendUser<R>): Promise<{ result: R; device?: EngineDevice }> {
+export async function onBackend<R>(
+  choice: BackendChoice,
+  gpu: GPU | undefined,
+  needs: DeviceNeeds,
+  user: BackendUser<R>,
+): Promise<{ result: R; device?: EngineDevice }> {
   if (choice === 'cpu') return { result: await user.run(new CpuBackend(), 'CPU', undefined) };
-  if (gpu === undefined) return { result: await user.run(new CpuBackend(), 'CPU', 'this browser has no WebGPU (navigator.gpu is missing), so the model runs on the CPU') };
+  if (gpu === undefined)
+    return {
+      result: await user.run(
+        new CpuBackend(),
+        'CPU',
+        'this browser has no WebGPU (navigator.gpu is missing), so the model runs on the CPU',
+      ),
+    };
   let device: EngineDevice;
   try {
     device = await openEngineDevice(gpu, needs);
   } catch (err) {
     if (!(err instanceof GpuUnavailableError)) throw err;
-    return { result: await user.run(new CpuBackend(), 'CPU', `WebGPU could not be used (${err.message}), so the model runs on the CPU`) };
+    return {
+      result: await user.run(
+        new CpuBackend(),
+        'CPU',
+        `WebGPU could not be used (${err.message}), so the model runs on the CPU`,
+      ),
+    };
   }
   try {
     return { result: await user.run(new WebGpuBackend(device), device.adapterName, undefined), device };
@@ -41,7 +65,11 @@ export async function onBackend<R>(choice: BackendChoice, gpu: GPU | undefined, 
 }
 
 /** What the model in `source` needs of a WebGPU device, from its config.json (read before the device opens, so a model too big says so at once). */
-export async function modelNeeds(source: ModelSource, env: WorkerEnvironment, signal: AbortSignal): Promise<DeviceNeeds> {
+export async function modelNeeds(
+  source: ModelSource,
+  env: WorkerEnvironment,
+  signal: AbortSignal,
+): Promise<DeviceNeeds> {
   const files = env.modelFiles(source, () => {}, signal);
   return weightNeeds(parseQwen3Config(JSON.parse(await files.text('config.json')), `${files.name}/config.json`));
 }

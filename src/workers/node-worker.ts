@@ -10,7 +10,10 @@ export function nodeWorker(entry: URL): WorkerLike {
   const messageListeners = new Map<(event: MessageEvent) => void, (data: unknown) => void>();
   function addEventListener(type: 'message' | 'messageerror', listener: (event: MessageEvent) => void): void;
   function addEventListener(type: 'error', listener: (event: WorkerErrorEvent) => void): void;
-  function addEventListener(type: string, listener: ((event: MessageEvent) => void) | ((event: WorkerErrorEvent) => void)): void {
+  function addEventListener(
+    type: string,
+    listener: ((event: MessageEvent) => void) | ((event: WorkerErrorEvent) => void),
+  ): void {
     if (type === 'error') {
       const onError = listener as (event: WorkerErrorEvent) => void;
       worker.on('error', (err: Error) => onError({ message: err.message }));

@@ -36,8 +36,15 @@ describe('the playground workers (CPU, in-thread)', () => {
 
   it('loads the demo pair on the CPU, with progress, falling back from WebGPU with a reason', async () => {
     const phases = new Set<string>();
-    const s = await student.call('load', { source: { url: `${models}tiny-qwen3-student`, name: 'tiny-qwen3-student' }, backend: 'webgpu' }, { onProgress: (p) => phases.add(p.phase) });
-    const t = await teacher.call('load', { source: { url: `${models}tiny-qwen3-teacher`, name: 'tiny-qwen3-teacher' }, backend: 'cpu' });
+    const s = await student.call(
+      'load',
+      { source: { url: `${models}tiny-qwen3-student`, name: 'tiny-qwen3-student' }, backend: 'webgpu' },
+      { onProgress: (p) => phases.add(p.phase) },
+    );
+    const t = await teacher.call('load', {
+      source: { url: `${models}tiny-qwen3-teacher`, name: 'tiny-qwen3-teacher' },
+      backend: 'cpu',
+    });
     expect(s).toMatchObject({ backend: 'cpu', device: 'CPU', layers: 3, hiddenSize: 128 });
     expect(s.fallback).toMatch(/no WebGPU/);
     expect(t).toMatchObject({ backend: 'cpu', layers: 4 });
@@ -66,7 +73,11 @@ describe('the playground workers (CPU, in-thread)', () => {
   it('lists both models’ top alternatives at every position, as text', async () => {
     const prompt = [1, 2, 3];
     const response = [4, 5];
-    const { student: own, teacher: theirs } = await student.call('alternatives', { promptIds: prompt, responseIds: response, k: 3 });
+    const { student: own, teacher: theirs } = await student.call('alternatives', {
+      promptIds: prompt,
+      responseIds: response,
+      k: 3,
+    });
     expect(own).toHaveLength(2);
     expect(theirs).toHaveLength(2);
     expect(own[0]).toHaveLength(3);
@@ -77,7 +88,11 @@ describe('the playground workers (CPU, in-thread)', () => {
   it('runs an SOD update that changes the adapter, evaluates, and exports a PEFT adapter', async () => {
     await student.call('newAdapter', { rank: 4, alpha: 8, learningRate: 1e-2, seed: 1 });
     const before = await student.call('exportAdapter', null);
-    const { trajectories, metrics } = await student.call('update', { update: 1, tasks: tasks.slice(1, 2), settings: { ...defaultUpdateSettings, groupSize: 2, sampling, limits } });
+    const { trajectories, metrics } = await student.call('update', {
+      update: 1,
+      tasks: tasks.slice(1, 2),
+      settings: { ...defaultUpdateSettings, groupSize: 2, sampling, limits },
+    });
     expect(trajectories).toHaveLength(2);
     expect(metrics.method).toBe('sod');
     expect(metrics.steps?.steps).toBeGreaterThan(0);
@@ -89,7 +104,11 @@ describe('the playground workers (CPU, in-thread)', () => {
     expect(a.layout.config.rank).toBe(4);
     expect(b.params.some((x, i) => x !== a.params[i])).toBe(true);
     const progress: number[] = [];
-    const summary = await student.call('evaluate', { tasks: tasks.slice(0, 2), limits }, { onProgress: (p) => progress.push(p.done) });
+    const summary = await student.call(
+      'evaluate',
+      { tasks: tasks.slice(0, 2), limits },
+      { onProgress: (p) => progress.push(p.done) },
+    );
     expect(summary.n).toBe(2);
     expect(progress).toEqual([1, 2]);
   }, 180_000);

@@ -14,9 +14,17 @@ export interface PlaygroundClient {
 }
 
 export class PlaygroundWorkers implements PlaygroundClient {
-  readonly student = new ManagedWorker<StudentProtocol>('student engine', () => new Worker(new URL('./student.worker.ts', import.meta.url), { type: 'module', name: 'student engine' }));
-  readonly teacher = new ManagedWorker<TeacherProtocol>('teacher engine', () => new Worker(new URL('./teacher.worker.ts', import.meta.url), { type: 'module', name: 'teacher engine' }));
-  readonly sandbox = new PythonSandbox(() => new Worker(new URL('./sandbox.worker.ts', import.meta.url), { type: 'module', name: 'python sandbox' }));
+  readonly student = new ManagedWorker<StudentProtocol>(
+    'student engine',
+    () => new Worker(new URL('./student.worker.ts', import.meta.url), { type: 'module', name: 'student engine' }),
+  );
+  readonly teacher = new ManagedWorker<TeacherProtocol>(
+    'teacher engine',
+    () => new Worker(new URL('./teacher.worker.ts', import.meta.url), { type: 'module', name: 'teacher engine' }),
+  );
+  readonly sandbox = new PythonSandbox(
+    () => new Worker(new URL('./sandbox.worker.ts', import.meta.url), { type: 'module', name: 'python sandbox' }),
+  );
   private connectedAt: string | undefined;
   private disconnect: (() => void) | undefined;
 

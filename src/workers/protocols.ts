@@ -60,7 +60,11 @@ export type TokenAlternatives = [number, number][][];
 /** What the teacher serves to the student over their port. */
 export type ScorerProtocol = {
   score: { request: { promptIds: number[]; responseIds: number[] }; response: number[]; progress: never };
-  alternatives: { request: { promptIds: number[]; responseIds: number[]; k: number }; response: TokenAlternatives; progress: never };
+  alternatives: {
+    request: { promptIds: number[]; responseIds: number[]; k: number };
+    response: TokenAlternatives;
+    progress: never;
+  };
 };
 
 export type TeacherProtocol = ScorerProtocol & {
@@ -113,9 +117,21 @@ export type StudentProtocol = {
   /** A fresh LoRA adapter (B = 0, so the student starts exactly as loaded) and optimizer. */
   newAdapter: { request: AdapterSettings; response: { parameters: number }; progress: never };
   rollout: { request: RolloutRequest; response: PlaygroundTrajectory[]; progress: RolloutProgress };
-  update: { request: { update: number; tasks: Task[]; settings: UpdateSettings }; response: { trajectories: PlaygroundTrajectory[]; metrics: UpdateMetrics }; progress: RolloutProgress };
-  evaluate: { request: { tasks: Task[]; limits: Partial<RolloutLimits> }; response: EvaluationSummary; progress: { done: number; total: number; correct: number } };
+  update: {
+    request: { update: number; tasks: Task[]; settings: UpdateSettings };
+    response: { trajectories: PlaygroundTrajectory[]; metrics: UpdateMetrics };
+    progress: RolloutProgress;
+  };
+  evaluate: {
+    request: { tasks: Task[]; limits: Partial<RolloutLimits> };
+    response: EvaluationSummary;
+    progress: { done: number; total: number; correct: number };
+  };
   /** The student's and the teacher's top-k at every response position, as text. */
-  alternatives: { request: { promptIds: number[]; responseIds: number[]; k: number }; response: { student: [string, number][][]; teacher?: [string, number][][] }; progress: never };
+  alternatives: {
+    request: { promptIds: number[]; responseIds: number[]; k: number };
+    response: { student: [string, number][][]; teacher?: [string, number][][] };
+    progress: never;
+  };
   exportAdapter: { request: null; response: { config: string; weights: Uint8Array }; progress: never };
 };

@@ -18,12 +18,27 @@ export class RemoteScorer implements LogprobScorer {
     private readonly client: RpcClient<ScorerProtocol>,
   ) {}
 
-  async scoreTokens(promptIds: readonly number[], responseIds: readonly number[], signal?: AbortSignal): Promise<Float64Array> {
-    return Float64Array.from(await this.client.call('score', { promptIds: [...promptIds], responseIds: [...responseIds] }, { signal }));
+  async scoreTokens(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<Float64Array> {
+    return Float64Array.from(
+      await this.client.call('score', { promptIds: [...promptIds], responseIds: [...responseIds] }, { signal }),
+    );
   }
 
-  alternatives(promptIds: readonly number[], responseIds: readonly number[], k: number, signal?: AbortSignal): Promise<TokenAlternatives> {
-    return this.client.call('alternatives', { promptIds: [...promptIds], responseIds: [...responseIds], k }, { signal });
+  alternatives(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    k: number,
+    signal?: AbortSignal,
+  ): Promise<TokenAlternatives> {
+    return this.client.call(
+      'alternatives',
+      { promptIds: [...promptIds], responseIds: [...responseIds], k },
+      { signal },
+    );
   }
 }
 

@@ -77,7 +77,10 @@ export interface HandlerContext<Progress> {
 }
 
 export type Handlers<P extends Protocol> = {
-  [M in MethodOf<P>]: (request: P[M]['request'], context: HandlerContext<P[M]['progress']>) => Promise<P[M]['response']>;
+  [M in MethodOf<P>]: (
+    request: P[M]['request'],
+    context: HandlerContext<P[M]['progress']>,
+  ) => Promise<P[M]['response']>;
 };
 
 export interface CallOptions<Progress> {
@@ -89,7 +92,11 @@ export interface CallOptions<Progress> {
 
 /** A typed caller: the same shape whether the handlers live in a worker or in this thread. */
 export interface Caller<P extends Protocol> {
-  call<M extends MethodOf<P>>(method: M, request: P[M]['request'], options?: CallOptions<P[M]['progress']>): Promise<P[M]['response']>;
+  call<M extends MethodOf<P>>(
+    method: M,
+    request: P[M]['request'],
+    options?: CallOptions<P[M]['progress']>,
+  ): Promise<P[M]['response']>;
 }
 
 /** Serves `handlers` on an endpoint (inside a worker: `serve(self, handlers)`). Returns a function that stops serving. */
@@ -144,7 +151,11 @@ export class RpcClient<P extends Protocol> implements Caller<P> {
     endpoint.addEventListener('message', this.listener);
   }
 
-  call<M extends MethodOf<P>>(method: M, request: P[M]['request'], options: CallOptions<P[M]['progress']> = {}): Promise<P[M]['response']> {
+  call<M extends MethodOf<P>>(
+    method: M,
+    request: P[M]['request'],
+    options: CallOptions<P[M]['progress']> = {},
+  ): Promise<P[M]['response']> {
     const id = this.nextId++;
     return new Promise<P[M]['response']>((resolve, reject) => {
       if (options.signal?.aborted) {

@@ -5,4 +5,7 @@ import { serve } from './rpc';
 import { workerScope } from './worker-scope';
 
 const indexURL = new URL(`${import.meta.env.BASE_URL}pyodide/`, globalThis.location.href).href;
-serve(workerScope(), sandboxHandlers(() => loadPyodide({ indexURL, jsglobals: Object.create(null) }), globalThis));
+serve(
+  workerScope(),
+  sandboxHandlers(() => loadPyodide({ indexURL, jsglobals: Object.create(null) }), globalThis),
+);

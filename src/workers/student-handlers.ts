@@ -20,7 +20,15 @@ import type { EngineDevice } from '../engine/webgpu/device';
 import { usesTeacher } from '../sod/advantages';
 import type { ToolSandbox } from '../tools/sandbox';
 import { loadModel, modelNeeds, onBackend, type WorkerEnvironment } from './engine-host';
-import type { AdapterSettings, LoadedModel, PlaygroundTrajectory, ScorerProtocol, StudentProtocol, TokenAlternatives, ToolProtocol } from './protocols';
+import type {
+  AdapterSettings,
+  LoadedModel,
+  PlaygroundTrajectory,
+  ScorerProtocol,
+  StudentProtocol,
+  TokenAlternatives,
+  ToolProtocol,
+} from './protocols';
 import { portClient, RemoteSandbox, RemoteScorer } from './remote';
 import type { Handlers } from './rpc';
 
@@ -53,9 +61,20 @@ function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedM
       }
       trainer?.dispose();
       const layout = loraLayout(model.config, { rank: s.rank, alpha: s.alpha, targets: allLoraTargets });
-      lora = { layout, params: backend.upload(initLoraParams(layout, s.seed), 'lora'), grads: backend.zeros(layout.size, 'lora grads') };
+      lora = {
+        layout,
+        params: backend.upload(initLoraParams(layout, s.seed), 'lora'),
+        grads: backend.zeros(layout.size, 'lora grads'),
+      };
       student.policy = new EnginePolicy(loaded.name, model, lora);
-      trainer = new LoraTrainer(model, lora, { lr: s.learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      trainer = new LoraTrainer(model, lora, {
+        lr: s.learningRate,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0.01,
+        maxGradNorm: 1,
+      });
       student.trainer = trainer;
       decoder = new Decoder(model, lora);
       return layout.size;
@@ -66,8 +85,15 @@ function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedM
     },
     async exportAdapter() {
       if (lora === undefined) throw new Error('the student has no adapter yet: run an update first');
-      const files = exportPeft(lora.layout, Float32Array.from(await backend.read(lora.params, lora.layout.size)), loaded.name);
-      return { config: JSON.stringify(files['adapter_config.json'], null, 2), weights: files['adapter_model.safetensors'] };
+      const files = exportPeft(
+        lora.layout,
+        Float32Array.from(await backend.read(lora.params, lora.layout.size)),
+        loaded.name,
+      );
+      return {
+        config: JSON.stringify(files['adapter_config.json'], null, 2),
+        weights: files['adapter_model.safetensors'],
+      };
     },
   };
   return student;
@@ -79,7 +105,9 @@ function withTokens(chat: ChatFormat, t: Trajectory): PlaygroundTrajectory {
 }
 
 function textAlternatives(chat: ChatFormat, alternatives: TokenAlternatives): [string, number][][] {
-  return alternatives.map((position) => position.map(([id, logprob]): [string, number] => [chat.decode([id]), logprob]));
+  return alternatives.map((position) =>
+    position.map(([id, logprob]): [string, number] => [chat.decode([id]), logprob]),
+  );
 }
 
 export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtocol> {
@@ -160,20 +188,29 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
 
     async update({ update, tasks, settings }, { progress, signal }) {
       const s = need();
-      if (usesTeacher(settings.method) && teacher === undefined) throw new Error(`method ${settings.method} needs a teacher: load one first`);
+      if (usesTeacher(settings.method) && teacher === undefined)
+        throw new Error(`method ${settings.method} needs a teacher: load one first`);
       // Decoded once, as each trajectory finishes; the scores runUpdate adds later are merged in at the end.
       const shown: PlaygroundTrajectory[] = [];
-      const { trajectories, metrics } = await runUpdate(update, tasks, { student: s.policy, trainer: s.trainer, teacher }, s.chat, needSandbox(), settings, {
-        signal,
-        onEvent: (e) => {
-          if (e.kind === 'rollout') progress({ kind: 'event', index: e.index, total: e.total, event: e.event });
-          else if (e.kind === 'phase') progress({ kind: 'phase', phase: e.phase });
-          else {
-            shown.push(withTokens(s.chat, e.trajectory));
-            progress({ kind: 'trajectory', index: shown.length - 1, trajectory: shown[shown.length - 1] });
-          }
+      const { trajectories, metrics } = await runUpdate(
+        update,
+        tasks,
+        { student: s.policy, trainer: s.trainer, teacher },
+        s.chat,
+        needSandbox(),
+        settings,
+        {
+          signal,
+          onEvent: (e) => {
+            if (e.kind === 'rollout') progress({ kind: 'event', index: e.index, total: e.total, event: e.event });
+            else if (e.kind === 'phase') progress({ kind: 'phase', phase: e.phase });
+            else {
+              shown.push(withTokens(s.chat, e.trajectory));
+              progress({ kind: 'trajectory', index: shown.length - 1, trajectory: shown[shown.length - 1] });
+            }
+          },
         },
-      });
+      );
       return { trajectories: trajectories.map((t, i) => ({ ...t, tokens: shown[i].tokens })), metrics };
     },
 
@@ -199,7 +236,10 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       const s = need();
       const own = await s.alternatives(promptIds, responseIds, k, signal);
       const theirs = teacher === undefined ? undefined : await teacher.alternatives(promptIds, responseIds, k, signal);
-      return { student: textAlternatives(s.chat, own), ...(theirs !== undefined ? { teacher: textAlternatives(s.chat, theirs) } : {}) };
+      return {
+        student: textAlternatives(s.chat, own),
+        ...(theirs !== undefined ? { teacher: textAlternatives(s.chat, theirs) } : {}),
+      };
     },
 
     async exportAdapter() {

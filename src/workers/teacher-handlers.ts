@@ -12,8 +12,10 @@ function scorerOn<T>(model: Qwen3Model<T>, name: string): Handlers<ScorerProtoco
   const scorer = new EngineScorer(name, model);
   const decoder = new Decoder(model);
   return {
-    score: async ({ promptIds, responseIds }, { signal }) => Array.from(await scorer.scoreTokens(promptIds, responseIds, signal)),
-    alternatives: ({ promptIds, responseIds, k }, { signal }) => topAlternatives(decoder, promptIds, responseIds, k, signal),
+    score: async ({ promptIds, responseIds }, { signal }) =>
+      Array.from(await scorer.scoreTokens(promptIds, responseIds, signal)),
+    alternatives: ({ promptIds, responseIds, k }, { signal }) =>
+      topAlternatives(decoder, promptIds, responseIds, k, signal),
   };
 }
 

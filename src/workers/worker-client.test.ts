@@ -30,9 +30,13 @@ class FakeWorker implements WorkerLike {
   }
   addEventListener(type: 'message' | 'messageerror', listener: (event: MessageEvent) => void): void;
   addEventListener(type: 'error', listener: (event: WorkerErrorEvent) => void): void;
-  addEventListener(type: string, listener: ((event: MessageEvent) => void) | ((event: WorkerErrorEvent) => void)): void {
+  addEventListener(
+    type: string,
+    listener: ((event: MessageEvent) => void) | ((event: WorkerErrorEvent) => void),
+  ): void {
     if (type === 'error') this.errorListeners.push(listener as (event: WorkerErrorEvent) => void);
-    else if (type === 'message') this.channel.port2.addEventListener('message', listener as (event: MessageEvent) => void);
+    else if (type === 'message')
+      this.channel.port2.addEventListener('message', listener as (event: MessageEvent) => void);
   }
   removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void {
     this.channel.port2.removeEventListener(type, listener);

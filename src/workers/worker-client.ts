@@ -30,7 +30,11 @@ export class ManagedWorker<P extends Protocol> implements Caller<P> {
     private readonly spawn: () => WorkerLike,
   ) {}
 
-  call<M extends Extract<keyof P, string>>(method: M, request: P[M]['request'], options?: CallOptions<P[M]['progress']>): Promise<P[M]['response']> {
+  call<M extends Extract<keyof P, string>>(
+    method: M,
+    request: P[M]['request'],
+    options?: CallOptions<P[M]['progress']>,
+  ): Promise<P[M]['response']> {
     return this.ensure().client.call(method, request, options);
   }
 
@@ -62,7 +66,9 @@ export class ManagedWorker<P extends Protocol> implements Caller<P> {
       this.current = undefined;
       worker.terminate();
       const where = event.filename ? ` (${event.filename}:${event.lineno})` : '';
-      client.failAll(new WorkerCrashedError(`the ${this.name} worker crashed: ${event.message || 'unknown error'}${where}`));
+      client.failAll(
+        new WorkerCrashedError(`the ${this.name} worker crashed: ${event.message || 'unknown error'}${where}`),
+      );
     });
     worker.addEventListener('messageerror', () => {
       client.failAll(new WorkerCrashedError(`a message from the ${this.name} worker could not be read`));

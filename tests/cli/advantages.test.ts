@@ -2,8 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { parseLines, runSodp } from '../support/run-sodp';
 
 const rows = [
-  { task_id: 'a', group: 'a', reward: 1, mask: [1, 1, 0, 1], student_logprobs: [-1, -1, -4, -1], teacher_logprobs: [-1.5, -0.5, -9, -3] },
-  { task_id: 'a', group: 'a', reward: -0.8, mask: [1, 0, 1], student_logprobs: [-0.2, -3, -0.4], teacher_logprobs: [-0.2, -1, -0.1] },
+  {
+    task_id: 'a',
+    group: 'a',
+    reward: 1,
+    mask: [1, 1, 0, 1],
+    student_logprobs: [-1, -1, -4, -1],
+    teacher_logprobs: [-1.5, -0.5, -9, -3],
+  },
+  {
+    task_id: 'a',
+    group: 'a',
+    reward: -0.8,
+    mask: [1, 0, 1],
+    student_logprobs: [-0.2, -3, -0.4],
+    teacher_logprobs: [-0.2, -1, -0.1],
+  },
   { task_id: 'b', group: 'b', reward: -1, mask: [0, 1], student_logprobs: [-1, -1], teacher_logprobs: [-1, -1.5] },
 ];
 const input = rows.map((r) => JSON.stringify(r)).join('\n');
@@ -15,7 +29,9 @@ function numbers(v: unknown): number[] {
 
 function expectClose(actual: number[], expected: number[]): void {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected[i]))));
+  actual.forEach((v, i) =>
+    expect(Math.abs(v - expected[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected[i]))),
+  );
 }
 
 describe('sodp advantages', () => {

@@ -13,7 +13,13 @@ const drift = {
   student_logprobs: [-0.1, -0.3, -2, -2, -0.5, -0.7, -3, -0.2],
   teacher_logprobs: [-0.2, -0.4, -9, -9, -2.5, -2.7, -9, -0.25],
 };
-const single = { mask: [1, 1, 1], student_logprobs: [-1, -1, -1], teacher_logprobs: [-1.5, -0.5, -1], reward: -1, group: 'demo-1' };
+const single = {
+  mask: [1, 1, 1],
+  student_logprobs: [-1, -1, -1],
+  teacher_logprobs: [-1.5, -0.5, -1],
+  reward: -1,
+  group: 'demo-1',
+};
 
 function close(actual: unknown, expected: number[]): void {
   expect(Array.isArray(actual)).toBe(true);
@@ -33,7 +39,11 @@ describe('sodp weights', () => {
     const [first, second] = parseLines(run.stdout);
     expect(first.task_id).toBe('demo-1');
     expect(first.n_steps).toBe(3);
-    expect(first.boundaries).toEqual([[0, 2], [4, 6], [7, 8]]);
+    expect(first.boundaries).toEqual([
+      [0, 2],
+      [4, 6],
+      [7, 8],
+    ]);
     expect(first.n_tokens_per_step).toEqual([2, 2, 1]);
     const eps = 1e-6;
     const d = [0.1, 2, 0.05];
@@ -55,7 +65,9 @@ describe('sodp weights', () => {
     expect(run.code).toBe(0);
     const [line] = parseLines(run.stdout);
     close(line.w_values, [1, 0.15 / 2.05, 1]);
-    const opd = parseLines((await runSodp(['weights', '--method', 'opd', '--coef', '2'], JSON.stringify(drift))).stdout)[0];
+    const opd = parseLines(
+      (await runSodp(['weights', '--method', 'opd', '--coef', '2'], JSON.stringify(drift))).stdout,
+    )[0];
     close(opd.w_values, [1, 1, 1]);
     close(opd.opd_advantages, [-0.2, -0.2, 0, 0, -4, -4, 0, -0.1]);
   });
@@ -82,7 +94,10 @@ describe('sodp weights', () => {
   });
 
   it('gives zero steps for an all-zero mask without an error', async () => {
-    const run = await runSodp(['weights'], JSON.stringify({ mask: [0, 0], student_logprobs: [-1, -1], teacher_logprobs: [-2, -2] }));
+    const run = await runSodp(
+      ['weights'],
+      JSON.stringify({ mask: [0, 0], student_logprobs: [-1, -1], teacher_logprobs: [-2, -2] }),
+    );
     expect(run.code).toBe(0);
     expect(parseLines(run.stdout)[0]).toMatchObject({ n_steps: 0, d_values: [], w_values: [], token_weights: [0, 0] });
   });

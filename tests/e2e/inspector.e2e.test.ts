@@ -36,7 +36,9 @@ describe.skipIf(!browserAvailable)('the inspector page in headless Chromium', ()
   it('recomputes the weights when δ changes and explains a bad value', async () => {
     const delta = page.getByLabel('δ (delta)');
     await delta.fill('0.5');
-    await expect.poll(async () => Number(await page.locator('tbody tr:nth-child(3) td:nth-child(6)').textContent())).toBeCloseTo(1.5, 4);
+    await expect
+      .poll(async () => Number(await page.locator('tbody tr:nth-child(3) td:nth-child(6)').textContent()))
+      .toBeCloseTo(1.5, 4);
     await delta.fill('-1');
     await page.getByRole('alert').filter({ hasText: 'delta must be ≥ 0, got -1' }).waitFor();
     await page.screenshot({ path: `${shots}/inspector-bad-delta.png`, fullPage: true });
@@ -44,7 +46,12 @@ describe.skipIf(!browserAvailable)('the inspector page in headless Chromium', ()
   });
 
   it('reads pasted lines and names the bad ones', async () => {
-    const good = JSON.stringify({ task_id: 'pasted-1', mask: [1, 1, 0, 1], student_logprobs: [-1, -1, -3, -1], teacher_logprobs: [-1.2, -1.2, -9, -2] });
+    const good = JSON.stringify({
+      task_id: 'pasted-1',
+      mask: [1, 1, 0, 1],
+      student_logprobs: [-1, -1, -3, -1],
+      teacher_logprobs: [-1.2, -1.2, -9, -2],
+    });
     await page.getByLabel(/Or paste JSONL/).fill(`${good}\nnot json\n`);
     await page.getByRole('button', { name: 'Inspect pasted lines' }).click();
     await page.getByText('Line 2: not valid JSON', { exact: false }).waitFor();

@@ -24,7 +24,9 @@ describe.skipIf(!browserAvailable)('the WebGPU path in headless Chromium', () =>
   it('runs the matmul kernel through the page and matches the reference', async () => {
     const page = await browser.newPage();
     await page.goto(`${url}tests/e2e/pages/kernel-smoke.html`);
-    await page.waitForFunction(() => document.getElementById('result')?.textContent !== 'running…', undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.getElementById('result')?.textContent !== 'running…', undefined, {
+      timeout: 60_000,
+    });
     const result: unknown = JSON.parse((await page.locator('#result').textContent()) ?? '{}');
     expect(result).toMatchObject({ ok: true });
     expect(result).toHaveProperty('maxAbs');

@@ -7,7 +7,9 @@ import { join, normalize } from 'node:path';
  * serves `repos[owner/name]/file`, with Content-Length, Range requests (206) and 404s.
  * Tests use it so no test ever reaches the network.
  */
-export async function startHubServer(repos: Record<string, string>): Promise<{ url: string; server: Server; requests: string[] }> {
+export async function startHubServer(
+  repos: Record<string, string>,
+): Promise<{ url: string; server: Server; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -15,7 +17,13 @@ export async function startHubServer(repos: Record<string, string>): Promise<{ u
     const match = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(decodeURIComponent(url.pathname));
     const root = match ? repos[match[1]] : undefined;
     const file = match && root ? normalize(join(root, match[3])) : undefined;
-    if (file === undefined || root === undefined || !file.startsWith(normalize(root)) || !existsSync(file) || !statSync(file).isFile()) {
+    if (
+      file === undefined ||
+      root === undefined ||
+      !file.startsWith(normalize(root)) ||
+      !existsSync(file) ||
+      !statSync(file).isFile()
+    ) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Entry not found');
       return;
     }
@@ -28,7 +36,11 @@ export async function startHubServer(repos: Record<string, string>): Promise<{ u
         res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
         return;
       }
-      res.writeHead(206, { 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${size}`, 'accept-ranges': 'bytes' });
+      res.writeHead(206, {
+        'content-length': end - start + 1,
+        'content-range': `bytes ${start}-${end}/${size}`,
+        'accept-ranges': 'bytes',
+      });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file, { start, end }).pipe(res);
       return;

@@ -18,7 +18,8 @@ export function inThreadServices(): StoreServices & { dispose(): void } {
   const student = localClient(studentHandlers(env));
   const teacher = localClient(teacherHandlers(env));
   let connected: Promise<() => void> | undefined;
-  const tasks = async (file: string): Promise<Task[]> => parseTasks(readFileSync(`${publicDir}tasks/${file}`, 'utf8'), file);
+  const tasks = async (file: string): Promise<Task[]> =>
+    parseTasks(readFileSync(`${publicDir}tasks/${file}`, 'utf8'), file);
   const client = {
     student,
     teacher,

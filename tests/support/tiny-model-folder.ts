@@ -17,7 +17,9 @@ export { qwen3TokenizerSource };
  */
 export function writeTinyModelFolder(name: string, shape: Partial<Qwen3Config> = {}, seed = 1): string {
   const source = qwen3TokenizerSource();
-  const corpus = generateArithmeticTasks(60, 99).map((t) => `${t.question} The answer is \\boxed{${t.answer}}. print(${t.answer})`);
+  const corpus = generateArithmeticTasks(60, 99).map(
+    (t) => `${t.question} The answer is \\boxed{${t.answer}}. print(${t.answer})`,
+  );
   const trained = trainByteLevelBpe(corpus, { vocabSize: 320, reserved: qwen3AddedTokens(source) });
   const tokenizer = buildTokenizerFiles(trained, source);
   const vocabSize = trained.vocab.size + qwen3AddedTokens(source).length;
@@ -38,6 +40,9 @@ export function writeTinyModelFolder(name: string, shape: Partial<Qwen3Config> =
   };
   const dir = join(mkdtempSync(join(tmpdir(), 'sodp-tiny-')), name);
   mkdirSync(dir);
-  for (const [file, content] of Object.entries(modelFolderFiles({ config, tensors: randomWeights(config, seed), tokenizer }))) writeFileSync(join(dir, file), content);
+  for (const [file, content] of Object.entries(
+    modelFolderFiles({ config, tensors: randomWeights(config, seed), tokenizer }),
+  ))
+    writeFileSync(join(dir, file), content);
   return dir;
 }

@@ -29,13 +29,28 @@ export function randomWeights(d: Qwen3SizeFields): Map<string, Float32Array> {
   const w = new Map<string, Float32Array>();
   const C = d.hidden_size;
   w.set('model.embed_tokens.weight', rand(d.vocab_size * C, 1));
-  w.set('model.norm.weight', rand(C).map((x) => 1 + x));
+  w.set(
+    'model.norm.weight',
+    rand(C).map((x) => 1 + x),
+  );
   for (let i = 0; i < d.num_hidden_layers; i++) {
     const p = `model.layers.${i}`;
-    w.set(`${p}.input_layernorm.weight`, rand(C).map((x) => 1 + x));
-    w.set(`${p}.post_attention_layernorm.weight`, rand(C).map((x) => 1 + x));
-    w.set(`${p}.self_attn.q_norm.weight`, rand(d.head_dim).map((x) => 1 + x));
-    w.set(`${p}.self_attn.k_norm.weight`, rand(d.head_dim).map((x) => 1 + x));
+    w.set(
+      `${p}.input_layernorm.weight`,
+      rand(C).map((x) => 1 + x),
+    );
+    w.set(
+      `${p}.post_attention_layernorm.weight`,
+      rand(C).map((x) => 1 + x),
+    );
+    w.set(
+      `${p}.self_attn.q_norm.weight`,
+      rand(d.head_dim).map((x) => 1 + x),
+    );
+    w.set(
+      `${p}.self_attn.k_norm.weight`,
+      rand(d.head_dim).map((x) => 1 + x),
+    );
     w.set(`${p}.self_attn.q_proj.weight`, rand(d.num_attention_heads * d.head_dim * C));
     w.set(`${p}.self_attn.k_proj.weight`, rand(d.num_key_value_heads * d.head_dim * C));
     w.set(`${p}.self_attn.v_proj.weight`, rand(d.num_key_value_heads * d.head_dim * C));
@@ -62,7 +77,15 @@ export function writeTinyOnnxFolder(name: string): { root: string; dir: string; 
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   const bytes = qwen3ToOnnx(tinyDims, lookup(randomWeights(tinyDims)));
   writeFileSync(join(dir, 'onnx', 'model.onnx'), bytes);
-  const config = { architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', ...tinyDims, max_position_embeddings: 512, eos_token_id: 39, bos_token_id: null, torch_dtype: 'float32' };
+  const config = {
+    architectures: ['Qwen3ForCausalLM'],
+    model_type: 'qwen3',
+    ...tinyDims,
+    max_position_embeddings: 512,
+    eos_token_id: 39,
+    bos_token_id: null,
+    torch_dtype: 'float32',
+  };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: 39, do_sample: false }));
   return { root, dir, bytes };

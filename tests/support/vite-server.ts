@@ -13,6 +13,7 @@ export async function startPlayground(): Promise<{ server: ViteDevServer; url: s
   });
   await server.listen();
   const address = server.httpServer?.address();
-  if (address === null || address === undefined || typeof address === 'string') throw new Error('Vite did not report a TCP address');
+  if (address === null || address === undefined || typeof address === 'string')
+    throw new Error('Vite did not report a TCP address');
   return { server, url: `http://localhost:${address.port}/` };
 }

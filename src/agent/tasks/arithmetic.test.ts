@@ -5,7 +5,9 @@ import { parseTasks } from './task';
 describe('generateArithmeticTasks', () => {
   it('is seeded: the same seed gives the same tasks, another seed different ones', () => {
     expect(generateArithmeticTasks(20, 7)).toEqual(generateArithmeticTasks(20, 7));
-    expect(generateArithmeticTasks(20, 8).map((t) => t.question)).not.toEqual(generateArithmeticTasks(20, 7).map((t) => t.question));
+    expect(generateArithmeticTasks(20, 8).map((t) => t.question)).not.toEqual(
+      generateArithmeticTasks(20, 7).map((t) => t.question),
+    );
   });
   it('gives correct answers (checked independently for products and sums)', () => {
     for (const t of generateArithmeticTasks(200, 3)) {
@@ -24,7 +26,9 @@ describe('generateArithmeticTasks', () => {
 
 describe('parseTasks', () => {
   it('names the line and field of a bad task', () => {
-    expect(() => parseTasks('{"id": "a", "question": "q", "answer": "1"}\n{"id": "b", "question": ""}', 'x.jsonl')).toThrow('x.jsonl line 2: question must be a non-empty string');
+    expect(() =>
+      parseTasks('{"id": "a", "question": "q", "answer": "1"}\n{"id": "b", "question": ""}', 'x.jsonl'),
+    ).toThrow('x.jsonl line 2: question must be a non-empty string');
   });
 });
 
@@ -33,7 +37,9 @@ describe('the shipped task files', () => {
     const { readFileSync } = await import('node:fs');
     const { taskFiles, tasksToJsonl } = await import('./task-files');
     for (const [name, make] of Object.entries(taskFiles)) {
-      expect(readFileSync(new URL(`../../../public/tasks/${name}`, import.meta.url), 'utf8'), name).toBe(tasksToJsonl(make()));
+      expect(readFileSync(new URL(`../../../public/tasks/${name}`, import.meta.url), 'utf8'), name).toBe(
+        tasksToJsonl(make()),
+      );
     }
     const train = new Set(taskFiles['arithmetic-train.jsonl']().map((t) => t.question));
     expect(taskFiles['arithmetic-test.jsonl']().filter((t) => train.has(t.question))).toEqual([]);

@@ -2,7 +2,14 @@ import { seededUniform } from '../../engine/sampling';
 import type { Task } from './task';
 
 /** The kinds of synthetic tool-arithmetic problems; each needs one to three tool calls to get right. */
-export const arithmeticKinds = ['product', 'power-mod', 'sequence-sum', 'binomial', 'product-mod', 'digit-sum'] as const;
+export const arithmeticKinds = [
+  'product',
+  'power-mod',
+  'sequence-sum',
+  'binomial',
+  'product-mod',
+  'digit-sum',
+] as const;
 export type ArithmeticKind = (typeof arithmeticKinds)[number];
 
 function binomial(n: number, k: number): bigint {
@@ -29,7 +36,12 @@ function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
  * combinatorial counts. The same (seed, n) always gives the same tasks; no question repeats
  * or appears in `exclude` (so a test set can be kept apart from a training set).
  */
-export function generateArithmeticTasks(n: number, seed: number, prefix = 'arith', exclude: ReadonlySet<string> = new Set()): Task[] {
+export function generateArithmeticTasks(
+  n: number,
+  seed: number,
+  prefix = 'arith',
+  exclude: ReadonlySet<string> = new Set(),
+): Task[] {
   const rand = seededUniform(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const tasks: Task[] = [];
@@ -88,7 +100,12 @@ export function generateArithmeticTasks(n: number, seed: number, prefix = 'arith
     }
     if (seen.has(question)) continue;
     seen.add(question);
-    tasks.push({ id: `${prefix}-${seed}-${tasks.length}`, question, answer: answer.toString(), source: `synthetic-arithmetic/${kind}` });
+    tasks.push({
+      id: `${prefix}-${seed}-${tasks.length}`,
+      question,
+      answer: answer.toString(),
+      source: `synthetic-arithmetic/${kind}`,
+    });
   }
   return tasks;
 }

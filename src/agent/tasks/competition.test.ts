@@ -12,7 +12,10 @@ describe('the competition problems', () => {
     for (const [i, p] of competitionProblems.entries()) {
       const run = await sandbox.run(p.check, `check-${i}`);
       expect(run.error, p.question).toBeNull();
-      expect(answersMatch(run.output.trim(), p.answer), `${p.question}: code says ${run.output.trim()}, answer ${p.answer}`).toBe(true);
+      expect(
+        answersMatch(run.output.trim(), p.answer),
+        `${p.question}: code says ${run.output.trim()}, answer ${p.answer}`,
+      ).toBe(true);
     }
   }, 120_000);
 });

@@ -7,7 +7,8 @@ const trainTasks = () => generateArithmeticTasks(1000, 1, 'arith-train');
 
 export const taskFiles: Record<string, () => Task[]> = {
   'arithmetic-train.jsonl': trainTasks,
-  'arithmetic-test.jsonl': () => generateArithmeticTasks(200, 2, 'arith-test', new Set(trainTasks().map((t) => t.question))),
+  'arithmetic-test.jsonl': () =>
+    generateArithmeticTasks(200, 2, 'arith-test', new Set(trainTasks().map((t) => t.question))),
   'competition.jsonl': competitionTasks,
 };
 

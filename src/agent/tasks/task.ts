@@ -17,17 +17,26 @@ export function parseTasks(text: string, fileName = 'tasks'): Task[] {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new Error(`${fileName} line ${i + 1}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      throw new Error(
+        `${fileName} line ${i + 1}: not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${fileName} line ${i + 1}: expected a JSON object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error(`${fileName} line ${i + 1}: expected a JSON object`);
     const record = Object.fromEntries(Object.entries(value));
     const field = (name: string) => {
       const v = record[name];
       if (typeof v === 'number') return String(v);
-      if (typeof v !== 'string' || v === '') throw new Error(`${fileName} line ${i + 1}: ${name} must be a non-empty string`);
+      if (typeof v !== 'string' || v === '')
+        throw new Error(`${fileName} line ${i + 1}: ${name} must be a non-empty string`);
       return v;
     };
-    tasks.push({ id: field('id'), question: field('question'), answer: field('answer'), source: typeof record.source === 'string' ? record.source : 'unknown' });
+    tasks.push({
+      id: field('id'),
+      question: field('question'),
+      answer: field('answer'),
+      source: typeof record.source === 'string' ? record.source : 'unknown',
+    });
   });
   return tasks;
 }

@@ -24,15 +24,28 @@ export const evalCommand: CliCommand = {
   summary: 'greedy accuracy of a model (and adapter) on a task file, as JSON',
   help,
   async run(argv, io) {
-    const { values } = parseOptions(argv, { model: { type: 'string' }, adapter: { type: 'string' }, tasks: { type: 'string' }, n: { type: 'string' }, 'max-turns': { type: 'string' }, 'max-tokens': { type: 'string' }, ...backendOptionSpec, help: { type: 'boolean', short: 'h' } });
+    const { values } = parseOptions(argv, {
+      model: { type: 'string' },
+      adapter: { type: 'string' },
+      tasks: { type: 'string' },
+      n: { type: 'string' },
+      'max-turns': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      ...backendOptionSpec,
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       io.stdout.write(help + '\n');
       return 0;
     }
-    if (values.model === undefined || values.tasks === undefined) throw new UsageError('--model DIR and --tasks FILE are required');
+    if (values.model === undefined || values.tasks === undefined)
+      throw new UsageError('--model DIR and --tasks FILE are required');
     const modelDir = values.model;
     const tasks = (await readTasks(values.tasks)).slice(0, numberOption('n', values.n, Infinity));
-    const limits = { maxTurns: numberOption('max-turns', values['max-turns'], defaultRolloutLimits.maxTurns), maxTurnTokens: numberOption('max-tokens', values['max-tokens'], defaultRolloutLimits.maxTurnTokens) };
+    const limits = {
+      maxTurns: numberOption('max-turns', values['max-turns'], defaultRolloutLimits.maxTurns),
+      maxTurnTokens: numberOption('max-tokens', values['max-tokens'], defaultRolloutLimits.maxTurnTokens),
+    };
     const chat = await chatFormatFor(modelDir);
     const sandbox = createNodeSandbox();
     const log = (line: string) => io.stderr.write(`${line}\n`);
@@ -41,10 +54,24 @@ export const evalCommand: CliCommand = {
         run: async (backend) => {
           const { model, lora } = await loadModelWithAdapter(backend, modelDir, values.adapter);
           const policy = new EnginePolicy(modelDir, model, lora);
-          return evaluateGreedy({ policy, chat, sandbox, tasks, limits, onResult: (t, i) => log(`[${i + 1}/${tasks.length}] ${t.task_id}: ${t.correct ? 'right' : 'wrong'}`) });
+          return evaluateGreedy({
+            policy,
+            chat,
+            sandbox,
+            tasks,
+            limits,
+            onResult: (t, i) => log(`[${i + 1}/${tasks.length}] ${t.task_id}: ${t.correct ? 'right' : 'wrong'}`),
+          });
         },
       });
-      io.stdout.write(JSON.stringify({ model: modelDir, adapter: values.adapter ?? null, tasks: values.tasks, ...summarize(trajectories) }) + '\n');
+      io.stdout.write(
+        JSON.stringify({
+          model: modelDir,
+          adapter: values.adapter ?? null,
+          tasks: values.tasks,
+          ...summarize(trajectories),
+        }) + '\n',
+      );
       return 0;
     } finally {
       sandbox.dispose();

@@ -45,7 +45,15 @@ export const logprobsCommand: CliCommand = {
   summary: 'add student_logprobs or teacher_logprobs to trajectory JSONL with a model',
   help,
   async run(argv, io) {
-    const { values } = parseOptions(argv, { model: { type: 'string' }, as: { type: 'string' }, adapter: { type: 'string' }, input: { type: 'string' }, 'teacher-backend': { type: 'string' }, ...backendOptionSpec, help: { type: 'boolean', short: 'h' } });
+    const { values } = parseOptions(argv, {
+      model: { type: 'string' },
+      as: { type: 'string' },
+      adapter: { type: 'string' },
+      input: { type: 'string' },
+      'teacher-backend': { type: 'string' },
+      ...backendOptionSpec,
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       io.stdout.write(help + '\n');
       return 0;

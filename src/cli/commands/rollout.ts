@@ -44,8 +44,10 @@ async function readScript(path: string, io: CliIO): Promise<ScriptLine[]> {
   for await (const line of readJsonl(path, io.stdin)) {
     if (!line.ok) throw new UsageError(`${path} line ${line.lineNumber}: ${line.error}`);
     const { task_id: taskId, turns } = line.value;
-    if (typeof taskId !== 'string' && typeof taskId !== 'number') throw new UsageError(`${path} line ${line.lineNumber}: task_id is missing`);
-    if (!Array.isArray(turns) || turns.length === 0 || !turns.every((t: unknown) => typeof t === 'string')) throw new UsageError(`${path} line ${line.lineNumber}: turns must be a non-empty list of strings`);
+    if (typeof taskId !== 'string' && typeof taskId !== 'number')
+      throw new UsageError(`${path} line ${line.lineNumber}: task_id is missing`);
+    if (!Array.isArray(turns) || turns.length === 0 || !turns.every((t: unknown) => typeof t === 'string'))
+      throw new UsageError(`${path} line ${line.lineNumber}: turns must be a non-empty list of strings`);
     lines.push({ taskId: String(taskId), turns: turns.map(String) });
   }
   return lines;
@@ -75,7 +77,8 @@ export const rolloutCommand: CliCommand = {
     }
     if (values.tasks === undefined) throw new UsageError('--tasks FILE is required');
     if (values.out === undefined) throw new UsageError('--out FILE is required');
-    if ((values.model === undefined) === (values.script === undefined)) throw new UsageError('give either --model DIR or --script FILE (with --tokenizer DIR)');
+    if ((values.model === undefined) === (values.script === undefined))
+      throw new UsageError('give either --model DIR or --script FILE (with --tokenizer DIR)');
     const tasks = await readTasks(values.tasks);
     const byId = new Map(tasks.map((t) => [t.id, t]));
     const { sampling, limits } = samplingFrom(values, { temperature: 1 });
@@ -83,16 +86,32 @@ export const rolloutCommand: CliCommand = {
     const sandbox = createNodeSandbox();
     const log = (line: string) => io.stderr.write(`${line}\n`);
     const report = (t: Trajectory, i: number, total: number) =>
-      log(`[${i + 1}/${total}] ${t.task_id}: ${t.stop_reason}, answer ${t.answer ?? '—'} (${t.correct ? 'right' : 'wrong'}), ${t.tool_calls.length} tool call(s), reward ${t.reward}`);
+      log(
+        `[${i + 1}/${total}] ${t.task_id}: ${t.stop_reason}, answer ${t.answer ?? '—'} (${t.correct ? 'right' : 'wrong'}), ${t.tool_calls.length} tool call(s), reward ${t.reward}`,
+      );
     try {
       if (values.script !== undefined) {
-        if (values.tokenizer === undefined) throw new UsageError('--script needs --tokenizer DIR (a folder with tokenizer.json and tokenizer_config.json)');
+        if (values.tokenizer === undefined)
+          throw new UsageError(
+            '--script needs --tokenizer DIR (a folder with tokenizer.json and tokenizer_config.json)',
+          );
         const chat = await chatFormatFor(values.tokenizer);
         const script = await readScript(values.script, io);
         for (const [i, line] of script.entries()) {
           const task = byId.get(line.taskId);
-          if (task === undefined) throw new UsageError(`${values.script}: task ${line.taskId} is not in ${values.tasks}`);
-          const t = await runRollout({ task, group: task.id, policy: new ScriptedPolicy(chat.tokenizer, line.turns), recordLogprobs: false, chat, sandbox, sampling: defaultSampling, limits, session: `script-${i}` });
+          if (task === undefined)
+            throw new UsageError(`${values.script}: task ${line.taskId} is not in ${values.tasks}`);
+          const t = await runRollout({
+            task,
+            group: task.id,
+            policy: new ScriptedPolicy(chat.tokenizer, line.turns),
+            recordLogprobs: false,
+            chat,
+            sandbox,
+            sampling: defaultSampling,
+            limits,
+            session: `script-${i}`,
+          });
           await writeJsonLine(out, t);
           report(t, i, script.length);
         }
@@ -110,7 +129,17 @@ export const rolloutCommand: CliCommand = {
           let i = 0;
           for (const task of chosen) {
             for (let g = 0; g < group; g++, i++) {
-              const t = await runRollout({ task, group: task.id, policy, recordLogprobs: true, chat, sandbox, sampling: { ...sampling, seed: sampling.seed + i }, limits, session: `model-${i}` });
+              const t = await runRollout({
+                task,
+                group: task.id,
+                policy,
+                recordLogprobs: true,
+                chat,
+                sandbox,
+                sampling: { ...sampling, seed: sampling.seed + i },
+                limits,
+                session: `model-${i}`,
+              });
               await writeJsonLine(out, t);
               report(t, i, chosen.length * group);
             }

@@ -19,7 +19,12 @@ export const tasksCommand: CliCommand = {
   summary: 'print generated or bundled problems as task JSONL',
   help,
   async run(argv, io) {
-    const { values } = parseOptions(argv, { kind: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    const { values } = parseOptions(argv, {
+      kind: { type: 'string' },
+      n: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       io.stdout.write(help + '\n');
       return 0;

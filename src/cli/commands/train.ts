@@ -69,8 +69,10 @@ export const trainCommand: CliCommand = {
       return 0;
     }
     const method = choiceOption<Method>('method', values.method, methods, 'sod');
-    if (values.student === undefined || values.tasks === undefined || values.out === undefined) throw new UsageError('--student DIR, --tasks FILE and --out DIR are required');
-    if (usesTeacher(method) && values.teacher === undefined) throw new UsageError(`method ${method} needs --teacher DIR`);
+    if (values.student === undefined || values.tasks === undefined || values.out === undefined)
+      throw new UsageError('--student DIR, --tasks FILE and --out DIR are required');
+    if (usesTeacher(method) && values.teacher === undefined)
+      throw new UsageError(`method ${method} needs --teacher DIR`);
     const studentDir = values.student;
     const teacherDir = values.teacher;
     const outDir = values.out;
@@ -82,8 +84,14 @@ export const trainCommand: CliCommand = {
     const lr = numberOption('lr', values.lr, 1e-4);
     const targets = (values.targets ?? allLoraTargets.join(',')).split(',').map((t) => t.trim());
     const badTarget = targets.find((t) => !isTarget(t));
-    if (badTarget !== undefined) throw new UsageError(`--targets: ${badTarget} is not one of ${allLoraTargets.join(', ')}`);
-    const teacherBackend = choiceOption('teacher-backend', values['teacher-backend'], ['engine', 'onnx'] as const, 'engine');
+    if (badTarget !== undefined)
+      throw new UsageError(`--targets: ${badTarget} is not one of ${allLoraTargets.join(', ')}`);
+    const teacherBackend = choiceOption(
+      'teacher-backend',
+      values['teacher-backend'],
+      ['engine', 'onnx'] as const,
+      'engine',
+    );
     const step = stepSettingsFrom(values);
     const { sampling, limits } = samplingFrom(values, { temperature: 1 });
     const tasks = await readTasks(values.tasks);
@@ -101,8 +109,19 @@ export const trainCommand: CliCommand = {
         run: async (backend) => {
           const { model: student } = await loadModelWithAdapter(backend, studentDir);
           const layout = loraLayout(student.config, { rank, alpha, targets: targets.filter(isTarget) });
-          const lora = { layout, params: backend.upload(initLoraParams(layout, sampling.seed), 'lora'), grads: backend.zeros(layout.size, 'lora grads') };
-          const trainer = new LoraTrainer(student, lora, { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+          const lora = {
+            layout,
+            params: backend.upload(initLoraParams(layout, sampling.seed), 'lora'),
+            grads: backend.zeros(layout.size, 'lora grads'),
+          };
+          const trainer = new LoraTrainer(student, lora, {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weightDecay: 0.01,
+            maxGradNorm: 1,
+          });
           const policy = new EnginePolicy(studentDir, student, lora);
           let teacher: LogprobScorer | undefined;
           if (usesTeacher(method) && teacherDir !== undefined) {
@@ -117,20 +136,34 @@ export const trainCommand: CliCommand = {
           const models = { student: policy, trainer, teacher };
           for (let u = 1; u <= updates; u++) {
             const batch = promptsForUpdate(order, u, prompts);
-            const { trajectories, metrics } = await runUpdate(u, batch, models, chat, sandbox, { ...defaultUpdateSettings, method, groupSize: group, sampling, limits, step });
+            const { trajectories, metrics } = await runUpdate(u, batch, models, chat, sandbox, {
+              ...defaultUpdateSettings,
+              method,
+              groupSize: group,
+              sampling,
+              limits,
+              step,
+            });
             for (const t of trajectories) await writeJsonLine(trajectoriesOut, { ...t, update: u });
             await writeJsonLine(metricsOut, metrics);
             log(
               `update ${u}/${updates}: loss ${metrics.loss.toFixed(4)}, reward ${metrics.meanReward.toFixed(3)}, accuracy ${(100 * metrics.accuracy).toFixed(0)}%` +
-                (metrics.steps ? `, mean d_k ${metrics.steps.meanDivergence.toFixed(3)}, mean w_k ${metrics.steps.meanWeight.toFixed(3)}` : '') +
+                (metrics.steps
+                  ? `, mean d_k ${metrics.steps.meanDivergence.toFixed(3)}, mean w_k ${metrics.steps.meanWeight.toFixed(3)}`
+                  : '') +
                 `, ${metrics.seconds.total.toFixed(1)} s`,
             );
           }
           const files = exportPeft(layout, Float32Array.from(await backend.read(lora.params, layout.size)), studentDir);
           await mkdir(join(outDir, 'adapter'), { recursive: true });
-          await writeFile(join(outDir, 'adapter', 'adapter_config.json'), JSON.stringify(files['adapter_config.json'], null, 2));
+          await writeFile(
+            join(outDir, 'adapter', 'adapter_config.json'),
+            JSON.stringify(files['adapter_config.json'], null, 2),
+          );
           await writeFile(join(outDir, 'adapter', 'adapter_model.safetensors'), files['adapter_model.safetensors']);
-          log(`wrote ${join(outDir, 'metrics.jsonl')}, ${join(outDir, 'trajectories.jsonl')} and ${join(outDir, 'adapter')}/`);
+          log(
+            `wrote ${join(outDir, 'metrics.jsonl')}, ${join(outDir, 'trajectories.jsonl')} and ${join(outDir, 'adapter')}/`,
+          );
         },
       });
       return 0;

@@ -10,7 +10,14 @@ export interface AdamWSettings {
   maxGradNorm: number;
 }
 
-export const defaultAdamW: AdamWSettings = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1.0 };
+export const defaultAdamW: AdamWSettings = {
+  lr: 1e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0.01,
+  maxGradNorm: 1.0,
+};
 
 /** ‖grads‖₂ over n values. */
 export function gradNorm(grads: Floats, n: number): number {
@@ -20,7 +27,16 @@ export function gradNorm(grads: Floats, n: number): number {
 }
 
 /** One AdamW step (bias-corrected, decoupled weight decay) after clipping by the global norm. */
-export function adamw(params: Floats, grads: Floats, m: Floats, v: Floats, norm: number, n: number, step: number, s: AdamWSettings): void {
+export function adamw(
+  params: Floats,
+  grads: Floats,
+  m: Floats,
+  v: Floats,
+  norm: number,
+  n: number,
+  step: number,
+  s: AdamWSettings,
+): void {
   const clip = s.maxGradNorm > 0 && norm > s.maxGradNorm ? s.maxGradNorm / norm : 1;
   const c1 = 1 - s.beta1 ** step;
   const c2 = 1 - s.beta2 ** step;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { attentionBackward, attentionBackwardReference, attentionForward, attentionForwardReference, type AttentionDims } from './attention';
+import {
+  attentionBackward,
+  attentionBackwardReference,
+  attentionForward,
+  attentionForwardReference,
+  type AttentionDims,
+} from './attention';
 import type { Floats } from './floats';
 import { seededRandom } from '../params';
 

@@ -77,7 +77,18 @@ export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats,
  * dk and dv of kv head g accumulate in float64 scratch and are written out once. An odd last
  * row pairs with itself as a second row whose p and dS are zero, so it adds nothing twice.
  */
-export function attentionBackward(dq: Floats, dk: Floats, dv: Floats, dout: Floats, q: Floats, k: Floats, v: Floats, out: Floats, lse: Floats, d: AttentionDims): void {
+export function attentionBackward(
+  dq: Floats,
+  dk: Floats,
+  dv: Floats,
+  dout: Floats,
+  q: Floats,
+  k: Floats,
+  v: Floats,
+  out: Floats,
+  lse: Floats,
+  d: AttentionDims,
+): void {
   const { T, P, Hq, Hkv, D } = d;
   const N = P + T;
   const group = Hq / Hkv;
@@ -142,19 +153,45 @@ export function attentionBackward(dq: Floats, dk: Floats, dv: Floats, dout: Floa
 function dots2(y: Float64Array, x: Float64Array, M: Float64Array, n: number, N: number, D: number): void {
   let j = 0;
   for (let r0 = 0; j + 3 < n; j += 4, r0 += 4 * D) {
-    const r1 = r0 + D, r2 = r1 + D, r3 = r2 + D;
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    const r1 = r0 + D,
+      r2 = r1 + D,
+      r3 = r2 + D;
+    let a0 = 0,
+      a1 = 0,
+      a2 = 0,
+      a3 = 0,
+      b0 = 0,
+      b1 = 0,
+      b2 = 0,
+      b3 = 0;
     for (let i = 0; i < D; i++) {
-      const xa = x[i], xb = x[D + i];
-      const m0 = M[r0 + i], m1 = M[r1 + i], m2 = M[r2 + i], m3 = M[r3 + i];
-      a0 += xa * m0; a1 += xa * m1; a2 += xa * m2; a3 += xa * m3;
-      b0 += xb * m0; b1 += xb * m1; b2 += xb * m2; b3 += xb * m3;
+      const xa = x[i],
+        xb = x[D + i];
+      const m0 = M[r0 + i],
+        m1 = M[r1 + i],
+        m2 = M[r2 + i],
+        m3 = M[r3 + i];
+      a0 += xa * m0;
+      a1 += xa * m1;
+      a2 += xa * m2;
+      a3 += xa * m3;
+      b0 += xb * m0;
+      b1 += xb * m1;
+      b2 += xb * m2;
+      b3 += xb * m3;
     }
-    y[j] = a0; y[j + 1] = a1; y[j + 2] = a2; y[j + 3] = a3;
-    y[N + j] = b0; y[N + j + 1] = b1; y[N + j + 2] = b2; y[N + j + 3] = b3;
+    y[j] = a0;
+    y[j + 1] = a1;
+    y[j + 2] = a2;
+    y[j + 3] = a3;
+    y[N + j] = b0;
+    y[N + j + 1] = b1;
+    y[N + j + 2] = b2;
+    y[N + j + 3] = b3;
   }
   for (let r = j * D; j < n; j++, r += D) {
-    let a = 0, b = 0;
+    let a = 0,
+      b = 0;
     for (let i = 0; i < D; i++) {
       a += x[i] * M[r + i];
       b += x[D + i] * M[r + i];
@@ -168,17 +205,29 @@ function dots2(y: Float64Array, x: Float64Array, M: Float64Array, n: number, N: 
 function addWeightedRows2(acc: Float64Array, w: Float64Array, M: Float64Array, n: number, N: number, D: number): void {
   let j = 0;
   for (let r0 = 0; j + 3 < n; j += 4, r0 += 4 * D) {
-    const r1 = r0 + D, r2 = r1 + D, r3 = r2 + D;
-    const a0 = w[j], a1 = w[j + 1], a2 = w[j + 2], a3 = w[j + 3];
-    const b0 = w[N + j], b1 = w[N + j + 1], b2 = w[N + j + 2], b3 = w[N + j + 3];
+    const r1 = r0 + D,
+      r2 = r1 + D,
+      r3 = r2 + D;
+    const a0 = w[j],
+      a1 = w[j + 1],
+      a2 = w[j + 2],
+      a3 = w[j + 3];
+    const b0 = w[N + j],
+      b1 = w[N + j + 1],
+      b2 = w[N + j + 2],
+      b3 = w[N + j + 3];
     for (let i = 0; i < D; i++) {
-      const m0 = M[r0 + i], m1 = M[r1 + i], m2 = M[r2 + i], m3 = M[r3 + i];
+      const m0 = M[r0 + i],
+        m1 = M[r1 + i],
+        m2 = M[r2 + i],
+        m3 = M[r3 + i];
       acc[i] += a0 * m0 + a1 * m1 + a2 * m2 + a3 * m3;
       acc[D + i] += b0 * m0 + b1 * m1 + b2 * m2 + b3 * m3;
     }
   }
   for (let r = j * D; j < n; j++, r += D) {
-    const a = w[j], b = w[N + j];
+    const a = w[j],
+      b = w[N + j];
     for (let i = 0; i < D; i++) {
       acc[i] += a * M[r + i];
       acc[D + i] += b * M[r + i];
@@ -190,11 +239,20 @@ function addWeightedRows2(acc: Float64Array, w: Float64Array, M: Float64Array, n
 function addOuter2(M: Float64Array, w: Float64Array, x: Float64Array, n: number, N: number, D: number): void {
   let j = 0;
   for (let r0 = 0; j + 3 < n; j += 4, r0 += 4 * D) {
-    const r1 = r0 + D, r2 = r1 + D, r3 = r2 + D;
-    const a0 = w[j], a1 = w[j + 1], a2 = w[j + 2], a3 = w[j + 3];
-    const b0 = w[N + j], b1 = w[N + j + 1], b2 = w[N + j + 2], b3 = w[N + j + 3];
+    const r1 = r0 + D,
+      r2 = r1 + D,
+      r3 = r2 + D;
+    const a0 = w[j],
+      a1 = w[j + 1],
+      a2 = w[j + 2],
+      a3 = w[j + 3];
+    const b0 = w[N + j],
+      b1 = w[N + j + 1],
+      b2 = w[N + j + 2],
+      b3 = w[N + j + 3];
     for (let i = 0; i < D; i++) {
-      const xa = x[i], xb = x[D + i];
+      const xa = x[i],
+        xb = x[D + i];
       M[r0 + i] += a0 * xa + b0 * xb;
       M[r1 + i] += a1 * xa + b1 * xb;
       M[r2 + i] += a2 * xa + b2 * xb;
@@ -202,7 +260,8 @@ function addOuter2(M: Float64Array, w: Float64Array, x: Float64Array, n: number,
     }
   }
   for (let r = j * D; j < n; j++, r += D) {
-    const a = w[j], b = w[N + j];
+    const a = w[j],
+      b = w[N + j];
     for (let i = 0; i < D; i++) M[r + i] += a * x[i] + b * x[D + i];
   }
 }
@@ -234,7 +293,14 @@ function scatterHead(dst: Floats, src: Float64Array, g: number, N: number, H: nu
  * query head h reads key/value head h / (Hq/Hkv). Saves lse (Hq, T) for the backward.
  * The naive reference, kept for tests of the fast attentionForward above.
  */
-export function attentionForwardReference(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, d: AttentionDims): void {
+export function attentionForwardReference(
+  out: Floats,
+  lse: Floats,
+  q: Floats,
+  k: Floats,
+  v: Floats,
+  d: AttentionDims,
+): void {
   const { T, P, Hq, Hkv, D } = d;
   const scale = 1 / Math.sqrt(D);
   const group = Hq / Hkv;
@@ -271,7 +337,18 @@ export function attentionForwardReference(out: Floats, lse: Floats, q: Floats, k
  * p = exp(s − lse), δ_t = dO_t·O_t, dS = p (dO·V_j − δ_t), dQ = scale Σ dS K, dK = scale Σ dS Q, dV = Σ p dO.
  * The naive reference, kept for tests of the fast attentionBackward above.
  */
-export function attentionBackwardReference(dq: Floats, dk: Floats, dv: Floats, dout: Floats, q: Floats, k: Floats, v: Floats, out: Floats, lse: Floats, d: AttentionDims): void {
+export function attentionBackwardReference(
+  dq: Floats,
+  dk: Floats,
+  dv: Floats,
+  dout: Floats,
+  q: Floats,
+  k: Floats,
+  v: Floats,
+  out: Floats,
+  lse: Floats,
+  d: AttentionDims,
+): void {
   const { T, P, Hq, Hkv, D } = d;
   const scale = 1 / Math.sqrt(D);
   const group = Hq / Hkv;

@@ -56,14 +56,24 @@ export class CpuBackend implements Backend<Floats> {
   embedding(out: Floats, ids: Floats, table: Floats, T: number, C: number, V: number): void {
     for (let t = 0; t < T; t++) {
       const id = ids[t];
-      if (!(id >= 0 && id < V)) throw new RangeError(`token id ${id} at position ${t} is outside the vocabulary of ${V}`);
+      if (!(id >= 0 && id < V))
+        throw new RangeError(`token id ${id} at position ${t} is outside the vocabulary of ${V}`);
       out.set(table.subarray(id * C, (id + 1) * C), t * C);
     }
   }
   rmsNormForward(out: Floats, rstd: Floats, inp: Floats, weight: Floats, rows: number, C: number, eps: number): void {
     rmsNormForward(out, rstd, inp, weight, rows, C, eps);
   }
-  rmsNormBackward(dinp: Floats, dout: Floats, inp: Floats, weight: Floats, rstd: Floats, rows: number, C: number, accumulate: boolean): void {
+  rmsNormBackward(
+    dinp: Floats,
+    dout: Floats,
+    inp: Floats,
+    weight: Floats,
+    rstd: Floats,
+    rows: number,
+    C: number,
+    accumulate: boolean,
+  ): void {
     rmsNormBackward(dinp, dout, inp, weight, rstd, rows, C, accumulate);
   }
   matmul(out: Floats, a: Floats, b: Floats, spec: MatmulSpec<Floats>): void {
@@ -75,7 +85,18 @@ export class CpuBackend implements Backend<Floats> {
   attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, dims: AttentionDims): void {
     attentionForward(out, lse, q, k, v, dims);
   }
-  attentionBackward(dq: Floats, dk: Floats, dv: Floats, dout: Floats, q: Floats, k: Floats, v: Floats, out: Floats, lse: Floats, dims: AttentionDims): void {
+  attentionBackward(
+    dq: Floats,
+    dk: Floats,
+    dv: Floats,
+    dout: Floats,
+    q: Floats,
+    k: Floats,
+    v: Floats,
+    out: Floats,
+    lse: Floats,
+    dims: AttentionDims,
+  ): void {
     attentionBackward(dq, dk, dv, dout, q, k, v, out, lse, dims);
   }
   swigluForward(out: Floats, gate: Floats, up: Floats, n: number): void {
@@ -84,16 +105,44 @@ export class CpuBackend implements Backend<Floats> {
   swigluBackward(dgate: Floats, dup: Floats, dout: Floats, gate: Floats, up: Floats, n: number): void {
     swigluBackward(dgate, dup, dout, gate, up, n);
   }
-  vocabLogprobsForward(logprobs: Floats, lse: Floats, hidden: Floats, weight: Floats, targets: Floats, T: number, C: number, V: number): void {
+  vocabLogprobsForward(
+    logprobs: Floats,
+    lse: Floats,
+    hidden: Floats,
+    weight: Floats,
+    targets: Floats,
+    T: number,
+    C: number,
+    V: number,
+  ): void {
     vocabLogprobsForward(logprobs, lse, hidden, weight, targets, T, C, V);
   }
-  vocabLogprobsBackward(dhidden: Floats, dlogprobs: Floats, hidden: Floats, weight: Floats, targets: Floats, lse: Floats, T: number, C: number, V: number): void {
+  vocabLogprobsBackward(
+    dhidden: Floats,
+    dlogprobs: Floats,
+    hidden: Floats,
+    weight: Floats,
+    targets: Floats,
+    lse: Floats,
+    T: number,
+    C: number,
+    V: number,
+  ): void {
     vocabLogprobsBackward(dhidden, dlogprobs, hidden, weight, targets, lse, T, C, V, true);
   }
   gradNorm(norm: Floats, grads: Floats, n: number): void {
     norm[0] = gradNorm(grads, n);
   }
-  adamw(params: Floats, grads: Floats, m: Floats, v: Floats, norm: Floats, n: number, step: number, settings: AdamWSettings): void {
+  adamw(
+    params: Floats,
+    grads: Floats,
+    m: Floats,
+    v: Floats,
+    norm: Floats,
+    n: number,
+    step: number,
+    settings: AdamWSettings,
+  ): void {
     adamw(params, grads, m, v, norm[0], n, step, settings);
   }
 
@@ -102,7 +151,7 @@ export class CpuBackend implements Backend<Floats> {
     const key = `${D}:${theta}`;
     let table = this.ropeTables.get(key);
     if (table === undefined || table.length < positions * D) {
-      table = ropeTable(D, theta, Math.max(positions, 2 * (table?.length ?? 0) / D, 256));
+      table = ropeTable(D, theta, Math.max(positions, (2 * (table?.length ?? 0)) / D, 256));
       this.ropeTables.set(key, table);
     }
     return table;

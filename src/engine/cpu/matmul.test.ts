@@ -14,7 +14,17 @@ const random = (Type: FloatsType, n: number, seed: number): Floats => {
 
 /** [M, N, K]: the 1×1×1 corner, sizes off the 4×4 block, and K large enough to split N into several packed panels. */
 const shapes: [number, number, number][] = [
-  [1, 1, 1], [1, 5, 3], [3, 1, 7], [2, 3, 1], [4, 4, 4], [5, 7, 9], [7, 13, 6], [9, 3, 2], [17, 33, 19], [6, 70, 1100], [1, 130, 600],
+  [1, 1, 1],
+  [1, 5, 3],
+  [3, 1, 7],
+  [2, 3, 1],
+  [4, 4, 4],
+  [5, 7, 9],
+  [7, 13, 6],
+  [9, 3, 2],
+  [17, 33, 19],
+  [6, 70, 1100],
+  [1, 130, 600],
 ];
 
 /**
@@ -37,7 +47,10 @@ function compare(Type: FloatsType, M: number, N: number, K: number, options: Mat
     scale = Math.max(scale, Math.abs(reference[i]));
   }
   const tolerance = Type === Float64Array ? 1e-12 : 1e-5;
-  expect(error, `${Type.name} M=${M} N=${N} K=${K} ${JSON.stringify({ ...options, lora: options.lora?.R })}`).toBeLessThanOrEqual(tolerance * scale);
+  expect(
+    error,
+    `${Type.name} M=${M} N=${N} K=${K} ${JSON.stringify({ ...options, lora: options.lora?.R })}`,
+  ).toBeLessThanOrEqual(tolerance * scale);
 }
 
 describe('fast CPU matmul against the naive reference', () => {

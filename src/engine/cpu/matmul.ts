@@ -30,7 +30,15 @@ function grow(buffer: Float64Array, length: number): Float64Array {
  * dst (rows, K) = rows r0..r0+rows of X, where X (·, K) is src itself (row-major) or, when
  * `transposed`, srcᵀ with src (K, stride). Either way the kernel reads contiguous rows.
  */
-function pack(dst: Float64Array, src: Floats, transposed: boolean, r0: number, rows: number, K: number, stride: number): void {
+function pack(
+  dst: Float64Array,
+  src: Floats,
+  transposed: boolean,
+  r0: number,
+  rows: number,
+  K: number,
+  stride: number,
+): void {
   if (!transposed) {
     dst.set(src.subarray(r0 * K, (r0 + rows) * K)); // native, converting float32 → float64
     return;
@@ -48,24 +56,73 @@ function pack(dst: Float64Array, src: Floats, transposed: boolean, r0: number, r
  * for 16 multiply-adds). The nc % 4 edge columns go through `kernelRow`.
  */
 function kernel4(s: Float64Array, A: Float64Array, B: Float64Array, nc: number, K: number): void {
-  const a1 = K, a2 = 2 * K, a3 = 3 * K;
+  const a1 = K,
+    a2 = 2 * K,
+    a3 = 3 * K;
   let n = 0;
   for (; n + 4 <= nc; n += 4) {
-    const b0 = n * K, b1 = b0 + K, b2 = b1 + K, b3 = b2 + K;
-    let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-    let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+    const b0 = n * K,
+      b1 = b0 + K,
+      b2 = b1 + K,
+      b3 = b2 + K;
+    let c00 = 0,
+      c01 = 0,
+      c02 = 0,
+      c03 = 0,
+      c10 = 0,
+      c11 = 0,
+      c12 = 0,
+      c13 = 0;
+    let c20 = 0,
+      c21 = 0,
+      c22 = 0,
+      c23 = 0,
+      c30 = 0,
+      c31 = 0,
+      c32 = 0,
+      c33 = 0;
     for (let k = 0; k < K; k++) {
-      const x0 = A[k], x1 = A[a1 + k], x2 = A[a2 + k], x3 = A[a3 + k];
-      const y0 = B[b0 + k], y1 = B[b1 + k], y2 = B[b2 + k], y3 = B[b3 + k];
-      c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
-      c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
-      c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
-      c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
+      const x0 = A[k],
+        x1 = A[a1 + k],
+        x2 = A[a2 + k],
+        x3 = A[a3 + k];
+      const y0 = B[b0 + k],
+        y1 = B[b1 + k],
+        y2 = B[b2 + k],
+        y3 = B[b3 + k];
+      c00 += x0 * y0;
+      c01 += x0 * y1;
+      c02 += x0 * y2;
+      c03 += x0 * y3;
+      c10 += x1 * y0;
+      c11 += x1 * y1;
+      c12 += x1 * y2;
+      c13 += x1 * y3;
+      c20 += x2 * y0;
+      c21 += x2 * y1;
+      c22 += x2 * y2;
+      c23 += x2 * y3;
+      c30 += x3 * y0;
+      c31 += x3 * y1;
+      c32 += x3 * y2;
+      c33 += x3 * y3;
     }
-    s[n] = c00; s[n + 1] = c01; s[n + 2] = c02; s[n + 3] = c03;
-    s[nc + n] = c10; s[nc + n + 1] = c11; s[nc + n + 2] = c12; s[nc + n + 3] = c13;
-    s[2 * nc + n] = c20; s[2 * nc + n + 1] = c21; s[2 * nc + n + 2] = c22; s[2 * nc + n + 3] = c23;
-    s[3 * nc + n] = c30; s[3 * nc + n + 1] = c31; s[3 * nc + n + 2] = c32; s[3 * nc + n + 3] = c33;
+    s[n] = c00;
+    s[n + 1] = c01;
+    s[n + 2] = c02;
+    s[n + 3] = c03;
+    s[nc + n] = c10;
+    s[nc + n + 1] = c11;
+    s[nc + n + 2] = c12;
+    s[nc + n + 3] = c13;
+    s[2 * nc + n] = c20;
+    s[2 * nc + n + 1] = c21;
+    s[2 * nc + n + 2] = c22;
+    s[2 * nc + n + 3] = c23;
+    s[3 * nc + n] = c30;
+    s[3 * nc + n + 1] = c31;
+    s[3 * nc + n + 2] = c32;
+    s[3 * nc + n + 3] = c33;
   }
   for (let i = 0; i < 4; i++) kernelRow(s, i * nc, A, i * K, B, n, nc, K);
 }
@@ -74,16 +131,37 @@ function kernel4(s: Float64Array, A: Float64Array, B: Float64Array, nc: number, 
  * s[d + n0..nc) = one row of A (at a0) · Bᵀ, four columns at a time: the M % 4 leftover
  * rows (M = 1 when decoding), and the nc % 4 edge columns one plain dot product each.
  */
-function kernelRow(s: Float64Array, d: number, A: Float64Array, a0: number, B: Float64Array, n0: number, nc: number, K: number): void {
+function kernelRow(
+  s: Float64Array,
+  d: number,
+  A: Float64Array,
+  a0: number,
+  B: Float64Array,
+  n0: number,
+  nc: number,
+  K: number,
+): void {
   let n = n0;
   for (; n + 4 <= nc; n += 4) {
-    const b0 = n * K, b1 = b0 + K, b2 = b1 + K, b3 = b2 + K;
-    let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+    const b0 = n * K,
+      b1 = b0 + K,
+      b2 = b1 + K,
+      b3 = b2 + K;
+    let c0 = 0,
+      c1 = 0,
+      c2 = 0,
+      c3 = 0;
     for (let k = 0; k < K; k++) {
       const x = A[a0 + k];
-      c0 += x * B[b0 + k]; c1 += x * B[b1 + k]; c2 += x * B[b2 + k]; c3 += x * B[b3 + k];
+      c0 += x * B[b0 + k];
+      c1 += x * B[b1 + k];
+      c2 += x * B[b2 + k];
+      c3 += x * B[b3 + k];
     }
-    s[d + n] = c0; s[d + n + 1] = c1; s[d + n + 2] = c2; s[d + n + 3] = c3;
+    s[d + n] = c0;
+    s[d + n + 1] = c1;
+    s[d + n + 2] = c2;
+    s[d + n + 3] = c3;
   }
   for (; n < nc; n++) {
     let sum = 0;
@@ -99,7 +177,15 @@ function kernelRow(s: Float64Array, d: number, A: Float64Array, a0: number, B: F
  * register-blocked kernel on contiguous memory. Scratch stays bounded (the LM head's
  * 151,936 × 1024 weight is never copied whole).
  */
-export function matmul(out: Floats, a: Floats, b: Floats, M: number, N: number, K: number, options: MatmulOptions = {}): void {
+export function matmul(
+  out: Floats,
+  a: Floats,
+  b: Floats,
+  M: number,
+  N: number,
+  K: number,
+  options: MatmulOptions = {},
+): void {
   const { transA = false, transB = false, alpha = 1, accumulate = false, lora } = options;
   const panel = Math.min(N, Math.max(4, (PANEL_DOUBLES / Math.max(K, 1)) & ~3)); // rows of op(b)ᵀ: a multiple of 4, or all N
   packA = grow(packA, 4 * K);
@@ -136,7 +222,15 @@ export function matmul(out: Floats, a: Floats, b: Floats, M: number, N: number, 
  * The naive loop, kept as the reference the fast `matmul` is tested against; the loop
  * order keeps the inner loop contiguous for the common layout.
  */
-export function matmulReference(out: Floats, a: Floats, b: Floats, M: number, N: number, K: number, options: MatmulOptions = {}): void {
+export function matmulReference(
+  out: Floats,
+  a: Floats,
+  b: Floats,
+  M: number,
+  N: number,
+  K: number,
+  options: MatmulOptions = {},
+): void {
   const { transA = false, transB = false, alpha = 1, accumulate = false, lora } = options;
   const row = new Float64Array(N);
   for (let m = 0; m < M; m++) {

@@ -16,7 +16,13 @@ const random = (n: number, seed: number) => {
  * Checks ∂(Σ weights · f(x))/∂x against central differences in float64, for every input.
  * `f` runs the forward; `grad` returns the analytic gradient from the backward.
  */
-function checkGradient(x: Float64Array, weights: Float64Array, f: (x: Float64Array) => Float64Array, grad: Float64Array, tolerance = 1e-7): void {
+function checkGradient(
+  x: Float64Array,
+  weights: Float64Array,
+  f: (x: Float64Array) => Float64Array,
+  grad: Float64Array,
+  tolerance = 1e-7,
+): void {
   const h = 1e-6;
   for (let i = 0; i < x.length; i++) {
     const keep = x[i];
@@ -26,7 +32,9 @@ function checkGradient(x: Float64Array, weights: Float64Array, f: (x: Float64Arr
     const down = f(x).reduce((s, v, j) => s + v * weights[j], 0);
     x[i] = keep;
     const numeric = (up - down) / (2 * h);
-    expect(Math.abs(grad[i] - numeric), `input ${i}: analytic ${grad[i]} numeric ${numeric}`).toBeLessThan(tolerance * Math.max(1, Math.abs(numeric)));
+    expect(Math.abs(grad[i] - numeric), `input ${i}: analytic ${grad[i]} numeric ${numeric}`).toBeLessThan(
+      tolerance * Math.max(1, Math.abs(numeric)),
+    );
   }
 }
 
@@ -37,7 +45,12 @@ describe('CPU ops against finite differences (float64)', () => {
     const b = random(N * K, 2);
     const u = random(M * R, 3);
     const lb = random(N * R, 4);
-    const reference = (m: number, n: number, A: (m: number, k: number) => number, B: (n: number, k: number) => number) => {
+    const reference = (
+      m: number,
+      n: number,
+      A: (m: number, k: number) => number,
+      B: (n: number, k: number) => number,
+    ) => {
       let s = 0;
       for (let k = 0; k < K; k++) s += A(m, k) * B(n, k);
       return s;
@@ -52,7 +65,12 @@ describe('CPU ops against finite differences (float64)', () => {
     matmul(out2, at, bt, M, N, K, { transA: true, accumulate: true });
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {
-        const base = reference(m, n, (i, k) => a[i * K + k], (j, k) => b[j * K + k]);
+        const base = reference(
+          m,
+          n,
+          (i, k) => a[i * K + k],
+          (j, k) => b[j * K + k],
+        );
         let branch = 0;
         for (let r = 0; r < R; r++) branch += u[m * R + r] * lb[n * R + r];
         expect(out[m * N + n]).toBeCloseTo(2 * base + branch, 12);

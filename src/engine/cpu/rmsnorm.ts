@@ -1,7 +1,15 @@
 import type { Floats } from './floats';
 
 /** out (rows, C) = x · rstd · w, rstd (rows) = 1/√(mean(x²) + eps), saved for the backward. */
-export function rmsNormForward(out: Floats, rstd: Floats, inp: Floats, weight: Floats, rows: number, C: number, eps: number): void {
+export function rmsNormForward(
+  out: Floats,
+  rstd: Floats,
+  inp: Floats,
+  weight: Floats,
+  rows: number,
+  C: number,
+  eps: number,
+): void {
   for (let r = 0; r < rows; r++) {
     const base = r * C;
     let sq = 0;
@@ -13,7 +21,16 @@ export function rmsNormForward(out: Floats, rstd: Floats, inp: Floats, weight: F
 }
 
 /** dinp (rows, C) (+)= rstd · (w·dout − x · rstd² · mean(x·w·dout)); the norm weight is frozen. */
-export function rmsNormBackward(dinp: Floats, dout: Floats, inp: Floats, weight: Floats, rstd: Floats, rows: number, C: number, accumulate: boolean): void {
+export function rmsNormBackward(
+  dinp: Floats,
+  dout: Floats,
+  inp: Floats,
+  weight: Floats,
+  rstd: Floats,
+  rows: number,
+  C: number,
+  accumulate: boolean,
+): void {
   for (let r = 0; r < rows; r++) {
     const base = r * C;
     const s = rstd[r];

@@ -18,7 +18,15 @@ export function ropeTable(D: number, theta: number, positions: number): Float64A
  * Rotates x (T, heads, D) in place, Hugging Face rotate_half layout, token t at position
  * offset + t. direction −1 rotates back: the backward of the forward.
  */
-export function rope(x: Floats, table: Float64Array, T: number, heads: number, D: number, offset: number, direction: 1 | -1): void {
+export function rope(
+  x: Floats,
+  table: Float64Array,
+  T: number,
+  heads: number,
+  D: number,
+  offset: number,
+  direction: 1 | -1,
+): void {
   const half = D / 2;
   for (let t = 0; t < T; t++) {
     const p = offset + t;
@@ -36,5 +44,7 @@ export function rope(x: Floats, table: Float64Array, T: number, heads: number, D
   }
 }
 
-export const ropeForward = (x: Floats, table: Float64Array, T: number, heads: number, D: number, offset: number) => rope(x, table, T, heads, D, offset, 1);
-export const ropeBackward = (dx: Floats, table: Float64Array, T: number, heads: number, D: number, offset: number) => rope(dx, table, T, heads, D, offset, -1);
+export const ropeForward = (x: Floats, table: Float64Array, T: number, heads: number, D: number, offset: number) =>
+  rope(x, table, T, heads, D, offset, 1);
+export const ropeBackward = (dx: Floats, table: Float64Array, T: number, heads: number, D: number, offset: number) =>
+  rope(dx, table, T, heads, D, offset, -1);

@@ -8,7 +8,16 @@ export const vocabChunkRows = 16;
  * logprobs[t] = log softmax(hidden_t · Wᵀ)[targets[t]] with W (V, C), a chunk of rows at a
  * time (one matmul each) so no (T × V) logits exist; lse (T) is saved for the backward.
  */
-export function vocabLogprobsForward(logprobs: Floats, lse: Floats, hidden: Floats, weight: Floats, targets: ArrayLike<number>, T: number, C: number, V: number): void {
+export function vocabLogprobsForward(
+  logprobs: Floats,
+  lse: Floats,
+  hidden: Floats,
+  weight: Floats,
+  targets: ArrayLike<number>,
+  T: number,
+  C: number,
+  V: number,
+): void {
   const logits = new Float64Array(Math.min(T, vocabChunkRows) * V);
   for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
     const rows = Math.min(vocabChunkRows, T - t0);
@@ -25,7 +34,18 @@ export function vocabLogprobsForward(logprobs: Floats, lse: Floats, hidden: Floa
  * dhidden (+)= Σ_v dlogprobs_t (1[v = target] − p_tv) W_v: each chunk's logits are
  * recomputed, turned into those coefficients in place, and multiplied by W.
  */
-export function vocabLogprobsBackward(dhidden: Floats, dlogprobs: Floats, hidden: Floats, weight: Floats, targets: ArrayLike<number>, lse: Floats, T: number, C: number, V: number, accumulate: boolean): void {
+export function vocabLogprobsBackward(
+  dhidden: Floats,
+  dlogprobs: Floats,
+  hidden: Floats,
+  weight: Floats,
+  targets: ArrayLike<number>,
+  lse: Floats,
+  T: number,
+  C: number,
+  V: number,
+  accumulate: boolean,
+): void {
   const coef = new Float64Array(Math.min(T, vocabChunkRows) * V);
   for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
     const rows = Math.min(vocabChunkRows, T - t0);

@@ -23,15 +23,25 @@ export const tinyConfig: Qwen3Config = {
 /** A model with seeded random weights on `backend`. */
 export function randomModel<T>(backend: Backend<T>, config: Qwen3Config = tinyConfig, seed = 1): Qwen3Model<T> {
   const weights = randomWeights(config, seed);
-  return new Qwen3Model(backend, config, assembleWeights(config, (name) => {
-    const w = weights.get(name);
-    if (w === undefined) throw new Error(`no weight ${name}`);
-    return backend.upload(w, name);
-  }));
+  return new Qwen3Model(
+    backend,
+    config,
+    assembleWeights(config, (name) => {
+      const w = weights.get(name);
+      if (w === undefined) throw new Error(`no weight ${name}`);
+      return backend.upload(w, name);
+    }),
+  );
 }
 
 /** LoRA state with random A and (unlike PEFT's init) random B, so gradients reach both. */
-export function randomLora<T>(backend: Backend<T>, config: Qwen3Config, lc: LoraConfig, seed = 2, bScale = 0.1): LoraState<T> {
+export function randomLora<T>(
+  backend: Backend<T>,
+  config: Qwen3Config,
+  lc: LoraConfig,
+  seed = 2,
+  bScale = 0.1,
+): LoraState<T> {
   const layout = loraLayout(config, lc);
   const params = initLoraParams(layout, seed);
   const rand = seededRandom(seed + 1);

@@ -24,7 +24,8 @@ function lora<T>(backend: Backend<T>): LoraState<T> {
   const layout = loraLayout(config, loraConfig);
   const params = initLoraParams(layout, 9);
   const rand = seededRandom(10);
-  for (const slot of layout.slots) for (let i = 0; i < slot.outDim * loraConfig.rank; i++) params[slot.bOffset + i] = 0.05 * rand();
+  for (const slot of layout.slots)
+    for (let i = 0; i < slot.outDim * loraConfig.rank; i++) params[slot.bOffset + i] = 0.05 * rand();
   return { layout, params: backend.upload(params, 'lora'), grads: backend.zeros(layout.size, 'grads') };
 }
 
@@ -77,9 +78,22 @@ describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, wh
     const advantages = response.map((_, t) => 0.5 * Math.sin(t));
     const run = async <T>(backend: Backend<T>, model: Qwen3Model<T>) => {
       const state = lora(backend);
-      const trainer = new LoraTrainer(model, state, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
-      const old = Float64Array.from((await model.logprobs([...prompt, ...response], state)).subarray(prompt.length - 1));
-      const seq: TrainingSequence = { promptIds: prompt, responseIds: response, loss: (lp) => ppoLoss({ logprobs: lp, oldLogprobs: old, advantages, mask }) };
+      const trainer = new LoraTrainer(model, state, {
+        lr: 1e-2,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0.01,
+        maxGradNorm: 1,
+      });
+      const old = Float64Array.from(
+        (await model.logprobs([...prompt, ...response], state)).subarray(prompt.length - 1),
+      );
+      const seq: TrainingSequence = {
+        promptIds: prompt,
+        responseIds: response,
+        loss: (lp) => ppoLoss({ logprobs: lp, oldLogprobs: old, advantages, mask }),
+      };
       const first = await trainer.trainStep([seq]);
       await trainer.trainStep([seq]);
       return { params: await backend.read(state.params, state.layout.size), first };
@@ -97,13 +111,31 @@ describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, wh
     const tensors = randomWeights(config, 3);
     const batch: TrainingSequence[] = [0, 1, 2].map((i) => {
       const response = ids.slice(30 + i, 50 + i);
-      return { promptIds: [...ids.slice(0, 20), ...ids.slice(60 + i, 63 + i)], responseIds: response, loss: (lp) => maskedCrossEntropy(lp, response.map(() => 1), 60) };
+      return {
+        promptIds: [...ids.slice(0, 20), ...ids.slice(60 + i, 63 + i)],
+        responseIds: response,
+        loss: (lp) =>
+          maskedCrossEntropy(
+            lp,
+            response.map(() => 1),
+            60,
+          ),
+      };
     });
     const run = async <T>(backend: Backend<T>) => {
       const layout = projectionLayout(config);
-      const state = { layout, params: backend.upload(packProjections(layout, tensors), 'projections'), grads: backend.zeros(layout.size, 'grads') };
+      const state = {
+        layout,
+        params: backend.upload(packProjections(layout, tensors), 'projections'),
+        grads: backend.zeros(layout.size, 'grads'),
+      };
       const frozen = assembleWeights(config, (name) => backend.upload(tensors.get(name) ?? new Float32Array(0), name));
-      const trainer = new ProjectionTrainer(new Qwen3Model(backend, config, withTrainedProjections(backend, frozen, state)), state, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 }, { freezeSharedPrefix: true });
+      const trainer = new ProjectionTrainer(
+        new Qwen3Model(backend, config, withTrainedProjections(backend, frozen, state)),
+        state,
+        { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 },
+        { freezeSharedPrefix: true },
+      );
       const first = await trainer.trainStep(batch);
       await trainer.trainStep(batch);
       return { params: await backend.read(state.params, layout.size), first };

@@ -99,10 +99,27 @@ export class WebGpuBackend implements Backend<Binding> {
   embedding(out: Binding, ids: Binding, table: Binding, T: number, C: number, V: number): void {
     encodeEmbedding(this.ctx, this.enc, { out, ids, shards: [{ weight: table, rows: V }], T, C });
   }
-  rmsNormForward(out: Binding, rstd: Binding, inp: Binding, weight: Binding, rows: number, C: number, eps: number): void {
+  rmsNormForward(
+    out: Binding,
+    rstd: Binding,
+    inp: Binding,
+    weight: Binding,
+    rows: number,
+    C: number,
+    eps: number,
+  ): void {
     encodeRmsNormForward(this.ctx, this.enc, { out, rstd, inp, weight, rows, C, eps });
   }
-  rmsNormBackward(dinp: Binding, dout: Binding, inp: Binding, weight: Binding, rstd: Binding, rows: number, C: number, accumulate: boolean): void {
+  rmsNormBackward(
+    dinp: Binding,
+    dout: Binding,
+    inp: Binding,
+    weight: Binding,
+    rstd: Binding,
+    rows: number,
+    C: number,
+    accumulate: boolean,
+  ): void {
     encodeRmsNormBackward(this.ctx, this.enc, { dinp, dout, inp, weight, rstd, rows, C, accumulate });
   }
   matmul(out: Binding, a: Binding, b: Binding, spec: MatmulSpec<Binding>): void {
@@ -114,10 +131,22 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   attentionForward(out: Binding, lse: Binding, q: Binding, k: Binding, v: Binding, dims: AttentionDims): void {
     // One new token over a cache: split the keys across threads (no lse needed when decoding).
-    if (dims.T === 1 && dims.P > 0) encodeDecodeAttention(this.ctx, this.enc, { out, q, k, v, L: dims.P + 1, Hq: dims.Hq, Hkv: dims.Hkv, D: dims.D });
+    if (dims.T === 1 && dims.P > 0)
+      encodeDecodeAttention(this.ctx, this.enc, { out, q, k, v, L: dims.P + 1, Hq: dims.Hq, Hkv: dims.Hkv, D: dims.D });
     else encodeAttentionForward(this.ctx, this.enc, { ...dims, out, lse, q, k, v });
   }
-  attentionBackward(dq: Binding, dk: Binding, dv: Binding, dout: Binding, q: Binding, k: Binding, v: Binding, out: Binding, lse: Binding, dims: AttentionDims): void {
+  attentionBackward(
+    dq: Binding,
+    dk: Binding,
+    dv: Binding,
+    dout: Binding,
+    q: Binding,
+    k: Binding,
+    v: Binding,
+    out: Binding,
+    lse: Binding,
+    dims: AttentionDims,
+  ): void {
     encodeAttentionBackward(this.ctx, this.enc, { ...dims, dq, dk, dv, dout, q, k, v, out, lse });
   }
   swigluForward(out: Binding, gate: Binding, up: Binding, n: number): void {
@@ -126,16 +155,63 @@ export class WebGpuBackend implements Backend<Binding> {
   swigluBackward(dgate: Binding, dup: Binding, dout: Binding, gate: Binding, up: Binding, n: number): void {
     encodeSwigluBackward(this.ctx, this.enc, { dgate, dup, dout, gate, up, n });
   }
-  vocabLogprobsForward(logprobs: Binding, lse: Binding, hidden: Binding, weight: Binding, targets: Binding, T: number, C: number, V: number): void {
-    encodeVocabLogprobs(this.ctx, this.enc, { logprobs, lse, hidden, targets, shards: [{ weight, rows: V }], T, C, chunkTokens: 64 });
+  vocabLogprobsForward(
+    logprobs: Binding,
+    lse: Binding,
+    hidden: Binding,
+    weight: Binding,
+    targets: Binding,
+    T: number,
+    C: number,
+    V: number,
+  ): void {
+    encodeVocabLogprobs(this.ctx, this.enc, {
+      logprobs,
+      lse,
+      hidden,
+      targets,
+      shards: [{ weight, rows: V }],
+      T,
+      C,
+      chunkTokens: 64,
+    });
   }
-  vocabLogprobsBackward(dhidden: Binding, dlogprobs: Binding, hidden: Binding, weight: Binding, targets: Binding, lse: Binding, T: number, C: number, V: number): void {
-    encodeVocabLogprobsBackward(this.ctx, this.enc, { dhidden, dlogprobs, hidden, targets, lse, shards: [{ weight, rows: V }], T, C, chunkTokens: 64 });
+  vocabLogprobsBackward(
+    dhidden: Binding,
+    dlogprobs: Binding,
+    hidden: Binding,
+    weight: Binding,
+    targets: Binding,
+    lse: Binding,
+    T: number,
+    C: number,
+    V: number,
+  ): void {
+    encodeVocabLogprobsBackward(this.ctx, this.enc, {
+      dhidden,
+      dlogprobs,
+      hidden,
+      targets,
+      lse,
+      shards: [{ weight, rows: V }],
+      T,
+      C,
+      chunkTokens: 64,
+    });
   }
   gradNorm(norm: Binding, grads: Binding, n: number): void {
     encodeGradNorm(this.ctx, this.enc, { norm, grads, n });
   }
-  adamw(params: Binding, grads: Binding, m: Binding, v: Binding, norm: Binding, n: number, step: number, settings: AdamWSettings): void {
+  adamw(
+    params: Binding,
+    grads: Binding,
+    m: Binding,
+    v: Binding,
+    norm: Binding,
+    n: number,
+    step: number,
+    settings: AdamWSettings,
+  ): void {
     encodeAdamW(this.ctx, this.enc, { params, grads, m, v, norm, n, step, settings });
   }
 

@@ -83,7 +83,12 @@ export class GpuContext {
   }
 
   /** Records one dispatch of `pipeline` with `bindings` bound to 0, 1, 2, … in order. */
-  dispatch(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, bindings: readonly Binding[], workgroups: readonly [number, number?, number?]): void {
+  dispatch(
+    encoder: GPUCommandEncoder,
+    pipeline: GPUComputePipeline,
+    bindings: readonly Binding[],
+    workgroups: readonly [number, number?, number?],
+  ): void {
     const bindGroup = this.device.createBindGroup({
       label: pipeline.label,
       layout: pipeline.getBindGroupLayout(0),

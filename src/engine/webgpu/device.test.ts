@@ -24,14 +24,20 @@ describe.skipIf(gpu === undefined && process.env.CI !== 'true')('a WebGPU device
   });
 
   it('says which limit a model needs beyond the adapter', async () => {
-    const tooBig = { maxBufferSize: 2 ** 52, maxStorageBufferBindingSize: 1 << 20, maxComputeWorkgroupStorageSize: 1024 };
+    const tooBig = {
+      maxBufferSize: 2 ** 52,
+      maxStorageBufferBindingSize: 1 << 20,
+      maxComputeWorkgroupStorageSize: 1024,
+    };
     const error = await openEngineDevice(gpu, tooBig).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GpuLimitError);
     expect(String(error)).toMatch(/maxBufferSize = .* but this model needs 4194304.00 GiB/);
   });
 
   it('turns a validation error inside a scope into an error naming the operation', async () => {
-    const run = engine.scoped('matmul upload', () => engine.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }));
+    const run = engine.scoped('matmul upload', () =>
+      engine.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }),
+    );
     await expect(run).rejects.toThrow(GpuValidationError);
     await expect(engine.scoped('ok', () => 42)).resolves.toBe(42);
   });

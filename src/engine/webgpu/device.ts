@@ -27,7 +27,11 @@ export const minimalNeeds: DeviceNeeds = {
 /** What a model's weights need of a device: its largest tensor in f32 must fit one buffer and one binding. */
 export function weightNeeds(c: Qwen3Config): DeviceNeeds {
   const largest = Math.max(...weightNames(c).map((w) => 4 * w.shape.reduce((a, b) => a * b, 1)));
-  return { ...minimalNeeds, maxBufferSize: Math.max(minimalNeeds.maxBufferSize, largest), maxStorageBufferBindingSize: Math.max(minimalNeeds.maxStorageBufferBindingSize, largest) };
+  return {
+    ...minimalNeeds,
+    maxBufferSize: Math.max(minimalNeeds.maxBufferSize, largest),
+    maxStorageBufferBindingSize: Math.max(minimalNeeds.maxStorageBufferBindingSize, largest),
+  };
 }
 
 export class GpuUnavailableError extends Error {
@@ -76,7 +80,11 @@ export class EngineDevice {
     });
     void device.lost.then((info) => {
       if (info.reason === 'destroyed') return;
-      this.fail(new GpuDeviceLostError(`The GPU device was lost (${info.reason}): ${info.message || 'no details'}. Reload the models to continue.`));
+      this.fail(
+        new GpuDeviceLostError(
+          `The GPU device was lost (${info.reason}): ${info.message || 'no details'}. Reload the models to continue.`,
+        ),
+      );
     });
   }
 
@@ -122,7 +130,9 @@ export class EngineDevice {
 
 function describeAdapter(adapter: GPUAdapter): string {
   const info = adapter.info;
-  const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s !== undefined && s !== '').join(' ');
+  const name = [info.vendor, info.architecture, info.device, info.description]
+    .filter((s) => s !== undefined && s !== '')
+    .join(' ');
   return name === '' ? 'unnamed WebGPU adapter' : name;
 }
 
@@ -130,20 +140,34 @@ function describeAdapter(adapter: GPUAdapter): string {
  * Opens a device with at least `needs`. Limits are requested at the adapter's maximum
  * (never below the default) so one device serves every model the adapter can hold.
  */
-export async function openEngineDevice(gpu: GPU | undefined, needs: DeviceNeeds = minimalNeeds, options: { allowF16?: boolean } = {}): Promise<EngineDevice> {
+export async function openEngineDevice(
+  gpu: GPU | undefined,
+  needs: DeviceNeeds = minimalNeeds,
+  options: { allowF16?: boolean } = {},
+): Promise<EngineDevice> {
   if (gpu === undefined) {
-    throw new GpuUnavailableError('WebGPU is not available here. Use a browser with WebGPU (Chrome or Edge 113+) or choose the CPU backend.');
+    throw new GpuUnavailableError(
+      'WebGPU is not available here. Use a browser with WebGPU (Chrome or Edge 113+) or choose the CPU backend.',
+    );
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (adapter === null) {
-    throw new GpuUnavailableError('WebGPU is present but no GPU adapter was found. Check that hardware acceleration is on, or choose the CPU backend.');
+    throw new GpuUnavailableError(
+      'WebGPU is present but no GPU adapter was found. Check that hardware acceleration is on, or choose the CPU backend.',
+    );
   }
   const name = describeAdapter(adapter);
-  const keys: (keyof DeviceNeeds)[] = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize'];
+  const keys: (keyof DeviceNeeds)[] = [
+    'maxBufferSize',
+    'maxStorageBufferBindingSize',
+    'maxComputeWorkgroupStorageSize',
+  ];
   for (const key of keys) {
     const has = adapter.limits[key];
     if (has < needs[key]) {
-      throw new GpuLimitError(`${name} allows ${key} = ${formatBytes(has)}, but this model needs ${formatBytes(needs[key])}. Try a smaller model or the CPU backend.`);
+      throw new GpuLimitError(
+        `${name} allows ${key} = ${formatBytes(has)}, but this model needs ${formatBytes(needs[key])}. Try a smaller model or the CPU backend.`,
+      );
     }
   }
   const hasF16 = (options.allowF16 ?? true) && adapter.features.has('shader-f16');

@@ -22,7 +22,11 @@ let cached: Promise<GPU | undefined> | undefined;
 export function nodeGpu(): Promise<GPU | undefined> {
   cached ??= (async () => {
     const forceSwiftShader = process.env.SODP_WEBGPU_ADAPTER === 'swiftshader';
-    if (process.env.VK_ICD_FILENAMES === undefined && (forceSwiftShader || !hasGpuDevice()) && existsSync(swiftShaderIcd)) {
+    if (
+      process.env.VK_ICD_FILENAMES === undefined &&
+      (forceSwiftShader || !hasGpuDevice()) &&
+      existsSync(swiftShaderIcd)
+    ) {
       process.env.VK_ICD_FILENAMES = swiftShaderIcd;
     }
     try {

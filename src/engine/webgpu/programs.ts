@@ -10,7 +10,11 @@ export class ProgramCache {
     let pipeline = this.pipelines.get(key);
     if (pipeline === undefined) {
       const module = this.device.createShaderModule({ label: key, code: source() });
-      pipeline = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      pipeline = this.device.createComputePipeline({
+        label: key,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main' },
+      });
       this.pipelines.set(key, pipeline);
     }
     return pipeline;

@@ -18,7 +18,10 @@ serve<SftWorkerProtocol>(parentEndpoint(), {
   async gradients({ params, examples, tokenCount }, context) {
     if (model === undefined) throw new Error('gradients before init');
     model.setProjections(params);
-    const result = await model.gradients(examples.map((i) => data[i]), tokenCount);
+    const result = await model.gradients(
+      examples.map((i) => data[i]),
+      tokenCount,
+    );
     const grads = await model.readGradients();
     context.transferResponse([grads.buffer]);
     return { grads, ...result };

@@ -4,7 +4,15 @@ import type { SftExample } from './train-from-scratch';
 /** Messages of a gradient worker: data-parallel SFT from scratch across CPU cores (Node). */
 export type SftWorkerProtocol = {
   /** Builds the model from the initial weights and keeps the examples. */
-  init: { request: { config: Qwen3Config; tensors: [string, Float32Array][]; data: SftExample[] }; response: null; progress: never };
+  init: {
+    request: { config: Qwen3Config; tensors: [string, Float32Array][]; data: SftExample[] };
+    response: null;
+    progress: never;
+  };
   /** Sets the projections to `params` and returns the summed gradients of the examples (by index). */
-  gradients: { request: { params: Float32Array; examples: number[]; tokenCount: number }; response: { grads: Float32Array; loss: number; tokens: number }; progress: never };
+  gradients: {
+    request: { params: Float32Array; examples: number[]; tokenCount: number };
+    response: { grads: Float32Array; loss: number; tokens: number };
+    progress: never;
+  };
 };

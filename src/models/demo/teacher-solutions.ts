@@ -7,16 +7,26 @@ import { formatToolCall } from '../../agent/tool-call';
 const plans: Record<ArithmeticKind, { think: string; code: (n: string[]) => string }> = {
   product: { think: 'I multiply the two numbers with the tool.', code: ([a, b]) => `print(${a} * ${b})` },
   'power-mod': { think: 'I use pow with a modulus.', code: ([b, e, m]) => `print(pow(${b}, ${e}, ${m}))` },
-  'sequence-sum': { think: 'I add up the terms with the tool.', code: ([a, d, n]) => `print(sum(${a} + ${d} * i for i in range(${n})))` },
-  binomial: { think: 'This is a binomial coefficient.', code: ([k, n]) => `from math import comb\nprint(comb(${n}, ${k}))` },
+  'sequence-sum': {
+    think: 'I add up the terms with the tool.',
+    code: ([a, d, n]) => `print(sum(${a} + ${d} * i for i in range(${n})))`,
+  },
+  binomial: {
+    think: 'This is a binomial coefficient.',
+    code: ([k, n]) => `from math import comb\nprint(comb(${n}, ${k}))`,
+  },
   'product-mod': { think: 'I multiply and take the remainder.', code: ([a, b, m]) => `print(${a} * ${b} % ${m})` },
-  'digit-sum': { think: 'I sum the digits of the power.', code: ([b, e]) => `print(sum(int(c) for c in str(${b} ** ${e})))` },
+  'digit-sum': {
+    think: 'I sum the digits of the power.',
+    code: ([b, e]) => `print(sum(int(c) for c in str(${b} ** ${e})))`,
+  },
 };
 
 /** The kind of a synthetic arithmetic task, from its `source` (synthetic-arithmetic/<kind>). */
 export function arithmeticKindOf(task: Task): ArithmeticKind {
   const kind = arithmeticKinds.find((k) => task.source === `synthetic-arithmetic/${k}`);
-  if (kind === undefined) throw new Error(`task ${task.id}: not a synthetic arithmetic task (source ${JSON.stringify(task.source)})`);
+  if (kind === undefined)
+    throw new Error(`task ${task.id}: not a synthetic arithmetic task (source ${JSON.stringify(task.source)})`);
   return kind;
 }
 

@@ -1,7 +1,13 @@
 import type { TrainingSequence } from '../../agent/policy';
 import type { Backend } from '../../engine/backend';
 import type { Qwen3Config } from '../../engine/config';
-import { packProjections, projectionLayout, unpackProjections, withTrainedProjections, type ProjectionState } from '../../engine/full-training';
+import {
+  packProjections,
+  projectionLayout,
+  unpackProjections,
+  withTrainedProjections,
+  type ProjectionState,
+} from '../../engine/full-training';
 import { Qwen3Model } from '../../engine/model';
 import { assembleWeights } from '../../engine/params';
 import { seededUniform } from '../../engine/sampling';
@@ -71,7 +77,11 @@ export class ScratchModel<T> {
     private readonly initial: ReadonlyMap<string, Float32Array>,
   ) {
     const layout = projectionLayout(config);
-    this.state = { layout, params: backend.upload(packProjections(layout, initial), 'projections'), grads: backend.zeros(layout.size, 'projection grads') };
+    this.state = {
+      layout,
+      params: backend.upload(packProjections(layout, initial), 'projections'),
+      grads: backend.zeros(layout.size, 'projection grads'),
+    };
     const frozen = assembleWeights(config, (name) => {
       const w = initial.get(name);
       if (w === undefined) throw new Error(`no initial weight ${name}`);
@@ -83,7 +93,11 @@ export class ScratchModel<T> {
 
   /** Zeroes the gradients and adds the token-mean cross-entropy gradients of `batch` (tokenCount: the whole batch's masked tokens). */
   gradients(batch: readonly SftExample[], tokenCount: number): Promise<{ loss: number; tokens: number }> {
-    const sequences: TrainingSequence[] = batch.map((x) => ({ promptIds: x.promptIds, responseIds: x.responseIds, loss: (lp) => maskedCrossEntropy(lp, x.mask, tokenCount) }));
+    const sequences: TrainingSequence[] = batch.map((x) => ({
+      promptIds: x.promptIds,
+      responseIds: x.responseIds,
+      loss: (lp) => maskedCrossEntropy(lp, x.mask, tokenCount),
+    }));
     return this.trainer.accumulate(sequences);
   }
 
@@ -117,12 +131,29 @@ export class ScratchModel<T> {
         if (next !== undefined) batch.push(next);
       }
       const tokenCount = batch.reduce((n, i) => n + data[i].mask.reduce((a, m) => a + m, 0), 0);
-      const result = options.workers?.length ? await this.gradientsFromWorkers(options.workers, batch, tokenCount) : await this.gradients(batch.map((i) => data[i]), tokenCount);
+      const result = options.workers?.length
+        ? await this.gradientsFromWorkers(options.workers, batch, tokenCount)
+        : await this.gradients(
+            batch.map((i) => data[i]),
+            tokenCount,
+          );
       const lr = learningRate(step, s);
       this.trainer.settings = { ...adamw, lr };
       const gradNorm = await this.trainer.update();
-      options.onStep?.({ step: step + 1, loss: result.loss, gradNorm, lr, tokens: result.tokens, seconds: (performance.now() - started) / 1000 });
-      if (options.checkpoint && (step + 1) % options.checkpoint.every === 0 && (await options.checkpoint.stop(step + 1))) break;
+      options.onStep?.({
+        step: step + 1,
+        loss: result.loss,
+        gradNorm,
+        lr,
+        tokens: result.tokens,
+        seconds: (performance.now() - started) / 1000,
+      });
+      if (
+        options.checkpoint &&
+        (step + 1) % options.checkpoint.every === 0 &&
+        (await options.checkpoint.stop(step + 1))
+      )
+        break;
     }
   }
 
@@ -131,10 +162,16 @@ export class ScratchModel<T> {
     return new Map([...this.initial, ...unpackProjections(this.state.layout, await this.readProjections())]);
   }
 
-  private async gradientsFromWorkers(workers: readonly Caller<SftWorkerProtocol>[], batch: number[], tokenCount: number): Promise<{ loss: number; tokens: number }> {
+  private async gradientsFromWorkers(
+    workers: readonly Caller<SftWorkerProtocol>[],
+    batch: number[],
+    tokenCount: number,
+  ): Promise<{ loss: number; tokens: number }> {
     const params = await this.readProjections();
     const parts = workers.map((_, w) => batch.filter((_, i) => i % workers.length === w));
-    const results = await Promise.all(workers.map((worker, w) => worker.call('gradients', { params, examples: parts[w], tokenCount })));
+    const results = await Promise.all(
+      workers.map((worker, w) => worker.call('gradients', { params, examples: parts[w], tokenCount })),
+    );
     const sum = new Float32Array(this.state.layout.size);
     for (const r of results) for (let i = 0; i < sum.length; i++) sum[i] += r.grads[i];
     this.backend.write(this.state.grads, sum);

@@ -6,8 +6,14 @@ import { lookup, randomWeights, tinyDims as dims, writeTinyOnnxFolder } from '..
 async function run(session: ort.InferenceSession, ids: number[], past: ort.Tensor[] | undefined, pastLength: number) {
   const feeds: Record<string, ort.Tensor> = {
     input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + ids.length).fill(1n), [1, pastLength + ids.length]),
-    position_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(pastLength + i))), [1, ids.length]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + ids.length).fill(1n), [
+      1,
+      pastLength + ids.length,
+    ]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(pastLength + i))), [
+      1,
+      ids.length,
+    ]),
   };
   for (let i = 0; i < dims.num_hidden_layers; i++) {
     const empty = () => new ort.Tensor('float32', new Float32Array(0), [1, dims.num_key_value_heads, 0, dims.head_dim]);
@@ -15,7 +21,10 @@ async function run(session: ort.InferenceSession, ids: number[], past: ort.Tenso
     feeds[`past_key_values.${i}.value`] = past?.[2 * i + 1] ?? empty();
   }
   const out = await session.run(feeds);
-  const present = Array.from({ length: 2 * dims.num_hidden_layers }, (_, j) => out[`present.${j >> 1}.${j % 2 === 0 ? 'key' : 'value'}`]);
+  const present = Array.from(
+    { length: 2 * dims.num_hidden_layers },
+    (_, j) => out[`present.${j >> 1}.${j % 2 === 0 ? 'key' : 'value'}`],
+  );
   return { logits: out.logits, present };
 }
 
@@ -33,7 +42,8 @@ describe('Qwen3 as ONNX', () => {
     const rest = await run(session, ids.slice(5), prefix.present, 5);
     const fullData = full.logits.data;
     const restData = rest.logits.data;
-    if (!(fullData instanceof Float32Array) || !(restData instanceof Float32Array)) throw new Error('expected float32 logits');
+    if (!(fullData instanceof Float32Array) || !(restData instanceof Float32Array))
+      throw new Error('expected float32 logits');
     const tail = fullData.subarray(5 * dims.vocab_size);
     let maxDiff = 0;
     for (let i = 0; i < tail.length; i++) maxDiff = Math.max(maxDiff, Math.abs(tail[i] - restData[i]));
@@ -58,7 +68,8 @@ describe('the exported folder under @huggingface/transformers', () => {
     const out = await model({ input_ids: inputIds, attention_mask: attentionMask });
     const viaTransformers = out.logits.data;
     const viaOrt = direct.logits.data;
-    if (!(viaTransformers instanceof Float32Array) || !(viaOrt instanceof Float32Array)) throw new Error('expected float32 logits');
+    if (!(viaTransformers instanceof Float32Array) || !(viaOrt instanceof Float32Array))
+      throw new Error('expected float32 logits');
     let maxDiff = 0;
     for (let i = 0; i < viaOrt.length; i++) maxDiff = Math.max(maxDiff, Math.abs(viaOrt[i] - viaTransformers[i]));
     expect(maxDiff).toBeLessThan(1e-5);
@@ -76,8 +87,16 @@ describe('the exported folder under @huggingface/transformers', () => {
       state = await run(session, [next], state.present, length);
       length++;
     }
-    const generated = await model.generate({ input_ids: inputIds, attention_mask: attentionMask, max_new_tokens: 6, do_sample: false, eos_token_id: -1 });
-    const generatedIds = Array.from(generated instanceof Tensor ? generated.data : [], (x) => Number(x)).slice(ids.length);
+    const generated = await model.generate({
+      input_ids: inputIds,
+      attention_mask: attentionMask,
+      max_new_tokens: 6,
+      do_sample: false,
+      eos_token_id: -1,
+    });
+    const generatedIds = Array.from(generated instanceof Tensor ? generated.data : [], (x) => Number(x)).slice(
+      ids.length,
+    );
     expect(generatedIds).toEqual(expected);
   });
 });

@@ -17,7 +17,13 @@ const INT64 = onnx.TensorProto.DataType.INT64;
  */
 export function qwen3ToOnnx(dims: Qwen3SizeFields, weight: WeightLookup): Uint8Array {
   const g = new GraphBuilder();
-  const { hidden_size: C, num_attention_heads: Hq, num_key_value_heads: Hkv, head_dim: D, num_hidden_layers: layers } = dims;
+  const {
+    hidden_size: C,
+    num_attention_heads: Hq,
+    num_key_value_heads: Hkv,
+    head_dim: D,
+    num_hidden_layers: layers,
+  } = dims;
   const half = D / 2;
 
   const transposed = (name: string, rows: number, cols: number) => {
@@ -44,7 +50,10 @@ export function qwen3ToOnnx(dims: Qwen3SizeFields, weight: WeightLookup): Uint8A
 
   // Rotary tables from position_ids: angle = position · θ^(−2i/D), duplicated over both halves.
   const invFreq = new Float32Array(half).map((_, i) => dims.rope_theta ** ((-2 * i) / D));
-  const angles = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', ['position_ids'], { to: FLOAT }), g.ints([-1])]), g.addFloat('rope.inv_freq', [half], invFreq)]);
+  const angles = g.op('Mul', [
+    g.op('Unsqueeze', [g.op('Cast', ['position_ids'], { to: FLOAT }), g.ints([-1])]),
+    g.addFloat('rope.inv_freq', [half], invFreq),
+  ]);
   const fullAngles = g.op('Concat', [angles, angles], { axis: -1 }); // (B, S, D)
   const cos = g.op('Unsqueeze', [g.op('Cos', [fullAngles]), g.ints([1])]); // (B, 1, S, D)
   const sin = g.op('Unsqueeze', [g.op('Sin', [fullAngles]), g.ints([1])]);
@@ -59,8 +68,13 @@ export function qwen3ToOnnx(dims: Qwen3SizeFields, weight: WeightLookup): Uint8A
   const totalScalar = g.op('Squeeze', [total]);
   const keyPositions = g.op('Range', [g.intScalar(0), totalScalar, g.intScalar(1)]);
   const queryPositions = g.op('Range', [g.op('Squeeze', [past]), totalScalar, g.intScalar(1)]);
-  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [keyPositions, g.ints([0])]), g.op('Unsqueeze', [queryPositions, g.ints([1])])]); // (S, L)
-  const notPadding = g.op('Cast', [g.op('Unsqueeze', ['attention_mask', g.ints([1, 2])])], { to: onnx.TensorProto.DataType.BOOL }); // (B, 1, 1, L)
+  const causal = g.op('LessOrEqual', [
+    g.op('Unsqueeze', [keyPositions, g.ints([0])]),
+    g.op('Unsqueeze', [queryPositions, g.ints([1])]),
+  ]); // (S, L)
+  const notPadding = g.op('Cast', [g.op('Unsqueeze', ['attention_mask', g.ints([1, 2])])], {
+    to: onnx.TensorProto.DataType.BOOL,
+  }); // (B, 1, 1, L)
   const allowed = g.op('And', [causal, notPadding]);
   const mask = g.op('Where', [allowed, g.scalar(0), g.scalar(-3.0e38)]);
 
@@ -71,11 +85,18 @@ export function qwen3ToOnnx(dims: Qwen3SizeFields, weight: WeightLookup): Uint8A
   const groups = Hq / Hkv;
   const expandShape = g.op('Concat', [batch, g.ints([Hkv, groups]), total, g.ints([D])], { axis: 0 });
   const repeatedShape = g.op('Concat', [batch, g.ints([Hq]), total, g.ints([D])], { axis: 0 });
-  const repeatKv = (x: string) => (groups === 1 ? x : g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, g.ints([2])]), expandShape]), repeatedShape]));
+  const repeatKv = (x: string) =>
+    groups === 1
+      ? x
+      : g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, g.ints([2])]), expandShape]), repeatedShape]);
 
   const embed = g.addFloat('model.embed_tokens.weight', [dims.vocab_size, C], weight('model.embed_tokens.weight'));
   let h = g.op('Gather', [embed, 'input_ids'], { axis: 0 }); // (B, S, C)
-  const inputs = [valueInfo('input_ids', INT64, ['batch_size', 'sequence_length']), valueInfo('attention_mask', INT64, ['batch_size', 'total_sequence_length']), valueInfo('position_ids', INT64, ['batch_size', 'sequence_length'])];
+  const inputs = [
+    valueInfo('input_ids', INT64, ['batch_size', 'sequence_length']),
+    valueInfo('attention_mask', INT64, ['batch_size', 'total_sequence_length']),
+    valueInfo('position_ids', INT64, ['batch_size', 'sequence_length']),
+  ];
   const outputs = [valueInfo('logits', FLOAT, ['batch_size', 'sequence_length', dims.vocab_size])];
 
   for (let i = 0; i < layers; i++) {
@@ -87,7 +108,8 @@ export function qwen3ToOnnx(dims: Qwen3SizeFields, weight: WeightLookup): Uint8A
 
     // Attention block.
     const x = rmsNorm(h, vector(`${p}.input_layernorm.weight`, C));
-    const project = (name: string, rows: number) => g.op('MatMul', [x, transposed(`${p}.self_attn.${name}.weight`, rows, C)]);
+    const project = (name: string, rows: number) =>
+      g.op('MatMul', [x, transposed(`${p}.self_attn.${name}.weight`, rows, C)]);
     const q = g.op('Reshape', [project('q_proj', Hq * D), qShape]);
     const k = g.op('Reshape', [project('k_proj', Hkv * D), kvShape]);
     const v = g.op('Reshape', [project('v_proj', Hkv * D), kvShape]);
@@ -96,7 +118,13 @@ export function qwen3ToOnnx(dims: Qwen3SizeFields, weight: WeightLookup): Uint8A
     const kRot = rope(toHeads(rmsNorm(k, vector(`${p}.self_attn.k_norm.weight`, D))));
     const keys = g.op('Concat', [`past_key_values.${i}.key`, kRot], { axis: 2 }, `present.${i}.key`);
     const values = g.op('Concat', [`past_key_values.${i}.value`, toHeads(v)], { axis: 2 }, `present.${i}.value`);
-    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [qRot, g.op('Transpose', [repeatKv(keys)], { perm: [0, 1, 3, 2] })]), g.scalar(1 / Math.sqrt(D))]), mask]);
+    const scores = g.op('Add', [
+      g.op('Mul', [
+        g.op('MatMul', [qRot, g.op('Transpose', [repeatKv(keys)], { perm: [0, 1, 3, 2] })]),
+        g.scalar(1 / Math.sqrt(D)),
+      ]),
+      mask,
+    ]);
     const attended = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), repeatKv(values)]); // (B, Hq, S, D)
     const merged = g.op('Reshape', [g.op('Transpose', [attended], { perm: [0, 2, 1, 3] }), mergedShape]);
     h = g.op('Add', [h, g.op('MatMul', [merged, transposed(`${p}.self_attn.o_proj.weight`, C, Hq * D)])]);
@@ -106,11 +134,16 @@ export function qwen3ToOnnx(dims: Qwen3SizeFields, weight: WeightLookup): Uint8A
     const gate = g.op('MatMul', [y, transposed(`${p}.mlp.gate_proj.weight`, dims.intermediate_size, C)]);
     const up = g.op('MatMul', [y, transposed(`${p}.mlp.up_proj.weight`, dims.intermediate_size, C)]);
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    h = g.op('Add', [h, g.op('MatMul', [activated, transposed(`${p}.mlp.down_proj.weight`, C, dims.intermediate_size)])]);
+    h = g.op('Add', [
+      h,
+      g.op('MatMul', [activated, transposed(`${p}.mlp.down_proj.weight`, C, dims.intermediate_size)]),
+    ]);
   }
 
   const final = rmsNorm(h, vector('model.norm.weight', C));
-  const head = dims.tie_word_embeddings ? g.op('Transpose', [embed], { perm: [1, 0] }) : transposed('lm_head.weight', dims.vocab_size, C);
+  const head = dims.tie_word_embeddings
+    ? g.op('Transpose', [embed], { perm: [1, 0] })
+    : transposed('lm_head.weight', dims.vocab_size, C);
   g.op('MatMul', [final, head], {}, 'logits');
 
   const model: onnx.IModelProto = {

@@ -18,8 +18,14 @@ export class GraphBuilder {
   }
 
   addFloat(name: string, dims: number[], values: Float32Array): string {
-    if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`initializer ${name}: ${values.length} values do not fill ${dims.join('×')}`);
-    this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+    if (values.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`initializer ${name}: ${values.length} values do not fill ${dims.join('×')}`);
+    this.initializers.push({
+      name,
+      dims,
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    });
     return name;
   }
 
@@ -30,7 +36,12 @@ export class GraphBuilder {
     if (name === undefined) {
       name = this.fresh('const_i64');
       const data = BigInt64Array.from(values.map((v) => BigInt(v)));
-      this.initializers.push({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(data.buffer) });
+      this.initializers.push({
+        name,
+        dims: [values.length],
+        dataType: onnx.TensorProto.DataType.INT64,
+        rawData: new Uint8Array(data.buffer),
+      });
       this.constants.set(key, name);
     }
     return name;
@@ -42,7 +53,12 @@ export class GraphBuilder {
     let name = this.constants.get(key);
     if (name === undefined) {
       name = this.fresh('const_i64_scalar');
-      this.initializers.push({ name, dims: [], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(BigInt64Array.from([BigInt(value)]).buffer) });
+      this.initializers.push({
+        name,
+        dims: [],
+        dataType: onnx.TensorProto.DataType.INT64,
+        rawData: new Uint8Array(BigInt64Array.from([BigInt(value)]).buffer),
+      });
       this.constants.set(key, name);
     }
     return name;
@@ -54,7 +70,12 @@ export class GraphBuilder {
     let name = this.constants.get(key);
     if (name === undefined) {
       name = this.fresh('const_f32');
-      this.initializers.push({ name, dims: [], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(new Float32Array([value]).buffer) });
+      this.initializers.push({
+        name,
+        dims: [],
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(new Float32Array([value]).buffer),
+      });
       this.constants.set(key, name);
     }
     return name;

@@ -32,14 +32,25 @@ function addedTokensOf(source: Qwen3TokenizerSource): AddedToken[] {
   const list = source.tokenizer.added_tokens;
   if (!Array.isArray(list)) throw new Error('Qwen3 tokenizer.json has no added_tokens list');
   return list.map((t: unknown, i) => {
-    if (!isRecord(t) || typeof t.content !== 'string' || typeof t.id !== 'number') throw new Error(`Qwen3 tokenizer.json added_tokens[${i}] is malformed`);
-    return { id: t.id, content: t.content, single_word: t.single_word === true, lstrip: t.lstrip === true, rstrip: t.rstrip === true, normalized: t.normalized === true, special: t.special === true };
+    if (!isRecord(t) || typeof t.content !== 'string' || typeof t.id !== 'number')
+      throw new Error(`Qwen3 tokenizer.json added_tokens[${i}] is malformed`);
+    return {
+      id: t.id,
+      content: t.content,
+      single_word: t.single_word === true,
+      lstrip: t.lstrip === true,
+      rstrip: t.rstrip === true,
+      normalized: t.normalized === true,
+      special: t.special === true,
+    };
   });
 }
 
 /** Qwen3's special and control tokens (<|im_start|>, <tool_call>, <think>, …), in Qwen3's order. */
 export function qwen3AddedTokens(source: Qwen3TokenizerSource): string[] {
-  return addedTokensOf(source).sort((a, b) => a.id - b.id).map((t) => t.content);
+  return addedTokensOf(source)
+    .sort((a, b) => a.id - b.id)
+    .map((t) => t.content);
 }
 
 /**
@@ -54,7 +65,8 @@ export function buildTokenizerFiles(trained: TrainedBpe, source: Qwen3TokenizerS
     .sort((a, b) => a.id - b.id)
     .map((t, i) => ({ ...t, id: base + i }));
   const qwenModel = source.tokenizer.model;
-  if (!isRecord(qwenModel) || qwenModel.type !== 'BPE') throw new Error('Qwen3 tokenizer.json does not hold a BPE model');
+  if (!isRecord(qwenModel) || qwenModel.type !== 'BPE')
+    throw new Error('Qwen3 tokenizer.json does not hold a BPE model');
   const chatTemplate = source.config.chat_template;
   if (typeof chatTemplate !== 'string') throw new Error('Qwen3 tokenizer_config.json has no chat_template');
 

@@ -6,7 +6,8 @@ const require = createRequire(import.meta.url);
 
 function readJson(path: string): Record<string, unknown> {
   const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${path} is not a JSON object`);
   return Object.fromEntries(Object.entries(value));
 }
 

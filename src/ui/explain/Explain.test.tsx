@@ -26,7 +26,18 @@ describe('Explain', () => {
       expect(sentences, `${topic}: ${text}`).toBeGreaterThanOrEqual(2);
       expect(sentences, `${topic}: ${text}`).toBeLessThanOrEqual(4);
     }
-    const topics: ExplainTopic[] = ['step', 'drift', 'weight', 'masked', 'advantage', 'opd', 'models', 'rollouts', 'training', 'export'];
+    const topics: ExplainTopic[] = [
+      'step',
+      'drift',
+      'weight',
+      'masked',
+      'advantage',
+      'opd',
+      'models',
+      'rollouts',
+      'training',
+      'export',
+    ];
     expect(Object.keys(explainTopics).sort()).toEqual([...topics].sort());
   });
 });

@@ -35,7 +35,14 @@ describe('AdvantageChart', () => {
   function renderAt(delta: number) {
     const scores = tokenScoresFromRecord(record);
     const settings = { epsilon: 1e-6, delta, coef: 1 };
-    return render(<AdvantageChart sod={weighSteps(scores, settings, 'sod')} opd={weighSteps(scores, settings, 'opd')} labels={tokenLabels(record)} size={{ width: 600, height: 200 }} />);
+    return render(
+      <AdvantageChart
+        sod={weighSteps(scores, settings, 'sod')}
+        opd={weighSteps(scores, settings, 'opd')}
+        labels={tokenLabels(record)}
+        size={{ width: 600, height: 200 }}
+      />,
+    );
   }
 
   it('draws a_t under SOD and OPD with a legend, units and the totals', () => {

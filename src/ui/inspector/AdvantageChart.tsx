@@ -1,4 +1,15 @@
-import { CartesianGrid, ComposedChart, Legend, Line, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  CartesianGrid,
+  ComposedChart,
+  Legend,
+  Line,
+  ReferenceArea,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import type { StepWeighting } from '../../sod/weights';
 import { Explain } from '../explain/Explain';
 import './inspector.css';
@@ -43,20 +54,56 @@ export function AdvantageChart({ sod, opd, labels, highlight, size }: Props) {
     <ComposedChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 4 }} {...size}>
       <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
       {maskedRuns(sod).map(([start, end]) => (
-        <ReferenceArea key={start} x1={start - 0.5} x2={end - 0.5} fill="var(--inserted)" fillOpacity={0.8} ifOverflow="hidden" />
+        <ReferenceArea
+          key={start}
+          x1={start - 0.5}
+          x2={end - 0.5}
+          fill="var(--inserted)"
+          fillOpacity={0.8}
+          ifOverflow="hidden"
+        />
       ))}
-      <XAxis dataKey="t" type="number" domain={[-0.5, Math.max(length - 0.5, 0.5)]} allowDecimals={false} stroke="var(--muted)" label={{ value: 'token position t', position: 'insideBottomRight', offset: -2, fill: 'var(--muted)' }} height={36} />
-      <YAxis stroke="var(--muted)" label={{ value: 'a_t (nats)', angle: -90, position: 'insideLeft', fill: 'var(--muted)' }} />
+      <XAxis
+        dataKey="t"
+        type="number"
+        domain={[-0.5, Math.max(length - 0.5, 0.5)]}
+        allowDecimals={false}
+        stroke="var(--muted)"
+        label={{ value: 'token position t', position: 'insideBottomRight', offset: -2, fill: 'var(--muted)' }}
+        height={36}
+      />
+      <YAxis
+        stroke="var(--muted)"
+        label={{ value: 'a_t (nats)', angle: -90, position: 'insideLeft', fill: 'var(--muted)' }}
+      />
       <ReferenceLine y={0} stroke="var(--muted)" />
-      {highlight !== undefined && highlight !== null && highlight < length && <ReferenceLine x={highlight} stroke="var(--focus)" strokeWidth={2} />}
+      {highlight !== undefined && highlight !== null && highlight < length && (
+        <ReferenceLine x={highlight} stroke="var(--focus)" strokeWidth={2} />
+      )}
       <Tooltip
         labelFormatter={(t) => (typeof t === 'number' ? `t = ${t}: ${JSON.stringify(labels(t))}` : String(t))}
         formatter={(value) => (typeof value === 'number' ? value.toFixed(4) : String(value))}
         contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }}
       />
       <Legend />
-      <Line dataKey="opd" name="a_t OPD = c·(τ − s)" type="step" stroke="var(--opd)" strokeDasharray="4 3" dot={false} isAnimationActive={false} />
-      <Line dataKey="sod" name="a_t SOD = c·w_k·(τ − s)" type="step" stroke="var(--sod)" strokeWidth={2} dot={false} isAnimationActive={false} />
+      <Line
+        dataKey="opd"
+        name="a_t OPD = c·(τ − s)"
+        type="step"
+        stroke="var(--opd)"
+        strokeDasharray="4 3"
+        dot={false}
+        isAnimationActive={false}
+      />
+      <Line
+        dataKey="sod"
+        name="a_t SOD = c·w_k·(τ − s)"
+        type="step"
+        stroke="var(--sod)"
+        strokeWidth={2}
+        dot={false}
+        isAnimationActive={false}
+      />
     </ComposedChart>
   );
   return (

@@ -19,10 +19,19 @@ function AlternativesBar({ record }: { record: TrajectoryRecord }) {
   if (record.student_top !== undefined || !Array.isArray(record.response_ids)) return null;
   return (
     <div className="panel alternatives-bar">
-      <button type="button" className="ghost" disabled={!ready || status === 'loading'} onClick={() => void loadAlternatives()}>
+      <button
+        type="button"
+        className="ghost"
+        disabled={!ready || status === 'loading'}
+        onClick={() => void loadAlternatives()}
+      >
         {status === 'loading' ? 'Computing alternatives…' : 'Show both models’ top alternatives'}
       </button>
-      <span className="hint">{ready ? ' Each model’s 5 likeliest tokens at every position, in the token card.' : ' Load the student and teacher (Models) to list their alternatives.'}</span>
+      <span className="hint">
+        {ready
+          ? ' Each model’s 5 likeliest tokens at every position, in the token card.'
+          : ' Load the student and teacher (Models) to list their alternatives.'}
+      </span>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -32,7 +41,9 @@ function AlternativesBar({ record }: { record: TrajectoryRecord }) {
   );
 }
 
-type Computed = { ok: true; scores: TokenScores; sod: StepWeighting; opd: StepWeighting } | { ok: false; message: string };
+type Computed =
+  | { ok: true; scores: TokenScores; sod: StepWeighting; opd: StepWeighting }
+  | { ok: false; message: string };
 
 /** Load trajectories, pick one, and see its steps, d_k and w_k under the chosen ε, δ and c. */
 export function InspectorView() {
@@ -47,9 +58,17 @@ export function InspectorView() {
     if (trajectory === undefined || !settings.ok) return undefined;
     try {
       const scores = tokenScoresFromRecord(trajectory.record);
-      return { ok: true, scores, sod: weighSteps(scores, settings.value, 'sod'), opd: weighSteps(scores, settings.value, 'opd') };
+      return {
+        ok: true,
+        scores,
+        sod: weighSteps(scores, settings.value, 'sod'),
+        opd: weighSteps(scores, settings.value, 'opd'),
+      };
     } catch (err) {
-      return { ok: false, message: `Line ${trajectory.lineNumber}: ${err instanceof Error ? err.message : String(err)}` };
+      return {
+        ok: false,
+        message: `Line ${trajectory.lineNumber}: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
   }, [trajectory, settings]);
 
@@ -59,7 +78,9 @@ export function InspectorView() {
       <section className="inspector-main" aria-label="Step weighting">
         <SettingsPanel />
         {trajectory === undefined && (
-          <div className="empty">Load the sample, open a trajectory JSONL file or paste lines to see their steps and weights.</div>
+          <div className="empty">
+            Load the sample, open a trajectory JSONL file or paste lines to see their steps and weights.
+          </div>
         )}
         {computed !== undefined && !computed.ok && (
           <div className="error" role="alert">
@@ -70,7 +91,14 @@ export function InspectorView() {
           <>
             <AlternativesBar record={trajectory.record} />
             <StepChart sod={computed.sod} opd={computed.opd} delta={settings.value.delta} />
-            <TokenView sod={computed.sod} opd={computed.opd} scores={computed.scores} record={trajectory.record} labels={labels} onActiveChange={setActiveToken} />
+            <TokenView
+              sod={computed.sod}
+              opd={computed.opd}
+              scores={computed.scores}
+              record={trajectory.record}
+              labels={labels}
+              onActiveChange={setActiveToken}
+            />
             <AdvantageChart sod={computed.sod} opd={computed.opd} labels={labels} highlight={activeToken} />
             <StepTable sod={computed.sod} opd={computed.opd} />
           </>

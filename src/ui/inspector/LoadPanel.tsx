@@ -51,13 +51,27 @@ export function LoadPanel() {
         </button>
         <label className="button-like">
           Open JSONL…
-          <input type="file" accept=".jsonl,.json,.txt,application/jsonl" onChange={(e) => void openFile(e)} className="visually-hidden" aria-label="Open a trajectory JSONL file" />
+          <input
+            type="file"
+            accept=".jsonl,.json,.txt,application/jsonl"
+            onChange={(e) => void openFile(e)}
+            className="visually-hidden"
+            aria-label="Open a trajectory JSONL file"
+          />
         </label>
       </div>
       <label htmlFor="paste-box" className="field-label">
-        Or paste JSONL (one trajectory per line with <code>mask</code>, <code>student_logprobs</code>, <code>teacher_logprobs</code>)
+        Or paste JSONL (one trajectory per line with <code>mask</code>, <code>student_logprobs</code>,{' '}
+        <code>teacher_logprobs</code>)
       </label>
-      <textarea id="paste-box" rows={5} value={pasted} onChange={(e) => setPasted(e.target.value)} spellCheck={false} placeholder='{"mask": [1, 1, 0, 1], "student_logprobs": [...], "teacher_logprobs": [...]}' />
+      <textarea
+        id="paste-box"
+        rows={5}
+        value={pasted}
+        onChange={(e) => setPasted(e.target.value)}
+        spellCheck={false}
+        placeholder='{"mask": [1, 1, 0, 1], "student_logprobs": [...], "teacher_logprobs": [...]}'
+      />
       <button type="button" onClick={() => loadText(pasted, 'pasted text')} disabled={pasted.trim() === ''}>
         Inspect pasted lines
       </button>
@@ -83,7 +97,12 @@ export function LoadPanel() {
       <ul className="trajectory-list" aria-label="Loaded trajectories">
         {trajectories.map((t, i) => (
           <li key={t.lineNumber}>
-            <button type="button" className={i === selected ? 'selected' : ''} aria-pressed={i === selected} onClick={() => select(i)}>
+            <button
+              type="button"
+              className={i === selected ? 'selected' : ''}
+              aria-pressed={i === selected}
+              onClick={() => select(i)}
+            >
               <span>{describeTrajectory(t.record, `line ${t.lineNumber}`)}</span>
               {typeof t.record.reward === 'number' && <span className="muted">r = {t.record.reward}</span>}
             </button>

@@ -1,4 +1,15 @@
-import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Bar,
+  CartesianGrid,
+  ComposedChart,
+  Legend,
+  Line,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import type { StepWeighting } from '../../sod/weights';
 import { Explain } from '../explain/Explain';
 
@@ -22,14 +33,55 @@ export function StepChart({ sod, opd, delta, size }: Props) {
     <ComposedChart data={data} margin={{ top: 10, right: 16, bottom: 4, left: 4 }} {...size}>
       <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
       <XAxis dataKey="step" stroke="var(--muted)" />
-      <YAxis yAxisId="d" stroke="var(--divergence)" label={{ value: 'd_k (nats/token)', angle: -90, position: 'insideLeft', fill: 'var(--divergence)' }} />
-      <YAxis yAxisId="w" orientation="right" stroke="var(--sod)" domain={[0, Math.max(1.5, 1 + delta + 0.1)]} label={{ value: 'weight w_k', angle: 90, position: 'insideRight', fill: 'var(--sod)' }} />
-      <Tooltip formatter={(value) => (typeof value === 'number' ? value.toFixed(4) : String(value))} contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} />
+      <YAxis
+        yAxisId="d"
+        stroke="var(--divergence)"
+        label={{ value: 'd_k (nats/token)', angle: -90, position: 'insideLeft', fill: 'var(--divergence)' }}
+      />
+      <YAxis
+        yAxisId="w"
+        orientation="right"
+        stroke="var(--sod)"
+        domain={[0, Math.max(1.5, 1 + delta + 0.1)]}
+        label={{ value: 'weight w_k', angle: 90, position: 'insideRight', fill: 'var(--sod)' }}
+      />
+      <Tooltip
+        formatter={(value) => (typeof value === 'number' ? value.toFixed(4) : String(value))}
+        contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }}
+      />
       <Legend />
-      <ReferenceLine yAxisId="w" y={1 + delta} stroke="var(--sod)" strokeDasharray="6 4" label={{ value: `cap 1 + δ = ${(1 + delta).toFixed(2)}`, fill: 'var(--muted)', position: 'insideTopRight' }} />
-      <Bar yAxisId="d" dataKey="divergence" name="d_k: mean |s − τ|" fill="var(--divergence)" isAnimationActive={false} />
-      <Line yAxisId="w" dataKey="sodWeight" name="w_k (SOD)" stroke="var(--sod)" strokeWidth={3} dot={{ r: 5 }} isAnimationActive={false} />
-      <Line yAxisId="w" dataKey="opdWeight" name="w_k (OPD, always 1)" stroke="var(--opd)" strokeDasharray="4 4" dot={false} isAnimationActive={false} />
+      <ReferenceLine
+        yAxisId="w"
+        y={1 + delta}
+        stroke="var(--sod)"
+        strokeDasharray="6 4"
+        label={{ value: `cap 1 + δ = ${(1 + delta).toFixed(2)}`, fill: 'var(--muted)', position: 'insideTopRight' }}
+      />
+      <Bar
+        yAxisId="d"
+        dataKey="divergence"
+        name="d_k: mean |s − τ|"
+        fill="var(--divergence)"
+        isAnimationActive={false}
+      />
+      <Line
+        yAxisId="w"
+        dataKey="sodWeight"
+        name="w_k (SOD)"
+        stroke="var(--sod)"
+        strokeWidth={3}
+        dot={{ r: 5 }}
+        isAnimationActive={false}
+      />
+      <Line
+        yAxisId="w"
+        dataKey="opdWeight"
+        name="w_k (OPD, always 1)"
+        stroke="var(--opd)"
+        strokeDasharray="4 4"
+        dot={false}
+        isAnimationActive={false}
+      />
     </ComposedChart>
   );
   return (

@@ -55,7 +55,14 @@ export function TokenCard({ id, t, step, sod, opd, scores, record, labels, style
   );
   if (step < 0) {
     return (
-      <div role="tooltip" id={id} className="token-card" style={style} onMouseEnter={onMouseEnter} onMouseLeave={onMouseLeave}>
+      <div
+        role="tooltip"
+        id={id}
+        className="token-card"
+        style={style}
+        onMouseEnter={onMouseEnter}
+        onMouseLeave={onMouseLeave}
+      >
         {head}
         <p className="token-card-masked">Inserted by the environment (mask 0): no supervision, a_t = 0.</p>
       </div>
@@ -67,7 +74,14 @@ export function TokenCard({ id, t, step, sod, opd, scores, record, labels, style
   const teacher = alternativesAt(record, 'teacher_top', t);
   const notes = [student, teacher].flatMap((r) => (r.kind === 'malformed' ? [r.message] : []));
   return (
-    <div role="tooltip" id={id} className="token-card" style={style} onMouseEnter={onMouseEnter} onMouseLeave={onMouseLeave}>
+    <div
+      role="tooltip"
+      id={id}
+      className="token-card"
+      style={style}
+      onMouseEnter={onMouseEnter}
+      onMouseLeave={onMouseLeave}
+    >
       {head}
       <dl className="token-card-numbers">
         <dt>step</dt>

@@ -18,14 +18,43 @@ const record: TrajectoryRecord = {
 
 const withAlternatives: TrajectoryRecord = {
   ...record,
-  student_top: [[['A', -0.5]], [[' b', -1.0], [' x', -2.5]], [], [[' d', -0.2]], [[' f', -0.1], [' e', -3.0]]],
-  teacher_top: [[['A', -0.7]], [[' b', -0.4]], [], [[' d', -0.2]], [[' e', -0.5], [' g', -1.5]]],
+  student_top: [
+    [['A', -0.5]],
+    [
+      [' b', -1.0],
+      [' x', -2.5],
+    ],
+    [],
+    [[' d', -0.2]],
+    [
+      [' f', -0.1],
+      [' e', -3.0],
+    ],
+  ],
+  teacher_top: [
+    [['A', -0.7]],
+    [[' b', -0.4]],
+    [],
+    [[' d', -0.2]],
+    [
+      [' e', -0.5],
+      [' g', -1.5],
+    ],
+  ],
 };
 
 function renderTokens(r: TrajectoryRecord) {
   const scores = tokenScoresFromRecord(r);
   const settings = { epsilon: 1e-6, delta: 0.2, coef: 1 };
-  const view = render(<TokenView sod={weighSteps(scores, settings, 'sod')} opd={weighSteps(scores, settings, 'opd')} scores={scores} record={r} labels={tokenLabels(r)} />);
+  const view = render(
+    <TokenView
+      sod={weighSteps(scores, settings, 'sod')}
+      opd={weighSteps(scores, settings, 'opd')}
+      scores={scores}
+      record={r}
+      labels={tokenLabels(r)}
+    />,
+  );
   const token = (t: number) => {
     const el = view.container.querySelector<HTMLElement>(`[data-t="${t}"]`);
     if (el === null) throw new Error(`no token ${t}`);
@@ -96,20 +125,31 @@ describe('TokenView card', () => {
     const card = screen.getByRole('tooltip');
     const student = within(card).getByRole('list', { name: 'Student’s top alternatives' });
     const teacher = within(card).getByRole('list', { name: 'Teacher’s top alternatives' });
-    const rows = (list: HTMLElement) => within(list).getAllByRole('listitem').map((li) => li.textContent);
+    const rows = (list: HTMLElement) =>
+      within(list)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent);
     // exp(−0.1) = 90.48%, exp(−3) = 4.98%; exp(−0.5) = 60.65%, exp(−1.5) = 22.31%.
     expect(rows(student)).toEqual(['␣f90.5%', '␣e4.98% (the token written)']);
     expect(rows(teacher)).toEqual(['␣e60.7% (the token written)', '␣g22.3%']);
   });
 
   it('ignores malformed alternatives with a note, and still shows the numbers', () => {
-    const { token } = renderTokens({ ...withAlternatives, teacher_top: 'oops', student_top: [[], [], [], [], [['x', 'y']]] });
+    const { token } = renderTokens({
+      ...withAlternatives,
+      teacher_top: 'oops',
+      student_top: [[], [], [], [], [['x', 'y']]],
+    });
     fireEvent.mouseOver(token(4));
     const card = screen.getByRole('tooltip');
     expect(value(card, 'a-sod')).toBe('0.8000');
     expect(within(card).queryByRole('list')).toBeNull();
-    expect(card.textContent).toContain('Alternatives not shown: teacher_top must be an array with one entry per token, got string.');
-    expect(card.textContent).toContain('Alternatives not shown: student_top[4]: log-probability must be a number ≤ 0, got "y".');
+    expect(card.textContent).toContain(
+      'Alternatives not shown: teacher_top must be an array with one entry per token, got string.',
+    );
+    expect(card.textContent).toContain(
+      'Alternatives not shown: student_top[4]: log-probability must be a number ≤ 0, got "y".',
+    );
   });
 
   it('outlines each step with its SOD and OPD weight', () => {

@@ -1,4 +1,14 @@
-import { useEffect, useId, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
+import {
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+  type FocusEvent,
+  type KeyboardEvent,
+  type MouseEvent,
+  type ReactNode,
+} from 'react';
 import type { TrajectoryRecord } from '../../sod/record';
 import { stepIndexOfTokens } from '../../sod/steps';
 import type { StepWeighting, TokenScores } from '../../sod/weights';
@@ -124,7 +134,15 @@ export function TokenView({ sod, opd, scores, record, labels, onActiveChange }: 
       return;
     }
     const next =
-      event.key === 'ArrowRight' ? hit.t + 1 : event.key === 'ArrowLeft' ? hit.t - 1 : event.key === 'Home' ? 0 : event.key === 'End' ? mask.length - 1 : undefined;
+      event.key === 'ArrowRight'
+        ? hit.t + 1
+        : event.key === 'ArrowLeft'
+          ? hit.t - 1
+          : event.key === 'Home'
+            ? 0
+            : event.key === 'End'
+              ? mask.length - 1
+              : undefined;
     if (next === undefined || next < 0 || next >= mask.length) return;
     event.preventDefault();
     wrap.current?.querySelector<HTMLElement>(`[data-t="${next}"]`)?.focus();
@@ -153,7 +171,11 @@ export function TokenView({ sod, opd, scores, record, labels, onActiveChange }: 
     while (t < mask.length && stepOfToken[t] === k) t++;
     const tokens: ReactNode[] = [];
     for (let u = start; u < t; u++) {
-      tokens.push(k < 0 ? token(u, 'token masked') : token(u, 'token', divergenceColour(Math.abs(studentLogprobs[u] - teacherLogprobs[u]))));
+      tokens.push(
+        k < 0
+          ? token(u, 'token masked')
+          : token(u, 'token', divergenceColour(Math.abs(studentLogprobs[u] - teacherLogprobs[u]))),
+      );
     }
     pieces.push(
       k < 0 ? (
@@ -176,7 +198,12 @@ export function TokenView({ sod, opd, scores, record, labels, onActiveChange }: 
       <h2>Tokens</h2>
       <div className="legend" aria-label="Colour legend">
         <span>|s − τ|:</span>
-        <span className="legend-bar" style={{ background: `linear-gradient(90deg, ${divergenceColour(0)}, ${divergenceColour(colourCap / 2)}, ${divergenceColour(colourCap)})` }} />
+        <span
+          className="legend-bar"
+          style={{
+            background: `linear-gradient(90deg, ${divergenceColour(0)}, ${divergenceColour(colourCap / 2)}, ${divergenceColour(colourCap)})`,
+          }}
+        />
         <span>0 → ≥ {colourCap} nats</span>
         <span className="inserted legend-swatch">tool output (mask 0)</span>
         <span className="legend-step">step: outlined, with its weight w under SOD and OPD</span>

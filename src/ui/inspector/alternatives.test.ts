@@ -5,14 +5,36 @@ import { alternativesAt, formatPercent, visibleToken } from './alternatives';
 
 const record = {
   mask: [1, 0, 1],
-  student_top: [[[' a', -0.1], [' b', -2.5]], [], [[' c', -3], [' d', -0.2]]],
+  student_top: [
+    [
+      [' a', -0.1],
+      [' b', -2.5],
+    ],
+    [],
+    [
+      [' c', -3],
+      [' d', -0.2],
+    ],
+  ],
 };
 
 describe('alternativesAt', () => {
   it('reads the candidates at a position, most likely first', () => {
-    expect(alternativesAt(record, 'student_top', 0)).toEqual({ kind: 'ok', alternatives: [{ token: ' a', logprob: -0.1 }, { token: ' b', logprob: -2.5 }] });
+    expect(alternativesAt(record, 'student_top', 0)).toEqual({
+      kind: 'ok',
+      alternatives: [
+        { token: ' a', logprob: -0.1 },
+        { token: ' b', logprob: -2.5 },
+      ],
+    });
     expect(alternativesAt(record, 'student_top', 1)).toEqual({ kind: 'ok', alternatives: [] });
-    expect(alternativesAt(record, 'student_top', 2)).toEqual({ kind: 'ok', alternatives: [{ token: ' d', logprob: -0.2 }, { token: ' c', logprob: -3 }] });
+    expect(alternativesAt(record, 'student_top', 2)).toEqual({
+      kind: 'ok',
+      alternatives: [
+        { token: ' d', logprob: -0.2 },
+        { token: ' c', logprob: -3 },
+      ],
+    });
   });
 
   it('says absent when the record has no such field', () => {
@@ -22,26 +44,60 @@ describe('alternativesAt', () => {
 
   it('names what is wrong instead of throwing', () => {
     const bad = (value: unknown, t = 0) => alternativesAt({ mask: [1, 1], teacher_top: value }, 'teacher_top', t);
-    expect(bad('oops')).toEqual({ kind: 'malformed', message: 'teacher_top must be an array with one entry per token, got string' });
+    expect(bad('oops')).toEqual({
+      kind: 'malformed',
+      message: 'teacher_top must be an array with one entry per token, got string',
+    });
     expect(bad([[]])).toEqual({ kind: 'malformed', message: 'teacher_top has 1 entries for 2 tokens' });
-    expect(bad([[], 7], 1)).toEqual({ kind: 'malformed', message: 'teacher_top[1] must be a list of [token, logprob] pairs, got 7' });
-    expect(bad([[['x']], []])).toMatchObject({ kind: 'malformed', message: 'teacher_top[0] must hold [token, logprob] pairs, got ["x"]' });
-    expect(bad([[[3, -1]], []])).toMatchObject({ kind: 'malformed', message: 'teacher_top[0]: token text must be a string, got 3' });
-    expect(bad([[['x', 'y']], []])).toMatchObject({ kind: 'malformed', message: 'teacher_top[0]: log-probability must be a number ≤ 0, got "y"' });
+    expect(bad([[], 7], 1)).toEqual({
+      kind: 'malformed',
+      message: 'teacher_top[1] must be a list of [token, logprob] pairs, got 7',
+    });
+    expect(bad([[['x']], []])).toMatchObject({
+      kind: 'malformed',
+      message: 'teacher_top[0] must hold [token, logprob] pairs, got ["x"]',
+    });
+    expect(bad([[[3, -1]], []])).toMatchObject({
+      kind: 'malformed',
+      message: 'teacher_top[0]: token text must be a string, got 3',
+    });
+    expect(bad([[['x', 'y']], []])).toMatchObject({
+      kind: 'malformed',
+      message: 'teacher_top[0]: log-probability must be a number ≤ 0, got "y"',
+    });
     expect(bad([[['x', 0.5]], []])).toMatchObject({ kind: 'malformed' });
     expect(bad([[['x', NaN]], []])).toMatchObject({ kind: 'malformed' });
     expect(bad([[], []], 2)).toEqual({ kind: 'malformed', message: 'teacher_top has no entry for token 2' });
   });
 
   it('accepts a log-probability of -Infinity and a rounding hair above 0', () => {
-    expect(alternativesAt({ mask: [1], student_top: [[['x', 1e-9], ['y', -Infinity]]] }, 'student_top', 0)).toEqual({
+    expect(
+      alternativesAt(
+        {
+          mask: [1],
+          student_top: [
+            [
+              ['x', 1e-9],
+              ['y', -Infinity],
+            ],
+          ],
+        },
+        'student_top',
+        0,
+      ),
+    ).toEqual({
       kind: 'ok',
-      alternatives: [{ token: 'x', logprob: 0 }, { token: 'y', logprob: -Infinity }],
+      alternatives: [
+        { token: 'x', logprob: 0 },
+        { token: 'y', logprob: -Infinity },
+      ],
     });
   });
 
   it('reads every position of the bundled sample', () => {
-    const sample = parseRecordLine(readFileSync(new URL('../../../public/samples/drift-recovery.jsonl', import.meta.url), 'utf8').trim());
+    const sample = parseRecordLine(
+      readFileSync(new URL('../../../public/samples/drift-recovery.jsonl', import.meta.url), 'utf8').trim(),
+    );
     const mask = numberArrayField(sample, 'mask');
     for (const field of ['student_top', 'teacher_top'] as const) {
       mask.forEach((m, t) => {

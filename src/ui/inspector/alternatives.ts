@@ -38,7 +38,8 @@ function describe(value: unknown): string {
 export function alternativesAt(record: TrajectoryRecord, field: AlternativesField, t: number): AlternativesAt {
   const value = record[field];
   if (value === undefined || value === null) return { kind: 'absent' };
-  if (!Array.isArray(value)) return { kind: 'malformed', message: `${field} must be an array with one entry per token, got ${typeof value}` };
+  if (!Array.isArray(value))
+    return { kind: 'malformed', message: `${field} must be an array with one entry per token, got ${typeof value}` };
   const mask = record.mask;
   if (Array.isArray(mask) && value.length !== mask.length) {
     return { kind: 'malformed', message: `${field} has ${value.length} entries for ${mask.length} tokens` };
@@ -47,7 +48,11 @@ export function alternativesAt(record: TrajectoryRecord, field: AlternativesFiel
     return { kind: 'malformed', message: `${field} has no entry for token ${t}` };
   }
   const entry: unknown = value[t];
-  if (!Array.isArray(entry)) return { kind: 'malformed', message: `${field}[${t}] must be a list of [token, logprob] pairs, got ${describe(entry)}` };
+  if (!Array.isArray(entry))
+    return {
+      kind: 'malformed',
+      message: `${field}[${t}] must be a list of [token, logprob] pairs, got ${describe(entry)}`,
+    };
   const alternatives: Alternative[] = [];
   const pairs: unknown[] = entry;
   for (const pair of pairs) {
@@ -55,9 +60,13 @@ export function alternativesAt(record: TrajectoryRecord, field: AlternativesFiel
       return { kind: 'malformed', message: `${field}[${t}] must hold [token, logprob] pairs, got ${describe(pair)}` };
     }
     const [token, logprob]: unknown[] = pair;
-    if (typeof token !== 'string') return { kind: 'malformed', message: `${field}[${t}]: token text must be a string, got ${describe(token)}` };
+    if (typeof token !== 'string')
+      return { kind: 'malformed', message: `${field}[${t}]: token text must be a string, got ${describe(token)}` };
     if (typeof logprob !== 'number' || Number.isNaN(logprob) || logprob > logprobSlack) {
-      return { kind: 'malformed', message: `${field}[${t}]: log-probability must be a number ≤ 0, got ${describe(logprob)}` };
+      return {
+        kind: 'malformed',
+        message: `${field}[${t}]: log-probability must be a number ≤ 0, got ${describe(logprob)}`,
+      };
     }
     alternatives.push({ token, logprob: Math.min(logprob, 0) });
   }

@@ -37,7 +37,12 @@ function fact(el: HTMLElement, key: string): string {
 describe('ModelsView', () => {
   it('shows download progress with bytes, a time estimate and the progressbar values', () => {
     // 1.2 MB in 3 s is 400 kB/s, so the remaining 1.3 MB take 3.25 s.
-    useAppStore.setState({ student: slot({ status: 'loading', progress: { phase: 'download', done: 1_200_000, total: 2_500_000, elapsedMs: 3000 } }) });
+    useAppStore.setState({
+      student: slot({
+        status: 'loading',
+        progress: { phase: 'download', done: 1_200_000, total: 2_500_000, elapsedMs: 3000 },
+      }),
+    });
     render(<ModelsView />);
     const bar = within(card('Student')).getByRole('progressbar', { name: 'Student loading' });
     expect(bar.getAttribute('aria-valuenow')).toBe('1200000');
@@ -50,7 +55,14 @@ describe('ModelsView', () => {
 
   it('shows the tensor upload phase and calls cancelLoad', () => {
     const cancelLoad = vi.fn();
-    useAppStore.setState({ cancelLoad, teacher: slot({ presetId: 'demo-teacher', status: 'loading', progress: { phase: 'upload', done: 12, total: 40, elapsedMs: 5000 } }) });
+    useAppStore.setState({
+      cancelLoad,
+      teacher: slot({
+        presetId: 'demo-teacher',
+        status: 'loading',
+        progress: { phase: 'upload', done: 12, total: 40, elapsedMs: 5000 },
+      }),
+    });
     render(<ModelsView />);
     const bar = within(card('Teacher')).getByRole('progressbar');
     expect([bar.getAttribute('aria-valuenow'), bar.getAttribute('aria-valuemax')]).toEqual(['12', '40']);
@@ -60,7 +72,9 @@ describe('ModelsView', () => {
   });
 
   it("shows a ready model's numbers with their units, and the fallback notice", () => {
-    useAppStore.setState({ student: slot({ status: 'ready', loaded: { ...loaded, fallback: 'WebGPU failed to start; using the CPU.' } }) });
+    useAppStore.setState({
+      student: slot({ status: 'ready', loaded: { ...loaded, fallback: 'WebGPU failed to start; using the CPU.' } }),
+    });
     render(<ModelsView />);
     const el = card('Student');
     expect(fact(el, 'name')).toBe('Demo student');
@@ -87,7 +101,15 @@ describe('ModelsView', () => {
 
   it("offers WebGPU with the adapter's name once a model is loaded on it", () => {
     const setBackend = vi.fn();
-    useAppStore.setState({ hasWebGpu: true, backend: 'cpu', setBackend, student: slot({ status: 'ready', loaded: { ...loaded, backend: 'webgpu', device: 'SwiftShader Device (Subzero)' } }) });
+    useAppStore.setState({
+      hasWebGpu: true,
+      backend: 'cpu',
+      setBackend,
+      student: slot({
+        status: 'ready',
+        loaded: { ...loaded, backend: 'webgpu', device: 'SwiftShader Device (Subzero)' },
+      }),
+    });
     render(<ModelsView />);
     expect(screen.queryByText(noWebGpuMessage)).toBeNull();
     const webgpu = screen.getByRole<HTMLInputElement>('radio', { name: 'WebGPU — SwiftShader Device (Subzero)' });
@@ -98,7 +120,9 @@ describe('ModelsView', () => {
   });
 
   it('shows a failed load as an alert in its card', () => {
-    useAppStore.setState({ teacher: slot({ presetId: 'demo-teacher', status: 'failed', error: 'Could not load the teacher: HTTP 404' }) });
+    useAppStore.setState({
+      teacher: slot({ presetId: 'demo-teacher', status: 'failed', error: 'Could not load the teacher: HTTP 404' }),
+    });
     render(<ModelsView />);
     expect(within(card('Teacher')).getByRole('alert').textContent).toBe('Could not load the teacher: HTTP 404');
     expect(within(card('Student')).queryByRole('alert')).toBeNull();
@@ -121,11 +145,21 @@ describe('ModelsView', () => {
 
 describe('loadProgressText', () => {
   it('says what it knows: no total, no rate yet, almost done', () => {
-    expect(loadProgressText({ phase: 'download', done: 1_234_567, total: 0, elapsedMs: 100 })).toBe('1.2 MB downloaded');
-    expect(loadProgressText({ phase: 'download', done: 0, total: 2_500_000, elapsedMs: 0 })).toBe('0 B of 2.5 MB · estimating time left');
-    expect(loadProgressText({ phase: 'download', done: 2_499_000, total: 2_500_000, elapsedMs: 1000 })).toBe('2.5 MB of 2.5 MB · almost done');
+    expect(loadProgressText({ phase: 'download', done: 1_234_567, total: 0, elapsedMs: 100 })).toBe(
+      '1.2 MB downloaded',
+    );
+    expect(loadProgressText({ phase: 'download', done: 0, total: 2_500_000, elapsedMs: 0 })).toBe(
+      '0 B of 2.5 MB · estimating time left',
+    );
+    expect(loadProgressText({ phase: 'download', done: 2_499_000, total: 2_500_000, elapsedMs: 1000 })).toBe(
+      '2.5 MB of 2.5 MB · almost done',
+    );
     // 100 kB in 1 s: 1.2 MB left take 12 s; 12 MB left take 2 min.
-    expect(loadProgressText({ phase: 'download', done: 100_000, total: 1_300_000, elapsedMs: 1000 })).toBe('100 kB of 1.3 MB · about 12 s left');
-    expect(loadProgressText({ phase: 'download', done: 100_000, total: 12_100_000, elapsedMs: 1000 })).toBe('100 kB of 12.1 MB · about 2 min left');
+    expect(loadProgressText({ phase: 'download', done: 100_000, total: 1_300_000, elapsedMs: 1000 })).toBe(
+      '100 kB of 1.3 MB · about 12 s left',
+    );
+    expect(loadProgressText({ phase: 'download', done: 100_000, total: 12_100_000, elapsedMs: 1000 })).toBe(
+      '100 kB of 12.1 MB · about 2 min left',
+    );
   });
 });

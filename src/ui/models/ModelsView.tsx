@@ -13,7 +13,12 @@ const roles = ['student', 'teacher'] as const;
 const roleNames: Record<ModelRole, string> = { student: 'Student', teacher: 'Teacher' };
 const demoPresets: Record<ModelRole, string> = { student: 'demo-student', teacher: 'demo-teacher' };
 const backendNames: Record<BackendChoice, string> = { webgpu: 'WebGPU', cpu: 'CPU' };
-const statusNames: Record<ModelSlot['status'], string> = { empty: 'not loaded', loading: 'loading…', ready: 'ready', failed: 'failed' };
+const statusNames: Record<ModelSlot['status'], string> = {
+  empty: 'not loaded',
+  loading: 'loading…',
+  ready: 'ready',
+  failed: 'failed',
+};
 
 export const noWebGpuMessage = 'This browser has no WebGPU; the CPU backend works everywhere (slower).';
 
@@ -46,7 +51,10 @@ export function ModelsView() {
       <div className="panel models-quickstart">
         <div>
           <h3>Load the demo pair</h3>
-          <p>A tiny Qwen3 student and teacher trained for this app on arithmetic with a Python tool; they ship with the page, so they load offline and take only a few MB.</p>
+          <p>
+            A tiny Qwen3 student and teacher trained for this app on arithmetic with a Python tool; they ship with the
+            page, so they load offline and take only a few MB.
+          </p>
         </div>
         <button type="button" className="models-big-button" onClick={loadDemo} disabled={loading}>
           Load demo pair
@@ -69,7 +77,12 @@ export function ModelsView() {
                 <label className="field-label" htmlFor={ids[role]}>
                   {roleNames[role]} model
                 </label>
-                <select id={ids[role]} value={slots[role].presetId} disabled={loading} onChange={(e) => setPreset(role, e.target.value)}>
+                <select
+                  id={ids[role]}
+                  value={slots[role].presetId}
+                  disabled={loading}
+                  onChange={(e) => setPreset(role, e.target.value)}
+                >
                   {modelPresets
                     .filter((p) => p.role === role)
                     .map((p) => (
@@ -104,7 +117,13 @@ export function ModelsView() {
             </p>
           )}
           <label className="models-radio">
-            <input type="radio" name="backend" value="cpu" checked={backend === 'cpu'} onChange={() => setBackend('cpu')} />
+            <input
+              type="radio"
+              name="backend"
+              value="cpu"
+              checked={backend === 'cpu'}
+              onChange={() => setBackend('cpu')}
+            />
             <span>CPU</span>
           </label>
         </fieldset>
@@ -171,14 +190,29 @@ function LoadingBar({ role, slot }: { role: ModelRole; slot: ModelSlot }) {
   const label = `${roleNames[role]} loading`;
   if (p === undefined) return <ProgressBar label={label} text="starting…" />;
   const known = p.total > 0;
-  return <ProgressBar label={label} value={known ? p.done : undefined} max={known ? p.total : undefined} text={loadProgressText(p)} />;
+  return (
+    <ProgressBar
+      label={label}
+      value={known ? p.done : undefined}
+      max={known ? p.total : undefined}
+      text={loadProgressText(p)}
+    />
+  );
 }
 
 function LoadedFacts({ model }: { model: LoadedModel }) {
   const facts: [key: string, label: string, value: string][] = [
     ['name', 'Model', model.name],
-    ['backend', 'Backend', model.device === backendNames[model.backend] ? model.device : `${backendNames[model.backend]} · ${model.device}`],
-    ['shape', 'Shape', `${model.layers} layers · hidden size ${formatCount(model.hiddenSize)} · vocabulary ${formatCount(model.vocabSize)} tokens`],
+    [
+      'backend',
+      'Backend',
+      model.device === backendNames[model.backend] ? model.device : `${backendNames[model.backend]} · ${model.device}`,
+    ],
+    [
+      'shape',
+      'Shape',
+      `${model.layers} layers · hidden size ${formatCount(model.hiddenSize)} · vocabulary ${formatCount(model.vocabSize)} tokens`,
+    ],
     ['parameters', 'Parameters', formatParameters(model.parameters)],
     ['memory', 'Memory used', `${formatBytes(model.weightBytes)} (weights)`],
     ['downloaded', 'Downloaded', formatBytes(model.downloadedBytes)],

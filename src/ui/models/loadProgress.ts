@@ -10,10 +10,16 @@ export function secondsLeft(p: LoadProgress): number | undefined {
 
 /** "1.2 MB of 2.5 MB · about 3 s left", "1.2 MB downloaded", "uploading tensors 12/40". */
 export function loadProgressText(p: LoadProgress): string {
-  if (p.phase === 'upload') return p.total > 0 ? `uploading tensors ${p.done}/${p.total}` : `uploading tensors ${p.done}`;
+  if (p.phase === 'upload')
+    return p.total > 0 ? `uploading tensors ${p.done}/${p.total}` : `uploading tensors ${p.done}`;
   if (p.total <= 0) return `${formatBytes(p.done)} downloaded`;
   const left = secondsLeft(p);
   // Whole seconds: a rate averaged over the load so far is no more precise than that.
-  const estimate = left === undefined ? 'estimating time left' : left < 0.5 ? 'almost done' : `about ${left < 10 ? `${Math.round(left)} s` : formatDuration(left)} left`;
+  const estimate =
+    left === undefined
+      ? 'estimating time left'
+      : left < 0.5
+        ? 'almost done'
+        : `about ${left < 10 ? `${Math.round(left)} s` : formatDuration(left)} left`;
   return `${formatBytes(p.done)} of ${formatBytes(p.total)} · ${estimate}`;
 }

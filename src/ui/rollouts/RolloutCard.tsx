@@ -43,7 +43,9 @@ export const RolloutCard = memo(function RolloutCard({ trajectory: t, problem, s
         <span className={`rollout-status rollout-status-${t.status}`}>{statusText(t)}</span>
       </header>
       <p className="rollout-question">{t.task.question}</p>
-      {t.status !== 'waiting' && <StreamText segments={t.segments} following={t.status === 'running'} label={`Text of trajectory ${n}`} />}
+      {t.status !== 'waiting' && (
+        <StreamText segments={t.segments} following={t.status === 'running'} label={`Text of trajectory ${n}`} />
+      )}
       {result !== undefined && (
         <>
           <dl className="rollout-result">
@@ -57,7 +59,9 @@ export const RolloutCard = memo(function RolloutCard({ trajectory: t, problem, s
             </div>
             <div data-value="correct">
               <dt>Result</dt>
-              <dd className={result.correct ? 'rollout-right' : 'rollout-wrong'}>{result.correct ? '✓ right' : '✗ wrong'}</dd>
+              <dd className={result.correct ? 'rollout-right' : 'rollout-wrong'}>
+                {result.correct ? '✓ right' : '✗ wrong'}
+              </dd>
             </div>
             <div data-value="reward">
               <dt>Reward</dt>
@@ -74,7 +78,12 @@ export const RolloutCard = memo(function RolloutCard({ trajectory: t, problem, s
           </dl>
           {result.error !== undefined && <p className="error">{result.error}</p>}
           {onInspect !== undefined && (
-            <button type="button" className="rollout-inspect" aria-label={`Inspect trajectory ${n}`} onClick={() => onInspect(t.index)}>
+            <button
+              type="button"
+              className="rollout-inspect"
+              aria-label={`Inspect trajectory ${n}`}
+              onClick={() => onInspect(t.index)}
+            >
               Inspect
             </button>
           )}
@@ -118,7 +127,10 @@ function StreamText({ segments, following, label }: { segments: LiveSegment[]; f
 function ToolBox({ segment }: { segment: Extract<LiveSegment, { kind: 'tool' }> }) {
   const failed = segment.error !== undefined && segment.error !== null;
   return (
-    <div className="rollout-tool" data-tool-state={failed ? 'error' : segment.output === undefined ? 'running' : 'done'}>
+    <div
+      className="rollout-tool"
+      data-tool-state={failed ? 'error' : segment.output === undefined ? 'running' : 'done'}
+    >
       <div className="rollout-tool-label">Python</div>
       <pre className="rollout-tool-code">{segment.code}</pre>
       {failed ? (

@@ -38,9 +38,19 @@ function result(patch: Partial<PlaygroundTrajectory>): PlaygroundTrajectory {
   };
 }
 
-const slot = (index: number, t: Task, patch: Partial<LiveTrajectory> = {}): LiveTrajectory => ({ index, task: t, segments: [], tokens: 0, status: 'waiting', ...patch });
+const slot = (index: number, t: Task, patch: Partial<LiveTrajectory> = {}): LiveTrajectory => ({
+  index,
+  task: t,
+  segments: [],
+  tokens: 0,
+  status: 'waiting',
+  ...patch,
+});
 
-const ready = { student: { presetId: 'demo-student', status: 'ready' as const }, teacher: { presetId: 'demo-teacher', status: 'ready' as const } };
+const ready = {
+  student: { presetId: 'demo-student', status: 'ready' as const },
+  teacher: { presetId: 'demo-teacher', status: 'ready' as const },
+};
 
 const card = (name: RegExp): HTMLElement => screen.getByRole('article', { name });
 
@@ -67,8 +77,18 @@ describe('RolloutsView cards', () => {
     expect(within(first).getByText('writing… 12 tokens')).toBeTruthy();
     const text = within(first).getByLabelText('Text of trajectory 1');
     const parts = [...text.children].map((el) => el.textContent);
-    expect(parts).toEqual(['Let me compute.', 'Pythonprint(17*23)Output391\n', 'So it is 391.', 'Pythonprint(1/0)ErrorZeroDivisionError: division by zero', 'Pythonprint(2)running…']);
-    expect([...text.querySelectorAll('[data-tool-state]')].map((el) => el.getAttribute('data-tool-state'))).toEqual(['done', 'error', 'running']);
+    expect(parts).toEqual([
+      'Let me compute.',
+      'Pythonprint(17*23)Output391\n',
+      'So it is 391.',
+      'Pythonprint(1/0)ErrorZeroDivisionError: division by zero',
+      'Pythonprint(2)running…',
+    ]);
+    expect([...text.querySelectorAll('[data-tool-state]')].map((el) => el.getAttribute('data-tool-state'))).toEqual([
+      'done',
+      'error',
+      'running',
+    ]);
     expect(text.querySelector('.rollout-tool-error')?.textContent).toContain('ZeroDivisionError');
     const second = card(/Problem 1 · sample 2/);
     expect(within(second).getByText('waiting')).toBeTruthy();
@@ -77,7 +97,16 @@ describe('RolloutsView cards', () => {
 
   it('shows a finished trajectory with answer, ✓/✗, reward and outcome; Inspect opens the finished ones at its place', () => {
     const right = result({});
-    const wrong = result({ task_id: 'arith-0002', question: t2.question, reference_answer: '5', answer: '6', correct: false, reward: -0.1, tool_calls: [{ code: 'print(2+3)', output: '5\n', error: null, duration_ms: 1 }], stop_reason: 'max_turns' });
+    const wrong = result({
+      task_id: 'arith-0002',
+      question: t2.question,
+      reference_answer: '5',
+      answer: '6',
+      correct: false,
+      reward: -0.1,
+      tool_calls: [{ code: 'print(2+3)', output: '5\n', error: null, duration_ms: 1 }],
+      stop_reason: 'max_turns',
+    });
     const inspect = vi.fn();
     useAppStore.setState({
       inspect,
@@ -92,10 +121,22 @@ describe('RolloutsView cards', () => {
 
     const value = (el: HTMLElement, key: string) => el.querySelector(`[data-value="${key}"] dd`)?.textContent;
     const a = card(/Problem 1 · sample 1/);
-    expect([value(a, 'answer'), value(a, 'reference'), value(a, 'correct'), value(a, 'reward'), value(a, 'outcome')]).toEqual(['391', '391', '✓ right', '1.00', 'right']);
+    expect([
+      value(a, 'answer'),
+      value(a, 'reference'),
+      value(a, 'correct'),
+      value(a, 'reward'),
+      value(a, 'outcome'),
+    ]).toEqual(['391', '391', '✓ right', '1.00', 'right']);
     expect(within(a).getByText('done · 30 tokens')).toBeTruthy();
     const c = card(/Problem 2 · sample 1/);
-    expect([value(c, 'answer'), value(c, 'correct'), value(c, 'reward'), value(c, 'stop'), value(c, 'outcome')]).toEqual(['6', '✗ wrong', '−0.10', 'reached max turns', 'miscopied answer']);
+    expect([
+      value(c, 'answer'),
+      value(c, 'correct'),
+      value(c, 'reward'),
+      value(c, 'stop'),
+      value(c, 'outcome'),
+    ]).toEqual(['6', '✗ wrong', '−0.10', 'reached max turns', 'miscopied answer']);
     expect(screen.queryByRole('button', { name: 'Inspect trajectory 2' })).toBeNull();
 
     fireEvent.click(screen.getByRole('button', { name: 'Inspect trajectory 3' }));
@@ -103,11 +144,17 @@ describe('RolloutsView cards', () => {
   });
 
   it('keeps focus where it is while new tokens arrive', () => {
-    useAppStore.setState({ live: [slot(0, t1, { status: 'running', tokens: 1, segments: [{ kind: 'text', text: 'a' }] })] });
+    useAppStore.setState({
+      live: [slot(0, t1, { status: 'running', tokens: 1, segments: [{ kind: 'text', text: 'a' }] })],
+    });
     render(<RolloutsView />);
     const seed = screen.getByRole('spinbutton', { name: 'Seed' });
     seed.focus();
-    act(() => useAppStore.setState({ live: [slot(0, t1, { status: 'running', tokens: 2, segments: [{ kind: 'text', text: 'ab' }] })] }));
+    act(() =>
+      useAppStore.setState({
+        live: [slot(0, t1, { status: 'running', tokens: 2, segments: [{ kind: 'text', text: 'ab' }] })],
+      }),
+    );
     expect(screen.getByText('writing… 2 tokens')).toBeTruthy();
     expect(document.activeElement).toBe(seed);
   });
@@ -145,7 +192,12 @@ describe('RolloutsView settings', () => {
     fireEvent.change(screen.getByRole('spinbutton', { name: 'Temperature' }), { target: { value: '0.7' } });
     fireEvent.change(screen.getByRole('spinbutton', { name: 'Max tokens per turn' }), { target: { value: '128' } });
     fireEvent.change(screen.getByRole('combobox', { name: 'Task set' }), { target: { value: 'competition.jsonl' } });
-    expect(useAppStore.getState().rolloutSettings).toMatchObject({ first: 4, temperature: 0.7, maxTokens: 128, taskSet: 'competition.jsonl' });
+    expect(useAppStore.getState().rolloutSettings).toMatchObject({
+      first: 4,
+      temperature: 0.7,
+      maxTokens: 128,
+      taskSet: 'competition.jsonl',
+    });
     // The competition set has 32 problems: 40 is refused.
     fireEvent.change(first, { target: { value: '40' } });
     expect(screen.getByText('Must be between 1 and 32.')).toBeTruthy();
@@ -184,6 +236,8 @@ describe('rolloutSummary', () => {
   it('counts finished and right trajectories and averages the reward of the finished ones', () => {
     expect(rolloutSummary([])).toBe('0 of 0 finished');
     expect(rolloutSummary([slot(0, t1), slot(1, t1)])).toBe('0 of 2 finished');
-    expect(rolloutSummary([slot(0, t1, { status: 'done', result: result({ reward: 0.2, correct: false }) }), slot(1, t1)])).toBe('1 of 2 finished · 0 right · mean reward 0.20');
+    expect(
+      rolloutSummary([slot(0, t1, { status: 'done', result: result({ reward: 0.2, correct: false }) }), slot(1, t1)]),
+    ).toBe('1 of 2 finished · 0 right · mean reward 0.20');
   });
 });

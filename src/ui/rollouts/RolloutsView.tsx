@@ -32,7 +32,16 @@ function taskSetSize(file: TaskSetFile): number | undefined {
 function fieldSpecs(taskSet: TaskSetFile): FieldSpec[] {
   const size = taskSetSize(taskSet);
   return [
-    { key: 'first', label: 'First problem', min: 1, max: size, integer: true, step: 1, offset: 1, hint: size === undefined ? undefined : `1 to ${size}` },
+    {
+      key: 'first',
+      label: 'First problem',
+      min: 1,
+      max: size,
+      integer: true,
+      step: 1,
+      offset: 1,
+      hint: size === undefined ? undefined : `1 to ${size}`,
+    },
     { key: 'problems', label: 'Problems', min: 1, max: 32, integer: true, step: 1 },
     { key: 'groupSize', label: 'Group size', min: 1, max: 16, integer: true, step: 1, hint: 'samples per problem' },
     { key: 'temperature', label: 'Temperature', min: 0, max: 2, step: 0.05, hint: '0 = always the likeliest token' },
@@ -90,7 +99,10 @@ export function RolloutsView() {
     const draft = drafts[spec.key];
     const parsed = draft === undefined ? undefined : validateNumber(draft, spec);
     // A valid draft that no longer matches the store was replaced from outside: show the store's value.
-    const text = draft !== undefined && parsed !== undefined && (!parsed.ok || parsed.value - offset === settings[spec.key]) ? draft : stored;
+    const text =
+      draft !== undefined && parsed !== undefined && (!parsed.ok || parsed.value - offset === settings[spec.key])
+        ? draft
+        : stored;
     const checked = validateNumber(text, spec);
     return { spec, text, error: checked.ok ? undefined : checked.message };
   });
@@ -108,13 +120,26 @@ export function RolloutsView() {
   // Stable, so cards that did not change skip re-rendering while tokens stream in.
   const inspectTrajectory = useCallback((index: number) => {
     const state = useAppStore.getState();
-    const finished = state.live.filter((t): t is LiveTrajectory & { result: PlaygroundTrajectory } => t.result !== undefined);
+    const finished = state.live.filter(
+      (t): t is LiveTrajectory & { result: PlaygroundTrajectory } => t.result !== undefined,
+    );
     const at = finished.findIndex((t) => t.index === index);
-    if (at >= 0) state.inspect(finished.map((t) => t.result), at, 'rollouts');
+    if (at >= 0)
+      state.inspect(
+        finished.map((t) => t.result),
+        at,
+        'rollouts',
+      );
   }, []);
 
   const running = status !== 'idle';
-  const runHint = running ? undefined : !ready ? 'Load a student and a teacher first (Models step).' : invalid ? 'Fix the marked fields first.' : undefined;
+  const runHint = running
+    ? undefined
+    : !ready
+      ? 'Load a student and a teacher first (Models step).'
+      : invalid
+        ? 'Fix the marked fields first.'
+        : undefined;
   const numbers = useMemo(() => slotNumbers(live), [live]);
   const summary = useMemo(() => rolloutSummary(live), [live]);
 
@@ -137,7 +162,15 @@ export function RolloutsView() {
             <label className="field-label" htmlFor={ids.taskSet}>
               Task set
             </label>
-            <select id={ids.taskSet} value={settings.taskSet} onChange={(e) => setRolloutSettings({ taskSet: taskSets.find((t) => t.file === e.target.value)?.file ?? settings.taskSet })}>
+            <select
+              id={ids.taskSet}
+              value={settings.taskSet}
+              onChange={(e) =>
+                setRolloutSettings({
+                  taskSet: taskSets.find((t) => t.file === e.target.value)?.file ?? settings.taskSet,
+                })
+              }
+            >
               {taskSets.map((t) => (
                 <option key={t.file} value={t.file}>
                   {t.label}
@@ -160,7 +193,11 @@ export function RolloutsView() {
           ))}
         </fieldset>
         <div className="row rollouts-actions">
-          <button type="submit" disabled={running || runHint !== undefined} aria-describedby={runHint === undefined ? undefined : ids.runHint}>
+          <button
+            type="submit"
+            disabled={running || runHint !== undefined}
+            aria-describedby={runHint === undefined ? undefined : ids.runHint}
+          >
             Run rollouts
           </button>
           {running && (
@@ -197,7 +234,12 @@ export function RolloutsView() {
           <ol className="rollouts-list">
             {live.map((t, i) => (
               <li key={t.index}>
-                <RolloutCard trajectory={t} problem={numbers[i].problem} sample={numbers[i].sample} onInspect={inspectTrajectory} />
+                <RolloutCard
+                  trajectory={t}
+                  problem={numbers[i].problem}
+                  sample={numbers[i].sample}
+                  onInspect={inspectTrajectory}
+                />
               </li>
             ))}
           </ol>

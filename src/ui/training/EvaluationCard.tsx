@@ -17,7 +17,15 @@ function Value({ c, show }: { c: Cell; show: (s: EvaluationSummary) => string })
 }
 
 /** Change after − before, when both exist. */
-function Change({ before, after, show }: { before: Cell; after: Cell; show: (b: EvaluationSummary, a: EvaluationSummary) => string }) {
+function Change({
+  before,
+  after,
+  show,
+}: {
+  before: Cell;
+  after: Cell;
+  show: (b: EvaluationSummary, a: EvaluationSummary) => string;
+}) {
   return <td>{before.kind === 'value' && after.kind === 'value' ? show(before.summary, after.summary) : '—'}</td>;
 }
 
@@ -30,7 +38,9 @@ export function EvaluationCard({ run }: { run: TrainingRun }) {
     return (
       <section className="panel training-eval" aria-label={title}>
         <h3>{title}</h3>
-        <p className="muted">{run.settings.evalProblems === 0 ? 'Not evaluated (0 held-out problems in the settings).' : 'Not evaluated.'}</p>
+        <p className="muted">
+          {run.settings.evalProblems === 0 ? 'Not evaluated (0 held-out problems in the settings).' : 'Not evaluated.'}
+        </p>
       </section>
     );
   }

@@ -26,7 +26,17 @@ describe('TrainingCharts', () => {
   it('draws every chart with a caption, one line per run, and the expected point counts', () => {
     render(<TrainingCharts runs={twoRuns()} size={size} />);
     // 3 SOD updates + 2 GRPO updates on every per-update chart; d_k and w_k only for SOD; w_k by step = the latest SOD update's 3 step indices.
-    const expected: Record<string, number> = { loss: 5, reward: 5, accuracy: 5, divergence: 3, weight: 3, kl: 5, clip: 5, throughput: 5, weightByStep: 3 };
+    const expected: Record<string, number> = {
+      loss: 5,
+      reward: 5,
+      accuracy: 5,
+      divergence: 3,
+      weight: 3,
+      kl: 5,
+      clip: 5,
+      throughput: 5,
+      weightByStep: 3,
+    };
     expect(chartSpecs.map((s) => s.key).sort()).toEqual(Object.keys(expected).sort());
     for (const spec of chartSpecs) {
       const fig = figure(spec.key);
@@ -91,7 +101,9 @@ describe('chartData', () => {
 
 describe('runPalette', () => {
   const luminance = (hex: string): number => {
-    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    const [r, g, b] = [1, 3, 5]
+      .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+      .map((v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const contrast = (a: string, b: string): number => {

@@ -30,7 +30,13 @@ function RunChart({ spec, runs, size }: { spec: ChartSpec; runs: readonly Traini
         label={{ value: xName, position: 'insideBottomRight', offset: -2, fill: 'var(--muted)', fontSize: 11 }}
         height={32}
       />
-      <YAxis stroke="var(--muted)" tick={{ fontSize: 11 }} tickFormatter={formatTick} width={58} domain={['auto', 'auto']} />
+      <YAxis
+        stroke="var(--muted)"
+        tick={{ fontSize: 11 }}
+        tickFormatter={formatTick}
+        width={58}
+        domain={['auto', 'auto']}
+      />
       <Tooltip
         labelFormatter={(x) => `${xName} ${String(x)}`}
         formatter={(value) => (typeof value === 'number' ? formatAdaptive(value, 4) : String(value))}
@@ -38,7 +44,13 @@ function RunChart({ spec, runs, size }: { spec: ChartSpec; runs: readonly Traini
       />
       {spec.key === 'weightByStep' &&
         weightCaps(runs).map((cap) => (
-          <ReferenceLine key={cap} y={cap} stroke="var(--muted)" strokeDasharray="6 4" label={{ value: `cap ${cap.toFixed(2)}`, fill: 'var(--muted)', fontSize: 11, position: 'insideTopRight' }} />
+          <ReferenceLine
+            key={cap}
+            y={cap}
+            stroke="var(--muted)"
+            strokeDasharray="6 4"
+            label={{ value: `cap ${cap.toFixed(2)}`, fill: 'var(--muted)', fontSize: 11, position: 'insideTopRight' }}
+          />
         ))}
       {runs.map((run, i) => {
         const { color, dash } = runStyle(i);
@@ -67,7 +79,11 @@ function RunChart({ spec, runs, size }: { spec: ChartSpec; runs: readonly Traini
         {spec.title} <span className="training-unit">({spec.unit})</span>
       </figcaption>
       {points === 0 ? (
-        <p className="training-chart-empty">{spec.x === 'step' || spec.key === 'divergence' || spec.key === 'weight' ? 'No step weighting yet (grpo runs have none).' : 'No points yet.'}</p>
+        <p className="training-chart-empty">
+          {spec.x === 'step' || spec.key === 'divergence' || spec.key === 'weight'
+            ? 'No step weighting yet (grpo runs have none).'
+            : 'No points yet.'}
+        </p>
       ) : size ? (
         chart
       ) : (

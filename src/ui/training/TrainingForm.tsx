@@ -30,7 +30,15 @@ const fields: readonly FieldSpec[] = [
   { key: 'epsilon', label: 'ε (epsilon)', min: 0, max: 1, step: 'any', hint: 'keeps the divergence ratio finite' },
   { key: 'delta', label: 'δ (delta)', min: 0, max: 10, step: 0.05, hint: 'weights are capped at 1 + δ' },
   { key: 'coef', label: 'c (coefficient)', min: 0, max: 100, step: 0.1, hint: 'scale of the distillation advantage' },
-  { key: 'evalProblems', label: 'Held-out problems', min: 0, max: 200, step: 1, integer: true, hint: 'evaluated before and after (0 = none)' },
+  {
+    key: 'evalProblems',
+    label: 'Held-out problems',
+    min: 0,
+    max: 200,
+    step: 1,
+    integer: true,
+    hint: 'evaluated before and after (0 = none)',
+  },
   { key: 'seed', label: 'Seed', min: 0, max: 2 ** 31 - 1, step: 1, integer: true },
 ];
 

@@ -10,9 +10,23 @@ const initial = useAppStore.getState();
 beforeEach(() => useAppStore.setState(initial, true));
 afterEach(cleanup);
 
-const loaded = { name: 'm', backend: 'cpu' as const, device: 'CPU', layers: 3, hiddenSize: 8, vocabSize: 10, parameters: 1, weightBytes: 4, downloadedBytes: 4, seconds: 0 };
+const loaded = {
+  name: 'm',
+  backend: 'cpu' as const,
+  device: 'CPU',
+  layers: 3,
+  hiddenSize: 8,
+  vocabSize: 10,
+  parameters: 1,
+  weightBytes: 4,
+  downloadedBytes: 4,
+  seconds: 0,
+};
 const ready = () =>
-  useAppStore.setState({ student: { presetId: 'demo-student', status: 'ready', loaded }, teacher: { presetId: 'demo-teacher', status: 'ready', loaded } });
+  useAppStore.setState({
+    student: { presetId: 'demo-student', status: 'ready', loaded },
+    teacher: { presetId: 'demo-teacher', status: 'ready', loaded },
+  });
 
 describe('TrainingView', () => {
   it('keeps an invalid learning rate as typed, says why, and leaves the store’s value alone', () => {
@@ -45,7 +59,10 @@ describe('TrainingView', () => {
     rerender(<TrainingView />);
     fireEvent.click(screen.getByRole('button', { name: 'Start run' }));
     expect(startRun).toHaveBeenCalledOnce();
-    useAppStore.setState({ runs: [run('r1', 'SOD #1', 'sod', [metrics(1)], { status: 'running' })], trainingActivity: 'update 2 of 5: rollouts (1/4 trajectories)' });
+    useAppStore.setState({
+      runs: [run('r1', 'SOD #1', 'sod', [metrics(1)], { status: 'running' })],
+      trainingActivity: 'update 2 of 5: rollouts (1/4 trajectories)',
+    });
     rerender(<TrainingView />);
     expect(screen.getByRole('status').textContent).toBe('SOD #1: update 2 of 5: rollouts (1/4 trajectories)');
     fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
@@ -56,7 +73,14 @@ describe('TrainingView', () => {
   });
 
   it('shows the verl settings of a run, with its learning rate and group size', () => {
-    useAppStore.setState({ runs: [run('r1', 'SOD #1', 'sod', [metrics(1)], { status: 'done', settings: { ...defaultTrainingSettings, learningRate: 0.00025, groupSize: 6 } })] });
+    useAppStore.setState({
+      runs: [
+        run('r1', 'SOD #1', 'sod', [metrics(1)], {
+          status: 'done',
+          settings: { ...defaultTrainingSettings, learningRate: 0.00025, groupSize: 6 },
+        }),
+      ],
+    });
     render(<TrainingView />);
     const text = screen.getByText(/actor_rollout_ref\.rollout\.n=6/).textContent ?? '';
     expect(text).toContain('actor_rollout_ref.actor.optim.lr=0.00025');

@@ -17,7 +17,10 @@ import './training.css';
 const noTrajectories: readonly PlaygroundTrajectory[] = [];
 
 function fileStem(run: TrainingRun): string {
-  return run.label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return run.label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /** Start, pause, resume and stop; what the run is doing now. */
@@ -67,7 +70,11 @@ function RunControls() {
       )}
       {active && writing && (
         <div className="training-live" aria-label="The trajectory being written">
-          <RolloutCard trajectory={writing} problem={Math.floor(writing.index / active.settings.groupSize) + 1} sample={(writing.index % active.settings.groupSize) + 1} />
+          <RolloutCard
+            trajectory={writing}
+            problem={Math.floor(writing.index / active.settings.groupSize) + 1}
+            sample={(writing.index % active.settings.groupSize) + 1}
+          />
         </div>
       )}
       {error && (
@@ -104,20 +111,39 @@ function RunDetails({ run }: { run: TrainingRun }) {
       <EvaluationCard run={run} />
       <UpdateTable run={run} />
       <div className="row export-buttons" aria-label={`Exports of ${run.label}`}>
-        <button type="button" className="ghost" disabled={trajectories.length === 0} onClick={() => save(`${stem}-trajectories.jsonl`, () => trajectoriesJsonl(trajectories), 'application/jsonl')}>
+        <button
+          type="button"
+          className="ghost"
+          disabled={trajectories.length === 0}
+          onClick={() => save(`${stem}-trajectories.jsonl`, () => trajectoriesJsonl(trajectories), 'application/jsonl')}
+        >
           Trajectories (JSONL)
         </button>
-        <button type="button" className="ghost" disabled={run.metrics.length === 0} onClick={() => save(`${stem}-metrics.csv`, () => metricsCsv(run.metrics), 'text/csv')}>
+        <button
+          type="button"
+          className="ghost"
+          disabled={run.metrics.length === 0}
+          onClick={() => save(`${stem}-metrics.csv`, () => metricsCsv(run.metrics), 'text/csv')}
+        >
           Metrics (CSV)
         </button>
-        <button type="button" className="ghost" disabled={run.metrics.length === 0} onClick={() => save(`${stem}-metrics.jsonl`, () => metricsJsonl(run.metrics), 'application/jsonl')}>
+        <button
+          type="button"
+          className="ghost"
+          disabled={run.metrics.length === 0}
+          onClick={() => save(`${stem}-metrics.jsonl`, () => metricsJsonl(run.metrics), 'application/jsonl')}
+        >
           Metrics (JSONL)
         </button>
         <button
           type="button"
           className="ghost"
           disabled={!isLatest || busy}
-          title={isLatest ? 'The student’s adapter after this run, as a PEFT folder' : 'Only the latest run’s adapter is held'}
+          title={
+            isLatest
+              ? 'The student’s adapter after this run, as a PEFT folder'
+              : 'Only the latest run’s adapter is held'
+          }
           onClick={() =>
             void adapterZip().then(
               (zip) => download(`${stem}-adapter.zip`, zip, 'application/zip'),
@@ -127,7 +153,12 @@ function RunDetails({ run }: { run: TrainingRun }) {
         >
           LoRA adapter (PEFT zip)
         </button>
-        <button type="button" className="ghost" disabled={trajectories.length === 0} onClick={() => inspect(trajectories, trajectories.length - 1, `${run.label} trajectories`)}>
+        <button
+          type="button"
+          className="ghost"
+          disabled={trajectories.length === 0}
+          onClick={() => inspect(trajectories, trajectories.length - 1, `${run.label} trajectories`)}
+        >
           Inspect trajectories
         </button>
         <button type="button" className="ghost" disabled={busy} onClick={() => removeRun(run.id)}>
@@ -142,7 +173,11 @@ function RunDetails({ run }: { run: TrainingRun }) {
       <details className="scale-up">
         <summary>Run it at scale (reference verl script)</summary>
         <pre>{verlScaleUpText(run.settings)}</pre>
-        <button type="button" className="ghost" onClick={() => void navigator.clipboard?.writeText(verlScaleUpText(run.settings))}>
+        <button
+          type="button"
+          className="ghost"
+          onClick={() => void navigator.clipboard?.writeText(verlScaleUpText(run.settings))}
+        >
           Copy
         </button>
       </details>
@@ -171,7 +206,13 @@ export function TrainingView() {
         {runs.length > 1 && (
           <div className="row" role="group" aria-label="Show run">
             {runs.map((r) => (
-              <button key={r.id} type="button" className={r.id === selected?.id ? '' : 'ghost'} aria-pressed={r.id === selected?.id} onClick={() => setShown(r.id)}>
+              <button
+                key={r.id}
+                type="button"
+                className={r.id === selected?.id ? '' : 'ghost'}
+                aria-pressed={r.id === selected?.id}
+                onClick={() => setShown(r.id)}
+              >
                 {r.label}
               </button>
             ))}

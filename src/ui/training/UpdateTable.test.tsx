@@ -13,12 +13,36 @@ describe('UpdateTable', () => {
     const [sod] = twoRuns();
     render(<UpdateTable run={sod} />);
     const table = screen.getByRole('table', { name: /SOD #1: 3 updates/ });
-    const headers = within(table).getAllByRole('columnheader').map((h) => h.textContent);
-    expect(headers).toEqual(['update', 'loss', 'reward', 'accuracy (%)', 'mean d_k (nats/token)', 'mean w_k', 'KL (nats)', 'clip (%)', 'tokens/s', 'time (s)']);
+    const headers = within(table)
+      .getAllByRole('columnheader')
+      .map((h) => h.textContent);
+    expect(headers).toEqual([
+      'update',
+      'loss',
+      'reward',
+      'accuracy (%)',
+      'mean d_k (nats/token)',
+      'mean w_k',
+      'KL (nats)',
+      'clip (%)',
+      'tokens/s',
+      'time (s)',
+    ]);
     const rows = within(table).getAllByRole('row').slice(1);
     expect(rows).toHaveLength(3);
     // update 3: loss 0.01234, reward −0.2, accuracy 0.375, d_k 0.5, w_k 1.1, KL 3.1e-6, clip 0.125, 87.25 tokens/s, 15.75 s.
-    expect(cells(rows[2])).toEqual(['3', '0.0123', '−0.200', '37.5', '0.500', '1.100', '3.1e-6', '12.5', '87.3', '15.8']);
+    expect(cells(rows[2])).toEqual([
+      '3',
+      '0.0123',
+      '−0.200',
+      '37.5',
+      '0.500',
+      '1.100',
+      '3.1e-6',
+      '12.5',
+      '87.3',
+      '15.8',
+    ]);
     expect(cells(rows[0])).toEqual(['1', '0.1000', '−0.400', '25.0', '0.900', '1.050', '0.0010', '5.0', '250', '7.0']);
     expect(rows[2].lastElementChild?.getAttribute('title')).toBe('rollout 10.50 s, score 2.25 s, train 3.00 s');
   });

@@ -45,7 +45,11 @@ export function UpdateTable({ run }: { run: TrainingRun }) {
               <td>{formatAdaptive(m.approxKl, 4)}</td>
               <td>{formatPercent(m.clipFraction)}</td>
               <td>{formatNumber(m.tokensPerSecond, m.tokensPerSecond >= 100 ? 0 : 1)}</td>
-              <td title={`rollout ${formatNumber(m.seconds.rollout, 2)} s, score ${formatNumber(m.seconds.score, 2)} s, train ${formatNumber(m.seconds.train, 2)} s`}>{formatNumber(m.seconds.total, 1)}</td>
+              <td
+                title={`rollout ${formatNumber(m.seconds.rollout, 2)} s, score ${formatNumber(m.seconds.score, 2)} s, train ${formatNumber(m.seconds.train, 2)} s`}
+              >
+                {formatNumber(m.seconds.total, 1)}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -1,7 +1,16 @@
 import type { UpdateMetrics } from '../../agent/update';
 import type { TrainingRun } from '../../store/training/types';
 
-export type ChartKey = 'loss' | 'reward' | 'accuracy' | 'divergence' | 'weight' | 'kl' | 'clip' | 'throughput' | 'weightByStep';
+export type ChartKey =
+  | 'loss'
+  | 'reward'
+  | 'accuracy'
+  | 'divergence'
+  | 'weight'
+  | 'kl'
+  | 'clip'
+  | 'throughput'
+  | 'weightByStep';
 
 export interface ChartSpec {
   key: ChartKey;
@@ -80,6 +89,8 @@ export function chartData(key: ChartKey, runs: readonly TrainingRun[]): ChartDat
 
 /** The distinct step-weight caps 1 + δ of the runs that weight steps, for reference lines. */
 export function weightCaps(runs: readonly TrainingRun[]): number[] {
-  const caps = runs.filter((r) => r.metrics.some((m) => m.steps !== undefined) && r.settings.method === 'sod').map((r) => 1 + r.settings.delta);
+  const caps = runs
+    .filter((r) => r.metrics.some((m) => m.steps !== undefined) && r.settings.method === 'sod')
+    .map((r) => 1 + r.settings.delta);
   return [...new Set(caps)].sort((a, b) => a - b);
 }

@@ -29,7 +29,12 @@ export function steps(meanDivergence: number, meanWeight: number, byStepWeights:
     meanDivergence,
     meanWeight,
     meanTokenWeight: meanWeight,
-    byStep: byStepWeights.map((w, k) => ({ step: k + 1, count: 8 - k, meanDivergence: meanDivergence / (k + 1), meanWeight: w })),
+    byStep: byStepWeights.map((w, k) => ({
+      step: k + 1,
+      count: 8 - k,
+      meanDivergence: meanDivergence / (k + 1),
+      meanWeight: w,
+    })),
   };
 }
 
@@ -51,12 +56,25 @@ export function metrics(update: number, values: Partial<UpdateMetrics> = {}): Up
   };
 }
 
-export function run(id: string, label: string, method: TrainingSettings['method'], rows: UpdateMetrics[], extra: Partial<TrainingRun> = {}): TrainingRun {
+export function run(
+  id: string,
+  label: string,
+  method: TrainingSettings['method'],
+  rows: UpdateMetrics[],
+  extra: Partial<TrainingRun> = {},
+): TrainingRun {
   return { id, label, settings: { ...settings, method }, status: 'done', metrics: rows, evaluation: {}, ...extra };
 }
 
 export function summary(correct: number, n: number, meanReward: number, meanToolCalls: number): EvaluationSummary {
-  return { n, correct, accuracy: n > 0 ? correct / n : 0, mean_reward: meanReward, mean_tool_calls: meanToolCalls, stop_reasons: { answer: n } };
+  return {
+    n,
+    correct,
+    accuracy: n > 0 ? correct / n : 0,
+    mean_reward: meanReward,
+    mean_tool_calls: meanToolCalls,
+    stop_reasons: { answer: n },
+  };
 }
 
 /** A SOD run with 3 updates (steps present; the latest has 3 step indices) and a GRPO run with 2 (no steps). */
@@ -64,8 +82,20 @@ export function twoRuns(): [TrainingRun, TrainingRun] {
   const sod = run('a', 'SOD #1', 'sod', [
     metrics(1, { steps: steps(0.9, 1.05, [1, 1.1]) }),
     metrics(2, { steps: steps(0.7, 1.08, [1, 1.2, 1.15]) }),
-    metrics(3, { loss: 0.01234, meanReward: -0.2, accuracy: 0.375, clipFraction: 0.125, approxKl: 0.0000031, tokensPerSecond: 87.25, seconds: { rollout: 10.5, score: 2.25, train: 3, total: 15.75 }, steps: steps(0.5, 1.1, [1, 1.2, 1.2]) }),
+    metrics(3, {
+      loss: 0.01234,
+      meanReward: -0.2,
+      accuracy: 0.375,
+      clipFraction: 0.125,
+      approxKl: 0.0000031,
+      tokensPerSecond: 87.25,
+      seconds: { rollout: 10.5, score: 2.25, train: 3, total: 15.75 },
+      steps: steps(0.5, 1.1, [1, 1.2, 1.2]),
+    }),
   ]);
-  const grpo = run('b', 'GRPO #2', 'grpo', [metrics(1, { method: 'grpo' }), metrics(2, { method: 'grpo', loss: -0.5 })]);
+  const grpo = run('b', 'GRPO #2', 'grpo', [
+    metrics(1, { method: 'grpo' }),
+    metrics(2, { method: 'grpo', loss: -0.5 }),
+  ]);
   return [sod, grpo];
 }

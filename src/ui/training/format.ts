@@ -15,7 +15,8 @@ export function formatNumber(value: number, decimals: number): string {
 
 /** Like formatNumber, but a small non-zero value (e.g. a KL of 3e-6) switches to exponent form instead of rounding to 0. */
 export function formatAdaptive(value: number, decimals: number): string {
-  if (Number.isFinite(value) && value !== 0 && Math.abs(value) < 0.5 * 10 ** -decimals) return withMinus(value.toExponential(1));
+  if (Number.isFinite(value) && value !== 0 && Math.abs(value) < 0.5 * 10 ** -decimals)
+    return withMinus(value.toExponential(1));
   return formatNumber(value, decimals);
 }
 

@@ -5,7 +5,16 @@
  * #ffffff (light) and #19212b (dark). Blue and orange come first: the pair stays apart
  * under the common colour-vision deficiencies.
  */
-export const runPalette: readonly string[] = ['#3b7dd8', '#d9661f', '#2a9863', '#c94f8a', '#8a6cd6', '#a8831a', '#2496a8', '#d64b4b'];
+export const runPalette: readonly string[] = [
+  '#3b7dd8',
+  '#d9661f',
+  '#2a9863',
+  '#c94f8a',
+  '#8a6cd6',
+  '#a8831a',
+  '#2496a8',
+  '#d64b4b',
+];
 
 /** Runs past the palette's length reuse its colours with a dashed line. */
 export function runStyle(index: number): { color: string; dash?: string } {

@@ -32,5 +32,9 @@ run()
     if (result) result.textContent = JSON.stringify(r);
   })
   .catch((err: unknown) => {
-    if (result) result.textContent = JSON.stringify({ ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    if (result)
+      result.textContent = JSON.stringify({
+        ok: false,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
   });

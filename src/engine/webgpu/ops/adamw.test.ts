@@ -27,7 +27,11 @@ function adamwReference(p0: Float32Array, grads: Float32Array[], s: AdamWSetting
 
 // f32 moments: 1e-5 relative on parameters after three steps, 1e-5 relative on the norm.
 describe.skipIf(!gpuAvailable)('gradient norm and AdamW on the GPU', () => {
-  for (const [n, maxGradNorm] of [[1, 0], [1000, 1], [70_000, 5]]) {
+  for (const [n, maxGradNorm] of [
+    [1, 0],
+    [1000, 1],
+    [70_000, 5],
+  ]) {
     it(`n=${n} maxGradNorm=${maxGradNorm}`, async () => {
       const ctx = await testGpu();
       const settings: AdamWSettings = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm };

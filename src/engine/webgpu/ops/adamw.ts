@@ -7,14 +7,28 @@ import { elementwiseDispatch } from './swiglu';
 const elementsPerGroup = 4096;
 
 /** Records norm[0] = ‖grads‖₂ over n elements (two passes, no read-back). */
-export function encodeGradNorm(ctx: GpuContext, encoder: GPUCommandEncoder, args: { norm: Binding; grads: Binding; n: number }): void {
+export function encodeGradNorm(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  args: { norm: Binding; grads: Binding; n: number },
+): void {
   const groups = Math.max(1, Math.ceil(args.n / elementsPerGroup));
   if (groups > 65535) throw new Error(`grad norm: ${args.n} elements exceed ${65535 * elementsPerGroup}`);
   const partials = ctx.pool.acquire(groups * 4, tensorUsage, 'grad norm partials');
   const sumSquares = ctx.programs.get('sumSquares', 'f32', sumSquaresWgsl);
-  ctx.dispatch(encoder, sumSquares, [ctx.uniforms([{ u32: args.n }, { u32: elementsPerGroup }], 'grad norm dims'), args.grads, partials], [groups]);
+  ctx.dispatch(
+    encoder,
+    sumSquares,
+    [ctx.uniforms([{ u32: args.n }, { u32: elementsPerGroup }], 'grad norm dims'), args.grads, partials],
+    [groups],
+  );
   const finish = ctx.programs.get('finishNorm', 'f32', finishNormWgsl);
-  ctx.dispatch(encoder, finish, [ctx.uniforms([{ u32: groups }, { u32: 0 }], 'grad norm dims'), partials, args.norm], [1]);
+  ctx.dispatch(
+    encoder,
+    finish,
+    [ctx.uniforms([{ u32: groups }, { u32: 0 }], 'grad norm dims'), partials, args.norm],
+    [1],
+  );
   ctx.pool.releaseAfterSubmit(partials);
 }
 

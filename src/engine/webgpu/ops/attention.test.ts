@@ -3,7 +3,12 @@ import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/
 import { encodeAttentionBackward, encodeAttentionForward, type AttentionDims } from './attention';
 
 /** Causal GQA attention in float64: query t at position P + t sees keys 0..P + t. */
-function attentionReference(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, { T, P, Hq, Hkv, D }: AttentionDims): Float64Array {
+function attentionReference(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
+  { T, P, Hq, Hkv, D }: AttentionDims,
+): Float64Array {
   const out = new Float64Array(T * Hq * D);
   const scale = 1 / Math.sqrt(D);
   for (let h = 0; h < Hq; h++) {
@@ -69,7 +74,16 @@ describe.skipIf(!gpuAvailable)('fused causal GQA attention', () => {
       const dv = ctx.zeros(L * Hkv * D, 'dv');
       const encoder = ctx.device.createCommandEncoder();
       encodeAttentionForward(ctx, encoder, { ...dims, ...buffers, out, lse });
-      encodeAttentionBackward(ctx, encoder, { ...dims, ...buffers, out, lse, dq, dk, dv, dout: ctx.upload(dy, 'dout') });
+      encodeAttentionBackward(ctx, encoder, {
+        ...dims,
+        ...buffers,
+        out,
+        lse,
+        dq,
+        dk,
+        dv,
+        dout: ctx.upload(dy, 'dout'),
+      });
       await ctx.submit(encoder);
       expect(maxError(await ctx.read(out, T * Hq * D), attentionReference(q, k, v, dims)).abs).toBeLessThan(1e-5);
       if (T * Hq * D > 2000) return; // finite differences get slow; the forward still covers long sequences
@@ -83,6 +97,19 @@ describe.skipIf(!gpuAvailable)('fused causal GQA attention', () => {
   it('refuses query heads that do not group evenly over key/value heads', async () => {
     const ctx = await testGpu();
     const b = ctx.zeros(4, 'b');
-    expect(() => encodeAttentionForward(ctx, ctx.device.createCommandEncoder(), { T: 1, P: 0, Hq: 3, Hkv: 2, D: 2, q: b, k: b, v: b, out: b, lse: b })).toThrow('3 query heads are not a multiple of 2');
+    expect(() =>
+      encodeAttentionForward(ctx, ctx.device.createCommandEncoder(), {
+        T: 1,
+        P: 0,
+        Hq: 3,
+        Hkv: 2,
+        D: 2,
+        q: b,
+        k: b,
+        v: b,
+        out: b,
+        lse: b,
+      }),
+    ).toThrow('3 query heads are not a multiple of 2');
   });
 });

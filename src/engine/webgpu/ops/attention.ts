@@ -1,5 +1,10 @@
 import type { Binding, GpuContext } from '../context';
-import { attentionBackwardKeyValueWgsl, attentionBackwardQueryWgsl, attentionDeltaWgsl, attentionForwardWgsl } from './attention.wgsl';
+import {
+  attentionBackwardKeyValueWgsl,
+  attentionBackwardQueryWgsl,
+  attentionDeltaWgsl,
+  attentionForwardWgsl,
+} from './attention.wgsl';
 
 export interface AttentionDims {
   T: number; //  queries
@@ -10,12 +15,16 @@ export interface AttentionDims {
 }
 
 function check(d: AttentionDims): void {
-  if (d.Hq % d.Hkv !== 0) throw new Error(`attention: ${d.Hq} query heads are not a multiple of ${d.Hkv} key/value heads`);
+  if (d.Hq % d.Hkv !== 0)
+    throw new Error(`attention: ${d.Hq} query heads are not a multiple of ${d.Hkv} key/value heads`);
   if (d.T < 1) throw new Error(`attention: needs at least one query, got T = ${d.T}`);
 }
 
 function uniforms(ctx: GpuContext, d: AttentionDims) {
-  return ctx.uniforms([{ u32: d.T }, { u32: d.P }, { u32: d.Hq }, { u32: d.Hkv }, { f32: 1 / Math.sqrt(d.D) }], 'attention dims');
+  return ctx.uniforms(
+    [{ u32: d.T }, { u32: d.P }, { u32: d.Hq }, { u32: d.Hkv }, { f32: 1 / Math.sqrt(d.D) }],
+    'attention dims',
+  );
 }
 
 export interface AttentionForwardArgs extends AttentionDims {
@@ -54,6 +63,11 @@ export function encodeAttentionBackward(ctx: GpuContext, encoder: GPUCommandEnco
   const query = ctx.programs.get('attentionBackwardQuery', `D${a.D}`, () => attentionBackwardQueryWgsl(a.D));
   ctx.dispatch(encoder, query, [u, a.q, a.k, a.v, a.dout, a.lse, delta, a.dq], [Math.ceil(a.T / 64), a.Hq]);
   const keyValue = ctx.programs.get('attentionBackwardKeyValue', `D${a.D}`, () => attentionBackwardKeyValueWgsl(a.D));
-  ctx.dispatch(encoder, keyValue, [u, a.q, a.k, a.v, a.dout, a.lse, delta, a.dk, a.dv], [Math.ceil((a.P + a.T) / 64), a.Hkv]);
+  ctx.dispatch(
+    encoder,
+    keyValue,
+    [u, a.q, a.k, a.v, a.dout, a.lse, delta, a.dk, a.dv],
+    [Math.ceil((a.P + a.T) / 64), a.Hkv],
+  );
   ctx.pool.releaseAfterSubmit(delta);
 }

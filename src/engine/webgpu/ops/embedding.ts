@@ -16,14 +16,26 @@ export function encodeEmbedding(ctx: GpuContext, encoder: GPUCommandEncoder, arg
   const pipeline = ctx.programs.get('embedding', 'f32', embeddingWgsl);
   let v0 = 0;
   for (const shard of args.shards) {
-    const uniforms = ctx.uniforms([{ u32: args.T }, { u32: args.C }, { u32: v0 }, { u32: shard.rows }], 'embedding dims');
+    const uniforms = ctx.uniforms(
+      [{ u32: args.T }, { u32: args.C }, { u32: v0 }, { u32: shard.rows }],
+      'embedding dims',
+    );
     ctx.dispatch(encoder, pipeline, [uniforms, args.ids, shard.weight, args.out], elementwiseDispatch(args.T * args.C));
     v0 += shard.rows;
   }
 }
 
 /** Records x += delta over n elements: the residual connection, and gradient accumulation. */
-export function encodeResidualAdd(ctx: GpuContext, encoder: GPUCommandEncoder, args: { x: Binding; delta: Binding; n: number }): void {
+export function encodeResidualAdd(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  args: { x: Binding; delta: Binding; n: number },
+): void {
   const pipeline = ctx.programs.get('residualAdd', 'f32', residualAddWgsl);
-  ctx.dispatch(encoder, pipeline, [ctx.uniforms([{ u32: args.n }, { u32: 0 }], 'residual add dims'), args.delta, args.x], elementwiseDispatch(args.n));
+  ctx.dispatch(
+    encoder,
+    pipeline,
+    [ctx.uniforms([{ u32: args.n }, { u32: 0 }], 'residual add dims'), args.delta, args.x],
+    elementwiseDispatch(args.n),
+  );
 }

@@ -3,7 +3,17 @@ import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/
 import { encodeMatmul } from './matmul';
 
 /** Reference: C = α · op(A) · op(B) (+ C0), in float64. */
-function reference(a: Float32Array, b: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean, alpha: number, c0?: Float32Array): Float64Array {
+function reference(
+  a: Float32Array,
+  b: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+  alpha: number,
+  c0?: Float32Array,
+): Float64Array {
   const out = new Float64Array(M * N);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
@@ -29,7 +39,11 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
   ];
   for (const [M, N, K] of shapes) {
     type Variant = [transA: boolean, transB: boolean, kernel: 'tiled' | 'rowdot'];
-    const variants: Variant[] = [[false, true, 'tiled'], [false, false, 'tiled'], [true, false, 'tiled']];
+    const variants: Variant[] = [
+      [false, true, 'tiled'],
+      [false, false, 'tiled'],
+      [true, false, 'tiled'],
+    ];
     if (K % 4 === 0) variants.push([false, true, 'rowdot']);
     for (const [transA, transB, kernel] of variants) {
       it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB} ${kernel}`, async () => {
@@ -38,7 +52,18 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
         const b = randomArray(N * K, N * 17 + K + 1);
         const out = ctx.zeros(M * N, 'out');
         const encoder = ctx.device.createCommandEncoder();
-        encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: ctx.upload(b, 'b'), M, N, K, transA, transB, alpha: 0.5, kernel });
+        encodeMatmul(ctx, encoder, {
+          out,
+          a: ctx.upload(a, 'a'),
+          b: ctx.upload(b, 'b'),
+          M,
+          N,
+          K,
+          transA,
+          transB,
+          alpha: 0.5,
+          kernel,
+        });
         await ctx.submit(encoder);
         const err = maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, transA, transB, 0.5));
         expect(err.rel).toBeLessThan(tolerance);
@@ -54,12 +79,29 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
     const c0 = randomArray(M * N, 3);
     const out = ctx.upload(c0, 'out');
     const encoder = ctx.device.createCommandEncoder();
-    encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: ctx.upload(b, 'b'), M, N, K, transB: true, accumulate: true });
+    encodeMatmul(ctx, encoder, {
+      out,
+      a: ctx.upload(a, 'a'),
+      b: ctx.upload(b, 'b'),
+      M,
+      N,
+      K,
+      transB: true,
+      accumulate: true,
+    });
     await ctx.submit(encoder);
-    expect(maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, false, true, 1, c0)).rel).toBeLessThan(tolerance);
+    expect(maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, false, true, 1, c0)).rel).toBeLessThan(
+      tolerance,
+    );
   });
 
-  for (const [M, N, K, R, kernel] of [[3, 5, 7, 2, 'tiled'], [70, 130, 40, 16, 'tiled'], [65, 64, 33, 17, 'tiled'], [70, 130, 40, 16, 'rowdot'], [5, 9, 12, 4, 'rowdot']] as const) {
+  for (const [M, N, K, R, kernel] of [
+    [3, 5, 7, 2, 'tiled'],
+    [70, 130, 40, 16, 'tiled'],
+    [65, 64, 33, 17, 'tiled'],
+    [70, 130, 40, 16, 'rowdot'],
+    [5, 9, 12, 4, 'rowdot'],
+  ] as const) {
     it(`fuses a LoRA branch: M=${M} N=${N} K=${K} R=${R} ${kernel}`, async () => {
       const ctx = await testGpu();
       const x = randomArray(M * K, 1 + M);
@@ -68,11 +110,26 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
       const loraB = randomArray(N * R, 4 + R);
       const out = ctx.zeros(M * N, 'out');
       const encoder = ctx.device.createCommandEncoder();
-      encodeMatmul(ctx, encoder, { out, a: ctx.upload(x, 'x'), b: ctx.upload(w, 'w'), M, N, K, transB: true, kernel, lora: { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R } });
+      encodeMatmul(ctx, encoder, {
+        out,
+        a: ctx.upload(x, 'x'),
+        b: ctx.upload(w, 'w'),
+        M,
+        N,
+        K,
+        transB: true,
+        kernel,
+        lora: { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R },
+      });
       await ctx.submit(encoder);
       const base = reference(x, w, M, N, K, false, true, 1);
       const branch = reference(u, loraB, M, N, R, false, true, 1);
-      expect(maxError(await ctx.read(out, M * N), base.map((v, i) => v + branch[i])).rel).toBeLessThan(tolerance);
+      expect(
+        maxError(
+          await ctx.read(out, M * N),
+          base.map((v, i) => v + branch[i]),
+        ).rel,
+      ).toBeLessThan(tolerance);
     });
   }
 
@@ -97,6 +154,8 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
   it('refuses a non-positive size, naming it', async () => {
     const ctx = await testGpu();
     const buf = ctx.zeros(4, 'x');
-    expect(() => encodeMatmul(ctx, ctx.device.createCommandEncoder(), { out: buf, a: buf, b: buf, M: 0, N: 1, K: 1 })).toThrow('matmul: M must be a positive integer, got 0');
+    expect(() =>
+      encodeMatmul(ctx, ctx.device.createCommandEncoder(), { out: buf, a: buf, b: buf, M: 0, N: 1, K: 1 }),
+    ).toThrow('matmul: M must be a positive integer, got 0');
   });
 });

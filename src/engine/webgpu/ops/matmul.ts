@@ -30,21 +30,38 @@ export interface MatmulArgs {
  */
 export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulArgs): void {
   const { M, N, K } = args;
-  for (const [name, v] of [['M', M], ['N', N], ['K', K]] as const) {
+  for (const [name, v] of [
+    ['M', M],
+    ['N', N],
+    ['K', K],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`matmul: ${name} must be a positive integer, got ${v}`);
   }
-  if (Math.max(M, N) > matmulTile.rows * 65535) throw new Error(`matmul: ${M} × ${N} exceeds ${matmulTile.rows * 65535} rows or columns per dispatch`);
+  if (Math.max(M, N) > matmulTile.rows * 65535)
+    throw new Error(`matmul: ${M} × ${N} exceeds ${matmulTile.rows * 65535} rows or columns per dispatch`);
   const transA = args.transA ?? false;
   const transB = args.transB ?? false;
   const lora = args.lora;
   const rowDotApplies = !transA && transB && K % 4 === 0 && (lora === undefined || lora.R % 4 === 0);
-  if (args.kernel === 'rowdot' && !rowDotApplies) throw new Error('matmul: the rowdot kernel needs transB, no transA, and K (and R) multiples of 4');
+  if (args.kernel === 'rowdot' && !rowDotApplies)
+    throw new Error('matmul: the rowdot kernel needs transB, no transA, and K (and R) multiples of 4');
   const rowDot = args.kernel === 'rowdot' || (args.kernel === undefined && ctx.engine.isCpuAdapter && rowDotApplies);
   const variant = `${rowDot ? 'rowdot' : `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`}${lora ? '+lora' : ''}`;
-  const pipeline = ctx.programs.get('matmul', variant, () => (rowDot ? matmulRowDotWgsl(lora !== undefined) : matmulWgsl(transA, transB, lora !== undefined)));
-  const workgroups: [number, number] = rowDot ? [Math.ceil(N / 32), Math.ceil(M / 32)] : [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)];
+  const pipeline = ctx.programs.get('matmul', variant, () =>
+    rowDot ? matmulRowDotWgsl(lora !== undefined) : matmulWgsl(transA, transB, lora !== undefined),
+  );
+  const workgroups: [number, number] = rowDot
+    ? [Math.ceil(N / 32), Math.ceil(M / 32)]
+    : [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)];
   const uniforms = ctx.uniforms(
-    [{ u32: M }, { u32: N }, { u32: K }, { f32: args.alpha ?? 1 }, { u32: args.accumulate ? 1 : 0 }, { u32: lora?.R ?? 0 }],
+    [
+      { u32: M },
+      { u32: N },
+      { u32: K },
+      { f32: args.alpha ?? 1 },
+      { u32: args.accumulate ? 1 : 0 },
+      { u32: lora?.R ?? 0 },
+    ],
     'matmul dims',
   );
   const bindings = [uniforms, args.a, args.b, args.out, ...(lora ? [lora.u, lora.b] : [])];

@@ -19,8 +19,12 @@ struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32 }
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-${lora ? `@group(0) @binding(4) var<storage, read> loraU: array<f32>;   // (M, R)
-@group(0) @binding(5) var<storage, read> loraB: array<f32>;   // (N, R)` : ''}
+${
+  lora
+    ? `@group(0) @binding(4) var<storage, read> loraU: array<f32>;   // (M, R)
+@group(0) @binding(5) var<storage, read> loraB: array<f32>;   // (N, R)`
+    : ''
+}
 
 var<workgroup> tileA: array<f32, 1024>; // [k][m], 16 × 64
 var<workgroup> tileB: array<f32, 1024>; // [k][n], 16 × 64
@@ -67,7 +71,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] *= dims.alpha; } }
-${lora ? `  for (var r0 = 0u; r0 < dims.R; r0 += 16u) {
+${
+  lora
+    ? `  for (var r0 = 0u; r0 < dims.R; r0 += 16u) {
     for (var i = 0u; i < 4u; i++) {
       let slot = thread + i * 256u;
       let row = slot / 16u;
@@ -83,7 +89,9 @@ ${lora ? `  for (var r0 = 0u; r0 < dims.R; r0 += 16u) {
     multiplyTiles(&acc, lid);
     workgroupBarrier();
   }
-` : ''}  for (var i = 0u; i < 4u; i++) {
+`
+    : ''
+}  for (var i = 0u; i < 4u; i++) {
     let m = row0 + lid.y * 4u + i;
     if (m >= dims.M) { continue; }
     for (var j = 0u; j < 4u; j++) {
@@ -126,8 +134,12 @@ struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32 }
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;          // (N, K)
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
-${lora ? `@group(0) @binding(4) var<storage, read> loraU: array<vec4f>;   // (M, R)
-@group(0) @binding(5) var<storage, read> loraB: array<vec4f>;   // (N, R)` : ''}
+${
+  lora
+    ? `@group(0) @binding(4) var<storage, read> loraU: array<vec4f>;   // (M, R)
+@group(0) @binding(5) var<storage, read> loraB: array<vec4f>;   // (N, R)`
+    : ''
+}
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -33,6 +33,14 @@ export interface RmsNormBackwardArgs {
 /** The gradient with respect to the input only: norm weights are frozen under LoRA. */
 export function encodeRmsNormBackward(ctx: GpuContext, encoder: GPUCommandEncoder, args: RmsNormBackwardArgs): void {
   const pipeline = ctx.programs.get('rmsNormBackward', 'f32', rmsNormBackwardWgsl);
-  const uniforms = ctx.uniforms([{ u32: args.rows }, { u32: args.C }, { f32: 0 }, { u32: args.accumulate ? 1 : 0 }], 'rmsNorm dims');
-  ctx.dispatch(encoder, pipeline, [uniforms, args.dout, args.inp, args.weight, args.rstd, args.dinp], foldDispatch(args.rows));
+  const uniforms = ctx.uniforms(
+    [{ u32: args.rows }, { u32: args.C }, { f32: 0 }, { u32: args.accumulate ? 1 : 0 }],
+    'rmsNorm dims',
+  );
+  ctx.dispatch(
+    encoder,
+    pipeline,
+    [uniforms, args.dout, args.inp, args.weight, args.rstd, args.dinp],
+    foldDispatch(args.rows),
+  );
 }

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/support/gpu';
 import { encodeRopeBackward, encodeRopeForward, ropeTable } from './rope';
 
-function ropeReference(x: Float32Array, T: number, heads: number, D: number, offset: number, theta: number): Float64Array {
+function ropeReference(
+  x: Float32Array,
+  T: number,
+  heads: number,
+  D: number,
+  offset: number,
+  theta: number,
+): Float64Array {
   const out = Float64Array.from(x);
   const half = D / 2;
   for (let t = 0; t < T; t++) {
@@ -21,7 +28,12 @@ function ropeReference(x: Float32Array, T: number, heads: number, D: number, off
 
 // cos/sin from a float64 table: 1e-6 absolute on inputs in [-1, 1); the backward must undo the forward.
 describe.skipIf(!gpuAvailable)('rotary embedding kernel', () => {
-  for (const [T, heads, D, offset] of [[1, 1, 2, 0], [5, 3, 8, 0], [17, 2, 64, 40], [3, 4, 128, 7]]) {
+  for (const [T, heads, D, offset] of [
+    [1, 1, 2, 0],
+    [5, 3, 8, 0],
+    [17, 2, 64, 40],
+    [3, 4, 128, 7],
+  ]) {
     it(`T=${T} heads=${heads} D=${D} offset=${offset}`, async () => {
       const ctx = await testGpu();
       const x = randomArray(T * heads * D, T * 7 + D);
@@ -31,7 +43,9 @@ describe.skipIf(!gpuAvailable)('rotary embedding kernel', () => {
       let encoder = ctx.device.createCommandEncoder();
       encodeRopeForward(ctx, encoder, args);
       await ctx.submit(encoder);
-      expect(maxError(await ctx.read(buffer, x.length), ropeReference(x, T, heads, D, offset, 1_000_000)).abs).toBeLessThan(1e-6);
+      expect(
+        maxError(await ctx.read(buffer, x.length), ropeReference(x, T, heads, D, offset, 1_000_000)).abs,
+      ).toBeLessThan(1e-6);
       encoder = ctx.device.createCommandEncoder();
       encodeRopeBackward(ctx, encoder, args);
       await ctx.submit(encoder);

@@ -27,14 +27,30 @@ export interface RopeArgs {
 }
 
 /** Rotates q or k in place (forward), or rotates their gradient back (backward). */
-export function encodeRope(ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeArgs, direction: 'forward' | 'backward'): void {
+export function encodeRope(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  args: RopeArgs,
+  direction: 'forward' | 'backward',
+): void {
   if (args.D % 2 !== 0) throw new Error(`rope: head_dim must be even, got ${args.D}`);
   const needed = (args.offset + args.T) * args.D * 4;
-  if (args.table.size < needed) throw new Error(`rope: the cos/sin table covers fewer than the ${args.offset + args.T} positions needed`);
+  if (args.table.size < needed)
+    throw new Error(`rope: the cos/sin table covers fewer than the ${args.offset + args.T} positions needed`);
   const pipeline = ctx.programs.get('rope', direction, () => ropeWgsl(direction));
-  const uniforms = ctx.uniforms([{ u32: args.T }, { u32: args.heads }, { u32: args.D }, { u32: args.offset }], 'rope dims');
-  ctx.dispatch(encoder, pipeline, [uniforms, args.x, args.table], elementwiseDispatch((args.T * args.heads * args.D) / 2));
+  const uniforms = ctx.uniforms(
+    [{ u32: args.T }, { u32: args.heads }, { u32: args.D }, { u32: args.offset }],
+    'rope dims',
+  );
+  ctx.dispatch(
+    encoder,
+    pipeline,
+    [uniforms, args.x, args.table],
+    elementwiseDispatch((args.T * args.heads * args.D) / 2),
+  );
 }
 
-export const encodeRopeForward = (ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeArgs) => encodeRope(ctx, encoder, args, 'forward');
-export const encodeRopeBackward = (ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeArgs) => encodeRope(ctx, encoder, args, 'backward');
+export const encodeRopeForward = (ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeArgs) =>
+  encodeRope(ctx, encoder, args, 'forward');
+export const encodeRopeBackward = (ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeArgs) =>
+  encodeRope(ctx, encoder, args, 'backward');

@@ -21,11 +21,21 @@ describe.skipIf(!gpuAvailable)('SwiGLU kernels', () => {
       encodeSwigluForward(ctx, encoder, { out, gate, up, n });
       encodeSwigluBackward(ctx, encoder, { dgate, dup, dout: ctx.upload(dy, 'dy'), gate, up, n });
       await ctx.submit(encoder);
-      expect(maxError(await ctx.read(out, n), Array.from(g, (x, i) => silu(x) * u[i])).rel).toBeLessThan(1e-5);
+      expect(
+        maxError(
+          await ctx.read(out, n),
+          Array.from(g, (x, i) => silu(x) * u[i]),
+        ).rel,
+      ).toBeLessThan(1e-5);
       const h = 1e-6;
       const numericDgate = Array.from(g, (x, i) => ((silu(x + h) - silu(x - h)) / (2 * h)) * u[i] * dy[i]);
       expect(maxError(await ctx.read(dgate, n), numericDgate).rel).toBeLessThan(1e-4);
-      expect(maxError(await ctx.read(dup, n), Array.from(g, (x, i) => silu(x) * dy[i])).rel).toBeLessThan(1e-5);
+      expect(
+        maxError(
+          await ctx.read(dup, n),
+          Array.from(g, (x, i) => silu(x) * dy[i]),
+        ).rel,
+      ).toBeLessThan(1e-5);
     });
   }
 });

@@ -33,5 +33,10 @@ export interface SwigluBackwardArgs {
 export function encodeSwigluBackward(ctx: GpuContext, encoder: GPUCommandEncoder, args: SwigluBackwardArgs): void {
   const pipeline = ctx.programs.get('swigluBackward', 'f32', swigluBackwardWgsl);
   const uniforms = ctx.uniforms([{ u32: args.n }, { u32: args.accumulate ? 1 : 0 }], 'swiglu dims');
-  ctx.dispatch(encoder, pipeline, [uniforms, args.dout, args.gate, args.up, args.dgate, args.dup], elementwiseDispatch(args.n));
+  ctx.dispatch(
+    encoder,
+    pipeline,
+    [uniforms, args.dout, args.gate, args.up, args.dgate, args.dup],
+    elementwiseDispatch(args.n),
+  );
 }

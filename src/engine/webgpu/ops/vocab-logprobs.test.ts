@@ -3,7 +3,15 @@ import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/
 import { encodeVocabLogprobs, encodeVocabLogprobsBackward } from './vocab-logprobs';
 
 /** log p(target_t) and, for the backward, dh[t] = Σ_v g_t (1[v = y_t] − p_tv) W[v], in float64. */
-function reference(h: Float32Array, w: Float32Array, targets: Uint32Array, g: Float32Array, T: number, V: number, C: number) {
+function reference(
+  h: Float32Array,
+  w: Float32Array,
+  targets: Uint32Array,
+  g: Float32Array,
+  T: number,
+  V: number,
+  C: number,
+) {
   const logprobs = new Float64Array(T);
   const dh = new Float64Array(T * C);
   for (let t = 0; t < T; t++) {
@@ -48,7 +56,17 @@ describe.skipIf(!gpuAvailable)('vocabulary log-softmax fused with the gather', (
       const dhidden = ctx.zeros(T * C, 'dhidden');
       const encoder = ctx.device.createCommandEncoder();
       encodeVocabLogprobs(ctx, encoder, { logprobs, lse, hidden, targets: targetIds, shards, T, C, chunkTokens: 64 });
-      encodeVocabLogprobsBackward(ctx, encoder, { dhidden, dlogprobs: ctx.upload(g, 'g'), hidden, targets: targetIds, lse, shards, T, C, chunkTokens: 64 });
+      encodeVocabLogprobsBackward(ctx, encoder, {
+        dhidden,
+        dlogprobs: ctx.upload(g, 'g'),
+        hidden,
+        targets: targetIds,
+        lse,
+        shards,
+        T,
+        C,
+        chunkTokens: 64,
+      });
       await ctx.submit(encoder);
       const expected = reference(h, w, targets, g, T, V, C);
       expect(maxError(await ctx.read(logprobs, T), expected.logprobs).abs).toBeLessThan(1e-5);
@@ -60,7 +78,16 @@ describe.skipIf(!gpuAvailable)('vocabulary log-softmax fused with the gather', (
     const ctx = await testGpu();
     const b = ctx.zeros(64, 'b');
     expect(() =>
-      encodeVocabLogprobs(ctx, ctx.device.createCommandEncoder(), { logprobs: b, lse: b, hidden: b, targets: b, shards: [{ weight: b, rows: 2 }], T: 2, C: 2, chunkTokens: 10 }),
+      encodeVocabLogprobs(ctx, ctx.device.createCommandEncoder(), {
+        logprobs: b,
+        lse: b,
+        hidden: b,
+        targets: b,
+        shards: [{ weight: b, rows: 2 }],
+        T: 2,
+        C: 2,
+        chunkTokens: 10,
+      }),
     ).toThrow('chunkTokens must be a multiple of 64');
   });
 });

@@ -26,7 +26,8 @@ export interface VocabLogprobsArgs {
 }
 
 function chunks(T: number, size: number): [start: number, rows: number][] {
-  if (size % vocabChunkTokens !== 0) throw new Error(`vocab log-probs: chunkTokens must be a multiple of ${vocabChunkTokens}, got ${size}`);
+  if (size % vocabChunkTokens !== 0)
+    throw new Error(`vocab log-probs: chunkTokens must be a multiple of ${vocabChunkTokens}, got ${size}`);
   const out: [number, number][] = [];
   for (let start = 0; start < T; start += size) out.push([start, Math.min(size, T - start)]);
   return out;
@@ -56,8 +57,19 @@ export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder,
   for (const [start, rows] of chunkList) {
     const hiddenChunk = subBinding(args.hidden, start * C * 4, rows * C * 4);
     shards.forEach((shard, s) => {
-      encodeMatmul(ctx, encoder, { out: logits, a: hiddenChunk, b: shard.weight, M: rows, N: shard.rows, K: C, transB: true });
-      const uniforms = ctx.uniforms([{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: s === 0 ? 1 : 0 }], 'vocab dims');
+      encodeMatmul(ctx, encoder, {
+        out: logits,
+        a: hiddenChunk,
+        b: shard.weight,
+        M: rows,
+        N: shard.rows,
+        K: C,
+        transB: true,
+      });
+      const uniforms = ctx.uniforms(
+        [{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: s === 0 ? 1 : 0 }],
+        'vocab dims',
+      );
       ctx.dispatch(encoder, reduce, [uniforms, logits, args.targets, state], foldDispatch(rows));
     });
     const uniforms = ctx.uniforms([{ u32: rows }, { u32: 0 }, { u32: 0 }, { u32: start }, { u32: 0 }], 'vocab dims');
@@ -80,7 +92,11 @@ export interface VocabLogprobsBackwardArgs {
 }
 
 /** dhidden += Σ_v dlogits[t, v] · W[v, :], recomputing each chunk's logits instead of keeping them. */
-export function encodeVocabLogprobsBackward(ctx: GpuContext, encoder: GPUCommandEncoder, args: VocabLogprobsBackwardArgs): void {
+export function encodeVocabLogprobsBackward(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  args: VocabLogprobsBackwardArgs,
+): void {
   const { T, C, shards } = args;
   const chunkTokens = args.chunkTokens ?? 256;
   const chunkList = chunks(T, chunkTokens);
@@ -92,10 +108,34 @@ export function encodeVocabLogprobsBackward(ctx: GpuContext, encoder: GPUCommand
     const hiddenChunk = subBinding(args.hidden, start * C * 4, rows * C * 4);
     const dhiddenChunk = subBinding(args.dhidden, start * C * 4, rows * C * 4);
     shards.forEach((shard, s) => {
-      encodeMatmul(ctx, encoder, { out: logits, a: hiddenChunk, b: shard.weight, M: rows, N: shard.rows, K: C, transB: true });
-      const uniforms = ctx.uniforms([{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: 0 }], 'vocab dims');
-      ctx.dispatch(encoder, gradient, [uniforms, logits, args.targets, args.lse, args.dlogprobs], elementwiseDispatch(rows * shard.rows));
-      encodeMatmul(ctx, encoder, { out: dhiddenChunk, a: logits, b: shard.weight, M: rows, N: C, K: shard.rows, accumulate: true });
+      encodeMatmul(ctx, encoder, {
+        out: logits,
+        a: hiddenChunk,
+        b: shard.weight,
+        M: rows,
+        N: shard.rows,
+        K: C,
+        transB: true,
+      });
+      const uniforms = ctx.uniforms(
+        [{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: 0 }],
+        'vocab dims',
+      );
+      ctx.dispatch(
+        encoder,
+        gradient,
+        [uniforms, logits, args.targets, args.lse, args.dlogprobs],
+        elementwiseDispatch(rows * shard.rows),
+      );
+      encodeMatmul(ctx, encoder, {
+        out: dhiddenChunk,
+        a: logits,
+        b: shard.weight,
+        M: rows,
+        N: C,
+        K: shard.rows,
+        accumulate: true,
+      });
     });
   }
   ctx.pool.releaseAfterSubmit(logits);
