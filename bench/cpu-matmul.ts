@@ -5,15 +5,18 @@
  *
  *   npm run bench -- cpu-matmul
  */
-import { matmul, matmulReference, type MatmulOptions } from '../src/engine/cpu/matmul';
+import type { MatmulSpec } from '../src/engine/backend';
+import { matmul, matmulReference } from '../src/engine/cpu/matmul';
+import type { Floats } from '../src/engine/cpu/floats';
 import { median, timeRuns, type BenchReport } from './report';
 
-const shapes: { name: string; M: number; N: number; K: number; options: MatmulOptions }[] = [
-  { name: 'y = x·Wᵀ q_proj', M: 256, N: 256, K: 256, options: { transB: true } },
-  { name: 'y = x·Wᵀ mlp up', M: 256, N: 768, K: 256, options: { transB: true } },
-  { name: 'dx = dy·W mlp down', M: 256, N: 256, K: 768, options: {} },
-  { name: 'dW += dyᵀ·x mlp up', M: 768, N: 256, K: 256, options: { transA: true, accumulate: true } },
-];
+const shapes: { name: string; M: number; N: number; K: number; options: Omit<MatmulSpec<Floats>, 'M' | 'N' | 'K'> }[] =
+  [
+    { name: 'y = x·Wᵀ q_proj', M: 256, N: 256, K: 256, options: { transB: true } },
+    { name: 'y = x·Wᵀ mlp up', M: 256, N: 768, K: 256, options: { transB: true } },
+    { name: 'dx = dy·W mlp down', M: 256, N: 256, K: 768, options: {} },
+    { name: 'dW += dyᵀ·x mlp up', M: 768, N: 256, K: 256, options: { transA: true, accumulate: true } },
+  ];
 
 export async function benchCpuMatmul(report: BenchReport): Promise<void> {
   for (const { name, M, N, K, options } of shapes) {
@@ -22,7 +25,7 @@ export async function benchCpuMatmul(report: BenchReport): Promise<void> {
     const out = new Float32Array(M * N);
     const flops = 2 * M * N * K;
     const rate = async (f: typeof matmul) =>
-      flops / median(await timeRuns(5, async () => f(out, a, b, M, N, K, options))) / 1e9;
+      flops / median(await timeRuns(5, async () => f({ ...options, out, a, b, M, N, K }))) / 1e9;
     const reference = await rate(matmulReference);
     const fast = await rate(matmul);
     const shape = { M, N, K, transA: options.transA ?? false, transB: options.transB ?? false };

@@ -6,7 +6,7 @@
  *
  *   npm run bench -- engine
  */
-import { defaultSampling } from '../src/agent/policy';
+import { defaultSampling } from '../src/core/policy';
 import type { Backend } from '../src/engine/backend';
 import type { Qwen3Config } from '../src/engine/config';
 import { CpuBackend } from '../src/engine/cpu/backend';

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { ChatFormat, loadTokenizer } from '../src/agent/chat';
 import { evaluateGreedy, summarize } from '../src/agent/evaluate';
 import { countOutcomes } from '../src/agent/outcome';
-import { defaultSampling } from '../src/agent/policy';
+import { defaultSampling } from '../src/core/policy';
 import { runRollout } from '../src/agent/rollout';
 import { ScriptedPolicy } from '../src/agent/scripted-policy';
 import { generateArithmeticTasks } from '../src/agent/tasks/arithmetic';
@@ -39,13 +39,13 @@ import {
   type ScratchStep,
   type ScratchTraining,
   type ScratchTrainingOptions,
-  type SftExample,
 } from '../src/models/demo/train-from-scratch';
+import type { SftExample } from '../src/models/demo/sft-worker-protocol';
 import { qwen3ToOnnx } from '../src/models/onnx/export-qwen3';
 import { qwen3TokenizerFolder, qwen3TokenizerSource } from '../src/models/tokenizer/qwen3-source';
 import { createNodeSandbox } from '../src/tools/node-sandbox';
-import { nodeWorker } from '../src/workers/node-worker';
-import { ManagedWorker } from '../src/workers/worker-client';
+import { nodeWorker } from '../src/core/rpc/node-worker';
+import { ManagedWorker } from '../src/core/rpc/worker-client';
 import type { SftWorkerProtocol } from '../src/models/demo/sft-worker-protocol';
 
 const { values: opts } = parseArgs({

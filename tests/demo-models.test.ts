@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { env, Tensor } from '@huggingface/transformers';
 import { ChatFormat, loadTokenizer } from '../src/agent/chat';
 import { evaluateGreedy } from '../src/agent/evaluate';
-import { defaultSampling } from '../src/agent/policy';
+import { defaultSampling } from '../src/core/policy';
 import { runRollout } from '../src/agent/rollout';
 import { ScriptedPolicy } from '../src/agent/scripted-policy';
 import { parseTasks } from '../src/agent/tasks/task';

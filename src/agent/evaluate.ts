@@ -1,6 +1,6 @@
 import type { ToolSandbox } from '../tools/sandbox';
 import type { ChatFormat } from './chat';
-import type { Policy } from './policy';
+import type { Policy } from '../core/policy';
 import { runRollout, type RolloutLimits } from './rollout';
 import type { Task } from './tasks/task';
 import type { Trajectory } from './trajectory';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPpoSettings } from '../sod/loss';
-import type { TrainingSettings } from '../store/training/types';
+import type { TrainingSettings } from './training/settings';
 import { csvRow, metricsCsv, metricsJsonl, trajectoriesJsonl, verlScaleUpText } from './export';
 import type { Trajectory } from './trajectory';
 import type { UpdateMetrics } from './update';

@@ -4,7 +4,7 @@
  * Pure functions of their inputs, so the browser's download buttons and the CLI share them.
  */
 import { defaultPpoSettings } from '../sod/loss';
-import type { TrainingSettings } from '../store/training/types';
+import type { TrainingSettings } from './training/settings';
 import type { Trajectory } from './trajectory';
 import type { UpdateMetrics } from './update';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeSandbox } from '../tools/node-sandbox';
 import type { PythonSandbox } from '../tools/sandbox';
 import { ChatFormat, loadTokenizer, type ChatMessage } from './chat';
-import { defaultSampling } from './policy';
+import { defaultSampling } from '../core/policy';
 import { problemMessages } from './prompt';
 import { runRollout } from './rollout';
 import { ScriptedPolicy } from './scripted-policy';

@@ -2,7 +2,7 @@ import type { ToolSandbox } from '../tools/sandbox';
 import { outcomeReward } from '../sod/reward';
 import { answersMatch, extractBoxedAnswer } from './answer';
 import type { ChatFormat } from './chat';
-import type { Policy, SamplingSettings } from './policy';
+import type { Policy, SamplingSettings } from '../core/policy';
 import { problemMessages } from './prompt';
 import type { Task } from './tasks/task';
 import { parseToolCalls } from './tool-call';

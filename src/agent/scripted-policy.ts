@@ -1,5 +1,5 @@
 import type { ChatTokenizer } from './chat';
-import type { GenerateRequest, GeneratedToken, Policy } from './policy';
+import type { GenerateRequest, GeneratedToken, Policy } from '../core/policy';
 
 /**
  * Replays written assistant turns through exactly the path a model takes: each call emits

@@ -5,8 +5,8 @@ import { batchStepMetrics, type BatchStepMetrics } from '../sod/metrics';
 import { defaultStepSettings, type StepSettings } from '../sod/weights';
 import type { ToolSandbox } from '../tools/sandbox';
 import type { ChatFormat } from './chat';
-import type { LogprobScorer, Policy, PolicyTrainer, SamplingSettings, TrainingSequence } from './policy';
-import { seededUniform } from '../engine/sampling';
+import type { LogprobScorer, Policy, PolicyTrainer, SamplingSettings, TrainingSequence } from '../core/policy';
+import { seededUniform } from '../core/random';
 import { runRollout, type RolloutEvent, type RolloutLimits } from './rollout';
 import type { Task } from './tasks/task';
 import type { Trajectory } from './trajectory';
@@ -137,7 +137,7 @@ export function promptsForUpdate(order: readonly Task[], update: number, count: 
 }
 
 /**
- * One SOD update (shared/DESIGN.md §3): G rollouts per prompt, the teacher's τ and the
+ * One SOD update (docs/architecture.md, "One update, step by step"): G rollouts per prompt, the teacher's τ and the
  * student's s for every trajectory, step weights and advantages from src/sod, then one
  * optimizer step on the PPO loss. Returns the scored trajectories and the metrics.
  */

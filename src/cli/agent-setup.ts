@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ChatFormat, loadTokenizer } from '../agent/chat';
 import { parseTasks, type Task } from '../agent/tasks/task';
-import type { SamplingSettings } from '../agent/policy';
+import type { SamplingSettings } from '../core/policy';
 import { numberOption, type OptionSpec } from './command';
 
 export async function readTasks(path: string): Promise<Task[]> {

@@ -1,53 +1,42 @@
 import type { Backend } from '../engine/backend';
-import { CpuBackend } from '../engine/cpu/backend';
 import { importPeft } from '../engine/peft';
 import { loadQwen3 } from '../engine/load';
+import { createLoraState } from '../engine/lora-state';
 import type { LoraState, Qwen3Model } from '../engine/model';
 import { folderFiles } from '../engine/node-files';
-import { WebGpuBackend } from '../engine/webgpu/backend';
-import { openEngineDevice } from '../engine/webgpu/device';
+import { backendChoices, openBackend, type BackendUser } from '../engine/open-backend';
 import { nodeGpu } from '../engine/webgpu/node-gpu';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { choiceOption, type OptionSpec } from './command';
 
-export const backendChoices = ['webgpu', 'cpu'] as const;
-export type BackendChoice = (typeof backendChoices)[number];
-
 export const backendOptionSpec = { backend: { type: 'string' } } as const satisfies OptionSpec;
 export const backendOptionHelp = '  --backend B   webgpu or cpu (default: webgpu when an adapter is found, else cpu)';
 
-/** Code that works with whichever backend was chosen. */
-export interface WithBackend<R> {
-  run<T>(backend: Backend<T>): Promise<R>;
-}
-
-/** Opens the chosen backend (or the default) and runs `user` with it; says which on stderr. */
+/**
+ * Opens the chosen backend (or the default: WebGPU when the `webgpu` package finds an adapter,
+ * else the CPU) and runs `user` on it once; says which on stderr. Without --backend, only a
+ * failure to open the device falls back to the CPU: an error of the work itself is reported as is.
+ */
 export async function withBackend<R>(
   choice: string | undefined,
   log: (line: string) => void,
-  user: WithBackend<R>,
+  user: BackendUser<R>,
 ): Promise<R> {
   const wanted = choice === undefined ? undefined : choiceOption('backend', choice, backendChoices, 'cpu');
-  if (wanted !== 'cpu') {
-    const gpu = await nodeGpu();
-    if (gpu !== undefined || wanted === 'webgpu') {
-      try {
-        const device = await openEngineDevice(gpu);
-        log(`backend: webgpu on ${device.adapterName}`);
-        try {
-          return await user.run(new WebGpuBackend(device));
-        } finally {
-          device.destroy();
-        }
-      } catch (err) {
-        if (wanted === 'webgpu') throw err;
-        log(`backend: no usable WebGPU adapter (${err instanceof Error ? err.message : String(err)}); using the CPU`);
-      }
-    }
-  }
-  log('backend: cpu');
-  return user.run(new CpuBackend());
+  const gpu = wanted === 'cpu' ? undefined : await nodeGpu();
+  const opened = await openBackend(
+    { choice: wanted ?? (gpu === undefined ? 'cpu' : 'webgpu'), gpu, fallBackToCpu: wanted === undefined },
+    {
+      run: (backend, how) => {
+        if (how.fallback !== undefined) log(`backend: cpu (${how.fallback})`);
+        else log(how.device === 'CPU' ? 'backend: cpu' : `backend: webgpu on ${how.device}`);
+        return user.run(backend, how);
+      },
+    },
+  );
+  opened.device?.destroy();
+  return opened.result;
 }
 
 /** A model folder on disk, with an optional PEFT adapter folder, on a backend. */
@@ -64,8 +53,5 @@ export async function loadModelWithAdapter<T>(
     await readFile(join(adapterDir, 'adapter_model.safetensors')),
     model.config,
   );
-  return {
-    model,
-    lora: { layout, params: backend.upload(params, 'lora'), grads: backend.zeros(layout.size, 'lora grads') },
-  };
+  return { model, lora: createLoraState(backend, layout, params) };
 }

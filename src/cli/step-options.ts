@@ -1,7 +1,7 @@
 import { numberOption, type OptionSpec } from './command';
 import { defaultStepSettings, type StepSettings } from '../sod/weights';
 
-/** The options every command that weighs steps accepts, with the defaults of shared/DESIGN.md §1. */
+/** The options every command that weighs steps accepts, with the defaults of docs/algorithm.md. */
 export const stepOptionSpec = {
   epsilon: { type: 'string' },
   delta: { type: 'string' },

@@ -1,26 +1,11 @@
-import type { AdamWSettings } from './cpu/adamw';
-import type { AttentionDims } from './cpu/attention';
+import type * as Op from './backend-types';
 
-export type { AdamWSettings, AttentionDims };
-
-/** Options of the one matmul: out (M, N) = α · op(a) · op(b) (+ out) (+ lora.u · lora.bᵀ). */
-export interface MatmulSpec<T> {
-  M: number;
-  N: number;
-  K: number;
-  /** a stored (K, M). */
-  transA?: boolean;
-  /** b stored (N, K): a Linear weight. */
-  transB?: boolean;
-  alpha?: number;
-  accumulate?: boolean;
-  lora?: { u: T; b: T; R: number };
-}
+export type * from './backend-types';
 
 /**
  * The ops the Qwen3 model needs, on opaque tensors of one backend (CPU float arrays, or
- * WebGPU buffers). Argument order everywhere: outputs first, then inputs and weights, then
- * sizes. Ops record or run work in order; `read` waits for it and returns the values.
+ * WebGPU buffers). Each compute op takes one object of named arguments (./backend-types).
+ * Ops record or run work in order; `read` waits for it and returns the values.
  */
 export interface Backend<T> {
   readonly name: string;
@@ -44,35 +29,20 @@ export interface Backend<T> {
   /** Submits recorded work (WebGPU); a no-op on the CPU. */
   flush(): Promise<void>;
 
-  fill(x: T, value: number, length: number): void;
-  copy(dst: T, dstOffset: number, src: T, srcOffset: number, length: number): void;
-  /** x += delta over n values (the residual connection). */
-  add(x: T, delta: T, n: number): void;
-  embedding(out: T, ids: T, table: T, T: number, C: number, V: number): void;
-  rmsNormForward(out: T, rstd: T, inp: T, weight: T, rows: number, C: number, eps: number): void;
-  rmsNormBackward(dinp: T, dout: T, inp: T, weight: T, rstd: T, rows: number, C: number, accumulate: boolean): void;
-  matmul(out: T, a: T, b: T, spec: MatmulSpec<T>): void;
-  /** Rotates (T, heads, D) in place for positions offset.., forward or back. */
-  rope(x: T, T: number, heads: number, D: number, offset: number, theta: number, direction: 1 | -1): void;
-  attentionForward(out: T, lse: T, q: T, k: T, v: T, dims: AttentionDims): void;
-  attentionBackward(dq: T, dk: T, dv: T, dout: T, q: T, k: T, v: T, out: T, lse: T, dims: AttentionDims): void;
-  swigluForward(out: T, gate: T, up: T, n: number): void;
-  swigluBackward(dgate: T, dup: T, dout: T, gate: T, up: T, n: number): void;
-  /** log softmax(hidden · Wᵀ)[target] per row, W (V, C), never holding (T × V) logits. */
-  vocabLogprobsForward(logprobs: T, lse: T, hidden: T, weight: T, targets: T, T: number, C: number, V: number): void;
-  /** dhidden += the gradient of Σ dlogprobs_t · logprobs_t (recomputing logits chunk by chunk). */
-  vocabLogprobsBackward(
-    dhidden: T,
-    dlogprobs: T,
-    hidden: T,
-    weight: T,
-    targets: T,
-    lse: T,
-    T: number,
-    C: number,
-    V: number,
-  ): void;
-  /** norm[0] = ‖grads‖₂ over n values. */
-  gradNorm(norm: T, grads: T, n: number): void;
-  adamw(params: T, grads: T, m: T, v: T, norm: T, n: number, step: number, settings: AdamWSettings): void;
+  fill(args: Op.FillArgs<T>): void;
+  copy(args: Op.CopyArgs<T>): void;
+  add(args: Op.AddArgs<T>): void;
+  embedding(args: Op.EmbeddingArgs<T>): void;
+  rmsNormForward(args: Op.RmsNormForwardArgs<T>): void;
+  rmsNormBackward(args: Op.RmsNormBackwardArgs<T>): void;
+  matmul(args: Op.MatmulArgs<T>): void;
+  rope(args: Op.RopeArgs<T>): void;
+  attentionForward(args: Op.AttentionForwardArgs<T>): void;
+  attentionBackward(args: Op.AttentionBackwardArgs<T>): void;
+  swigluForward(args: Op.SwigluForwardArgs<T>): void;
+  swigluBackward(args: Op.SwigluBackwardArgs<T>): void;
+  vocabLogprobsForward(args: Op.VocabLogprobsForwardArgs<T>): void;
+  vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<T>): void;
+  gradNorm(args: Op.GradNormArgs<T>): void;
+  adamw(args: Op.AdamWArgs<T>): void;
 }

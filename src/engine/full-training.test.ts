@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TrainingSequence } from '../agent/policy';
+import type { TrainingSequence } from '../core/policy';
 import { maskedCrossEntropy } from '../sod/loss';
 import { CpuBackend } from './cpu/backend';
 import {

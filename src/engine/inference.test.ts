@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSampling, type GeneratedToken } from '../agent/policy';
+import { defaultSampling, type GeneratedToken } from '../core/policy';
 import { CpuBackend } from './cpu/backend';
 import { Decoder, EnginePolicy, EngineScorer } from './inference';
 import { allLoraTargets } from './params';
-import { logSoftmaxAt, sampleToken, seededUniform } from './sampling';
+import { seededUniform } from '../core/random';
+import { logSoftmaxAt, sampleToken } from './sampling';
 import { randomLora, randomModel, tinyConfig } from './testing/tiny';
 
 const f64 = new CpuBackend(Float64Array);

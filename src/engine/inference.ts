@@ -1,8 +1,9 @@
-import type { GenerateRequest, GeneratedToken, LogprobScorer, Policy } from '../agent/policy';
+import type { GenerateRequest, GeneratedToken, LogprobScorer, Policy } from '../core/policy';
 import type { Backend } from './backend';
 import { allocateActivations, layerForward, type LayerActivations, type LayerCache } from './layer';
 import { layerLoras, type LoraState, type Qwen3Model } from './model';
-import { logSoftmaxAt, sampleToken, seededUniform } from './sampling';
+import { seededUniform } from '../core/random';
+import { logSoftmaxAt, sampleToken } from './sampling';
 
 /** Per-layer keys and values of one sequence, for decoding token by token. */
 export class KvCache<T> {
@@ -70,24 +71,26 @@ export class Decoder<T> {
     const act = this.activations(T);
     const loras = layerLoras(b, c, this.lora);
     const tokens = b.uploadIds(ids, 'ids');
-    b.embedding(this.x[0], tokens, this.model.weights.embed, T, C, c.vocabSize);
+    const V = c.vocabSize;
+    const weights = this.model.weights;
+    b.embedding({ out: this.x[0], ids: tokens, table: weights.embed, T, C, V });
     for (let l = 0; l < c.numLayers; l++) {
       const layerCache: LayerCache<T> = { k: cache.k[l], v: cache.v[l], P };
-      layerForward(
-        b,
-        c,
-        this.x[(l + 1) % 2],
-        act,
-        this.x[l % 2],
-        this.model.weights.layers[l],
-        loras[l],
-        T,
-        layerCache,
-      );
+      const [x, out] = [this.x[l % 2], this.x[(l + 1) % 2]]; // the residual stream alternates between two buffers
+      layerForward(b, { out, act, x, weights: weights.layers[l], lora: loras[l], config: c, T, cache: layerCache });
     }
-    b.copy(this.lastHidden, 0, this.x[c.numLayers % 2], (T - 1) * C, C);
-    b.rmsNormForward(this.lastNormed, this.rstd, this.lastHidden, this.model.weights.finalNorm, 1, C, c.rmsNormEps);
-    b.matmul(this.logits, this.lastNormed, this.model.weights.lmHead, { M: 1, N: c.vocabSize, K: C, transB: true });
+    const last = this.x[c.numLayers % 2];
+    b.copy({ dst: this.lastHidden, src: last, dstOffset: 0, srcOffset: (T - 1) * C, length: C });
+    b.rmsNormForward({
+      out: this.lastNormed,
+      rstd: this.rstd,
+      inp: this.lastHidden,
+      weight: weights.finalNorm,
+      rows: 1,
+      C,
+      eps: c.rmsNormEps,
+    });
+    b.matmul({ out: this.logits, a: this.lastNormed, b: weights.lmHead, M: 1, N: V, K: C, transB: true });
     b.release(tokens);
     cache.ids.push(...ids);
     return b.read(this.logits, c.vocabSize);

@@ -23,8 +23,11 @@ export interface LayerLora<T> {
   down?: LoraView<T>;
 }
 
+/** The key of a projection in a layer's weights, adapters, activations and gradients. */
+export type ProjectionKey = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
+
 /** Gradients of one layer's projection weights (full training), by projection; absent = frozen. */
-export type LayerWeightGrads<T> = Partial<Record<'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down', T>>;
+export type LayerWeightGrads<T> = Partial<Record<ProjectionKey, T>>;
 
 /** One layer's activations for T tokens; the forward writes them, the backward reads them. */
 export interface LayerActivations<T> {
@@ -48,7 +51,7 @@ export interface LayerActivations<T> {
   act: T; //   (T, I) silu(gate)·up
   down: T; //  (T, C)
   /** LoRA down-projections s·x·Aᵀ (T, r), one per adapted projection. */
-  loraU: Record<'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down', T>;
+  loraU: Record<ProjectionKey, T>;
 }
 
 /** Gradient scratch of one layer's backward. */
@@ -114,54 +117,57 @@ export function allocateGradScratch<T>(b: Backend<T>, c: Qwen3Config, T: number,
   };
 }
 
-/** y (T, out) = x·Wᵀ + s·(x·Aᵀ)·Bᵀ; u (T, r) = s·x·Aᵀ is kept for the backward. */
-export function linearForward<T>(
-  b: Backend<T>,
-  y: T,
-  u: T,
-  x: T,
-  W: T,
-  lora: LoraView<T> | undefined,
-  T: number,
-  outDim: number,
-  inDim: number,
-): void {
+/** One projection y (T, out) = x·Wᵀ + s·(x·Aᵀ)·Bᵀ; u (T, r) = s·x·Aᵀ is kept for the backward. */
+export interface LinearForwardArgs<T> {
+  y: T; // (T, outDim)
+  u: T; // (T, r) written when adapted
+  x: T; // (T, inDim)
+  W: T; // (outDim, inDim)
+  lora: LoraView<T> | undefined;
+  T: number;
+  outDim: number;
+  inDim: number;
+}
+
+export function linearForward<T>(b: Backend<T>, { y, u, x, W, lora, T, outDim, inDim }: LinearForwardArgs<T>): void {
   if (lora === undefined) {
-    b.matmul(y, x, W, { M: T, N: outDim, K: inDim, transB: true });
+    b.matmul({ out: y, a: x, b: W, M: T, N: outDim, K: inDim, transB: true });
     return;
   }
-  b.matmul(u, x, lora.A, { M: T, N: lora.rank, K: inDim, transB: true, alpha: lora.scale });
-  b.matmul(y, x, W, { M: T, N: outDim, K: inDim, transB: true, lora: { u, b: lora.B, R: lora.rank } });
+  b.matmul({ out: u, a: x, b: lora.A, M: T, N: lora.rank, K: inDim, transB: true, alpha: lora.scale });
+  b.matmul({ out: y, a: x, b: W, M: T, N: outDim, K: inDim, transB: true, lora: { u, b: lora.B, R: lora.rank } });
 }
 
 /**
  * The backward of linearForward: dx (+)= dy·W + s·(dy·B)·A; dB += dyᵀ·u; dA += s·(dy·B)ᵀ·x;
- * and dW += dyᵀ·x when W itself is trained (dW given). `accumulate` says whether dx already
- * holds a gradient to add to.
+ * and dW += dyᵀ·x when W itself is trained (dW given).
  */
-export function linearBackward<T>(
-  b: Backend<T>,
-  dx: T,
-  z: T,
-  dW: T | undefined,
-  dy: T,
-  x: T,
-  u: T,
-  W: T,
-  lora: LoraView<T> | undefined,
-  T: number,
-  outDim: number,
-  inDim: number,
-  accumulate: boolean,
-): void {
-  b.matmul(dx, dy, W, { M: T, N: inDim, K: outDim, accumulate });
-  if (dW !== undefined) b.matmul(dW, dy, x, { M: outDim, N: inDim, K: T, transA: true, accumulate: true });
+export interface LinearBackwardArgs<T> {
+  dx: T; // (T, inDim)
+  z: T; //  (T, r) scratch: dy·B
+  dW: T | undefined; // (outDim, inDim), added into; undefined when W is frozen
+  dy: T; // (T, outDim)
+  x: T; //  (T, inDim) the forward's input
+  u: T; //  (T, r) from the forward
+  W: T; //  (outDim, inDim)
+  lora: LoraView<T> | undefined;
+  T: number;
+  outDim: number;
+  inDim: number;
+  /** Whether dx already holds a gradient to add to. */
+  accumulate: boolean;
+}
+
+export function linearBackward<T>(b: Backend<T>, args: LinearBackwardArgs<T>): void {
+  const { dx, z, dW, dy, x, u, W, lora, T, outDim, inDim, accumulate } = args;
+  b.matmul({ out: dx, a: dy, b: W, M: T, N: inDim, K: outDim, accumulate });
+  if (dW !== undefined) b.matmul({ out: dW, a: dy, b: x, M: outDim, N: inDim, K: T, transA: true, accumulate: true });
   if (lora === undefined) return;
   const r = lora.rank;
-  b.matmul(lora.dB, dy, u, { M: outDim, N: r, K: T, transA: true, accumulate: true });
-  b.matmul(z, dy, lora.B, { M: T, N: r, K: outDim });
-  b.matmul(lora.dA, z, x, { M: r, N: inDim, K: T, transA: true, alpha: lora.scale, accumulate: true });
-  b.matmul(dx, z, lora.A, { M: T, N: inDim, K: r, alpha: lora.scale, accumulate: true });
+  b.matmul({ out: lora.dB, a: dy, b: u, M: outDim, N: r, K: T, transA: true, accumulate: true });
+  b.matmul({ out: z, a: dy, b: lora.B, M: T, N: r, K: outDim });
+  b.matmul({ out: lora.dA, a: z, b: x, M: r, N: inDim, K: T, transA: true, alpha: lora.scale, accumulate: true });
+  b.matmul({ out: dx, a: z, b: lora.A, M: T, N: inDim, K: r, alpha: lora.scale, accumulate: true });
 }
 
 /** A layer's KV cache: keys and values (capacity, Hkv, D), of which the first P are filled. */
@@ -181,102 +187,143 @@ export interface FrozenPrefix<T> extends LayerCache<T> {
   dvAll: T;
 }
 
+export interface LayerForwardArgs<T> {
+  out: T; // (T, C) the layer's output
+  act: LayerActivations<T>; // written, for the backward
+  x: T; //   (T, C) the layer's input
+  weights: LayerWeights<T>;
+  lora: LayerLora<T>;
+  config: Qwen3Config;
+  T: number;
+  /** Keys and values of the tokens before these; the new ones are appended to it. */
+  cache?: LayerCache<T>;
+}
+
 /**
  * One Qwen3 decoder layer for T tokens at positions P..P+T−1 (P = 0 without a cache):
  * x → RMSNorm → q/k/v → q/k norms → RoPE → causal GQA → o → +x → RMSNorm → SwiGLU MLP → +.
  * With a cache, the new keys and values are appended to it and attention covers all P+T.
  */
-export function layerForward<T>(
-  b: Backend<T>,
-  c: Qwen3Config,
-  xOut: T,
-  a: LayerActivations<T>,
-  x: T,
-  w: LayerWeights<T>,
-  lora: LayerLora<T>,
-  T: number,
-  cache?: LayerCache<T>,
-): void {
-  const { hiddenSize: C, intermediateSize: I, numHeads: Hq, numKvHeads: Hkv, headDim: D } = c;
+export function layerForward<T>(b: Backend<T>, args: LayerForwardArgs<T>): void {
+  const { out, act: a, x, weights: w, lora, config: c, T, cache } = args;
+  const { hiddenSize: C, intermediateSize: I, numHeads: Hq, numKvHeads: Hkv, headDim: D, rmsNormEps: eps } = c;
   const QD = Hq * D;
   const KD = Hkv * D;
-  b.rmsNormForward(a.xn1, a.rstd1, x, w.inputNorm, T, C, c.rmsNormEps);
-  linearForward(b, a.q, a.loraU.q, a.xn1, w.q, lora.q, T, QD, C);
-  linearForward(b, a.k, a.loraU.k, a.xn1, w.k, lora.k, T, KD, C);
-  linearForward(b, a.v, a.loraU.v, a.xn1, w.v, lora.v, T, KD, C);
-  b.rmsNormForward(a.qn, a.rstdQ, a.q, w.qNorm, T * Hq, D, c.rmsNormEps);
-  b.rmsNormForward(a.kn, a.rstdK, a.k, w.kNorm, T * Hkv, D, c.rmsNormEps);
   const P = cache?.P ?? 0;
-  b.rope(a.qn, T, Hq, D, P, c.ropeTheta, 1);
-  b.rope(a.kn, T, Hkv, D, P, c.ropeTheta, 1);
-  if (cache === undefined) b.attentionForward(a.att, a.lse, a.qn, a.kn, a.v, { T, P, Hq, Hkv, D });
+  const theta = c.ropeTheta;
+  // What a projection's linear op looks up by its key: weight, adapter, saved LoRA activation.
+  const proj = (p: ProjectionKey) => ({ W: w[p], lora: lora[p], u: a.loraU[p], T });
+  b.rmsNormForward({ out: a.xn1, rstd: a.rstd1, inp: x, weight: w.inputNorm, rows: T, C, eps });
+  linearForward(b, { ...proj('q'), y: a.q, x: a.xn1, outDim: QD, inDim: C });
+  linearForward(b, { ...proj('k'), y: a.k, x: a.xn1, outDim: KD, inDim: C });
+  linearForward(b, { ...proj('v'), y: a.v, x: a.xn1, outDim: KD, inDim: C });
+  b.rmsNormForward({ out: a.qn, rstd: a.rstdQ, inp: a.q, weight: w.qNorm, rows: T * Hq, C: D, eps });
+  b.rmsNormForward({ out: a.kn, rstd: a.rstdK, inp: a.k, weight: w.kNorm, rows: T * Hkv, C: D, eps });
+  b.rope({ x: a.qn, T, heads: Hq, D, offset: P, theta, direction: 1 });
+  b.rope({ x: a.kn, T, heads: Hkv, D, offset: P, theta, direction: 1 });
+  if (cache === undefined) b.attentionForward({ out: a.att, lse: a.lse, q: a.qn, k: a.kn, v: a.v, T, P, Hq, Hkv, D });
   else {
-    b.copy(cache.k, P * KD, a.kn, 0, T * KD);
-    b.copy(cache.v, P * KD, a.v, 0, T * KD);
-    b.attentionForward(a.att, a.lse, a.qn, cache.k, cache.v, { T, P, Hq, Hkv, D });
+    b.copy({ dst: cache.k, src: a.kn, dstOffset: P * KD, srcOffset: 0, length: T * KD });
+    b.copy({ dst: cache.v, src: a.v, dstOffset: P * KD, srcOffset: 0, length: T * KD });
+    b.attentionForward({ out: a.att, lse: a.lse, q: a.qn, k: cache.k, v: cache.v, T, P, Hq, Hkv, D });
   }
-  linearForward(b, a.o, a.loraU.o, a.att, w.o, lora.o, T, C, QD);
-  b.copy(a.x1, 0, x, 0, T * C);
-  b.add(a.x1, a.o, T * C);
-  b.rmsNormForward(a.xn2, a.rstd2, a.x1, w.postNorm, T, C, c.rmsNormEps);
-  linearForward(b, a.gate, a.loraU.gate, a.xn2, w.gate, lora.gate, T, I, C);
-  linearForward(b, a.up, a.loraU.up, a.xn2, w.up, lora.up, T, I, C);
-  b.swigluForward(a.act, a.gate, a.up, T * I);
-  linearForward(b, a.down, a.loraU.down, a.act, w.down, lora.down, T, C, I);
-  b.copy(xOut, 0, a.x1, 0, T * C);
-  b.add(xOut, a.down, T * C);
+  linearForward(b, { ...proj('o'), y: a.o, x: a.att, outDim: C, inDim: QD });
+  b.copy({ dst: a.x1, src: x, dstOffset: 0, srcOffset: 0, length: T * C });
+  b.add({ x: a.x1, delta: a.o, n: T * C });
+  b.rmsNormForward({ out: a.xn2, rstd: a.rstd2, inp: a.x1, weight: w.postNorm, rows: T, C, eps });
+  linearForward(b, { ...proj('gate'), y: a.gate, x: a.xn2, outDim: I, inDim: C });
+  linearForward(b, { ...proj('up'), y: a.up, x: a.xn2, outDim: I, inDim: C });
+  b.swigluForward({ out: a.act, gate: a.gate, up: a.up, n: T * I });
+  linearForward(b, { ...proj('down'), y: a.down, x: a.act, outDim: C, inDim: I });
+  b.copy({ dst: out, src: a.x1, dstOffset: 0, srcOffset: 0, length: T * C });
+  b.add({ x: out, delta: a.down, n: T * C });
 }
 
-/**
- * The exact reverse of layerForward. On entry `dres` (T, C) holds the gradient of the
- * layer's output; on return it holds the gradient of its input x. LoRA gradients are added
- * into the adapters' dA/dB, projection-weight gradients into `dw` (full training).
- */
-export function layerBackward<T>(
-  b: Backend<T>,
-  c: Qwen3Config,
-  dres: T,
-  g: LayerGradScratch<T>,
-  dw: LayerWeightGrads<T>,
-  a: LayerActivations<T>,
-  x: T,
-  w: LayerWeights<T>,
-  lora: LayerLora<T>,
-  T: number,
-  prefix?: FrozenPrefix<T>,
-): void {
+export interface LayerBackwardArgs<T> {
+  /** (T, C) on entry the gradient of the layer's output; on return that of its input x. */
+  dres: T;
+  scratch: LayerGradScratch<T>;
+  /** Projection-weight gradients, added into (full training); absent = frozen. */
+  dweights: LayerWeightGrads<T>;
+  act: LayerActivations<T>; // from the forward
+  x: T; // (T, C) the layer's input
+  weights: LayerWeights<T>;
+  /** LoRA gradients are added into the adapters' dA and dB. */
+  lora: LayerLora<T>;
+  config: Qwen3Config;
+  T: number;
+  /** A prefix held constant: attention covers its keys, but no gradient flows into them. */
+  prefix?: FrozenPrefix<T>;
+}
+
+/** The exact reverse of layerForward. */
+export function layerBackward<T>(b: Backend<T>, args: LayerBackwardArgs<T>): void {
+  const { dres, scratch: g, dweights: dw, act: a, x, weights: w, lora, config: c, T, prefix } = args;
   const { hiddenSize: C, intermediateSize: I, numHeads: Hq, numKvHeads: Hkv, headDim: D } = c;
   const QD = Hq * D;
   const KD = Hkv * D;
-  // MLP: xOut = x1 + down(swiglu(gate(xn2), up(xn2))).
-  linearBackward(b, g.dAct, g.z, dw.down, dres, a.act, a.loraU.down, w.down, lora.down, T, C, I, false);
-  b.swigluBackward(g.dGate, g.dUp, g.dAct, a.gate, a.up, T * I);
-  linearBackward(b, g.dXn, g.z, dw.up, g.dUp, a.xn2, a.loraU.up, w.up, lora.up, T, I, C, false);
-  linearBackward(b, g.dXn, g.z, dw.gate, g.dGate, a.xn2, a.loraU.gate, w.gate, lora.gate, T, I, C, true);
-  b.rmsNormBackward(dres, g.dXn, a.x1, w.postNorm, a.rstd2, T, C, true);
-  // Attention: x1 = x + o(attention(rope(norm(q)), rope(norm(k)), v)).
-  linearBackward(b, g.dAtt, g.z, dw.o, dres, a.att, a.loraU.o, w.o, lora.o, T, C, QD, false);
   const P = prefix?.P ?? 0;
-  if (prefix === undefined)
-    b.attentionBackward(g.dQn, g.dKn, g.dV, g.dAtt, a.qn, a.kn, a.v, a.att, a.lse, { T, P, Hq, Hkv, D });
+  const theta = c.ropeTheta;
+  // What a projection's backward looks up by its key: weight, adapter, saved LoRA activation, gradients.
+  const proj = (p: ProjectionKey) => ({ W: w[p], lora: lora[p], u: a.loraU[p], dW: dw[p], z: g.z, T });
+  // MLP: xOut = x1 + down(swiglu(gate(xn2), up(xn2))).
+  linearBackward(b, { ...proj('down'), dx: g.dAct, dy: dres, x: a.act, outDim: C, inDim: I, accumulate: false });
+  b.swigluBackward({ dgate: g.dGate, dup: g.dUp, dout: g.dAct, gate: a.gate, up: a.up, n: T * I });
+  linearBackward(b, { ...proj('up'), dx: g.dXn, dy: g.dUp, x: a.xn2, outDim: I, inDim: C, accumulate: false });
+  linearBackward(b, { ...proj('gate'), dx: g.dXn, dy: g.dGate, x: a.xn2, outDim: I, inDim: C, accumulate: true });
+  b.rmsNormBackward({
+    dinp: dres,
+    dout: g.dXn,
+    inp: a.x1,
+    weight: w.postNorm,
+    rstd: a.rstd2,
+    rows: T,
+    C,
+    accumulate: true,
+  });
+  // Attention: x1 = x + o(attention(rope(norm(q)), rope(norm(k)), v)).
+  linearBackward(b, { ...proj('o'), dx: g.dAtt, dy: dres, x: a.att, outDim: C, inDim: QD, accumulate: false });
+  const saved = { dout: g.dAtt, q: a.qn, out: a.att, lse: a.lse, T, P, Hq, Hkv, D };
+  if (prefix === undefined) b.attentionBackward({ ...saved, dq: g.dQn, dk: g.dKn, dv: g.dV, k: a.kn, v: a.v });
   else {
-    b.attentionBackward(g.dQn, prefix.dkAll, prefix.dvAll, g.dAtt, a.qn, prefix.k, prefix.v, a.att, a.lse, {
-      T,
-      P,
-      Hq,
-      Hkv,
-      D,
-    });
+    b.attentionBackward({ ...saved, dq: g.dQn, dk: prefix.dkAll, dv: prefix.dvAll, k: prefix.k, v: prefix.v });
     // The prefix's keys and values are constants: only this sequence's own rows go further back.
-    b.copy(g.dKn, 0, prefix.dkAll, P * KD, T * KD);
-    b.copy(g.dV, 0, prefix.dvAll, P * KD, T * KD);
+    b.copy({ dst: g.dKn, src: prefix.dkAll, dstOffset: 0, srcOffset: P * KD, length: T * KD });
+    b.copy({ dst: g.dV, src: prefix.dvAll, dstOffset: 0, srcOffset: P * KD, length: T * KD });
   }
-  b.rope(g.dKn, T, Hkv, D, P, c.ropeTheta, -1);
-  b.rope(g.dQn, T, Hq, D, P, c.ropeTheta, -1);
-  b.rmsNormBackward(g.dK, g.dKn, a.k, w.kNorm, a.rstdK, T * Hkv, D, false);
-  b.rmsNormBackward(g.dQ, g.dQn, a.q, w.qNorm, a.rstdQ, T * Hq, D, false);
-  linearBackward(b, g.dXn, g.z, dw.v, g.dV, a.xn1, a.loraU.v, w.v, lora.v, T, KD, C, false);
-  linearBackward(b, g.dXn, g.z, dw.k, g.dK, a.xn1, a.loraU.k, w.k, lora.k, T, KD, C, true);
-  linearBackward(b, g.dXn, g.z, dw.q, g.dQ, a.xn1, a.loraU.q, w.q, lora.q, T, QD, C, true);
-  b.rmsNormBackward(dres, g.dXn, x, w.inputNorm, a.rstd1, T, C, true);
+  b.rope({ x: g.dKn, T, heads: Hkv, D, offset: P, theta, direction: -1 });
+  b.rope({ x: g.dQn, T, heads: Hq, D, offset: P, theta, direction: -1 });
+  b.rmsNormBackward({
+    dinp: g.dK,
+    dout: g.dKn,
+    inp: a.k,
+    weight: w.kNorm,
+    rstd: a.rstdK,
+    rows: T * Hkv,
+    C: D,
+    accumulate: false,
+  });
+  b.rmsNormBackward({
+    dinp: g.dQ,
+    dout: g.dQn,
+    inp: a.q,
+    weight: w.qNorm,
+    rstd: a.rstdQ,
+    rows: T * Hq,
+    C: D,
+    accumulate: false,
+  });
+  linearBackward(b, { ...proj('v'), dx: g.dXn, dy: g.dV, x: a.xn1, outDim: KD, inDim: C, accumulate: false });
+  linearBackward(b, { ...proj('k'), dx: g.dXn, dy: g.dK, x: a.xn1, outDim: KD, inDim: C, accumulate: true });
+  linearBackward(b, { ...proj('q'), dx: g.dXn, dy: g.dQ, x: a.xn1, outDim: QD, inDim: C, accumulate: true });
+  b.rmsNormBackward({
+    dinp: dres,
+    dout: g.dXn,
+    inp: x,
+    weight: w.inputNorm,
+    rstd: a.rstd1,
+    rows: T,
+    C,
+    accumulate: true,
+  });
 }

@@ -44,7 +44,7 @@ describe('Qwen3Model on the CPU', () => {
       const lora = randomLora(f64, config, { rank: 2, alpha: 3, targets: allLoraTargets }, 7);
       const g = ids.slice(1).map((_, t) => Math.sin(t + 1));
       await model.logprobs(ids, lora);
-      f64.fill(lora.grads, 0, lora.layout.size);
+      f64.fill({ x: lora.grads, value: 0, length: lora.layout.size });
       await model.backward(ids, { lora }, Float64Array.from(g));
       const analytic = Float64Array.from(lora.grads);
       const params = lora.params;

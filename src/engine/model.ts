@@ -135,45 +135,40 @@ export class Qwen3Model<T> {
     upstream.set(dlogprobs);
     b.write(ws.dlogprobs, upstream);
     const C = c.hiddenSize;
-    b.fill(ws.dhidden, 0, T * C);
-    b.vocabLogprobsBackward(
-      ws.dhidden,
-      ws.dlogprobs,
-      ws.hidden,
-      this.weights.lmHead,
-      ws.targets,
-      ws.lse,
+    b.fill({ x: ws.dhidden, value: 0, length: T * C });
+    b.vocabLogprobsBackward({
+      dhidden: ws.dhidden,
+      dlogprobs: ws.dlogprobs,
+      hidden: ws.hidden,
+      weight: this.weights.lmHead,
+      targets: ws.targets,
+      lse: ws.lse,
       T,
       C,
-      c.vocabSize,
-    );
-    b.rmsNormBackward(
-      ws.dres,
-      ws.dhidden,
-      ws.residuals[c.numLayers],
-      this.weights.finalNorm,
-      ws.rstdFinal,
-      T,
+      V: c.vocabSize,
+    });
+    b.rmsNormBackward({
+      dinp: ws.dres,
+      dout: ws.dhidden,
+      inp: ws.residuals[c.numLayers],
+      weight: this.weights.finalNorm,
+      rstd: ws.rstdFinal,
+      rows: T,
       C,
-      false,
-    );
+      accumulate: false,
+    });
     const frozen = prefix && this.frozenLayers(prefix);
     for (let l = c.numLayers - 1; l >= 0; l--) {
+      const layer = { x: ws.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c, T };
       // Recompute this layer's activations from its saved input, then go back through it.
-      layerForward(b, c, ws.hidden, ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, frozen?.[l]);
-      layerBackward(
-        b,
-        c,
-        ws.dres,
-        ws.grads,
-        weights?.[l] ?? {},
-        ws.act,
-        ws.residuals[l],
-        this.weights.layers[l],
-        loras[l],
-        T,
-        frozen?.[l],
-      );
+      layerForward(b, { ...layer, out: ws.hidden, cache: frozen?.[l] });
+      layerBackward(b, {
+        ...layer,
+        dres: ws.dres,
+        scratch: ws.grads,
+        dweights: weights?.[l] ?? {},
+        prefix: frozen?.[l],
+      });
     }
     await b.flush();
   }
@@ -187,30 +182,33 @@ export class Qwen3Model<T> {
     const loras = layerLoras(b, c, lora);
     b.writeIds(ws.ids, ids);
     b.writeIds(ws.targets, targetsOf(ids));
-    b.embedding(ws.residuals[0], ws.ids, this.weights.embed, T, c.hiddenSize, c.vocabSize);
+    const C = c.hiddenSize;
+    const V = c.vocabSize;
+    b.embedding({ out: ws.residuals[0], ids: ws.ids, table: this.weights.embed, T, C, V });
     for (let l = 0; l < c.numLayers; l++) {
+      const layer = { x: ws.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c, T };
       const cache = prefix && { k: prefix.k[l], v: prefix.v[l], P: prefix.length };
-      layerForward(b, c, ws.residuals[l + 1], ws.act, ws.residuals[l], this.weights.layers[l], loras[l], T, cache);
+      layerForward(b, { ...layer, out: ws.residuals[l + 1], cache });
     }
-    b.rmsNormForward(
-      ws.hidden,
-      ws.rstdFinal,
-      ws.residuals[c.numLayers],
-      this.weights.finalNorm,
+    b.rmsNormForward({
+      out: ws.hidden,
+      rstd: ws.rstdFinal,
+      inp: ws.residuals[c.numLayers],
+      weight: this.weights.finalNorm,
+      rows: T,
+      C,
+      eps: c.rmsNormEps,
+    });
+    b.vocabLogprobsForward({
+      logprobs: ws.logprobs,
+      lse: ws.lse,
+      hidden: ws.hidden,
+      weight: this.weights.lmHead,
+      targets: ws.targets,
       T,
-      c.hiddenSize,
-      c.rmsNormEps,
-    );
-    b.vocabLogprobsForward(
-      ws.logprobs,
-      ws.lse,
-      ws.hidden,
-      this.weights.lmHead,
-      ws.targets,
-      T,
-      c.hiddenSize,
-      c.vocabSize,
-    );
+      C,
+      V,
+    });
   }
 
   /** Per layer, the prefix's keys and values with gradient scratch for all its capacity (reused between calls). */

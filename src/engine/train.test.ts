@@ -5,7 +5,7 @@ import { initLoraParams, loraLayout } from './lora';
 import type { LoraState } from './model';
 import { allLoraTargets } from './params';
 import { randomModel, tinyConfig } from './testing/tiny';
-import type { TrainingSequence } from '../agent/policy';
+import type { TrainingSequence } from '../core/policy';
 import { LoraTrainer } from './train';
 
 const cpu = new CpuBackend();

@@ -1,9 +1,18 @@
-import type { PolicyTrainer, TrainingSequence, TrainingStepResult } from '../agent/policy';
+import type { PolicyTrainer, TrainingSequence, TrainingStepResult } from '../core/policy';
 import type { AdamWSettings } from './backend';
-import { defaultAdamW } from './cpu/adamw';
 import { projectionGrads, type ProjectionState } from './full-training';
 import { Decoder, KvCache } from './inference';
 import type { GradientTargets, LoraState, PrefixKv, Qwen3Model } from './model';
+
+/** The optimizer every trainer starts from; callers override the learning rate. */
+export const defaultAdamW: AdamWSettings = {
+  lr: 1e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0.01,
+  maxGradNorm: 1.0,
+};
 
 export interface TrainerOptions {
   /**
@@ -69,7 +78,7 @@ class AdamWTrainer<T> implements PolicyTrainer {
   /** Zeroes the gradients and adds those of every sequence of the batch (one forward and backward each). */
   async accumulate(batch: readonly TrainingSequence[]): Promise<{ loss: number; tokens: number }> {
     const { grads, size, lora, targets } = this.trainable;
-    this.model.backend.fill(grads, 0, size);
+    this.model.backend.fill({ x: grads, value: 0, length: size });
     let loss = 0;
     let tokens = 0;
     if (batch.some((seq) => seq.promptIds.length === 0))
@@ -99,9 +108,18 @@ class AdamWTrainer<T> implements PolicyTrainer {
   async update(): Promise<number> {
     const b = this.model.backend;
     const { params, grads, size } = this.trainable;
-    b.gradNorm(this.norm, grads, size);
+    b.gradNorm({ norm: this.norm, grads, n: size });
     this.step++;
-    b.adamw(params, grads, this.m, this.v, this.norm, size, this.step, this.settings);
+    b.adamw({
+      params,
+      grads,
+      m: this.m,
+      v: this.v,
+      norm: this.norm,
+      n: size,
+      step: this.step,
+      settings: this.settings,
+    });
     return (await b.read(this.norm, 1))[0];
   }
 

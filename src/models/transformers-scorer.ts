@@ -1,5 +1,5 @@
 import { AutoModelForCausalLM, Tensor } from '@huggingface/transformers';
-import type { LogprobScorer } from '../agent/policy';
+import type { LogprobScorer } from '../core/policy';
 
 /** Where transformers.js runs the ONNX model: `webgpu` or `wasm` in a browser, `cpu` in Node. */
 export type TransformersDevice = 'webgpu' | 'wasm' | 'cpu';

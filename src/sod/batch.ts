@@ -47,7 +47,7 @@ export function weighTrajectory(
 }
 
 /**
- * Everything section 1 of shared/DESIGN.md computes for a batch: step weights per
+ * Everything docs/algorithm.md computes for a batch: step weights per
  * trajectory, GRPO advantages per prompt group, and the per-token advantage A_t.
  */
 export function batchAdvantages(

@@ -1,5 +1,5 @@
 /**
- * Step-wise On-policy Distillation, the one implementation (shared/DESIGN.md §1).
+ * Step-wise On-policy Distillation, the one implementation (described in docs/algorithm.md).
  * Pure functions on plain and typed arrays; the UI, the CLI and training all call these.
  */
 export { SodInputError, type Numbers } from './validate';

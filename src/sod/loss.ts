@@ -1,6 +1,6 @@
 import { checkFinite, checkMask, checkSameLength, checkSetting, type Numbers } from './validate';
 
-/** The PPO clip settings of shared/DESIGN.md §1. */
+/** The PPO clip settings (docs/algorithm.md, Policy loss). */
 export interface PpoSettings {
   /** ratio is clipped below at 1 − clipLow. */
   clipLow: number;

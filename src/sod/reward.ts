@@ -1,7 +1,7 @@
 import { SodInputError } from './validate';
 
 /**
- * The outcome reward of shared/DESIGN.md §1: +1 for a right boxed answer; otherwise
+ * The outcome reward (docs/algorithm.md, Outcome reward): +1 for a right boxed answer; otherwise
  * −1 plus a small credit for using the tool, never above −0.6.
  *
  * turns = 1 (the prompt) + assistant turns + tool-response turns, so an answer with

@@ -109,7 +109,7 @@ export function distillationAdvantages(scores: TokenScores, tokenWeights: Number
   return out;
 }
 
-/** The whole step weighting of one trajectory (shared/DESIGN.md §1), validated. */
+/** The whole step weighting of one trajectory (docs/algorithm.md), validated. */
 export function weighSteps(
   scores: TokenScores,
   settings: StepSettings = defaultStepSettings,

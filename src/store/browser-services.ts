@@ -1,6 +1,6 @@
 import { parseTasks, type Task } from '../agent/tasks/task';
 import { PlaygroundWorkers } from '../workers/playground-workers';
-import type { StoreServices } from './store';
+import type { StoreServices } from './app-store';
 
 function resolveUrl(path: string): string {
   return new URL(`${import.meta.env.BASE_URL}${path}`, globalThis.location?.href ?? 'http://localhost/').href;

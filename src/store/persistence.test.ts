@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultTrainingSettings } from './training/slice';
+import { defaultTrainingSettings } from '../agent/training/settings';
 import { persistStore, type KeyValueStore } from './persistence';
-import { createAppStore, type StoreServices } from './store';
+import type { StoreServices } from './app-store';
+import { createAppStore } from './store';
 import type { UpdateMetrics } from '../agent/update';
 
 const metrics = (update: number): UpdateMetrics => ({

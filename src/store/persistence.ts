@@ -1,11 +1,11 @@
 /**
- * What the user made survives a reload (shared/DESIGN.md §7): run settings, every run's
+ * What the user made survives a reload (docs/architecture.md, "Saving and restoring"): run settings, every run's
  * metrics and trajectories, and the inspector's file and controls are saved to IndexedDB
  * a moment after they change (so after each complete update) and restored on start.
  * Models, live rollouts and the adapter's weights live in the workers and are not saved.
  */
 import type { StoreApi } from 'zustand';
-import type { AppStore } from './store';
+import type { AppStore } from './app-store';
 
 /** Where saved state goes: IndexedDB in the page, a Map in tests. */
 export interface KeyValueStore {

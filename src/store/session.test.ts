@@ -48,16 +48,14 @@ describe('the playground store', () => {
   }, 120_000);
 
   it('runs 2 SOD updates with evaluations before and after; a second run overlays the first', async () => {
-    store
-      .getState()
-      .setTrainingSettings({
-        updates: 2,
-        promptsPerUpdate: 1,
-        groupSize: 2,
-        evalProblems: 2,
-        maxTokens: 160,
-        maxTurns: 3,
-      });
+    store.getState().setTrainingSettings({
+      updates: 2,
+      promptsPerUpdate: 1,
+      groupSize: 2,
+      evalProblems: 2,
+      maxTokens: 160,
+      maxTurns: 3,
+    });
     await store.getState().startRun();
     let [run] = store.getState().runs;
     expect(run.error).toBeUndefined();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { WorkerCrashedError } from '../workers/rpc';
+import { WorkerCrashedError } from '../core/rpc/rpc';
 import type { LoadedModel } from '../workers/protocols';
-import { createAppStore, type StoreServices } from './store';
+import type { StoreServices } from './app-store';
+import { createAppStore } from './store';
 
 const loaded: LoadedModel = {
   name: 'm',

@@ -1,6 +1,6 @@
 /** The Python sandbox in Node (CLI and tests): the same handlers in a worker thread. */
-import { nodeWorker } from '../workers/node-worker';
-import type { WorkerLike } from '../workers/worker-client';
+import { nodeWorker } from '../core/rpc/node-worker';
+import type { WorkerLike } from '../core/rpc/worker-client';
 import { PythonSandbox, type SandboxSettings } from './sandbox';
 
 export function nodeSandboxWorker(): WorkerLike {

@@ -1,5 +1,5 @@
-import { ManagedWorker, type WorkerLike } from '../workers/worker-client';
-import { WorkerCrashedError } from '../workers/rpc';
+import { ManagedWorker, type WorkerLike } from '../core/rpc/worker-client';
+import { WorkerCrashedError } from '../core/rpc/rpc';
 import type { SandboxProtocol } from './protocol';
 
 export interface SandboxSettings {

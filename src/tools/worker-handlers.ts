@@ -1,4 +1,4 @@
-import type { Handlers } from '../workers/rpc';
+import type { Handlers } from '../core/rpc/rpc';
 import type { SandboxProtocol } from './protocol';
 import { PythonRunner, removeNetworkGlobals, type PyodideLike } from './python-runner';
 

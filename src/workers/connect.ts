@@ -1,6 +1,6 @@
 import type { ToolSandbox } from '../tools/sandbox';
 import type { StudentProtocol, TeacherProtocol, ToolProtocol } from './protocols';
-import { serve, type Caller } from './rpc';
+import { serve, type Caller } from '../core/rpc/rpc';
 
 /**
  * Wires the three workers together: the teacher serves its scorer to the student over one

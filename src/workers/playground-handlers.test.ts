@@ -9,7 +9,7 @@ import { defaultUpdateSettings } from '../agent/update';
 import { connectWorkers } from './connect';
 import type { WorkerEnvironment } from './engine-host';
 import type { StudentProtocol, TeacherProtocol } from './protocols';
-import { localClient, type Caller } from './rpc';
+import { localClient, type Caller } from '../core/rpc/rpc';
 import { studentHandlers } from './student-handlers';
 import { teacherHandlers } from './teacher-handlers';
 

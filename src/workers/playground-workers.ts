@@ -1,9 +1,9 @@
-/** The main thread's side of the playground's three workers (shared/DESIGN.md §3). */
+/** The main thread's side of the playground's three workers (docs/architecture.md, "Threads and workers"). */
 import { PythonSandbox } from '../tools/sandbox';
 import { connectWorkers } from './connect';
 import type { StudentProtocol, TeacherProtocol } from './protocols';
-import type { Caller } from './rpc';
-import { ManagedWorker } from './worker-client';
+import type { Caller } from '../core/rpc/rpc';
+import { ManagedWorker } from '../core/rpc/worker-client';
 
 /** What the store needs of the workers; tests give it in-thread handlers instead. */
 export interface PlaygroundClient {

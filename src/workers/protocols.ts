@@ -1,18 +1,16 @@
 /**
- * The messages between the playground's main thread and its three workers (shared/DESIGN.md §3):
+ * The messages between the playground's main thread and its three workers (docs/architecture.md, "Threads and workers"):
  * the student engine, the teacher engine and the Python sandbox. The student worker runs the
  * agent loop; it reaches the teacher and the sandbox over MessagePorts the main thread wires up.
  */
 import type { EvaluationSummary } from '../agent/evaluate';
-import type { SamplingSettings } from '../agent/policy';
+import type { SamplingSettings } from '../core/policy';
 import type { RolloutEvent, RolloutLimits } from '../agent/rollout';
 import type { Task } from '../agent/tasks/task';
 import type { Trajectory } from '../agent/trajectory';
 import type { UpdateMetrics, UpdateSettings } from '../agent/update';
+import type { BackendChoice } from '../engine/open-backend';
 import type { ToolRun } from '../tools/sandbox';
-
-export const backendChoices = ['webgpu', 'cpu'] as const;
-export type BackendChoice = (typeof backendChoices)[number];
 
 /** A model folder laid out like the Hub's: `${url}config.json`, `${url}model.safetensors`, tokenizer files. */
 export interface ModelSource {

@@ -1,8 +1,8 @@
 /** The student worker's views of the teacher and the sandbox, which live in other workers. */
-import type { LogprobScorer } from '../agent/policy';
+import type { LogprobScorer } from '../core/policy';
 import type { ToolRun, ToolSandbox } from '../tools/sandbox';
 import type { ScorerProtocol, TokenAlternatives, ToolProtocol } from './protocols';
-import { RpcClient, type Protocol } from './rpc';
+import { RpcClient, type Protocol } from '../core/rpc/rpc';
 
 /** Opens a client on a transferred MessagePort (a port delivers nothing until started). */
 export function portClient<P extends Protocol>(port: MessagePort): RpcClient<P> {

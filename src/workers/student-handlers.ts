@@ -5,21 +5,23 @@
  */
 import { ChatFormat, loadTokenizer } from '../agent/chat';
 import { evaluateGreedy, summarize } from '../agent/evaluate';
-import type { Policy, LogprobScorer, PolicyTrainer } from '../agent/policy';
+import type { Policy, LogprobScorer, PolicyTrainer } from '../core/policy';
 import type { Trajectory } from '../agent/trajectory';
 import { runUpdate, sampleGroups, scoreTrajectory } from '../agent/update';
 import { topAlternatives } from '../engine/alternatives';
 import type { Backend } from '../engine/backend';
 import { Decoder, EnginePolicy } from '../engine/inference';
 import { initLoraParams, loraLayout } from '../engine/lora';
+import { createLoraState, releaseLoraState } from '../engine/lora-state';
 import type { LoraState, Qwen3Model } from '../engine/model';
 import { allLoraTargets } from '../engine/params';
 import { exportPeft } from '../engine/peft';
-import { LoraTrainer } from '../engine/train';
+import { openBackend } from '../engine/open-backend';
+import { defaultAdamW, LoraTrainer } from '../engine/train';
 import type { EngineDevice } from '../engine/webgpu/device';
 import { usesTeacher } from '../sod/advantages';
 import type { ToolSandbox } from '../tools/sandbox';
-import { loadModel, modelNeeds, onBackend, type WorkerEnvironment } from './engine-host';
+import { loadModel, modelNeeds, type WorkerEnvironment } from './engine-host';
 import type {
   AdapterSettings,
   LoadedModel,
@@ -30,7 +32,7 @@ import type {
   ToolProtocol,
 } from './protocols';
 import { portClient, RemoteSandbox, RemoteScorer } from './remote';
-import type { Handlers } from './rpc';
+import type { Handlers } from '../core/rpc/rpc';
 
 export const defaultAdapter: AdapterSettings = { rank: 8, alpha: 16, learningRate: 1e-3, seed: 0 };
 
@@ -55,26 +57,12 @@ function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedM
     policy: new EnginePolicy(loaded.name, model),
     trainer: { trainStep: () => Promise.reject(new Error('no adapter')) },
     newAdapter(s) {
-      if (lora !== undefined) {
-        backend.release(lora.params);
-        backend.release(lora.grads);
-      }
+      if (lora !== undefined) releaseLoraState(backend, lora);
       trainer?.dispose();
       const layout = loraLayout(model.config, { rank: s.rank, alpha: s.alpha, targets: allLoraTargets });
-      lora = {
-        layout,
-        params: backend.upload(initLoraParams(layout, s.seed), 'lora'),
-        grads: backend.zeros(layout.size, 'lora grads'),
-      };
+      lora = createLoraState(backend, layout, initLoraParams(layout, s.seed));
       student.policy = new EnginePolicy(loaded.name, model, lora);
-      trainer = new LoraTrainer(model, lora, {
-        lr: s.learningRate,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weightDecay: 0.01,
-        maxGradNorm: 1,
-      });
+      trainer = new LoraTrainer(model, lora, { ...defaultAdamW, lr: s.learningRate });
       student.trainer = trainer;
       decoder = new Decoder(model, lora);
       return layout.size;
@@ -131,12 +119,16 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       device?.destroy();
       device = undefined;
       const chat = new ChatFormat(await loadTokenizer(request.source.url));
-      const opened = await onBackend(request.backend, env.gpu(), await modelNeeds(request.source, env, signal), {
-        run: async (backend, adapterName, fallback) => {
-          const { model, describe } = await loadModel(backend, request, env, progress, signal);
-          return studentOn(backend, model, describe(adapterName, fallback), chat);
+      const needs = await modelNeeds(request.source, env, signal);
+      const opened = await openBackend(
+        { choice: request.backend, gpu: env.gpu(), needs, fallBackToCpu: true },
+        {
+          run: async (backend, how) => {
+            const { model, describe } = await loadModel(backend, request, env, progress, signal);
+            return studentOn(backend, model, describe(how), chat);
+          },
         },
-      });
+      );
       // The device stays open while the model is loaded.
       device = opened.device;
       student = opened.result;

@@ -4,9 +4,10 @@ import type { Backend } from '../engine/backend';
 import { Decoder, EngineScorer } from '../engine/inference';
 import type { Qwen3Model } from '../engine/model';
 import type { EngineDevice } from '../engine/webgpu/device';
-import { loadModel, modelNeeds, onBackend, type WorkerEnvironment } from './engine-host';
+import { loadModel, modelNeeds, type WorkerEnvironment } from './engine-host';
+import { openBackend, type OpenedBackend } from '../engine/open-backend';
 import type { ScorerProtocol, TeacherProtocol } from './protocols';
-import { serve, type Handlers } from './rpc';
+import { serve, type Handlers } from '../core/rpc/rpc';
 
 function scorerOn<T>(model: Qwen3Model<T>, name: string): Handlers<ScorerProtocol> {
   const scorer = new EngineScorer(name, model);
@@ -36,12 +37,16 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
       scorer = undefined;
       device?.destroy();
       device = undefined;
-      const opened = await onBackend(request.backend, env.gpu(), await modelNeeds(request.source, env, signal), {
-        run: async <T>(backend: Backend<T>, adapterName: string, fallback: string | undefined) => {
-          const { model, describe } = await loadModel(backend, request, env, progress, signal);
-          return { handlers: scorerOn(model, request.source.name), loaded: describe(adapterName, fallback) };
+      const needs = await modelNeeds(request.source, env, signal);
+      const opened = await openBackend(
+        { choice: request.backend, gpu: env.gpu(), needs, fallBackToCpu: true },
+        {
+          run: async <T>(backend: Backend<T>, how: OpenedBackend) => {
+            const { model, describe } = await loadModel(backend, request, env, progress, signal);
+            return { handlers: scorerOn(model, request.source.name), loaded: describe(how) };
+          },
         },
-      });
+      );
       device = opened.device;
       scorer = opened.result.handlers;
       return opened.result.loaded;

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseTasks, type Task } from '../../src/agent/tasks/task';
 import { folderFiles } from '../../src/engine/node-files';
-import type { StoreServices } from '../../src/store/store';
+import type { StoreServices } from '../../src/store/app-store';
 import { createNodeSandbox } from '../../src/tools/node-sandbox';
 import { connectWorkers } from '../../src/workers/connect';
 import type { WorkerEnvironment } from '../../src/workers/engine-host';
-import { localClient } from '../../src/workers/rpc';
+import { localClient } from '../../src/core/rpc/rpc';
 import { studentHandlers } from '../../src/workers/student-handlers';
 import { teacherHandlers } from '../../src/workers/teacher-handlers';
 

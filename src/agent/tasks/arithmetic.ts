@@ -1,4 +1,4 @@
-import { seededUniform } from '../../engine/sampling';
+import { seededUniform } from '../../core/random';
 import type { Task } from './task';
 
 /** The kinds of synthetic tool-arithmetic problems; each needs one to three tool calls to get right. */

@@ -1,4 +1,4 @@
-import type { LogprobScorer } from '../../agent/policy';
+import type { LogprobScorer } from '../../core/policy';
 import { EngineScorer } from '../../engine/inference';
 import { TransformersScorer } from '../../models/transformers-scorer';
 import { numberArrayField } from '../../sod/record';

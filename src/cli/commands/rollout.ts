@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { defaultSampling } from '../../agent/policy';
+import { defaultSampling } from '../../core/policy';
 import { runRollout } from '../../agent/rollout';
 import { ScriptedPolicy } from '../../agent/scripted-policy';
 import type { Task } from '../../agent/tasks/task';

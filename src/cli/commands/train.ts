@@ -1,13 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { LogprobScorer } from '../../agent/policy';
-import { defaultUpdateSettings, promptsForUpdate, runUpdate, trainingOrder } from '../../agent/update';
+import type { LogprobScorer } from '../../core/policy';
+import { evaluateGreedy, summarize } from '../../agent/evaluate';
+import { RunControl, runTraining, type TrainingPlan } from '../../agent/training/run';
+import { defaultUpdateSettings, runUpdate, type UpdateMetrics } from '../../agent/update';
 import { EnginePolicy, EngineScorer } from '../../engine/inference';
 import { initLoraParams, loraLayout } from '../../engine/lora';
+import { createLoraState } from '../../engine/lora-state';
 import { allLoraTargets, type LoraTarget } from '../../engine/params';
 import { exportPeft } from '../../engine/peft';
-import { LoraTrainer } from '../../engine/train';
+import { defaultAdamW, LoraTrainer } from '../../engine/train';
 import { methods, usesTeacher, type Method } from '../../sod/advantages';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { choiceOption, numberOption, parseOptions, UsageError, type CliCommand } from '../command';
@@ -102,26 +105,21 @@ export const trainCommand: CliCommand = {
     const trajectoriesOut = createWriteStream(join(outDir, 'trajectories.jsonl'));
     const sandbox = createNodeSandbox();
     const log = (line: string) => io.stderr.write(`${line}\n`);
-    // Prompts are drawn from a seeded shuffle of the task file.
-    const order = trainingOrder(tasks, sampling.seed);
+    const plan: TrainingPlan = {
+      updates,
+      promptsPerUpdate: prompts,
+      seed: sampling.seed,
+      update: { ...defaultUpdateSettings, method, groupSize: group, sampling, limits, step },
+      evalTasks: [],
+      evalEvery: 0,
+    };
     try {
       await withBackend(values.backend, log, {
         run: async (backend) => {
           const { model: student } = await loadModelWithAdapter(backend, studentDir);
           const layout = loraLayout(student.config, { rank, alpha, targets: targets.filter(isTarget) });
-          const lora = {
-            layout,
-            params: backend.upload(initLoraParams(layout, sampling.seed), 'lora'),
-            grads: backend.zeros(layout.size, 'lora grads'),
-          };
-          const trainer = new LoraTrainer(student, lora, {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weightDecay: 0.01,
-            maxGradNorm: 1,
-          });
+          const lora = createLoraState(backend, layout, initLoraParams(layout, sampling.seed));
+          const trainer = new LoraTrainer(student, lora, { ...defaultAdamW, lr });
           const policy = new EnginePolicy(studentDir, student, lora);
           let teacher: LogprobScorer | undefined;
           if (usesTeacher(method) && teacherDir !== undefined) {
@@ -134,26 +132,23 @@ export const trainCommand: CliCommand = {
             }
           }
           const models = { student: policy, trainer, teacher };
-          for (let u = 1; u <= updates; u++) {
-            const batch = promptsForUpdate(order, u, prompts);
-            const { trajectories, metrics } = await runUpdate(u, batch, models, chat, sandbox, {
-              ...defaultUpdateSettings,
-              method,
-              groupSize: group,
-              sampling,
-              limits,
-              step,
-            });
-            for (const t of trajectories) await writeJsonLine(trajectoriesOut, { ...t, update: u });
-            await writeJsonLine(metricsOut, metrics);
-            log(
-              `update ${u}/${updates}: loss ${metrics.loss.toFixed(4)}, reward ${metrics.meanReward.toFixed(3)}, accuracy ${(100 * metrics.accuracy).toFixed(0)}%` +
-                (metrics.steps
-                  ? `, mean d_k ${metrics.steps.meanDivergence.toFixed(3)}, mean w_k ${metrics.steps.meanWeight.toFixed(3)}`
-                  : '') +
-                `, ${metrics.seconds.total.toFixed(1)} s`,
-            );
-          }
+          await runTraining(
+            plan,
+            tasks,
+            {
+              update: (u, batch, settings, signal) => runUpdate(u, batch, models, chat, sandbox, settings, { signal }),
+              evaluate: async (evalTasks, signal) =>
+                summarize(await evaluateGreedy({ policy, chat, sandbox, tasks: evalTasks, limits, signal })),
+            },
+            new RunControl(),
+            async (event) => {
+              if (event.kind !== 'update') return;
+              const { trajectories, metrics } = event.result;
+              for (const t of trajectories) await writeJsonLine(trajectoriesOut, { ...t, update: event.update });
+              await writeJsonLine(metricsOut, metrics);
+              log(updateLine(metrics, updates));
+            },
+          );
           const files = exportPeft(layout, Float32Array.from(await backend.read(lora.params, layout.size)), studentDir);
           await mkdir(join(outDir, 'adapter'), { recursive: true });
           await writeFile(
@@ -173,3 +168,14 @@ export const trainCommand: CliCommand = {
     }
   },
 };
+
+/** One update on stderr: "update 3/10: loss …, reward …, accuracy …%, mean d_k …, mean w_k …, 12.3 s". */
+function updateLine(metrics: UpdateMetrics, updates: number): string {
+  const steps = metrics.steps
+    ? `, mean d_k ${metrics.steps.meanDivergence.toFixed(3)}, mean w_k ${metrics.steps.meanWeight.toFixed(3)}`
+    : '';
+  return (
+    `update ${metrics.update}/${updates}: loss ${metrics.loss.toFixed(4)}, reward ${metrics.meanReward.toFixed(3)}, ` +
+    `accuracy ${(100 * metrics.accuracy).toFixed(0)}%${steps}, ${metrics.seconds.total.toFixed(1)} s`
+  );
+}

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { AttentionDims } from '../backend';
 import {
   attentionBackward,
   attentionBackwardReference,
   attentionForward,
   attentionForwardReference,
-  type AttentionDims,
 } from './attention';
 import type { Floats } from './floats';
 import { seededRandom } from '../params';
@@ -60,19 +60,19 @@ describe('fast causal GQA attention against the naive reference', () => {
 
         const out = new Type(T * Hq * D);
         const lse = new Type(Hq * T);
-        attentionForwardReference(out, lse, q, k, v, dims);
+        attentionForwardReference({ ...dims, out, lse, q, k, v });
         const fastOut = new Type(T * Hq * D).fill(7);
         const fastLse = new Type(Hq * T).fill(7);
-        attentionForward(fastOut, fastLse, q, k, v, dims);
+        attentionForward({ ...dims, out: fastOut, lse: fastLse, q, k, v });
         check('out', fastOut, out);
         check('lse', fastLse, lse);
 
         // Backward from the same out and lse; both overwrite dq and the first P+T rows of dk, dv.
         const grads = () => [new Type(q.length).fill(7), new Type(k.length).fill(7), new Type(v.length).fill(7)];
         const [dq, dk, dv] = grads();
-        attentionBackwardReference(dq, dk, dv, dout, q, k, v, out, lse, dims);
+        attentionBackwardReference({ ...dims, dq, dk, dv, dout, q, k, v, out, lse });
         const [fastDq, fastDk, fastDv] = grads();
-        attentionBackward(fastDq, fastDk, fastDv, dout, q, k, v, out, lse, dims);
+        attentionBackward({ ...dims, dq: fastDq, dk: fastDk, dv: fastDv, dout, q, k, v, out, lse });
         check('dq', fastDq, dq);
         check('dk', fastDk, dk);
         check('dv', fastDv, dv);

@@ -1,13 +1,5 @@
+import type { AttentionBackwardArgs, AttentionForwardArgs } from '../backend';
 import type { Floats } from './floats';
-
-/** Sizes of one causal GQA attention: T queries at positions P..P+T−1 over P+T keys. */
-export interface AttentionDims {
-  T: number;
-  P: number;
-  Hq: number;
-  Hkv: number;
-  D: number;
-}
 
 /**
  * out (T, Hq, D) = softmax(q·kᵀ/√D, causal) · v, with q (T, Hq, D) and k, v (≥ P+T, Hkv, D);
@@ -19,8 +11,7 @@ export interface AttentionDims {
  * cache. Query rows go in pairs (t, t+1) so the row kernels below load each key once for two
  * rows; row t masks the one key only t+1 sees, and an odd last row pairs with itself.
  */
-export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, d: AttentionDims): void {
-  const { T, P, Hq, Hkv, D } = d;
+export function attentionForward({ out, lse, q, k, v, T, P, Hq, Hkv, D }: AttentionForwardArgs<Floats>): void {
   const N = P + T;
   const group = Hq / Hkv;
   const scale = 1 / Math.sqrt(D);
@@ -77,19 +68,22 @@ export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats,
  * dk and dv of kv head g accumulate in float64 scratch and are written out once. An odd last
  * row pairs with itself as a second row whose p and dS are zero, so it adds nothing twice.
  */
-export function attentionBackward(
-  dq: Floats,
-  dk: Floats,
-  dv: Floats,
-  dout: Floats,
-  q: Floats,
-  k: Floats,
-  v: Floats,
-  out: Floats,
-  lse: Floats,
-  d: AttentionDims,
-): void {
-  const { T, P, Hq, Hkv, D } = d;
+export function attentionBackward({
+  dq,
+  dk,
+  dv,
+  dout,
+  q,
+  k,
+  v,
+  out,
+  lse,
+  T,
+  P,
+  Hq,
+  Hkv,
+  D,
+}: AttentionBackwardArgs<Floats>): void {
   const N = P + T;
   const group = Hq / Hkv;
   const scale = 1 / Math.sqrt(D);
@@ -266,7 +260,6 @@ function addOuter2(M: Float64Array, w: Float64Array, x: Float64Array, n: number,
   }
 }
 
-/** dst (N, D) = head g of src (N, H, D). */
 /** dst (2, D) ← rows at offsets ra and rb of src: the two query rows a pass handles together. */
 function gatherRowPair(dst: Float64Array, src: Floats, ra: number, rb: number, D: number): void {
   for (let i = 0; i < D; i++) {
@@ -275,6 +268,7 @@ function gatherRowPair(dst: Float64Array, src: Floats, ra: number, rb: number, D
   }
 }
 
+/** dst (N, D) = head g of src (N, H, D). */
 function gatherHead(dst: Float64Array, src: Floats, g: number, N: number, H: number, D: number): void {
   for (let j = 0, from = g * D, to = 0; j < N; j++, from += H * D, to += D) {
     for (let i = 0; i < D; i++) dst[to + i] = src[from + i];
@@ -293,15 +287,7 @@ function scatterHead(dst: Floats, src: Float64Array, g: number, N: number, H: nu
  * query head h reads key/value head h / (Hq/Hkv). Saves lse (Hq, T) for the backward.
  * The naive reference, kept for tests of the fast attentionForward above.
  */
-export function attentionForwardReference(
-  out: Floats,
-  lse: Floats,
-  q: Floats,
-  k: Floats,
-  v: Floats,
-  d: AttentionDims,
-): void {
-  const { T, P, Hq, Hkv, D } = d;
+export function attentionForwardReference({ out, lse, q, k, v, T, P, Hq, Hkv, D }: AttentionForwardArgs<Floats>): void {
   const scale = 1 / Math.sqrt(D);
   const group = Hq / Hkv;
   const scores = new Float64Array(P + T);
@@ -337,19 +323,22 @@ export function attentionForwardReference(
  * p = exp(s − lse), δ_t = dO_t·O_t, dS = p (dO·V_j − δ_t), dQ = scale Σ dS K, dK = scale Σ dS Q, dV = Σ p dO.
  * The naive reference, kept for tests of the fast attentionBackward above.
  */
-export function attentionBackwardReference(
-  dq: Floats,
-  dk: Floats,
-  dv: Floats,
-  dout: Floats,
-  q: Floats,
-  k: Floats,
-  v: Floats,
-  out: Floats,
-  lse: Floats,
-  d: AttentionDims,
-): void {
-  const { T, P, Hq, Hkv, D } = d;
+export function attentionBackwardReference({
+  dq,
+  dk,
+  dv,
+  dout,
+  q,
+  k,
+  v,
+  out,
+  lse,
+  T,
+  P,
+  Hq,
+  Hkv,
+  D,
+}: AttentionBackwardArgs<Floats>): void {
   const scale = 1 / Math.sqrt(D);
   const group = Hq / Hkv;
   dq.fill(0, 0, T * Hq * D);

@@ -1,6 +1,7 @@
-import type { Backend, MatmulSpec } from '../backend';
-import { adamw, gradNorm, type AdamWSettings } from './adamw';
-import { attentionBackward, attentionForward, type AttentionDims } from './attention';
+import type { Backend } from '../backend';
+import type * as Op from '../backend-types';
+import { adamw, gradNorm } from './adamw';
+import { attentionBackward, attentionForward } from './attention';
 import type { Floats } from './floats';
 import { matmul } from './matmul';
 import { rmsNormBackward, rmsNormForward } from './rmsnorm';
@@ -44,16 +45,16 @@ export class CpuBackend implements Backend<Floats> {
   release(): void {}
   async flush(): Promise<void> {}
 
-  fill(x: Floats, value: number, length: number): void {
+  fill({ x, value, length }: Op.FillArgs<Floats>): void {
     x.fill(value, 0, length);
   }
-  copy(dst: Floats, dstOffset: number, src: Floats, srcOffset: number, length: number): void {
+  copy({ dst, src, dstOffset, srcOffset, length }: Op.CopyArgs<Floats>): void {
     dst.set(src.subarray(srcOffset, srcOffset + length), dstOffset);
   }
-  add(x: Floats, delta: Floats, n: number): void {
+  add({ x, delta, n }: Op.AddArgs<Floats>): void {
     for (let i = 0; i < n; i++) x[i] += delta[i];
   }
-  embedding(out: Floats, ids: Floats, table: Floats, T: number, C: number, V: number): void {
+  embedding({ out, ids, table, T, C, V }: Op.EmbeddingArgs<Floats>): void {
     for (let t = 0; t < T; t++) {
       const id = ids[t];
       if (!(id >= 0 && id < V))
@@ -61,89 +62,41 @@ export class CpuBackend implements Backend<Floats> {
       out.set(table.subarray(id * C, (id + 1) * C), t * C);
     }
   }
-  rmsNormForward(out: Floats, rstd: Floats, inp: Floats, weight: Floats, rows: number, C: number, eps: number): void {
-    rmsNormForward(out, rstd, inp, weight, rows, C, eps);
+  rmsNormForward(args: Op.RmsNormForwardArgs<Floats>): void {
+    rmsNormForward(args);
   }
-  rmsNormBackward(
-    dinp: Floats,
-    dout: Floats,
-    inp: Floats,
-    weight: Floats,
-    rstd: Floats,
-    rows: number,
-    C: number,
-    accumulate: boolean,
-  ): void {
-    rmsNormBackward(dinp, dout, inp, weight, rstd, rows, C, accumulate);
+  rmsNormBackward(args: Op.RmsNormBackwardArgs<Floats>): void {
+    rmsNormBackward(args);
   }
-  matmul(out: Floats, a: Floats, b: Floats, spec: MatmulSpec<Floats>): void {
-    matmul(out, a, b, spec.M, spec.N, spec.K, spec);
+  matmul(args: Op.MatmulArgs<Floats>): void {
+    matmul(args);
   }
-  rope(x: Floats, T: number, heads: number, D: number, offset: number, theta: number, direction: 1 | -1): void {
-    rope(x, this.ropeTable(D, theta, offset + T), T, heads, D, offset, direction);
+  rope(args: Op.RopeArgs<Floats>): void {
+    rope(args, this.ropeTable(args.D, args.theta, args.offset + args.T));
   }
-  attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, dims: AttentionDims): void {
-    attentionForward(out, lse, q, k, v, dims);
+  attentionForward(args: Op.AttentionForwardArgs<Floats>): void {
+    attentionForward(args);
   }
-  attentionBackward(
-    dq: Floats,
-    dk: Floats,
-    dv: Floats,
-    dout: Floats,
-    q: Floats,
-    k: Floats,
-    v: Floats,
-    out: Floats,
-    lse: Floats,
-    dims: AttentionDims,
-  ): void {
-    attentionBackward(dq, dk, dv, dout, q, k, v, out, lse, dims);
+  attentionBackward(args: Op.AttentionBackwardArgs<Floats>): void {
+    attentionBackward(args);
   }
-  swigluForward(out: Floats, gate: Floats, up: Floats, n: number): void {
-    swigluForward(out, gate, up, n);
+  swigluForward(args: Op.SwigluForwardArgs<Floats>): void {
+    swigluForward(args);
   }
-  swigluBackward(dgate: Floats, dup: Floats, dout: Floats, gate: Floats, up: Floats, n: number): void {
-    swigluBackward(dgate, dup, dout, gate, up, n);
+  swigluBackward(args: Op.SwigluBackwardArgs<Floats>): void {
+    swigluBackward(args);
   }
-  vocabLogprobsForward(
-    logprobs: Floats,
-    lse: Floats,
-    hidden: Floats,
-    weight: Floats,
-    targets: Floats,
-    T: number,
-    C: number,
-    V: number,
-  ): void {
-    vocabLogprobsForward(logprobs, lse, hidden, weight, targets, T, C, V);
+  vocabLogprobsForward(args: Op.VocabLogprobsForwardArgs<Floats>): void {
+    vocabLogprobsForward(args);
   }
-  vocabLogprobsBackward(
-    dhidden: Floats,
-    dlogprobs: Floats,
-    hidden: Floats,
-    weight: Floats,
-    targets: Floats,
-    lse: Floats,
-    T: number,
-    C: number,
-    V: number,
-  ): void {
-    vocabLogprobsBackward(dhidden, dlogprobs, hidden, weight, targets, lse, T, C, V, true);
+  vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<Floats>): void {
+    vocabLogprobsBackward(args);
   }
-  gradNorm(norm: Floats, grads: Floats, n: number): void {
-    norm[0] = gradNorm(grads, n);
+  gradNorm(args: Op.GradNormArgs<Floats>): void {
+    gradNorm(args);
   }
-  adamw(
-    params: Floats,
-    grads: Floats,
-    m: Floats,
-    v: Floats,
-    norm: Floats,
-    n: number,
-    step: number,
-    settings: AdamWSettings,
-  ): void {
-    adamw(params, grads, m, v, norm[0], n, step, settings);
+  adamw(args: Op.AdamWArgs<Floats>): void {
+    adamw(args);
   }
 
   /** cos/sin for positions below `positions`, grown as longer sequences arrive. */

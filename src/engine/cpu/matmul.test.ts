@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Floats } from './floats';
-import { matmul, matmulReference, type MatmulOptions } from './matmul';
+import type { MatmulSpec } from '../backend';
+import { matmul, matmulReference } from './matmul';
 import { seededRandom } from '../params';
 
 type FloatsType = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -32,14 +33,16 @@ const shapes: [number, number, number][] = [
  * both sum the same products in the same order in doubles, so float64 agrees to rounding
  * (1e-12 relative), and float32 outputs to one rounding of the stored value (1e-5 relative).
  */
-function compare(Type: FloatsType, M: number, N: number, K: number, options: MatmulOptions, seed: number): void {
+type Options = Omit<MatmulSpec<Floats>, 'M' | 'N' | 'K'>;
+
+function compare(Type: FloatsType, M: number, N: number, K: number, options: Options, seed: number): void {
   const a = random(Type, M * K, seed);
   const b = random(Type, N * K, seed + 1);
   const start = random(Type, M * N, seed + 2);
   const fast = Type.from(start);
   const reference = Type.from(start);
-  matmul(fast, a, b, M, N, K, options);
-  matmulReference(reference, a, b, M, N, K, options);
+  matmul({ ...options, out: fast, a, b, M, N, K });
+  matmulReference({ ...options, out: reference, a, b, M, N, K });
   let error = 0;
   let scale = 1;
   for (let i = 0; i < M * N; i++) {
@@ -85,8 +88,16 @@ describe('fast CPU matmul against the naive reference', () => {
     const a = Float64Array.of(1, 2, 3, 4); // (2, 2)
     const b = Float64Array.of(5, 6, 7, 8); // (2, 2)
     const out = Float64Array.of(1, 1, 1, 1);
-    matmul(new Float64Array(9 * 11), random(Float64Array, 9 * 7, 1), random(Float64Array, 11 * 7, 2), 9, 11, 7);
-    matmul(out, a, b, 2, 2, 2, { accumulate: true });
+    const [M, N, K] = [9, 11, 7];
+    matmul({
+      out: new Float64Array(M * N),
+      a: random(Float64Array, M * K, 1),
+      b: random(Float64Array, N * K, 2),
+      M,
+      N,
+      K,
+    });
+    matmul({ out, a, b, M: 2, N: 2, K: 2, accumulate: true });
     expect(Array.from(out)).toEqual([20, 23, 44, 51]);
   });
 });

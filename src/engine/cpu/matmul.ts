@@ -1,17 +1,5 @@
+import type { MatmulArgs } from '../backend';
 import type { Floats } from './floats';
-
-export interface MatmulOptions {
-  /** a is stored (K, M) instead of (M, K). */
-  transA?: boolean;
-  /** b is stored (N, K) — a Linear weight, y = x·Wᵀ — instead of (K, N). */
-  transB?: boolean;
-  /** Scale of the product. Default 1. */
-  alpha?: number;
-  /** Add into out instead of overwriting it. */
-  accumulate?: boolean;
-  /** A fused LoRA branch: out += u · bᵀ with u (M, R), b (N, R); not scaled by alpha. */
-  lora?: { u: Floats; b: Floats; R: number };
-}
 
 /** Doubles of op(b)ᵀ packed at once (512 KiB): a panel that stays in L2 while every row of op(a) passes over it. */
 const PANEL_DOUBLES = 65536;
@@ -177,16 +165,8 @@ function kernelRow(
  * register-blocked kernel on contiguous memory. Scratch stays bounded (the LM head's
  * 151,936 × 1024 weight is never copied whole).
  */
-export function matmul(
-  out: Floats,
-  a: Floats,
-  b: Floats,
-  M: number,
-  N: number,
-  K: number,
-  options: MatmulOptions = {},
-): void {
-  const { transA = false, transB = false, alpha = 1, accumulate = false, lora } = options;
+export function matmul(args: MatmulArgs<Floats>): void {
+  const { out, a, b, M, N, K, transA = false, transB = false, alpha = 1, accumulate = false, lora } = args;
   const panel = Math.min(N, Math.max(4, (PANEL_DOUBLES / Math.max(K, 1)) & ~3)); // rows of op(b)ᵀ: a multiple of 4, or all N
   packA = grow(packA, 4 * K);
   packB = grow(packB, panel * K);
@@ -222,16 +202,8 @@ export function matmul(
  * The naive loop, kept as the reference the fast `matmul` is tested against; the loop
  * order keeps the inner loop contiguous for the common layout.
  */
-export function matmulReference(
-  out: Floats,
-  a: Floats,
-  b: Floats,
-  M: number,
-  N: number,
-  K: number,
-  options: MatmulOptions = {},
-): void {
-  const { transA = false, transB = false, alpha = 1, accumulate = false, lora } = options;
+export function matmulReference(args: MatmulArgs<Floats>): void {
+  const { out, a, b, M, N, K, transA = false, transB = false, alpha = 1, accumulate = false, lora } = args;
   const row = new Float64Array(N);
   for (let m = 0; m < M; m++) {
     row.fill(0);

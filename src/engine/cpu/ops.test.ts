@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { attentionBackward, attentionForward, type AttentionDims } from './attention';
+import type { AttentionDims } from '../backend';
+import { attentionBackward, attentionForward } from './attention';
 import { matmul } from './matmul';
 import { rmsNormBackward, rmsNormForward } from './rmsnorm';
-import { ropeBackward, ropeForward, ropeTable } from './rope';
+import { rope, ropeTable } from './rope';
 import { swigluBackward, swigluForward } from './swiglu';
 import { vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
 import { seededRandom } from '../params';
@@ -56,13 +57,13 @@ describe('CPU ops against finite differences (float64)', () => {
       return s;
     };
     const out = new Float64Array(M * N);
-    matmul(out, a, b, M, N, K, { transB: true, alpha: 2, lora: { u, b: lb, R } });
+    matmul({ out, a, b, M, N, K, transB: true, alpha: 2, lora: { u, b: lb, R } });
     const at = new Float64Array(K * M);
     for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) at[k * M + m] = a[m * K + k];
     const bt = new Float64Array(K * N);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) bt[k * N + n] = b[n * K + k];
     const out2 = new Float64Array(M * N).fill(1);
-    matmul(out2, at, bt, M, N, K, { transA: true, accumulate: true });
+    matmul({ out: out2, a: at, b: bt, M, N, K, transA: true, accumulate: true });
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {
         const base = reference(
@@ -86,28 +87,29 @@ describe('CPU ops against finite differences (float64)', () => {
     const dy = random(rows * C, 7);
     const f = (input: Float64Array) => {
       const out = new Float64Array(rows * C);
-      rmsNormForward(out, new Float64Array(rows), input, w, rows, C, 1e-6);
+      rmsNormForward({ out, rstd: new Float64Array(rows), inp: input, weight: w, rows, C, eps: 1e-6 });
       return out;
     };
     const rstd = new Float64Array(rows);
-    rmsNormForward(new Float64Array(rows * C), rstd, x, w, rows, C, 1e-6);
+    rmsNormForward({ out: new Float64Array(rows * C), rstd, inp: x, weight: w, rows, C, eps: 1e-6 });
     const dx = new Float64Array(rows * C);
-    rmsNormBackward(dx, dy, x, w, rstd, rows, C, false);
+    rmsNormBackward({ dinp: dx, dout: dy, inp: x, weight: w, rstd, rows, C, accumulate: false });
     checkGradient(x, dy, f, dx);
   });
 
   it('rope backward (and the forward is a rotation)', () => {
     const [T, heads, D] = [4, 2, 6];
-    const table = ropeTable(D, 10000, 10);
+    const [theta, offset] = [10000, 3];
+    const table = ropeTable(D, theta, 10);
     const x = random(T * heads * D, 8);
     const dy = random(T * heads * D, 9);
     const f = (input: Float64Array) => {
       const out = Float64Array.from(input);
-      ropeForward(out, table, T, heads, D, 3);
+      rope({ x: out, T, heads, D, offset, theta, direction: 1 }, table);
       return out;
     };
     const dx = Float64Array.from(dy);
-    ropeBackward(dx, table, T, heads, D, 3);
+    rope({ x: dx, T, heads, D, offset, theta, direction: -1 }, table);
     checkGradient(x, dy, f, dx);
     const norm = (v: Float64Array) => Math.hypot(...v);
     expect(norm(f(x))).toBeCloseTo(norm(x), 12);
@@ -120,15 +122,15 @@ describe('CPU ops against finite differences (float64)', () => {
     const dy = random(n, 12);
     const dgate = new Float64Array(n);
     const dup = new Float64Array(n);
-    swigluBackward(dgate, dup, dy, gate, up, n);
+    swigluBackward({ dgate, dup, dout: dy, gate, up, n });
     const byGate = (g: Float64Array) => {
       const out = new Float64Array(n);
-      swigluForward(out, g, up, n);
+      swigluForward({ out, gate: g, up, n });
       return out;
     };
     const byUp = (u: Float64Array) => {
       const out = new Float64Array(n);
-      swigluForward(out, gate, u, n);
+      swigluForward({ out, gate, up: u, n });
       return out;
     };
     checkGradient(gate, dy, byGate, dgate);
@@ -147,14 +149,14 @@ describe('CPU ops against finite differences (float64)', () => {
       const dy = random(T * Hq * D, 16);
       const run = (qq: Float64Array, kk: Float64Array, vv: Float64Array) => {
         const out = new Float64Array(T * Hq * D);
-        attentionForward(out, new Float64Array(Hq * T), qq, kk, vv, dims);
+        attentionForward({ ...dims, out, lse: new Float64Array(Hq * T), q: qq, k: kk, v: vv });
         return out;
       };
       const out = new Float64Array(T * Hq * D);
       const lse = new Float64Array(Hq * T);
-      attentionForward(out, lse, q, k, v, dims);
+      attentionForward({ ...dims, out, lse, q, k, v });
       const [dq, dk, dv] = [new Float64Array(q.length), new Float64Array(k.length), new Float64Array(v.length)];
-      attentionBackward(dq, dk, dv, dy, q, k, v, out, lse, dims);
+      attentionBackward({ ...dims, dq, dk, dv, dout: dy, q, k, v, out, lse });
       checkGradient(q, dy, (x) => run(x, k, v), dq);
       checkGradient(k, dy, (x) => run(q, x, v), dk);
       checkGradient(v, dy, (x) => run(q, k, x), dv);
@@ -165,19 +167,19 @@ describe('CPU ops against finite differences (float64)', () => {
     const [T, C, V] = [3, 4, 9];
     const hidden = random(T * C, 17);
     const weight = random(V * C, 18);
-    const targets = [2, 8, 0];
+    const targets = Float64Array.of(2, 8, 0);
     const g = random(T, 19);
     const f = (h: Float64Array) => {
       const lp = new Float64Array(T);
-      vocabLogprobsForward(lp, new Float64Array(T), h, weight, targets, T, C, V);
+      vocabLogprobsForward({ logprobs: lp, lse: new Float64Array(T), hidden: h, weight, targets, T, C, V });
       return lp;
     };
     const lse = new Float64Array(T);
     const lp = new Float64Array(T);
-    vocabLogprobsForward(lp, lse, hidden, weight, targets, T, C, V);
+    vocabLogprobsForward({ logprobs: lp, lse, hidden, weight, targets, T, C, V });
     for (const x of lp) expect(x).toBeLessThan(0);
     const dh = new Float64Array(T * C);
-    vocabLogprobsBackward(dh, g, hidden, weight, targets, lse, T, C, V, false);
+    vocabLogprobsBackward({ dhidden: dh, dlogprobs: g, hidden, weight, targets, lse, T, C, V });
     checkGradient(hidden, g, f, dh);
   });
 });

@@ -1,15 +1,8 @@
+import type { RmsNormBackwardArgs, RmsNormForwardArgs } from '../backend';
 import type { Floats } from './floats';
 
 /** out (rows, C) = x · rstd · w, rstd (rows) = 1/√(mean(x²) + eps), saved for the backward. */
-export function rmsNormForward(
-  out: Floats,
-  rstd: Floats,
-  inp: Floats,
-  weight: Floats,
-  rows: number,
-  C: number,
-  eps: number,
-): void {
+export function rmsNormForward({ out, rstd, inp, weight, rows, C, eps }: RmsNormForwardArgs<Floats>): void {
   for (let r = 0; r < rows; r++) {
     const base = r * C;
     let sq = 0;
@@ -21,16 +14,16 @@ export function rmsNormForward(
 }
 
 /** dinp (rows, C) (+)= rstd · (w·dout − x · rstd² · mean(x·w·dout)); the norm weight is frozen. */
-export function rmsNormBackward(
-  dinp: Floats,
-  dout: Floats,
-  inp: Floats,
-  weight: Floats,
-  rstd: Floats,
-  rows: number,
-  C: number,
-  accumulate: boolean,
-): void {
+export function rmsNormBackward({
+  dinp,
+  dout,
+  inp,
+  weight,
+  rstd,
+  rows,
+  C,
+  accumulate,
+}: RmsNormBackwardArgs<Floats>): void {
   for (let r = 0; r < rows; r++) {
     const base = r * C;
     const s = rstd[r];

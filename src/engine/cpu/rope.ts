@@ -1,3 +1,4 @@
+import type { RopeArgs } from '../backend';
 import type { Floats } from './floats';
 
 /** cos and sin of position p and frequency i < D/2 (angle p · θ^(−2i/D)), in float64, as (positions, D/2, 2). */
@@ -16,17 +17,10 @@ export function ropeTable(D: number, theta: number, positions: number): Float64A
 
 /**
  * Rotates x (T, heads, D) in place, Hugging Face rotate_half layout, token t at position
- * offset + t. direction −1 rotates back: the backward of the forward.
+ * offset + t. direction −1 rotates back: the backward of the forward. `table` is
+ * ropeTable(D, theta, ≥ offset + T), built once by the caller.
  */
-export function rope(
-  x: Floats,
-  table: Float64Array,
-  T: number,
-  heads: number,
-  D: number,
-  offset: number,
-  direction: 1 | -1,
-): void {
+export function rope({ x, T, heads, D, offset, direction }: RopeArgs<Floats>, table: Float64Array): void {
   const half = D / 2;
   for (let t = 0; t < T; t++) {
     const p = offset + t;
@@ -43,8 +37,3 @@ export function rope(
     }
   }
 }
-
-export const ropeForward = (x: Floats, table: Float64Array, T: number, heads: number, D: number, offset: number) =>
-  rope(x, table, T, heads, D, offset, 1);
-export const ropeBackward = (dx: Floats, table: Float64Array, T: number, heads: number, D: number, offset: number) =>
-  rope(dx, table, T, heads, D, offset, -1);

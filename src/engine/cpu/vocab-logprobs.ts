@@ -1,3 +1,4 @@
+import type { VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs } from '../backend';
 import type { Floats } from './floats';
 import { matmul } from './matmul';
 
@@ -8,20 +9,20 @@ export const vocabChunkRows = 16;
  * logprobs[t] = log softmax(hidden_t · Wᵀ)[targets[t]] with W (V, C), a chunk of rows at a
  * time (one matmul each) so no (T × V) logits exist; lse (T) is saved for the backward.
  */
-export function vocabLogprobsForward(
-  logprobs: Floats,
-  lse: Floats,
-  hidden: Floats,
-  weight: Floats,
-  targets: ArrayLike<number>,
-  T: number,
-  C: number,
-  V: number,
-): void {
+export function vocabLogprobsForward({
+  logprobs,
+  lse,
+  hidden,
+  weight,
+  targets,
+  T,
+  C,
+  V,
+}: VocabLogprobsForwardArgs<Floats>): void {
   const logits = new Float64Array(Math.min(T, vocabChunkRows) * V);
   for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
     const rows = Math.min(vocabChunkRows, T - t0);
-    matmul(logits, hidden.subarray(t0 * C, (t0 + rows) * C), weight, rows, V, C, { transB: true });
+    matmul({ out: logits, a: hidden.subarray(t0 * C, (t0 + rows) * C), b: weight, M: rows, N: V, K: C, transB: true });
     for (let r = 0; r < rows; r++) {
       const t = t0 + r;
       lse[t] = logSumExp(logits, r * V, V);
@@ -31,25 +32,24 @@ export function vocabLogprobsForward(
 }
 
 /**
- * dhidden (+)= Σ_v dlogprobs_t (1[v = target] − p_tv) W_v: each chunk's logits are
+ * dhidden += Σ_v dlogprobs_t (1[v = target] − p_tv) W_v: each chunk's logits are
  * recomputed, turned into those coefficients in place, and multiplied by W.
  */
-export function vocabLogprobsBackward(
-  dhidden: Floats,
-  dlogprobs: Floats,
-  hidden: Floats,
-  weight: Floats,
-  targets: ArrayLike<number>,
-  lse: Floats,
-  T: number,
-  C: number,
-  V: number,
-  accumulate: boolean,
-): void {
+export function vocabLogprobsBackward({
+  dhidden,
+  dlogprobs,
+  hidden,
+  weight,
+  targets,
+  lse,
+  T,
+  C,
+  V,
+}: VocabLogprobsBackwardArgs<Floats>): void {
   const coef = new Float64Array(Math.min(T, vocabChunkRows) * V);
   for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
     const rows = Math.min(vocabChunkRows, T - t0);
-    matmul(coef, hidden.subarray(t0 * C, (t0 + rows) * C), weight, rows, V, C, { transB: true });
+    matmul({ out: coef, a: hidden.subarray(t0 * C, (t0 + rows) * C), b: weight, M: rows, N: V, K: C, transB: true });
     for (let r = 0; r < rows; r++) {
       const t = t0 + r;
       const g = dlogprobs[t];
@@ -57,7 +57,8 @@ export function vocabLogprobsBackward(
       for (let v = 0; v < V; v++) coef[base + v] = g === 0 ? 0 : -g * Math.exp(coef[base + v] - lse[t]);
       coef[base + targets[t]] += g;
     }
-    matmul(dhidden.subarray(t0 * C, (t0 + rows) * C), coef.subarray(0, rows * V), weight, rows, C, V, { accumulate });
+    const out = dhidden.subarray(t0 * C, (t0 + rows) * C);
+    matmul({ out, a: coef.subarray(0, rows * V), b: weight, M: rows, N: C, K: V, accumulate: true });
   }
 }
 

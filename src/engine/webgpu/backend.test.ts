@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSampling, type GeneratedToken } from '../../agent/policy';
+import { defaultSampling, type GeneratedToken } from '../../core/policy';
 import { maskedCrossEntropy, ppoLoss } from '../../sod/loss';
 import { gpuAvailable, maxError } from '../../../tests/support/gpu';
 import { CpuBackend } from '../cpu/backend';
@@ -10,7 +10,7 @@ import { Qwen3Model, type LoraState } from '../model';
 import { packProjections, projectionLayout, withTrainedProjections } from '../full-training';
 import { allLoraTargets, assembleWeights, randomWeights, seededRandom } from '../params';
 import { randomModel, tinyConfig } from '../testing/tiny';
-import type { TrainingSequence } from '../../agent/policy';
+import type { TrainingSequence } from '../../core/policy';
 import { LoraTrainer, ProjectionTrainer } from '../train';
 import { WebGpuBackend } from './backend';
 import { openEngineDevice } from './device';

@@ -1,4 +1,5 @@
-import type { AdamWSettings, AttentionDims, Backend, MatmulSpec } from '../backend';
+import type { Backend } from '../backend';
+import type * as Op from '../backend-types';
 import { bufferOf, GpuContext, subBinding, tensorUsage, type Binding } from './context';
 import type { EngineDevice } from './device';
 import { encodeAdamW, encodeGradNorm } from './ops/adamw';
@@ -83,136 +84,83 @@ export class WebGpuBackend implements Backend<Binding> {
     for (const buffer of this.released.splice(0)) buffer.destroy();
   }
 
-  fill(x: Binding, value: number, length: number): void {
+  fill({ x, value, length }: Op.FillArgs<Binding>): void {
     const { buffer, offset } = bufferOf(x);
     if (value === 0) this.enc.clearBuffer(buffer, offset, length * 4);
     else this.write(x, new Float32Array(length).fill(value));
   }
-  copy(dst: Binding, dstOffset: number, src: Binding, srcOffset: number, length: number): void {
+  copy({ dst, src, dstOffset, srcOffset, length }: Op.CopyArgs<Binding>): void {
     const d = bufferOf(dst);
     const s = bufferOf(src);
     this.enc.copyBufferToBuffer(s.buffer, s.offset + srcOffset * 4, d.buffer, d.offset + dstOffset * 4, length * 4);
   }
-  add(x: Binding, delta: Binding, n: number): void {
-    encodeResidualAdd(this.ctx, this.enc, { x, delta, n });
+  add(args: Op.AddArgs<Binding>): void {
+    encodeResidualAdd(this.ctx, this.enc, args);
   }
-  embedding(out: Binding, ids: Binding, table: Binding, T: number, C: number, V: number): void {
+  embedding({ out, ids, table, T, C, V }: Op.EmbeddingArgs<Binding>): void {
     encodeEmbedding(this.ctx, this.enc, { out, ids, shards: [{ weight: table, rows: V }], T, C });
   }
-  rmsNormForward(
-    out: Binding,
-    rstd: Binding,
-    inp: Binding,
-    weight: Binding,
-    rows: number,
-    C: number,
-    eps: number,
-  ): void {
-    encodeRmsNormForward(this.ctx, this.enc, { out, rstd, inp, weight, rows, C, eps });
+  rmsNormForward(args: Op.RmsNormForwardArgs<Binding>): void {
+    encodeRmsNormForward(this.ctx, this.enc, args);
   }
-  rmsNormBackward(
-    dinp: Binding,
-    dout: Binding,
-    inp: Binding,
-    weight: Binding,
-    rstd: Binding,
-    rows: number,
-    C: number,
-    accumulate: boolean,
-  ): void {
-    encodeRmsNormBackward(this.ctx, this.enc, { dinp, dout, inp, weight, rstd, rows, C, accumulate });
+  rmsNormBackward(args: Op.RmsNormBackwardArgs<Binding>): void {
+    encodeRmsNormBackward(this.ctx, this.enc, args);
   }
-  matmul(out: Binding, a: Binding, b: Binding, spec: MatmulSpec<Binding>): void {
-    encodeMatmul(this.ctx, this.enc, { out, a, b, ...spec });
+  matmul(args: Op.MatmulArgs<Binding>): void {
+    encodeMatmul(this.ctx, this.enc, args);
   }
-  rope(x: Binding, T: number, heads: number, D: number, offset: number, theta: number, direction: 1 | -1): void {
+  rope({ x, T, heads, D, offset, theta, direction }: Op.RopeArgs<Binding>): void {
     const table = this.ropeTable(D, theta, offset + T);
     encodeRope(this.ctx, this.enc, { x, table, T, heads, D, offset }, direction === 1 ? 'forward' : 'backward');
   }
-  attentionForward(out: Binding, lse: Binding, q: Binding, k: Binding, v: Binding, dims: AttentionDims): void {
+  attentionForward(args: Op.AttentionForwardArgs<Binding>): void {
+    const { out, q, k, v, T, P, Hq, Hkv, D } = args;
     // One new token over a cache: split the keys across threads (no lse needed when decoding).
-    if (dims.T === 1 && dims.P > 0)
-      encodeDecodeAttention(this.ctx, this.enc, { out, q, k, v, L: dims.P + 1, Hq: dims.Hq, Hkv: dims.Hkv, D: dims.D });
-    else encodeAttentionForward(this.ctx, this.enc, { ...dims, out, lse, q, k, v });
+    if (T === 1 && P > 0) encodeDecodeAttention(this.ctx, this.enc, { out, q, k, v, L: P + 1, Hq, Hkv, D });
+    else encodeAttentionForward(this.ctx, this.enc, args);
   }
-  attentionBackward(
-    dq: Binding,
-    dk: Binding,
-    dv: Binding,
-    dout: Binding,
-    q: Binding,
-    k: Binding,
-    v: Binding,
-    out: Binding,
-    lse: Binding,
-    dims: AttentionDims,
-  ): void {
-    encodeAttentionBackward(this.ctx, this.enc, { ...dims, dq, dk, dv, dout, q, k, v, out, lse });
+  attentionBackward(args: Op.AttentionBackwardArgs<Binding>): void {
+    encodeAttentionBackward(this.ctx, this.enc, args);
   }
-  swigluForward(out: Binding, gate: Binding, up: Binding, n: number): void {
-    encodeSwigluForward(this.ctx, this.enc, { out, gate, up, n });
+  swigluForward(args: Op.SwigluForwardArgs<Binding>): void {
+    encodeSwigluForward(this.ctx, this.enc, args);
   }
-  swigluBackward(dgate: Binding, dup: Binding, dout: Binding, gate: Binding, up: Binding, n: number): void {
-    encodeSwigluBackward(this.ctx, this.enc, { dgate, dup, dout, gate, up, n });
+  swigluBackward(args: Op.SwigluBackwardArgs<Binding>): void {
+    encodeSwigluBackward(this.ctx, this.enc, args);
   }
-  vocabLogprobsForward(
-    logprobs: Binding,
-    lse: Binding,
-    hidden: Binding,
-    weight: Binding,
-    targets: Binding,
-    T: number,
-    C: number,
-    V: number,
-  ): void {
-    encodeVocabLogprobs(this.ctx, this.enc, {
-      logprobs,
-      lse,
-      hidden,
-      targets,
-      shards: [{ weight, rows: V }],
-      T,
-      C,
-      chunkTokens: 64,
-    });
+  vocabLogprobsForward({
+    logprobs,
+    lse,
+    hidden,
+    weight,
+    targets,
+    T,
+    C,
+    V,
+  }: Op.VocabLogprobsForwardArgs<Binding>): void {
+    const shards = [{ weight, rows: V }];
+    encodeVocabLogprobs(this.ctx, this.enc, { logprobs, lse, hidden, targets, shards, T, C, chunkTokens: 64 });
   }
-  vocabLogprobsBackward(
-    dhidden: Binding,
-    dlogprobs: Binding,
-    hidden: Binding,
-    weight: Binding,
-    targets: Binding,
-    lse: Binding,
-    T: number,
-    C: number,
-    V: number,
-  ): void {
+  vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<Binding>): void {
+    const { dhidden, dlogprobs, hidden, weight, targets, lse, T, C, V } = args;
+    const shards = [{ weight, rows: V }];
     encodeVocabLogprobsBackward(this.ctx, this.enc, {
       dhidden,
       dlogprobs,
       hidden,
       targets,
       lse,
-      shards: [{ weight, rows: V }],
+      shards,
       T,
       C,
       chunkTokens: 64,
     });
   }
-  gradNorm(norm: Binding, grads: Binding, n: number): void {
-    encodeGradNorm(this.ctx, this.enc, { norm, grads, n });
+  gradNorm(args: Op.GradNormArgs<Binding>): void {
+    encodeGradNorm(this.ctx, this.enc, args);
   }
-  adamw(
-    params: Binding,
-    grads: Binding,
-    m: Binding,
-    v: Binding,
-    norm: Binding,
-    n: number,
-    step: number,
-    settings: AdamWSettings,
-  ): void {
-    encodeAdamW(this.ctx, this.enc, { params, grads, m, v, norm, n, step, settings });
+  adamw(args: Op.AdamWArgs<Binding>): void {
+    encodeAdamW(this.ctx, this.enc, args);
   }
 
   /** The cos/sin table for (D, θ) covering `positions`, grown (doubling) when a longer sequence arrives. */

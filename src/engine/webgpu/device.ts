@@ -171,17 +171,28 @@ export async function openEngineDevice(
     }
   }
   const hasF16 = (options.allowF16 ?? true) && adapter.features.has('shader-f16');
-  const device = await adapter.requestDevice({
-    label: 'sodp-engine',
-    requiredFeatures: hasF16 ? ['shader-f16'] : [],
-    requiredLimits: {
-      maxBufferSize: adapter.limits.maxBufferSize,
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
-      maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
-      maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: adapter.limits.maxComputeWorkgroupSizeX,
-    },
-  });
+  const device = await requestDevice(adapter, name, hasF16);
   return new EngineDevice(device, name, hasF16);
+}
+
+/** The device with the adapter's limits; a refusal means WebGPU cannot be used here, like a missing adapter. */
+async function requestDevice(adapter: GPUAdapter, name: string, hasF16: boolean): Promise<GPUDevice> {
+  try {
+    return await adapter.requestDevice({
+      label: 'sodp-engine',
+      requiredFeatures: hasF16 ? ['shader-f16'] : [],
+      requiredLimits: {
+        maxBufferSize: adapter.limits.maxBufferSize,
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+        maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+        maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: adapter.limits.maxComputeWorkgroupSizeX,
+      },
+    });
+  } catch (err) {
+    throw new GpuUnavailableError(
+      `${name} refused to open a device: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
 }

@@ -3,7 +3,7 @@
  * import this; the browser build never does.
  *
  * Without a GPU driver, Dawn runs on SwiftShader's Vulkan driver that ships with Debian's
- * chromium package (shared/DESIGN.md §6). It is chosen when VK_ICD_FILENAMES is unset and
+ * chromium package (docs/architecture.md, "WebGPU without a GPU"). It is chosen when VK_ICD_FILENAMES is unset and
  * the machine has no GPU device node (/dev/dri/renderD*, /dev/nvidia0) — Mesa's lavapipe,
  * often installed alongside, is refused by Dawn — or when SODP_WEBGPU_ADAPTER=swiftshader.
  */

@@ -1,10 +1,11 @@
 // A gradient worker of the demo models' training (see ScratchModel.train).
 import { CpuBackend } from '../../engine/cpu/backend';
 import type { Floats } from '../../engine/cpu/floats';
-import { parentEndpoint } from '../../workers/node-worker';
-import { serve } from '../../workers/rpc';
+import { parentEndpoint } from '../../core/rpc/node-worker';
+import { serve } from '../../core/rpc/rpc';
 import type { SftWorkerProtocol } from './sft-worker-protocol';
-import { ScratchModel, type SftExample } from './train-from-scratch';
+import type { SftExample } from './sft-worker-protocol';
+import { ScratchModel } from './train-from-scratch';
 
 let model: ScratchModel<Floats> | undefined;
 let data: SftExample[] = [];

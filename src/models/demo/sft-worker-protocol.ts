@@ -1,5 +1,11 @@
 import type { Qwen3Config } from '../../engine/config';
-import type { SftExample } from './train-from-scratch';
+
+/** One supervised example: the loss covers the response tokens with mask 1 (what the model wrote). */
+export interface SftExample {
+  promptIds: readonly number[];
+  responseIds: readonly number[];
+  mask: readonly number[];
+}
 
 /** Messages of a gradient worker: data-parallel SFT from scratch across CPU cores (Node). */
 export type SftWorkerProtocol = {

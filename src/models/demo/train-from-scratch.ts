@@ -1,4 +1,4 @@
-import type { TrainingSequence } from '../../agent/policy';
+import type { TrainingSequence } from '../../core/policy';
 import type { Backend } from '../../engine/backend';
 import type { Qwen3Config } from '../../engine/config';
 import {
@@ -10,18 +10,11 @@ import {
 } from '../../engine/full-training';
 import { Qwen3Model } from '../../engine/model';
 import { assembleWeights } from '../../engine/params';
-import { seededUniform } from '../../engine/sampling';
-import { ProjectionTrainer } from '../../engine/train';
-import type { Caller } from '../../workers/rpc';
+import { seededUniform } from '../../core/random';
+import { defaultAdamW, ProjectionTrainer } from '../../engine/train';
+import type { Caller } from '../../core/rpc/rpc';
 import { maskedCrossEntropy } from '../../sod/loss';
-import type { SftWorkerProtocol } from './sft-worker-protocol';
-
-/** One supervised example: the loss covers the response tokens with mask 1 (what the model wrote). */
-export interface SftExample {
-  promptIds: readonly number[];
-  responseIds: readonly number[];
-  mask: readonly number[];
-}
+import type { SftExample, SftWorkerProtocol } from './sft-worker-protocol';
 
 export interface ScratchTraining {
   steps: number;
@@ -59,7 +52,8 @@ export interface ScratchTrainingOptions {
   workers?: readonly Caller<SftWorkerProtocol>[];
 }
 
-const adamw = { lr: 1e-3, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+/** Training from scratch: a higher rate, a shorter second-moment memory and no weight decay. */
+const adamw = { ...defaultAdamW, lr: 1e-3, beta2: 0.98, weightDecay: 0 };
 
 /**
  * A model on `backend` whose projections are trained from `initial`, everything else

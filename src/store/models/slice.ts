@@ -1,48 +1,9 @@
 import type { StateCreator } from 'zustand';
 import { presetById } from '../../models/presets';
-import type { BackendChoice, LoadedModel, LoadProgress } from '../../workers/protocols';
-import type { AppStore, StoreServices } from '../store';
-
-export type ModelRole = 'student' | 'teacher';
-
-export interface ModelSlot {
-  presetId: string;
-  status: 'empty' | 'loading' | 'ready' | 'failed';
-  progress?: LoadProgress;
-  loaded?: LoadedModel;
-  error?: string;
-}
-
-export interface ModelsState {
-  backend: BackendChoice;
-  hasWebGpu: boolean;
-  student: ModelSlot;
-  teacher: ModelSlot;
-}
-
-export interface ModelsActions {
-  setBackend(backend: BackendChoice): void;
-  setPreset(role: ModelRole, presetId: string): void;
-  /** Loads the chosen student and teacher side by side, each in its worker. */
-  loadModels(): Promise<void>;
-  cancelLoad(): void;
-  /** After a failed call: when an engine worker died, its model is gone, so its slot says so. */
-  noteWorkerFailure(err: unknown): void;
-}
-
-export type ModelsSlice = ModelsState & ModelsActions;
-
-export function modelsReady(s: ModelsState): boolean {
-  return s.student.status === 'ready' && s.teacher.status === 'ready';
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-export function isAbort(err: unknown): boolean {
-  return err instanceof Error && err.name === 'AbortError';
-}
+import type { LoadProgress } from '../../workers/protocols';
+import type { AppStore, StoreServices } from '../app-store';
+import { errorMessage, isAbort } from '../errors';
+import type { ModelRole, ModelSlot, ModelsSlice } from './types';
 
 export const createModelsSlice =
   (services: StoreServices): StateCreator<AppStore, [], [], ModelsSlice> =>

@@ -1,46 +1,11 @@
 import type { StateCreator } from 'zustand';
 import { trajectoriesJsonl } from '../../agent/export';
-import type { TaskSetFile } from '../../models/presets';
-import type { PlaygroundTrajectory, RolloutProgress } from '../../workers/protocols';
-import { errorMessage, isAbort, modelsReady } from '../models/slice';
-import type { AppStore, StoreServices } from '../store';
-import { applyProgress, progressBuffer, waitingTrajectories, type LiveTrajectory } from './live';
-
-export interface RolloutSettings {
-  taskSet: TaskSetFile;
-  /** Index of the first problem of the set. */
-  first: number;
-  problems: number;
-  groupSize: number;
-  temperature: number;
-  topP: number;
-  maxTurns: number;
-  /** New tokens per assistant turn. */
-  maxTokens: number;
-  seed: number;
-}
-
-export interface RolloutsState {
-  rolloutSettings: RolloutSettings;
-  rolloutStatus: 'idle' | 'running' | 'stopping';
-  /** What the Rollouts view shows: the latest rollouts, live while they run. */
-  live: LiveTrajectory[];
-  rolloutError?: string;
-  /** Computing the top alternatives of the trajectory open in the inspector. */
-  alternatives: { status: 'idle' | 'loading'; error?: string };
-}
-
-export interface RolloutsActions {
-  setRolloutSettings(patch: Partial<RolloutSettings>): void;
-  runRollouts(): Promise<void>;
-  stopRollouts(): void;
-  /** Opens trajectories in the inspector, with `index` selected. */
-  inspect(trajectories: readonly PlaygroundTrajectory[], index: number, sourceName: string): void;
-  /** Adds the student's and teacher's top alternatives to the trajectory open in the inspector. */
-  loadAlternatives(): Promise<void>;
-}
-
-export type RolloutsSlice = RolloutsState & RolloutsActions;
+import type { RolloutProgress } from '../../workers/protocols';
+import type { AppStore, StoreServices } from '../app-store';
+import { errorMessage, isAbort } from '../errors';
+import { modelsReady } from '../models/types';
+import type { RolloutSettings, RolloutsSlice } from './types';
+import { applyProgress, progressBuffer, waitingTrajectories } from './live';
 
 export const defaultRolloutSettings: RolloutSettings = {
   taskSet: 'arithmetic-test.jsonl',

@@ -1,66 +1,78 @@
 import type { StateCreator } from 'zustand';
-import { promptsForUpdate, trainingOrder } from '../../agent/update';
+import { RunControl, runTraining, type TrainingEvent, type TrainingServices } from '../../agent/training/run';
+import {
+  defaultTrainingSettings,
+  rolloutLimits,
+  trainingPlan,
+  type TrainingSettings,
+} from '../../agent/training/settings';
 import { zipFiles } from '../../models/zip';
-import { defaultPpoSettings } from '../../sod/loss';
-import type { PlaygroundTrajectory, RolloutProgress } from '../../workers/protocols';
-import { errorMessage, isAbort, modelsReady } from '../models/slice';
+import type { PlaygroundClient } from '../../workers/playground-workers';
+import type { RolloutProgress, StudentProtocol } from '../../workers/protocols';
+import { errorMessage, isAbort } from '../errors';
+import { modelsReady } from '../models/types';
 import { applyProgress, progressBuffer, waitingTrajectories } from '../rollouts/live';
-import type { AppStore, StoreServices } from '../store';
-import type { RunStatus, TrainingRun, TrainingSettings } from './types';
+import type { AppStore, StoreServices } from '../app-store';
+import type { RunStatus, TrainingRun, TrainingSlice } from './types';
 
-export interface TrainingState {
-  trainingSettings: TrainingSettings;
-  runs: TrainingRun[];
-  /** Every scored trajectory of each run, by run id (for export and the inspector). */
-  runTrajectories: Record<string, PlaygroundTrajectory[]>;
-  /** What the active run is doing now, in words ("update 2 of 5: rollouts 3/8"). */
-  trainingActivity?: string;
-  trainingError?: string;
-}
+type WorkerUpdate = StudentProtocol['update']['response'];
 
-export interface TrainingActions {
-  setTrainingSettings(patch: Partial<TrainingSettings>): void;
-  /** Starts a run from the loaded student with a fresh adapter; the runs before it stay on the charts. */
-  startRun(): Promise<void>;
-  /** Takes effect after the update in progress. */
-  pauseRun(): void;
-  resumeRun(): void;
-  /** Cancels the update in progress; finished updates and the adapter stay. */
-  stopRun(): void;
-  removeRun(id: string): void;
-  /** The student's current adapter (the latest run's) as a zipped PEFT folder. */
-  adapterZip(): Promise<Uint8Array<ArrayBuffer>>;
-}
-
-export type TrainingSlice = TrainingState & TrainingActions;
-
-export const defaultTrainingSettings: TrainingSettings = {
-  method: 'sod',
-  updates: 5,
-  learningRate: 1e-3,
-  loraRank: 8,
-  promptsPerUpdate: 2,
-  groupSize: 2,
-  maxTokens: 256,
-  maxTurns: 4,
-  temperature: 1,
-  epsilon: 1e-6,
-  delta: 0.2,
-  coef: 1,
-  evalProblems: 4,
-  seed: 0,
-};
+const phaseNames = { rollout: 'rollouts', score: 'teacher and student scoring', train: 'training step' } as const;
 
 export const createTrainingSlice =
   (services: StoreServices): StateCreator<AppStore, [], [], TrainingSlice> =>
   (set, get) => {
-    let controller: AbortController | undefined;
-    let paused: { promise: Promise<void>; resume: () => void } | undefined;
+    let control: RunControl | undefined;
     const patchRun = (id: string, patch: Partial<TrainingRun> | ((run: TrainingRun) => Partial<TrainingRun>)) =>
       set((s) => ({
         runs: s.runs.map((r) => (r.id === id ? { ...r, ...(typeof patch === 'function' ? patch(r) : patch) } : r)),
       }));
     const setStatus = (id: string, status: RunStatus) => patchRun(id, { status });
+    const activity = (text: string | undefined) => set({ trainingActivity: text });
+
+    /** The driver's updates and evaluations, run by the student worker; its progress drives the live view. */
+    const studentWorker = (client: PlaygroundClient, settings: TrainingSettings): TrainingServices<WorkerUpdate> => {
+      const limits = rolloutLimits(settings);
+      return {
+        evaluate: (tasks, signal, onProgress) =>
+          client.student.call('evaluate', { tasks: [...tasks], limits }, { signal, onProgress }),
+        async update(u, tasks, updateSettings, signal) {
+          const total = tasks.length * updateSettings.groupSize;
+          let phase = 'rollouts';
+          let finished = 0;
+          const buffer = progressBuffer((messages: RolloutProgress[]) => {
+            for (const m of messages) {
+              if (m.kind === 'phase') phase = phaseNames[m.phase];
+              if (m.kind === 'trajectory') finished++;
+            }
+            set((s) => ({ live: applyProgress(s.live, messages) }));
+            activity(`update ${u} of ${settings.updates}: ${phase} (${finished}/${total} trajectories)`);
+          });
+          const result = await client.student.call(
+            'update',
+            { update: u, tasks: [...tasks], settings: updateSettings },
+            { signal, onProgress: (p) => buffer.push(p) },
+          );
+          buffer.flushNow();
+          return result;
+        },
+      };
+    };
+
+    /** What the UI keeps of each event of run `id`. */
+    const showEvent = (id: string, settings: TrainingSettings, event: TrainingEvent<WorkerUpdate>) => {
+      if (event.kind === 'activity') activity(event.text);
+      else if (event.kind === 'update-start') set({ live: waitingTrajectories(event.tasks, settings.groupSize) });
+      else if (event.kind === 'update') {
+        const { metrics, trajectories } = event.result;
+        const numbered = trajectories.map((t) => ({ ...t, update: event.update }));
+        patchRun(id, (r) => ({ metrics: [...r.metrics, metrics] }));
+        set((s) => ({
+          runTrajectories: { ...s.runTrajectories, [id]: [...(s.runTrajectories[id] ?? []), ...numbered] },
+        }));
+      } else if (event.when !== 'during')
+        patchRun(id, (r) => ({ evaluation: { ...r.evaluation, [event.when]: event.summary } }));
+    };
 
     return {
       trainingSettings: defaultTrainingSettings,
@@ -69,22 +81,17 @@ export const createTrainingSlice =
       setTrainingSettings: (patch) => set((s) => ({ trainingSettings: { ...s.trainingSettings, ...patch } })),
       pauseRun() {
         const run = get().runs.find((r) => r.status === 'running');
-        if (run === undefined || paused !== undefined) return;
-        let resume = () => {};
-        const promise = new Promise<void>((r) => (resume = r));
-        paused = { promise, resume };
+        if (run === undefined || control === undefined || control.paused) return;
+        control.pause();
         setStatus(run.id, 'paused');
       },
       resumeRun() {
         const run = get().runs.find((r) => r.status === 'paused');
-        paused?.resume();
-        paused = undefined;
+        control?.resume();
         if (run !== undefined) setStatus(run.id, 'running');
       },
       stopRun() {
-        controller?.abort();
-        paused?.resume();
-        paused = undefined;
+        control?.stop();
       },
       removeRun(id) {
         if (get().runs.find((r) => r.id === id)?.status === 'running') return;
@@ -103,7 +110,7 @@ export const createTrainingSlice =
         ]);
       },
       async startRun() {
-        if (controller !== undefined) return;
+        if (control !== undefined) return;
         if (!modelsReady(get())) {
           set({ trainingError: 'Load a student and a teacher first (Models).' });
           return;
@@ -126,106 +133,24 @@ export const createTrainingSlice =
           ],
           runTrajectories: { ...s.runTrajectories, [id]: [] },
         }));
-        const run = new AbortController();
-        controller = run;
+        const run = new RunControl();
+        control = run;
         const client = services.client();
-        const limits = { maxTurns: settings.maxTurns, maxTurnTokens: settings.maxTokens };
-        const activity = (text: string | undefined) => set({ trainingActivity: text });
         try {
           await client.ready();
           const [train, heldOut] = await Promise.all([
             client.tasks('arithmetic-train.jsonl'),
             client.tasks('arithmetic-test.jsonl'),
           ]);
-          const order = trainingOrder(train, settings.seed);
-          const evalTasks = heldOut.slice(0, settings.evalProblems);
-          const evaluate = async (when: 'before' | 'after') => {
-            if (evalTasks.length === 0) return;
-            activity(`evaluating ${when} training: 0 of ${evalTasks.length} held-out problems`);
-            const summary = await client.student.call(
-              'evaluate',
-              { tasks: evalTasks, limits },
-              {
-                signal: run.signal,
-                onProgress: (p) =>
-                  activity(
-                    `evaluating ${when} training: ${p.done} of ${p.total} held-out problems, ${p.correct} right`,
-                  ),
-              },
-            );
-            patchRun(id, (r) => ({ evaluation: { ...r.evaluation, [when]: summary } }));
-          };
           await client.student.call('newAdapter', {
             rank: settings.loraRank,
             alpha: 2 * settings.loraRank,
             learningRate: settings.learningRate,
             seed: settings.seed,
           });
-          await evaluate('before');
-          for (let u = 1; u <= settings.updates; u++) {
-            if (paused !== undefined) {
-              activity(`paused after update ${u - 1} of ${settings.updates}`);
-              await paused.promise;
-            }
-            run.signal.throwIfAborted();
-            const batch = promptsForUpdate(order, u, settings.promptsPerUpdate);
-            set({ live: waitingTrajectories(batch, settings.groupSize) });
-            const total = batch.length * settings.groupSize;
-            let phase = 'rollouts';
-            let finished = 0;
-            const buffer = progressBuffer((messages: RolloutProgress[]) => {
-              for (const m of messages) {
-                if (m.kind === 'phase')
-                  phase =
-                    m.phase === 'rollout'
-                      ? 'rollouts'
-                      : m.phase === 'score'
-                        ? 'teacher and student scoring'
-                        : 'training step';
-                if (m.kind === 'trajectory') finished++;
-              }
-              set((s) => ({ live: applyProgress(s.live, messages) }));
-              activity(`update ${u} of ${settings.updates}: ${phase} (${finished}/${total} trajectories)`);
-            });
-            activity(`update ${u} of ${settings.updates}: rollouts (0/${total} trajectories)`);
-            const { trajectories, metrics } = await client.student.call(
-              'update',
-              {
-                update: u,
-                tasks: batch,
-                settings: {
-                  method: settings.method,
-                  groupSize: settings.groupSize,
-                  sampling: {
-                    temperature: settings.temperature,
-                    topP: 1,
-                    topK: 0,
-                    seed: settings.seed,
-                    maxNewTokens: settings.maxTokens,
-                    stopTokenIds: [],
-                    stopStrings: [],
-                  },
-                  limits,
-                  step: { epsilon: settings.epsilon, delta: settings.delta, coef: settings.coef },
-                  ppo: defaultPpoSettings,
-                },
-              },
-              { signal: run.signal, onProgress: (p) => buffer.push(p) },
-            );
-            buffer.flushNow();
-            if (!Number.isFinite(metrics.loss))
-              throw new Error(
-                `update ${u} gave a non-finite loss (${metrics.loss}); lower the learning rate and start a new run`,
-              );
-            patchRun(id, (r) => ({ metrics: [...r.metrics, metrics] }));
-            set((s) => ({
-              runTrajectories: {
-                ...s.runTrajectories,
-                [id]: [...(s.runTrajectories[id] ?? []), ...trajectories.map((t) => ({ ...t, update: u }))],
-              },
-            }));
-          }
-          await evaluate('after');
+          await runTraining(trainingPlan(settings, heldOut), train, studentWorker(client, settings), run, (event) =>
+            showEvent(id, settings, event),
+          );
           setStatus(id, 'done');
         } catch (err) {
           if (isAbort(err) || run.signal.aborted) setStatus(id, 'stopped');
@@ -235,8 +160,7 @@ export const createTrainingSlice =
             get().noteWorkerFailure(err);
           }
         } finally {
-          controller = undefined;
-          paused = undefined;
+          control = undefined;
           activity(undefined);
         }
       },

@@ -1,28 +1,9 @@
 import type { EvaluationSummary } from '../../agent/evaluate';
 import type { UpdateMetrics } from '../../agent/update';
-import type { Method } from '../../sod/advantages';
+import type { TrainingSettings } from '../../agent/training/settings';
+import type { PlaygroundTrajectory } from '../../workers/protocols';
 
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
-
-/** The settings a training run was started with (what the Training form asks for). */
-export interface TrainingSettings {
-  method: Method;
-  updates: number;
-  learningRate: number;
-  loraRank: number;
-  promptsPerUpdate: number;
-  groupSize: number;
-  /** New tokens per assistant turn. */
-  maxTokens: number;
-  maxTurns: number;
-  temperature: number;
-  epsilon: number;
-  delta: number;
-  coef: number;
-  /** Held-out problems evaluated greedily before the first and after the last update (0 = none). */
-  evalProblems: number;
-  seed: number;
-}
 
 /** One training run as the UI shows it: its settings, one metrics row per finished update, its evaluations. */
 export interface TrainingRun {
@@ -35,3 +16,29 @@ export interface TrainingRun {
   evaluation: { before?: EvaluationSummary; after?: EvaluationSummary };
   error?: string;
 }
+
+export interface TrainingState {
+  trainingSettings: TrainingSettings;
+  runs: TrainingRun[];
+  /** Every scored trajectory of each run, by run id (for export and the inspector). */
+  runTrajectories: Record<string, PlaygroundTrajectory[]>;
+  /** What the active run is doing now, in words ("update 2 of 5: rollouts 3/8"). */
+  trainingActivity?: string;
+  trainingError?: string;
+}
+
+export interface TrainingActions {
+  setTrainingSettings(patch: Partial<TrainingSettings>): void;
+  /** Starts a run from the loaded student with a fresh adapter; the runs before it stay on the charts. */
+  startRun(): Promise<void>;
+  /** Takes effect after the update in progress. */
+  pauseRun(): void;
+  resumeRun(): void;
+  /** Cancels the update in progress; finished updates and the adapter stay. */
+  stopRun(): void;
+  removeRun(id: string): void;
+  /** The student's current adapter (the latest run's) as a zipped PEFT folder. */
+  adapterZip(): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+export type TrainingSlice = TrainingState & TrainingActions;

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useAppStore } from '../../store/store';
 import { inspectorSelectors, parseSettings } from '../../store/inspector/selectors';
-import { modelsReady } from '../../store/models/slice';
+import { modelsReady } from '../../store/models/types';
 import { tokenScoresFromRecord, type TrajectoryRecord } from '../../sod/record';
 import { weighSteps, type StepWeighting, type TokenScores } from '../../sod/weights';
 import { AdvantageChart } from './AdvantageChart';

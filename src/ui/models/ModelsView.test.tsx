@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ModelSlot } from '../../store/models/slice';
+import type { ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
 import type { LoadedModel } from '../../workers/protocols';
 import { loadProgressText } from './loadProgress';

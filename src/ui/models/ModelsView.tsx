@@ -1,8 +1,9 @@
 import { useId } from 'react';
 import { modelPresets } from '../../models/presets';
-import type { ModelRole, ModelSlot } from '../../store/models/slice';
+import type { ModelRole, ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
-import type { BackendChoice, LoadedModel } from '../../workers/protocols';
+import type { BackendChoice } from '../../engine/open-backend';
+import type { LoadedModel } from '../../workers/protocols';
 import { formatBytes, formatCount, formatDuration, formatParameters } from '../common/format';
 import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';

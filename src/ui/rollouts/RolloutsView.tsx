@@ -1,8 +1,8 @@
 import { useCallback, useId, useMemo, useState } from 'react';
 import { taskSets, type TaskSetFile } from '../../models/presets';
-import { modelsReady } from '../../store/models/slice';
+import { modelsReady } from '../../store/models/types';
 import type { LiveTrajectory } from '../../store/rollouts/live';
-import type { RolloutSettings } from '../../store/rollouts/slice';
+import type { RolloutSettings } from '../../store/rollouts/types';
 import { useAppStore } from '../../store/store';
 import type { PlaygroundTrajectory } from '../../workers/protocols';
 import { NumberField } from '../common/NumberField';

@@ -3,7 +3,7 @@ import { methods, type Method } from '../../sod/advantages';
 import { useAppStore } from '../../store/store';
 import { NumberField } from '../common/NumberField';
 import { validateNumber } from '../common/validate';
-import type { TrainingSettings } from '../../store/training/types';
+import type { TrainingSettings } from '../../agent/training/settings';
 
 type NumericKey = Exclude<keyof TrainingSettings, 'method'>;
 

@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useAppStore } from '../../store/store';
-import { defaultTrainingSettings } from '../../store/training/slice';
+import { defaultTrainingSettings } from '../../agent/training/settings';
 import { metrics, run } from './fixtures';
 import { TrainingView } from './TrainingView';
 

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { metricsCsv, metricsJsonl, trajectoriesJsonl, verlScaleUpText } from '../../agent/export';
-import { errorMessage, modelsReady } from '../../store/models/slice';
+import { errorMessage } from '../../store/errors';
+import { modelsReady } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
 import type { TrainingRun } from '../../store/training/types';
 import type { PlaygroundTrajectory } from '../../workers/protocols';

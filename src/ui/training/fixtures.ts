@@ -1,7 +1,8 @@
 import type { EvaluationSummary } from '../../agent/evaluate';
 import type { UpdateMetrics } from '../../agent/update';
 import type { BatchStepMetrics } from '../../sod/metrics';
-import type { TrainingRun, TrainingSettings } from '../../store/training/types';
+import type { TrainingSettings } from '../../agent/training/settings';
+import type { TrainingRun } from '../../store/training/types';
 
 /** Test data for the training views (not used by the app). */
 

@@ -1,4 +1,4 @@
-import type { AdamWSettings } from '../../backend';
+import type { AdamWArgs, GradNormArgs } from '../../backend';
 import { tensorUsage, type Binding, type GpuContext } from '../context';
 import { adamwWgsl, finishNormWgsl, sumSquaresWgsl } from './adamw.wgsl';
 import { elementwiseDispatch } from './swiglu';
@@ -7,11 +7,7 @@ import { elementwiseDispatch } from './swiglu';
 const elementsPerGroup = 4096;
 
 /** Records norm[0] = ‖grads‖₂ over n elements (two passes, no read-back). */
-export function encodeGradNorm(
-  ctx: GpuContext,
-  encoder: GPUCommandEncoder,
-  args: { norm: Binding; grads: Binding; n: number },
-): void {
+export function encodeGradNorm(ctx: GpuContext, encoder: GPUCommandEncoder, args: GradNormArgs<Binding>): void {
   const groups = Math.max(1, Math.ceil(args.n / elementsPerGroup));
   if (groups > 65535) throw new Error(`grad norm: ${args.n} elements exceed ${65535 * elementsPerGroup}`);
   const partials = ctx.pool.acquire(groups * 4, tensorUsage, 'grad norm partials');
@@ -32,19 +28,7 @@ export function encodeGradNorm(
   ctx.pool.releaseAfterSubmit(partials);
 }
 
-export interface AdamWArgs {
-  params: Binding; // (n)
-  grads: Binding; //  (n)
-  m: Binding; //      (n) first moment
-  v: Binding; //      (n) second moment
-  norm: Binding; //   (1) ‖grads‖ from encodeGradNorm
-  n: number;
-  /** 1-based optimizer step, for bias correction. */
-  step: number;
-  settings: AdamWSettings;
-}
-
-export function encodeAdamW(ctx: GpuContext, encoder: GPUCommandEncoder, a: AdamWArgs): void {
+export function encodeAdamW(ctx: GpuContext, encoder: GPUCommandEncoder, a: AdamWArgs<Binding>): void {
   if (!Number.isInteger(a.step) || a.step < 1) throw new Error(`adamw: step must be an integer ≥ 1, got ${a.step}`);
   const s = a.settings;
   const pipeline = ctx.programs.get('adamw', 'f32', adamwWgsl);

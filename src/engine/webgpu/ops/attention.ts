@@ -1,3 +1,4 @@
+import type { AttentionBackwardArgs, AttentionDims, AttentionForwardArgs } from '../../backend';
 import type { Binding, GpuContext } from '../context';
 import {
   attentionBackwardKeyValueWgsl,
@@ -5,14 +6,6 @@ import {
   attentionDeltaWgsl,
   attentionForwardWgsl,
 } from './attention.wgsl';
-
-export interface AttentionDims {
-  T: number; //  queries
-  P: number; //  keys before the first query (KV-cache length; 0 in training)
-  Hq: number; // query heads
-  Hkv: number; // key/value heads (Hq is a multiple)
-  D: number; //  head_dim
-}
 
 function check(d: AttentionDims): void {
   if (d.Hq % d.Hkv !== 0)
@@ -27,34 +20,22 @@ function uniforms(ctx: GpuContext, d: AttentionDims) {
   );
 }
 
-export interface AttentionForwardArgs extends AttentionDims {
-  out: Binding; // (T, Hq, D)
-  lse: Binding; // (Hq, T) saved for the backward
-  q: Binding; //   (T, Hq, D)
-  k: Binding; //   (P + T, Hkv, D)
-  v: Binding; //   (P + T, Hkv, D)
-}
-
-export function encodeAttentionForward(ctx: GpuContext, encoder: GPUCommandEncoder, a: AttentionForwardArgs): void {
+export function encodeAttentionForward(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  a: AttentionForwardArgs<Binding>,
+): void {
   check(a);
   const pipeline = ctx.programs.get('attentionForward', `D${a.D}`, () => attentionForwardWgsl(a.D));
   ctx.dispatch(encoder, pipeline, [uniforms(ctx, a), a.q, a.k, a.v, a.out, a.lse], [Math.ceil(a.T / 64), a.Hq]);
 }
 
-export interface AttentionBackwardArgs extends AttentionDims {
-  dq: Binding; //   (T, Hq, D)
-  dk: Binding; //   (P + T, Hkv, D)
-  dv: Binding; //   (P + T, Hkv, D)
-  dout: Binding; // (T, Hq, D)
-  q: Binding;
-  k: Binding;
-  v: Binding;
-  out: Binding; //  (T, Hq, D) from the forward
-  lse: Binding; //  (Hq, T) from the forward
-}
-
 /** Overwrites dq, dk and dv (the caller adds them into the residual stream's gradient through the projections). */
-export function encodeAttentionBackward(ctx: GpuContext, encoder: GPUCommandEncoder, a: AttentionBackwardArgs): void {
+export function encodeAttentionBackward(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  a: AttentionBackwardArgs<Binding>,
+): void {
   check(a);
   const delta = ctx.pool.acquire(a.Hq * a.T * 4, 0x0080 | 0x0004 | 0x0008, 'attention delta');
   const u = uniforms(ctx, a);

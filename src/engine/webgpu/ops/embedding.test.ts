@@ -1,24 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { gpuAvailable, randomArray, testGpu } from '../../../../tests/support/gpu';
+import { CpuBackend } from '../../cpu/backend';
 import { encodeEmbedding, encodeResidualAdd } from './embedding';
 
-// Gathers and adds are exact in f32.
+// Gathers and adds are exact in f32: the float32 CPU backend gives the same bits.
 describe.skipIf(!gpuAvailable)('embedding gather and residual add', () => {
   it('gathers rows from a sharded table', async () => {
     const ctx = await testGpu();
     const [V, C] = [37, 5];
     const table = randomArray(V * C, 3);
-    const ids = Uint32Array.from([0, 36, 12, 13, 12, 20]);
+    const ids = [0, 36, 12, 13, 12, 20];
+    const T = ids.length;
     const shards = [
       { weight: ctx.upload(table.subarray(0, 13 * C), 'embed[0:13]'), rows: 13 },
       { weight: ctx.upload(table.subarray(13 * C), 'embed[13:37]'), rows: 24 },
     ];
-    const out = ctx.zeros(ids.length * C, 'out');
+    const out = ctx.zeros(T * C, 'out');
     const encoder = ctx.device.createCommandEncoder();
-    encodeEmbedding(ctx, encoder, { out, ids: ctx.upload(ids, 'ids'), shards, T: ids.length, C });
+    encodeEmbedding(ctx, encoder, { out, ids: ctx.upload(Uint32Array.from(ids), 'ids'), shards, T, C });
     await ctx.submit(encoder);
-    const expected = Array.from(ids).flatMap((id) => Array.from(table.subarray(id * C, (id + 1) * C)));
-    expect(Array.from(await ctx.read(out, ids.length * C))).toEqual(expected);
+
+    const cpu = new CpuBackend();
+    const expected = cpu.zeros(T * C, 'out');
+    cpu.embedding({ out: expected, ids: cpu.uploadIds(ids, 'ids'), table: cpu.upload(table, 'embed'), T, C, V });
+    expect(Array.from(await ctx.read(out, T * C))).toEqual(Array.from(expected));
   });
 
   it('adds in place', async () => {
@@ -29,6 +34,10 @@ describe.skipIf(!gpuAvailable)('embedding gather and residual add', () => {
     const encoder = ctx.device.createCommandEncoder();
     encodeResidualAdd(ctx, encoder, { x: bufA, delta: ctx.upload(b, 'b'), n: 1000 });
     await ctx.submit(encoder);
-    expect(Array.from(await ctx.read(bufA, 1000))).toEqual(Array.from(a, (x, i) => Math.fround(x + b[i])));
+
+    const cpu = new CpuBackend();
+    const expected = cpu.upload(a, 'a');
+    cpu.add({ x: expected, delta: cpu.upload(b, 'b'), n: 1000 });
+    expect(Array.from(await ctx.read(bufA, 1000))).toEqual(Array.from(expected));
   });
 });

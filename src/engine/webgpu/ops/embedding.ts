@@ -1,9 +1,11 @@
+import type { AddArgs } from '../../backend';
 import type { Binding, GpuContext } from '../context';
 import { embeddingWgsl, residualAddWgsl } from './embedding.wgsl';
 import { elementwiseDispatch } from './swiglu';
 import type { VocabShard } from './vocab-logprobs';
 
-export interface EmbeddingArgs {
+/** The port's embedding with the table split into shards (rows of the vocabulary). */
+export interface ShardedEmbeddingArgs {
   out: Binding; // (T, C)
   ids: Binding; // (T) u32
   shards: readonly VocabShard[]; // the embedding table, (vocab, C) split by rows
@@ -12,7 +14,7 @@ export interface EmbeddingArgs {
 }
 
 /** Records out[t] = table[ids[t]]; each shard writes the rows whose ids it holds. */
-export function encodeEmbedding(ctx: GpuContext, encoder: GPUCommandEncoder, args: EmbeddingArgs): void {
+export function encodeEmbedding(ctx: GpuContext, encoder: GPUCommandEncoder, args: ShardedEmbeddingArgs): void {
   const pipeline = ctx.programs.get('embedding', 'f32', embeddingWgsl);
   let v0 = 0;
   for (const shard of args.shards) {
@@ -26,11 +28,7 @@ export function encodeEmbedding(ctx: GpuContext, encoder: GPUCommandEncoder, arg
 }
 
 /** Records x += delta over n elements: the residual connection, and gradient accumulation. */
-export function encodeResidualAdd(
-  ctx: GpuContext,
-  encoder: GPUCommandEncoder,
-  args: { x: Binding; delta: Binding; n: number },
-): void {
+export function encodeResidualAdd(ctx: GpuContext, encoder: GPUCommandEncoder, args: AddArgs<Binding>): void {
   const pipeline = ctx.programs.get('residualAdd', 'f32', residualAddWgsl);
   ctx.dispatch(
     encoder,

@@ -1,34 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/support/gpu';
+import type { MatmulSpec } from '../../backend';
+import { CpuBackend } from '../../cpu/backend';
 import { encodeMatmul } from './matmul';
 
-/** Reference: C = α · op(A) · op(B) (+ C0), in float64. */
-function reference(
-  a: Float32Array,
-  b: Float32Array,
-  M: number,
-  N: number,
-  K: number,
-  transA: boolean,
-  transB: boolean,
-  alpha: number,
-  c0?: Float32Array,
-): Float64Array {
-  const out = new Float64Array(M * N);
-  for (let m = 0; m < M; m++) {
-    for (let n = 0; n < N; n++) {
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += a[transA ? k * M + m : m * K + k] * b[transB ? n * K + k : k * N + n];
-      out[m * N + n] = alpha * sum + (c0 ? c0[m * N + n] : 0);
-    }
-  }
-  return out;
+/** out = α · op(a) · op(b) (+ out) (+ u · bᵀ) on the float64 CPU backend, from the same inputs. */
+function reference(spec: MatmulSpec<Float32Array> & { a: Float32Array; b: Float32Array; out?: Float32Array }) {
+  const cpu = new CpuBackend(Float64Array);
+  const { a, b, out, lora, M, N } = spec;
+  const expected = out === undefined ? cpu.zeros(M * N, 'out') : cpu.upload(out, 'out');
+  cpu.matmul({
+    ...spec,
+    out: expected,
+    a: cpu.upload(a, 'a'),
+    b: cpu.upload(b, 'b'),
+    lora: lora && { u: cpu.upload(lora.u, 'u'), b: cpu.upload(lora.b, 'B'), R: lora.R },
+  });
+  return expected;
 }
 
 // Tolerance: f32 accumulation over K terms of products of values in [-1, 1): |error| ≲ K · 2^-24 · K; 1e-4 relative is ample up to K = 300.
 const tolerance = 1e-4;
 
-describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
+describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () => {
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [3, 5, 7],
@@ -65,7 +59,8 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
           kernel,
         });
         await ctx.submit(encoder);
-        const err = maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, transA, transB, 0.5));
+        const expected = reference({ a, b, M, N, K, transA, transB, alpha: 0.5 });
+        const err = maxError(await ctx.read(out, M * N), expected);
         expect(err.rel).toBeLessThan(tolerance);
       });
     }
@@ -90,9 +85,8 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
       accumulate: true,
     });
     await ctx.submit(encoder);
-    expect(maxError(await ctx.read(out, M * N), reference(a, b, M, N, K, false, true, 1, c0)).rel).toBeLessThan(
-      tolerance,
-    );
+    const expected = reference({ out: c0, a, b, M, N, K, transB: true, accumulate: true });
+    expect(maxError(await ctx.read(out, M * N), expected).rel).toBeLessThan(tolerance);
   });
 
   for (const [M, N, K, R, kernel] of [
@@ -122,14 +116,8 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 reference', () => {
         lora: { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R },
       });
       await ctx.submit(encoder);
-      const base = reference(x, w, M, N, K, false, true, 1);
-      const branch = reference(u, loraB, M, N, R, false, true, 1);
-      expect(
-        maxError(
-          await ctx.read(out, M * N),
-          base.map((v, i) => v + branch[i]),
-        ).rel,
-      ).toBeLessThan(tolerance);
+      const expected = reference({ a: x, b: w, M, N, K, transB: true, lora: { u, b: loraB, R } });
+      expect(maxError(await ctx.read(out, M * N), expected).rel).toBeLessThan(tolerance);
     });
   }
 

@@ -1,34 +1,17 @@
+import type { MatmulArgs } from '../../backend';
 import type { Binding, GpuContext } from '../context';
 import { matmulRowDotWgsl, matmulTile, matmulWgsl } from './matmul.wgsl';
 
-export interface MatmulArgs {
-  out: Binding; //  (M, N)
-  a: Binding; //    (M, K), or (K, M) when transA
-  b: Binding; //    (N, K) when transB (a Linear weight), or (K, N)
-  M: number;
-  N: number;
-  K: number;
-  transA?: boolean;
-  transB?: boolean;
-  /** Scale of the product. Default 1. */
-  alpha?: number;
-  /** Add to `out` instead of overwriting it (gradient accumulation). */
-  accumulate?: boolean;
+export interface MatmulKernelArgs extends MatmulArgs<Binding> {
   /** Force a kernel (tests and benchmarks); by default CPU adapters take 'rowdot' where it applies, GPUs 'tiled'. */
   kernel?: 'tiled' | 'rowdot';
-  /** A LoRA branch fused into the same tiles: out += u · bᵀ (not scaled by α). */
-  lora?: {
-    u: Binding; // (M, R) = s · x · Aᵀ, the scaled down-projection
-    b: Binding; // (N, R) the up-projection B
-    R: number;
-  };
 }
 
 /**
  * Records out = α · op(a) · op(b) (+ out). The forward projection is transB (y = x·Wᵀ);
  * its backward products are dX = dY·W (no transposes) and dW = dYᵀ·X (transA).
  */
-export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulArgs): void {
+export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulKernelArgs): void {
   const { M, N, K } = args;
   for (const [name, v] of [
     ['M', M],

@@ -1,37 +1,24 @@
+import type { RmsNormBackwardArgs, RmsNormForwardArgs } from '../../backend';
 import type { Binding, GpuContext } from '../context';
 import { foldDispatch } from '../programs';
 import { rmsNormBackwardWgsl, rmsNormForwardWgsl } from './rmsnorm.wgsl';
 
-export interface RmsNormForwardArgs {
-  out: Binding; //    (rows, C)
-  rstd: Binding; //   (rows) saved for the backward
-  inp: Binding; //    (rows, C)
-  weight: Binding; // (C)
-  rows: number;
-  C: number;
-  eps: number;
-}
-
-export function encodeRmsNormForward(ctx: GpuContext, encoder: GPUCommandEncoder, args: RmsNormForwardArgs): void {
+export function encodeRmsNormForward(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  args: RmsNormForwardArgs<Binding>,
+): void {
   const pipeline = ctx.programs.get('rmsNormForward', 'f32', rmsNormForwardWgsl);
   const uniforms = ctx.uniforms([{ u32: args.rows }, { u32: args.C }, { f32: args.eps }, { u32: 0 }], 'rmsNorm dims');
   ctx.dispatch(encoder, pipeline, [uniforms, args.inp, args.weight, args.out, args.rstd], foldDispatch(args.rows));
 }
 
-export interface RmsNormBackwardArgs {
-  dinp: Binding; //   (rows, C)
-  dout: Binding; //   (rows, C)
-  inp: Binding; //    (rows, C)
-  weight: Binding; // (C)
-  rstd: Binding; //   (rows)
-  rows: number;
-  C: number;
-  /** Add into dinp (the residual stream's gradient) instead of overwriting it. */
-  accumulate?: boolean;
-}
-
 /** The gradient with respect to the input only: norm weights are frozen under LoRA. */
-export function encodeRmsNormBackward(ctx: GpuContext, encoder: GPUCommandEncoder, args: RmsNormBackwardArgs): void {
+export function encodeRmsNormBackward(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  args: RmsNormBackwardArgs<Binding>,
+): void {
   const pipeline = ctx.programs.get('rmsNormBackward', 'f32', rmsNormBackwardWgsl);
   const uniforms = ctx.uniforms(
     [{ u32: args.rows }, { u32: args.C }, { f32: 0 }, { u32: args.accumulate ? 1 : 0 }],

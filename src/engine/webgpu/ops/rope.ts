@@ -16,7 +16,8 @@ export function ropeTable(D: number, theta: number, positions: number): Float32A
   return table;
 }
 
-export interface RopeArgs {
+/** The port's rope with its cos/sin table built once (ropeTable) instead of θ, and the direction apart. */
+export interface RopeKernelArgs {
   x: Binding; //     (T, heads, D), rotated in place
   table: Binding; // (positions ≥ offset + T, D/2, 2) from ropeTable
   T: number;
@@ -30,7 +31,7 @@ export interface RopeArgs {
 export function encodeRope(
   ctx: GpuContext,
   encoder: GPUCommandEncoder,
-  args: RopeArgs,
+  args: RopeKernelArgs,
   direction: 'forward' | 'backward',
 ): void {
   if (args.D % 2 !== 0) throw new Error(`rope: head_dim must be even, got ${args.D}`);
@@ -50,7 +51,7 @@ export function encodeRope(
   );
 }
 
-export const encodeRopeForward = (ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeArgs) =>
+export const encodeRopeForward = (ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeKernelArgs) =>
   encodeRope(ctx, encoder, args, 'forward');
-export const encodeRopeBackward = (ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeArgs) =>
+export const encodeRopeBackward = (ctx: GpuContext, encoder: GPUCommandEncoder, args: RopeKernelArgs) =>
   encodeRope(ctx, encoder, args, 'backward');

@@ -1,3 +1,4 @@
+import type { SwigluBackwardArgs, SwigluForwardArgs } from '../../backend';
 import type { Binding, GpuContext } from '../context';
 import { foldDispatch } from '../programs';
 import { swigluBackwardWgsl, swigluForwardWgsl } from './swiglu.wgsl';
@@ -7,30 +8,26 @@ export function elementwiseDispatch(n: number): [number, number] {
   return foldDispatch(Math.ceil(n / 256));
 }
 
-export interface SwigluForwardArgs {
-  out: Binding; //  (T, I)
-  gate: Binding; // (T, I)
-  up: Binding; //   (T, I)
-  n: number; //       T · I
-}
-
-export function encodeSwigluForward(ctx: GpuContext, encoder: GPUCommandEncoder, args: SwigluForwardArgs): void {
+export function encodeSwigluForward(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  args: SwigluForwardArgs<Binding>,
+): void {
   const pipeline = ctx.programs.get('swigluForward', 'f32', swigluForwardWgsl);
   const uniforms = ctx.uniforms([{ u32: args.n }, { u32: 0 }], 'swiglu dims');
   ctx.dispatch(encoder, pipeline, [uniforms, args.gate, args.up, args.out], elementwiseDispatch(args.n));
 }
 
-export interface SwigluBackwardArgs {
-  dgate: Binding; // (T, I)
-  dup: Binding; //   (T, I)
-  dout: Binding; //  (T, I)
-  gate: Binding; //  (T, I)
-  up: Binding; //    (T, I)
-  n: number;
+export interface SwigluBackwardKernelArgs extends SwigluBackwardArgs<Binding> {
+  /** Add into dgate and dup instead of overwriting them. */
   accumulate?: boolean;
 }
 
-export function encodeSwigluBackward(ctx: GpuContext, encoder: GPUCommandEncoder, args: SwigluBackwardArgs): void {
+export function encodeSwigluBackward(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  args: SwigluBackwardKernelArgs,
+): void {
   const pipeline = ctx.programs.get('swigluBackward', 'f32', swigluBackwardWgsl);
   const uniforms = ctx.uniforms([{ u32: args.n }, { u32: args.accumulate ? 1 : 0 }], 'swiglu dims');
   ctx.dispatch(

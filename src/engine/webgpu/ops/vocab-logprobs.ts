@@ -13,7 +13,8 @@ export interface VocabShard {
 /** Token chunks are multiples of 64 so every chunk's offset into (T, C) tensors stays 256-byte aligned. */
 export const vocabChunkTokens = 64;
 
-export interface VocabLogprobsArgs {
+/** The port's vocabLogprobsForward with the LM head split into shards, and a chunk size. */
+export interface ShardedVocabLogprobsArgs {
   logprobs: Binding; // (T) log p(target_t)
   lse: Binding; //      (T) log-sum-exp, saved for the backward
   hidden: Binding; //   (T, C) after the final norm
@@ -44,7 +45,7 @@ function shardStarts(shards: readonly VocabShard[]): number[] {
 }
 
 /** Records log p(target_t) for every token; only T numbers (plus T saved lse) are written. */
-export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder, args: VocabLogprobsArgs): void {
+export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder, args: ShardedVocabLogprobsArgs): void {
   const { T, C, shards } = args;
   const chunkTokens = args.chunkTokens ?? 256;
   const chunkList = chunks(T, chunkTokens);
@@ -79,7 +80,8 @@ export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder,
   ctx.pool.releaseAfterSubmit(state);
 }
 
-export interface VocabLogprobsBackwardArgs {
+/** The port's vocabLogprobsBackward with the LM head split into shards, and a chunk size. */
+export interface ShardedVocabLogprobsBackwardArgs {
   dhidden: Binding; //   (T, C), accumulated into
   dlogprobs: Binding; // (T) dL/dlog p(target_t)
   hidden: Binding; //    (T, C)
@@ -95,7 +97,7 @@ export interface VocabLogprobsBackwardArgs {
 export function encodeVocabLogprobsBackward(
   ctx: GpuContext,
   encoder: GPUCommandEncoder,
-  args: VocabLogprobsBackwardArgs,
+  args: ShardedVocabLogprobsBackwardArgs,
 ): void {
   const { T, C, shards } = args;
   const chunkTokens = args.chunkTokens ?? 256;

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { EvaluationSummary } from '../evaluate';
+import type { Task } from '../tasks/task';
+import type { Trajectory } from '../trajectory';
+import { defaultUpdateSettings, trainingOrder, type UpdateMetrics } from '../update';
+import { RunControl, runTraining, type TrainingEvent, type TrainingPlan, type TrainingServices } from './run';
+
+type Result = { trajectories: Trajectory[]; metrics: UpdateMetrics };
+
+const tasks: Task[] = Array.from({ length: 5 }, (_, i) => ({
+  id: `t${i}`,
+  question: `q${i}`,
+  answer: String(i),
+  source: 'test',
+}));
+
+function plan(patch: Partial<TrainingPlan> = {}): TrainingPlan {
+  return {
+    updates: 3,
+    promptsPerUpdate: 2,
+    seed: 4,
+    update: {
+      ...defaultUpdateSettings,
+      groupSize: 2,
+      sampling: { temperature: 1, topP: 1, topK: 0, seed: 4, maxNewTokens: 8, stopTokenIds: [], stopStrings: [] },
+    },
+    evalTasks: tasks.slice(0, 2),
+    evalEvery: 0,
+    ...patch,
+  };
+}
+
+function metrics(update: number, loss: number): UpdateMetrics {
+  return {
+    update,
+    method: 'sod',
+    trajectories: 0,
+    loss,
+    gradNorm: 0,
+    meanReward: 0,
+    accuracy: 0,
+    clipFraction: 0,
+    approxKl: 0,
+    generatedTokens: 0,
+    tokensPerSecond: 0,
+    seconds: { rollout: 0, score: 0, train: 0, total: 0 },
+  };
+}
+
+const summary = (correct: number): EvaluationSummary => ({
+  n: 2,
+  correct,
+  accuracy: correct / 2,
+  mean_reward: 0,
+  mean_tool_calls: 0,
+  stop_reasons: {},
+});
+
+/** Services that record each call; `loss(u)` is update u's loss; `during(u)` runs inside update u. */
+function fakeServices(options: { loss?: (u: number) => number; during?: (u: number) => void } = {}) {
+  const calls: string[] = [];
+  const batches: string[][] = [];
+  let evaluations = 0;
+  const services: TrainingServices<Result> = {
+    async update(u, batch, _settings, signal) {
+      calls.push(`update ${u}`);
+      batches.push(batch.map((t) => t.id));
+      options.during?.(u);
+      signal.throwIfAborted();
+      return { trajectories: [], metrics: metrics(u, options.loss?.(u) ?? 0.5) };
+    },
+    async evaluate(evalTasks, _signal, onProgress) {
+      calls.push(`evaluate ${evalTasks.length}`);
+      onProgress({ done: evalTasks.length, total: evalTasks.length, correct: 1 });
+      return summary(evaluations++);
+    },
+  };
+  return { services, calls, batches };
+}
+
+function collect(): { events: TrainingEvent<Result>[]; onEvent: (e: TrainingEvent<Result>) => void } {
+  const events: TrainingEvent<Result>[] = [];
+  return { events, onEvent: (e) => void events.push(e) };
+}
+
+describe('runTraining', () => {
+  it('evaluates before and after, and gives each update the next prompts of the seeded order', async () => {
+    const { services, calls, batches } = fakeServices();
+    const { events, onEvent } = collect();
+    await runTraining(plan(), tasks, services, new RunControl(), onEvent);
+
+    expect(calls).toEqual(['evaluate 2', 'update 1', 'update 2', 'update 3', 'evaluate 2']);
+    const order = trainingOrder(tasks, 4).map((t) => t.id);
+    expect(batches).toEqual([order.slice(0, 2), order.slice(2, 4), [order[4], order[0]]]);
+    const evaluations = events.filter((e) => e.kind === 'evaluation');
+    expect(evaluations.map((e) => [e.when, e.afterUpdate, e.summary.correct])).toEqual([
+      ['before', 0, 0],
+      ['after', 3, 1],
+    ]);
+    expect(events.filter((e) => e.kind === 'update').map((e) => e.update)).toEqual([1, 2, 3]);
+    const activity = events.flatMap((e) => (e.kind === 'activity' ? [e.text] : []));
+    expect(activity).toContain('update 2 of 3: rollouts (0/4 trajectories)');
+    expect(activity).toContain('evaluating after training: 2 of 2 held-out problems, 1 right');
+  });
+
+  it('evaluates every k updates as well when asked, and not at all without held-out tasks', async () => {
+    const every = fakeServices();
+    await runTraining(plan({ updates: 5, evalEvery: 2 }), tasks, every.services, new RunControl(), () => {});
+    expect(every.calls.filter((c) => c.startsWith('evaluate'))).toHaveLength(4); // before, after 2, after 4, after 5
+
+    const none = fakeServices();
+    await runTraining(plan({ evalTasks: [], evalEvery: 1 }), tasks, none.services, new RunControl(), () => {});
+    expect(none.calls).toEqual(['update 1', 'update 2', 'update 3']);
+  });
+
+  it('stops at a non-finite loss: the update is not reported and no update follows', async () => {
+    const { services, calls } = fakeServices({ loss: (u) => (u === 2 ? Number.NaN : 0.5) });
+    const { events, onEvent } = collect();
+    await expect(runTraining(plan(), tasks, services, new RunControl(), onEvent)).rejects.toThrow(
+      'update 2 gave a non-finite loss (NaN)',
+    );
+    expect(calls).toEqual(['evaluate 2', 'update 1', 'update 2']);
+    expect(events.filter((e) => e.kind === 'update').map((e) => e.update)).toEqual([1]);
+  });
+
+  it('pauses after the update in progress and goes on when resumed', async () => {
+    const control = new RunControl();
+    const { services, calls } = fakeServices({ during: (u) => (u === 1 ? control.pause() : undefined) });
+    const { events, onEvent } = collect();
+    const running = runTraining(plan({ evalTasks: [] }), tasks, services, control, onEvent);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toEqual(['update 1']);
+    expect(events.at(-1)).toEqual({ kind: 'activity', text: 'paused after update 1 of 3' });
+    control.resume();
+    await running;
+    expect(calls).toEqual(['update 1', 'update 2', 'update 3']);
+  });
+
+  it('stops: the update in progress is cancelled with an AbortError, the finished ones were reported', async () => {
+    const control = new RunControl();
+    const { services, calls } = fakeServices({ during: (u) => (u === 2 ? control.stop() : undefined) });
+    const { events, onEvent } = collect();
+    await expect(runTraining(plan(), tasks, services, control, onEvent)).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    expect(calls).toEqual(['evaluate 2', 'update 1', 'update 2']);
+    expect(events.filter((e) => e.kind === 'update').map((e) => e.update)).toEqual([1]);
+  });
+
+  it('refuses an empty training set', async () => {
+    const { services } = fakeServices();
+    await expect(runTraining(plan(), [], services, new RunControl(), () => {})).rejects.toThrow('holds no tasks');
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The one training driver: the prompt order, the batch of each update, held-out evaluation
+ * before, during and after, pause/resume/stop, the guard against non-finite losses and the
+ * progress of the run in words. The CLI and the playground's store are thin adapters over it;
+ * they differ only in where an update runs (in-thread or in the student worker) and in what
+ * they do with each event (write a JSONL line, or update the UI state).
+ */
+import type { EvaluationSummary } from '../evaluate';
+import type { Task } from '../tasks/task';
+import type { Trajectory } from '../trajectory';
+import { promptsForUpdate, trainingOrder, type UpdateMetrics, type UpdateSettings } from '../update';
+
+/** What a run does, in the engine's terms. */
+export interface TrainingPlan {
+  updates: number;
+  promptsPerUpdate: number;
+  /** Seeds the prompt order: a shuffle of the training tasks. */
+  seed: number;
+  update: UpdateSettings;
+  /** Held-out problems solved greedily before the first update and after the last (none = no evaluation). */
+  evalTasks: readonly Task[];
+  /** Also evaluate after every `evalEvery` updates (0 = only before and after). */
+  evalEvery: number;
+}
+
+export interface EvaluationProgress {
+  done: number;
+  total: number;
+  correct: number;
+}
+
+/** Where the work happens: in this thread (CLI) or in the student worker (playground). */
+export interface TrainingServices<R extends { trajectories: Trajectory[]; metrics: UpdateMetrics }> {
+  update(update: number, tasks: readonly Task[], settings: UpdateSettings, signal: AbortSignal): Promise<R>;
+  evaluate(
+    tasks: readonly Task[],
+    signal: AbortSignal,
+    onProgress: (p: EvaluationProgress) => void,
+  ): Promise<EvaluationSummary>;
+}
+
+export type EvaluationTime = 'before' | 'during' | 'after';
+
+export type TrainingEvent<R> =
+  | { kind: 'activity'; text: string }
+  | { kind: 'update-start'; update: number; tasks: readonly Task[] }
+  | { kind: 'update'; update: number; result: R }
+  | { kind: 'evaluation'; when: EvaluationTime; afterUpdate: number; summary: EvaluationSummary };
+
+/**
+ * Pause, resume and stop for a run. A pause takes effect after the update in progress; a stop
+ * cancels it (the updates already finished are kept by whoever received their events).
+ */
+export class RunControl {
+  private readonly controller = new AbortController();
+  private pausedAt: { promise: Promise<void>; resume: () => void } | undefined;
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get paused(): boolean {
+    return this.pausedAt !== undefined;
+  }
+
+  pause(): void {
+    if (this.pausedAt !== undefined) return;
+    let resume = () => {};
+    const promise = new Promise<void>((r) => (resume = r));
+    this.pausedAt = { promise, resume };
+  }
+
+  resume(): void {
+    this.pausedAt?.resume();
+    this.pausedAt = undefined;
+  }
+
+  stop(): void {
+    this.controller.abort();
+    this.resume();
+  }
+
+  /** Resolves at once when running, else when resumed or stopped. */
+  waitWhilePaused(): Promise<void> {
+    return this.pausedAt?.promise ?? Promise.resolve();
+  }
+}
+
+/** Refuses an update whose loss is NaN or ±Infinity: the adapter would be ruined from then on. */
+export function checkFinite(metrics: UpdateMetrics): void {
+  if (!Number.isFinite(metrics.loss))
+    throw new Error(
+      `update ${metrics.update} gave a non-finite loss (${metrics.loss}); lower the learning rate and start a new run`,
+    );
+}
+
+/** Runs the plan's updates over `trainTasks`; throws an AbortError after a stop. */
+export async function runTraining<R extends { trajectories: Trajectory[]; metrics: UpdateMetrics }>(
+  plan: TrainingPlan,
+  trainTasks: readonly Task[],
+  services: TrainingServices<R>,
+  control: RunControl,
+  onEvent: (event: TrainingEvent<R>) => void | Promise<void>,
+): Promise<void> {
+  if (trainTasks.length === 0) throw new Error('the training set holds no tasks');
+  const { signal } = control;
+  const order = trainingOrder(trainTasks, plan.seed);
+  const evaluate = async (when: EvaluationTime, afterUpdate: number) => {
+    const total = plan.evalTasks.length;
+    if (total === 0) return;
+    const label = when === 'during' ? `after update ${afterUpdate}` : `${when} training`;
+    await onEvent({ kind: 'activity', text: `evaluating ${label}: 0 of ${total} held-out problems` });
+    const summary = await services.evaluate(plan.evalTasks, signal, (p) =>
+      onEvent({
+        kind: 'activity',
+        text: `evaluating ${label}: ${p.done} of ${p.total} held-out problems, ${p.correct} right`,
+      }),
+    );
+    await onEvent({ kind: 'evaluation', when, afterUpdate, summary });
+  };
+
+  await evaluate('before', 0);
+  for (let u = 1; u <= plan.updates; u++) {
+    if (control.paused) {
+      await onEvent({ kind: 'activity', text: `paused after update ${u - 1} of ${plan.updates}` });
+      await control.waitWhilePaused();
+    }
+    signal.throwIfAborted();
+    const tasks = promptsForUpdate(order, u, plan.promptsPerUpdate);
+    await onEvent({ kind: 'update-start', update: u, tasks });
+    const total = tasks.length * plan.update.groupSize;
+    await onEvent({ kind: 'activity', text: `update ${u} of ${plan.updates}: rollouts (0/${total} trajectories)` });
+    const result = await services.update(u, tasks, plan.update, signal);
+    checkFinite(result.metrics);
+    await onEvent({ kind: 'update', update: u, result });
+    if (plan.evalEvery > 0 && u % plan.evalEvery === 0 && u < plan.updates) await evaluate('during', u);
+  }
+  await evaluate('after', plan.updates);
+}

@@ -1,0 +1,74 @@
+/** A training run's settings as a person sets them (the Training form), and the plan they make. */
+import type { Method } from '../../sod/advantages';
+import { defaultPpoSettings } from '../../sod/loss';
+import { defaultStepSettings } from '../../sod/weights';
+import type { Task } from '../tasks/task';
+import type { TrainingPlan } from './run';
+
+export interface TrainingSettings {
+  method: Method;
+  updates: number;
+  learningRate: number;
+  loraRank: number;
+  promptsPerUpdate: number;
+  groupSize: number;
+  /** New tokens per assistant turn. */
+  maxTokens: number;
+  maxTurns: number;
+  temperature: number;
+  epsilon: number;
+  delta: number;
+  coef: number;
+  /** Held-out problems evaluated greedily before the first and after the last update (0 = none). */
+  evalProblems: number;
+  seed: number;
+}
+
+export const defaultTrainingSettings: TrainingSettings = {
+  method: 'sod',
+  updates: 5,
+  learningRate: 1e-3,
+  loraRank: 8,
+  promptsPerUpdate: 2,
+  groupSize: 2,
+  maxTokens: 256,
+  maxTurns: 4,
+  temperature: 1,
+  epsilon: defaultStepSettings.epsilon,
+  delta: defaultStepSettings.delta,
+  coef: defaultStepSettings.coef,
+  evalProblems: 4,
+  seed: 0,
+};
+
+/** The rollout limits of a run's trajectories (training and evaluation alike). */
+export function rolloutLimits(s: TrainingSettings): { maxTurns: number; maxTurnTokens: number } {
+  return { maxTurns: s.maxTurns, maxTurnTokens: s.maxTokens };
+}
+
+/** What the driver runs for these settings; the first `evalProblems` of `heldOut` are evaluated. */
+export function trainingPlan(s: TrainingSettings, heldOut: readonly Task[]): TrainingPlan {
+  return {
+    updates: s.updates,
+    promptsPerUpdate: s.promptsPerUpdate,
+    seed: s.seed,
+    update: {
+      method: s.method,
+      groupSize: s.groupSize,
+      sampling: {
+        temperature: s.temperature,
+        topP: 1,
+        topK: 0,
+        seed: s.seed,
+        maxNewTokens: s.maxTokens,
+        stopTokenIds: [],
+        stopStrings: [],
+      },
+      limits: rolloutLimits(s),
+      step: { epsilon: s.epsilon, delta: s.delta, coef: s.coef },
+      ppo: defaultPpoSettings,
+    },
+    evalTasks: heldOut.slice(0, s.evalProblems),
+    evalEvery: 0,
+  };
+}

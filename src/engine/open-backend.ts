@@ -1,0 +1,68 @@
+/**
+ * The one way to open a backend, for the CLI and the workers alike. Falling back to the CPU
+ * is decided once, when the WebGPU device is opened; an error thrown by the work itself is
+ * the work's error and reaches the caller as it is, never as a reason to run it again.
+ */
+import type { Backend } from './backend';
+import { CpuBackend } from './cpu/backend';
+import { WebGpuBackend } from './webgpu/backend';
+import {
+  GpuUnavailableError,
+  minimalNeeds,
+  openEngineDevice,
+  type DeviceNeeds,
+  type EngineDevice,
+} from './webgpu/device';
+
+export const backendChoices = ['webgpu', 'cpu'] as const;
+export type BackendChoice = (typeof backendChoices)[number];
+
+export interface OpenBackendRequest {
+  choice: BackendChoice;
+  /** The WebGPU entry point (`navigator.gpu`, or the `webgpu` package's in Node); undefined where there is none. */
+  gpu: GPU | undefined;
+  /** What the model needs of the device (checked before anything is loaded). */
+  needs?: DeviceNeeds;
+  /** When WebGPU cannot be opened: run on the CPU and say why (true), or throw (false). */
+  fallBackToCpu: boolean;
+}
+
+/** Which backend runs the work, as the user reads it. */
+export interface OpenedBackend {
+  /** The adapter's name on WebGPU ('SwiftShader Device (Subzero)', 'NVIDIA …'); 'CPU' otherwise. */
+  device: string;
+  /** Why WebGPU was asked for but not used, when it was not. */
+  fallback?: string;
+}
+
+/** Code that works with whichever backend was opened. */
+export interface BackendUser<R> {
+  run<T>(backend: Backend<T>, opened: OpenedBackend): Promise<R>;
+}
+
+/**
+ * Opens the chosen backend and runs `user` on it once. The WebGPU device is returned for the
+ * caller to keep (a worker's loaded model) or destroy; it is destroyed here if the work fails.
+ */
+export async function openBackend<R>(
+  request: OpenBackendRequest,
+  user: BackendUser<R>,
+): Promise<{ result: R; device?: EngineDevice }> {
+  if (request.choice === 'cpu') return { result: await user.run(new CpuBackend(), { device: 'CPU' }) };
+  const onCpu = (fallback: string) => user.run(new CpuBackend(), { device: 'CPU', fallback });
+  if (request.gpu === undefined && request.fallBackToCpu)
+    return { result: await onCpu('there is no WebGPU here (no navigator.gpu), so the model runs on the CPU') };
+  let device: EngineDevice;
+  try {
+    device = await openEngineDevice(request.gpu, request.needs ?? minimalNeeds);
+  } catch (err) {
+    if (!request.fallBackToCpu || !(err instanceof GpuUnavailableError)) throw err;
+    return { result: await onCpu(`WebGPU could not be used (${err.message}), so the model runs on the CPU`) };
+  }
+  try {
+    return { result: await user.run(new WebGpuBackend(device), { device: device.adapterName }), device };
+  } catch (err) {
+    device.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,18 @@
+import type { Task } from '../agent/tasks/task';
+import type { PlaygroundClient } from '../workers/playground-workers';
+import type { InspectorSlice } from './inspector/actions';
+import type { ModelsSlice } from './models/types';
+import type { RolloutsSlice } from './rollouts/types';
+import type { TrainingSlice } from './training/types';
+import type { UiSlice } from './ui/slice';
+
+/** The app's one store, combined from slices. It holds what the UI renders, never GPU handles or workers. */
+export type AppStore = InspectorSlice & UiSlice & ModelsSlice & RolloutsSlice & TrainingSlice;
+
+/** What the store's actions reach outside it: the workers, the task files, URLs. Tests give in-thread versions. */
+export interface StoreServices {
+  client(): PlaygroundClient & { tasks(file: string): Promise<Task[]> };
+  hasWebGpu(): boolean;
+  /** A path under the app's base URL as an absolute URL (workers fetch with it). */
+  resolveUrl(path: string): string;
+}

@@ -1,0 +1,9 @@
+/** An error as the user reads it. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A call cancelled through its AbortSignal (not a failure). */
+export function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
