@@ -38,6 +38,13 @@ module.exports = {
       from: { path: '^src/', pathNot: '\\.test\\.tsx?$' },
       to: { path: '^tests/' },
     },
+    {
+      name: 'tsx-only-in-ui',
+      comment: 'Only src/ui holds .tsx files: swc cannot parse them here, so elsewhere the layer rule would not see their imports.',
+      severity: 'error',
+      from: {},
+      to: { path: '^src/(?!ui/).*\\.tsx$' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     { name: 'no-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
   ],
