@@ -19,6 +19,7 @@ import { WebGpuBackend } from '../src/engine/webgpu/backend';
 import { openEngineDevice } from '../src/engine/webgpu/device';
 import { nodeGpu } from '../src/engine/webgpu/node-gpu';
 import { median, timeRuns, type BenchReport } from './report';
+import { createLoraState } from '../src/engine/lora-state';
 
 interface Shape {
   name: string;
@@ -92,11 +93,7 @@ async function measure<T>(backend: Backend<T>, shape: Shape): Promise<Rates> {
     }));
   });
   const layout = loraLayout(shape.config, defaultLoraConfig);
-  const lora = {
-    layout,
-    params: backend.upload(initLoraParams(layout, 1), 'lora'),
-    grads: backend.zeros(layout.size, 'grads'),
-  };
+  const lora = createLoraState(backend, layout, initLoraParams(layout, 1));
   const trainer = new LoraTrainer(model, lora);
   const prompt = ids.slice(0, 8);
   const response = ids.slice(8);

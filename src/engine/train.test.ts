@@ -7,6 +7,7 @@ import { allLoraTargets } from './params';
 import { randomModel, tinyConfig } from './testing/tiny';
 import type { TrainingSequence } from '../core/policy';
 import { LoraTrainer } from './train';
+import { createLoraState } from './lora-state';
 
 const cpu = new CpuBackend();
 
@@ -15,7 +16,7 @@ const smallConfig = { ...tinyConfig, hiddenSize: 32, intermediateSize: 64, headD
 
 function freshLora(rank = 4, config = tinyConfig): LoraState<Float32Array | Float64Array> {
   const layout = loraLayout(config, { rank, alpha: 2 * rank, targets: allLoraTargets });
-  return { layout, params: cpu.upload(initLoraParams(layout, 3), 'lora'), grads: cpu.zeros(layout.size, 'grads') };
+  return createLoraState(cpu, layout, initLoraParams(layout, 3));
 }
 
 describe('LoraTrainer', () => {

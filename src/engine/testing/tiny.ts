@@ -3,6 +3,7 @@ import type { Qwen3Config } from '../config';
 import { initLoraParams, loraLayout, type LoraConfig } from '../lora';
 import { Qwen3Model, type LoraState } from '../model';
 import { assembleWeights, randomWeights, seededRandom } from '../params';
+import { createLoraState } from '../lora-state';
 
 /** A tiny Qwen3 with GQA and head_dim ≠ hidden/heads, for tests and examples. */
 export const tinyConfig: Qwen3Config = {
@@ -48,5 +49,5 @@ export function randomLora<T>(
   for (const slot of layout.slots) {
     for (let i = 0; i < slot.outDim * lc.rank; i++) params[slot.bOffset + i] = bScale * rand();
   }
-  return { layout, params: backend.upload(params, 'lora params'), grads: backend.zeros(layout.size, 'lora grads') };
+  return createLoraState(backend, layout, params);
 }

@@ -15,6 +15,7 @@ import { LoraTrainer, ProjectionTrainer } from '../train';
 import { WebGpuBackend } from './backend';
 import { openEngineDevice } from './device';
 import { nodeGpu } from './node-gpu';
+import { createLoraState } from '../lora-state';
 
 const loraConfig: LoraConfig = { rank: 4, alpha: 8, targets: allLoraTargets };
 // A little wider than the tiny model so every kernel sees rows of more than one tile.
@@ -26,7 +27,7 @@ function lora<T>(backend: Backend<T>): LoraState<T> {
   const rand = seededRandom(10);
   for (const slot of layout.slots)
     for (let i = 0; i < slot.outDim * loraConfig.rank; i++) params[slot.bOffset + i] = 0.05 * rand();
-  return { layout, params: backend.upload(params, 'lora'), grads: backend.zeros(layout.size, 'grads') };
+  return createLoraState(backend, layout, params);
 }
 
 async function collect(stream: AsyncIterable<GeneratedToken>): Promise<number[]> {
