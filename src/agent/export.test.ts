@@ -34,6 +34,8 @@ const metrics: UpdateMetrics = {
   trajectories: 8,
   loss: -0.125,
   gradNorm: 0.75,
+  optimizerSteps: 1,
+  ppoSteps: [],
   meanReward: -0.4,
   accuracy: 0.25,
   clipFraction: 0.01,
@@ -110,13 +112,13 @@ describe('metricsJsonl', () => {
 
 describe('metricsCsv', () => {
   const header =
-    'update,method,trajectories,loss,grad_norm,mean_reward,accuracy,clip_fraction,approx_kl,mean_divergence,mean_weight,mean_token_weight,generated_tokens,tokens_per_second,seconds_rollout,seconds_score,seconds_train,seconds_total';
+    'update,method,trajectories,loss,grad_norm,optimizer_steps,mean_reward,accuracy,clip_fraction,approx_kl,mean_divergence,mean_weight,mean_token_weight,generated_tokens,tokens_per_second,seconds_rollout,seconds_score,seconds_train,seconds_total';
 
   it('writes the header and one CRLF row per update, step columns empty without steps', () => {
     expect(metricsCsv([metrics, grpoMetrics]).split('\r\n')).toEqual([
       header,
-      '1,sod,8,-0.125,0.75,-0.4,0.25,0.01,0.0001,0.3,0.9,0.95,1234,56.5,20,2,3,25',
-      '2,grpo,8,-0.125,0.75,-0.4,0.25,0.01,0.0001,,,,1234,56.5,20,2,3,25',
+      '1,sod,8,-0.125,0.75,1,-0.4,0.25,0.01,0.0001,0.3,0.9,0.95,1234,56.5,20,2,3,25',
+      '2,grpo,8,-0.125,0.75,1,-0.4,0.25,0.01,0.0001,,,,1234,56.5,20,2,3,25',
       '',
     ]);
   });
@@ -140,6 +142,8 @@ describe('verlScaleUpText', () => {
     loraRank: 16,
     promptsPerUpdate: 6,
     groupSize: 5,
+    ppoEpochs: 1,
+    ppoMiniBatchSize: 2,
     maxTokens: 384,
     maxTurns: 7,
     temperature: 0.9,
@@ -147,6 +151,7 @@ describe('verlScaleUpText', () => {
     delta: 0.35,
     coef: 0.7,
     evalProblems: 0,
+    evalEvery: 0,
     seed: 1,
   };
 
@@ -166,7 +171,8 @@ describe('verlScaleUpText', () => {
       'actor_rollout_ref.actor.optim.lr=0.00002',
       'actor_rollout_ref.model.lora_rank=16',
       'data.train_batch_size=6',
-      'actor_rollout_ref.actor.ppo_mini_batch_size=6',
+      'actor_rollout_ref.actor.ppo_epochs=1',
+      'actor_rollout_ref.actor.ppo_mini_batch_size=2',
       'actor_rollout_ref.rollout.temperature=0.9',
       'actor_rollout_ref.rollout.multi_turn.max_assistant_turns=7',
       `data.max_response_length=${384 * 7}`,

@@ -22,6 +22,10 @@ export interface UpdateSettings {
   method: Method;
   /** Samples per prompt (the GRPO group). */
   groupSize: number;
+  /** Passes over the batch (verl's ppo_epochs). */
+  ppoEpochs: number;
+  /** Prompts per mini-batch (verl's ppo_mini_batch_size); each mini-batch is one optimizer step. */
+  ppoMiniBatchSize: number;
   sampling: SamplingSettings;
   limits?: Partial<RolloutLimits>;
   step: StepSettings;
@@ -31,6 +35,8 @@ export interface UpdateSettings {
 export const defaultUpdateSettings: Omit<UpdateSettings, 'sampling'> = {
   method: 'sod',
   groupSize: 4,
+  ppoEpochs: 1,
+  ppoMiniBatchSize: 4,
   step: defaultStepSettings,
   ppo: defaultPpoSettings,
 };
@@ -40,18 +46,56 @@ export interface UpdateMetrics {
   update: number;
   method: Method;
   trajectories: number;
+  /** Mean over the update's optimizer steps. */
   loss: number;
+  /** Mean over the update's optimizer steps, before clipping. */
   gradNorm: number;
+  /** ppoEpochs × mini-batches. */
+  optimizerSteps: number;
   meanReward: number;
   accuracy: number;
-  /** Token-weighted over the batch. */
+  /** Token-weighted over every optimizer step of the update (0 in the first: the ratio starts at 1). */
   clipFraction: number;
   approxKl: number;
+  /** Each optimizer step's own numbers, in order. */
+  ppoSteps: PpoStepMetrics[];
   /** Step statistics of the batch (d_k, w_k by step index); absent for grpo. */
   steps?: BatchStepMetrics;
   generatedTokens: number;
   tokensPerSecond: number;
   seconds: { rollout: number; score: number; train: number; total: number };
+}
+
+export interface PpoStepMetrics {
+  epoch: number;
+  loss: number;
+  gradNorm: number;
+  tokens: number;
+  clipFraction: number;
+  approxKl: number;
+}
+
+/**
+ * The optimizer steps of one update, as verl takes them: `epochs` passes over the batch, each
+ * cut into mini-batches of `miniBatchSize` prompts (the last may be smaller), all G samples of
+ * a prompt in the same mini-batch. Returns, per step, the indices of its trajectories (which
+ * run prompt by prompt, G at a time, as sampleGroups returns them).
+ */
+export function ppoSchedule(prompts: number, groupSize: number, epochs: number, miniBatchSize: number): number[][] {
+  for (const [name, v] of [
+    ['prompts', prompts],
+    ['group size', groupSize],
+    ['PPO epochs', epochs],
+    ['PPO mini-batch size', miniBatchSize],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
+  const steps: number[][] = [];
+  for (let e = 0; e < epochs; e++)
+    for (let first = 0; first < prompts; first += miniBatchSize) {
+      const last = Math.min(first + miniBatchSize, prompts);
+      steps.push(Array.from({ length: (last - first) * groupSize }, (_, i) => first * groupSize + i));
+    }
+  return steps;
 }
 
 export type UpdateEvent =
@@ -188,44 +232,66 @@ export async function runUpdate(
     method,
     settings.step,
   );
-  const tokenCount = trajectories.reduce((n, t) => n + t.mask.reduce((a, m) => a + m, 0), 0);
-  let clipped = 0;
-  let kl = 0;
-  const sequences: TrainingSequence[] = trajectories
-    .map((t, i) => ({ t, i }))
-    .filter(({ t }) => t.response_ids.length > 0)
-    .map(({ t, i }) => ({
-      promptIds: t.prompt_ids,
-      responseIds: t.response_ids,
-      loss: (logprobs: Float64Array) => {
-        const r = ppoLoss(
-          { logprobs, oldLogprobs: t.student_logprobs ?? [], advantages: batch.advantages[i], mask: t.mask },
-          settings.ppo,
-          tokenCount,
-        );
-        clipped += r.clipFraction * r.tokens;
-        kl += r.approxKl * r.tokens;
-        return r;
-      },
-    }));
+  // Each optimizer step is a PPO step on its mini-batch against the rollout log-probs s: from
+  // the second step on, the adapter has moved and the ratio, clipping and KL mean something.
   options.onEvent?.({ kind: 'phase', phase: 'train' });
-  const step = await models.trainer.trainStep(sequences);
+  const schedule = ppoSchedule(tasks.length, settings.groupSize, settings.ppoEpochs, settings.ppoMiniBatchSize);
+  const ppoSteps: PpoStepMetrics[] = [];
+  const stepsPerEpoch = schedule.length / settings.ppoEpochs;
+  for (const [s, members] of schedule.entries()) {
+    options.signal?.throwIfAborted();
+    const chosen = members.filter((i) => i < trajectories.length && trajectories[i].response_ids.length > 0);
+    const tokens = chosen.reduce((n, i) => n + trajectories[i].mask.reduce((a, m) => a + m, 0), 0);
+    let clipped = 0;
+    let kl = 0;
+    const sequences: TrainingSequence[] = chosen.map((i) => {
+      const t = trajectories[i];
+      return {
+        promptIds: t.prompt_ids,
+        responseIds: t.response_ids,
+        loss: (logprobs: Float64Array) => {
+          const r = ppoLoss(
+            { logprobs, oldLogprobs: t.student_logprobs ?? [], advantages: batch.advantages[i], mask: t.mask },
+            settings.ppo,
+            tokens,
+          );
+          clipped += r.clipFraction * r.tokens;
+          kl += r.approxKl * r.tokens;
+          return r;
+        },
+      };
+    });
+    const step = await models.trainer.trainStep(sequences);
+    ppoSteps.push({
+      epoch: Math.floor(s / stepsPerEpoch) + 1,
+      loss: step.loss,
+      gradNorm: step.gradNorm,
+      tokens,
+      clipFraction: tokens > 0 ? clipped / tokens : 0,
+      approxKl: tokens > 0 ? kl / tokens : 0,
+    });
+  }
   const finished = performance.now();
 
   const weightings = batch.weightings.filter((w) => w !== undefined);
-  const generated = tokenCount;
+  const generated = trajectories.reduce((n, t) => n + t.mask.reduce((a, m) => a + m, 0), 0);
+  const trainedTokens = ppoSteps.reduce((n, p) => n + p.tokens, 0);
+  const tokenMean = (read: (p: PpoStepMetrics) => number) =>
+    trainedTokens > 0 ? ppoSteps.reduce((sum, p) => sum + read(p) * p.tokens, 0) / trainedTokens : 0;
   return {
     trajectories,
     metrics: {
       update,
       method,
       trajectories: trajectories.length,
-      loss: step.loss,
-      gradNorm: step.gradNorm,
+      loss: mean(ppoSteps.map((p) => p.loss)),
+      gradNorm: mean(ppoSteps.map((p) => p.gradNorm)),
+      optimizerSteps: ppoSteps.length,
       meanReward: mean(trajectories.map((t) => t.reward)),
       accuracy: mean(trajectories.map((t) => (t.correct ? 1 : 0))),
-      clipFraction: tokenCount > 0 ? clipped / tokenCount : 0,
-      approxKl: tokenCount > 0 ? kl / tokenCount : 0,
+      clipFraction: tokenMean((p) => p.clipFraction),
+      approxKl: tokenMean((p) => p.approxKl),
+      ppoSteps,
       ...(weightings.length > 0 ? { steps: batchStepMetrics(weightings) } : {}),
       generatedTokens: generated,
       tokensPerSecond: generated / Math.max((rolledOut - started) / 1000, 1e-9),

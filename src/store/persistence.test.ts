@@ -11,6 +11,8 @@ const metrics = (update: number): UpdateMetrics => ({
   trajectories: 4,
   loss: 0.1 * update,
   gradNorm: 1,
+  optimizerSteps: 1,
+  ppoSteps: [],
   meanReward: 0,
   accuracy: 0.5,
   clipFraction: 0,
@@ -58,6 +60,7 @@ describe('persistStore', () => {
           status: 'done',
           metrics: [metrics(1), metrics(2)],
           evaluation: {},
+          curve: [{ update: 0, accuracy: 0.5, correct: 1, n: 2 }],
         },
         {
           id: 'r2',
@@ -66,6 +69,7 @@ describe('persistStore', () => {
           status: 'running',
           metrics: [metrics(1)],
           evaluation: {},
+          curve: [],
         },
       ],
     });
@@ -80,9 +84,43 @@ describe('persistStore', () => {
       ['OPD #2', 'stopped', 1],
     ]);
     expect(s.runs[1].error).toMatch(/page was closed/);
+    expect(s.runs[0].curve).toEqual([{ update: 0, accuracy: 0.5, correct: 1, n: 2 }]);
     expect(s.trajectories).toHaveLength(2);
     expect(s.selected).toBe(1);
     expect(s.settings.delta).toBe('0.7');
+  });
+
+  it('restores runs and settings saved before the held-out curve and PPO settings existed', async () => {
+    // What this version saved before `curve`, `ppoEpochs`, `ppoMiniBatchSize` and `evalEvery` were added.
+    const { ppoEpochs, ppoMiniBatchSize, evalEvery, ...olderSettings } = { ...defaultTrainingSettings, updates: 7 };
+    const olderRun = {
+      id: 'r1',
+      label: 'SOD #1',
+      settings: { ...olderSettings, promptsPerUpdate: 4 },
+      status: 'done',
+      metrics: [metrics(1)],
+      evaluation: {},
+    };
+    const kv = memoryStore();
+    kv.data.set(
+      'sodp-playground-state',
+      JSON.stringify({
+        version: 1,
+        state: { trainingSettings: olderSettings, runs: [olderRun], runTrajectories: { r1: [] } },
+      }),
+    );
+    const messages: string[] = [];
+    const store = createAppStore(services);
+    await persistStore(store, kv, { onError: (m) => messages.push(m) });
+    expect(messages).toEqual([]);
+    const s = store.getState();
+    expect(s.trainingSettings).toEqual({ ...defaultTrainingSettings, updates: 7 });
+    expect(s.trainingSettings).toMatchObject({ ppoEpochs, ppoMiniBatchSize, evalEvery });
+    const [run] = s.runs;
+    expect(run.curve).toEqual([]);
+    expect(run.metrics).toHaveLength(1);
+    // That run took one optimizer step over its whole batch and evaluated only before and after.
+    expect(run.settings).toMatchObject({ promptsPerUpdate: 4, ppoEpochs: 1, ppoMiniBatchSize: 4, evalEvery: 0 });
   });
 
   it('keeps state it cannot read under a backup key and says so, without throwing', async () => {

@@ -5,7 +5,9 @@
  * Models, live rollouts and the adapter's weights live in the workers and are not saved.
  */
 import type { StoreApi } from 'zustand';
+import { defaultTrainingSettings, type TrainingSettings } from '../agent/training/settings';
 import type { AppStore } from './app-store';
+import type { TrainingRun } from './training/types';
 
 /** Where saved state goes: IndexedDB in the page, a Map in tests. */
 export interface KeyValueStore {
@@ -30,6 +32,36 @@ const savedKeys = [
 ] as const;
 type SavedKey = (typeof savedKeys)[number];
 type Saved = Pick<AppStore, SavedKey>;
+
+/**
+ * What an earlier build of this same version may have saved: runs without a held-out curve and
+ * settings without the fields added since (PPO epochs and mini-batch, evaluate every).
+ */
+type SavedRun = Omit<TrainingRun, 'curve' | 'settings'> & {
+  curve?: TrainingRun['curve'];
+  settings: Partial<TrainingSettings>;
+};
+type SavedState = Omit<Partial<Saved>, 'runs' | 'trainingSettings'> & {
+  runs?: SavedRun[];
+  trainingSettings?: Partial<TrainingSettings>;
+};
+
+/** A saved run as the UI needs it now; an active run comes back stopped. */
+function restoreRun(r: SavedRun): TrainingRun {
+  // A run saved before the PPO fields existed took one optimizer step over its whole batch and
+  // evaluated only before and after; say so rather than show it with today's defaults.
+  const settings: TrainingSettings = {
+    ...defaultTrainingSettings,
+    ppoEpochs: 1,
+    ppoMiniBatchSize: r.settings.promptsPerUpdate ?? defaultTrainingSettings.promptsPerUpdate,
+    evalEvery: 0,
+    ...r.settings,
+  };
+  const restored: TrainingRun = { ...r, settings, curve: r.curve ?? [] };
+  return r.status === 'running' || r.status === 'paused'
+    ? { ...restored, status: 'stopped', error: 'the page was closed during this run' }
+    : restored;
+}
 
 function pickSaved(s: AppStore): Saved {
   return {
@@ -60,14 +92,14 @@ export function restoreInto(store: StoreApi<AppStore>, text: string): void {
     !isRecord(parsed.state.trainingSettings)
   )
     throw new Error('saved state lacks its runs or settings');
-  // Written by pickSaved of this same version (checked above), so its fields are taken as they are.
-  const state = parsed.state as Partial<Saved>;
-  const runs = (state.runs ?? []).map((r) =>
-    r.status === 'running' || r.status === 'paused'
-      ? { ...r, status: 'stopped' as const, error: 'the page was closed during this run' }
-      : r,
-  );
-  store.setState({ ...state, runs });
+  // Written by pickSaved of this same version (checked above), so its fields are taken as they are,
+  // except those added since, which may be missing (SavedState) and get their defaults.
+  const state = parsed.state as SavedState;
+  store.setState({
+    ...state,
+    trainingSettings: { ...defaultTrainingSettings, ...state.trainingSettings },
+    runs: (state.runs ?? []).map(restoreRun),
+  });
   const { sourceText, sourceName } = store.getState();
   if (sourceText !== '' && sourceName !== null) {
     const selected = store.getState().selected;

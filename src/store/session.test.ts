@@ -64,6 +64,12 @@ describe('the playground store', () => {
     expect(run.metrics.every((m) => m.steps !== undefined && m.trajectories === 2)).toBe(true);
     expect(run.evaluation.before?.n).toBe(2);
     expect(run.evaluation.after?.n).toBe(2);
+    // evalEvery 0: the held-out curve has the two ends only.
+    expect(run.curve.map((p) => [p.update, p.n])).toEqual([
+      [0, 2],
+      [2, 2],
+    ]);
+    expect(run.curve[1].accuracy).toBe(run.evaluation.after?.accuracy);
     expect(store.getState().runTrajectories[run.id]).toHaveLength(4);
     store.getState().setTrainingSettings({ method: 'grpo', updates: 1, evalProblems: 0 });
     await store.getState().startRun();

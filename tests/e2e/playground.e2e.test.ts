@@ -70,11 +70,11 @@ describe.skipIf(!browserAvailable).each(['webgpu', 'cpu'] as const)(
       await page.getByLabel('ε (epsilon)').fill('1e-6');
     }, 120_000);
 
-    it('runs 2 SOD updates and every chart gains points', async () => {
+    it('runs 2 SOD updates from the defaults; every chart gains points, the held-out curve one per evaluation', async () => {
       await page.getByRole('tab', { name: /Training/ }).click();
-      await page.getByLabel('Updates').fill('2');
-      await page.getByLabel('Prompts per update').fill('1');
-      await page.getByLabel('Group size').fill('2');
+      // The form's defaults, shortened only: 2 updates, 2 held-out problems, evaluated after every update.
+      await page.getByLabel('Updates', { exact: true }).fill('2');
+      await page.getByLabel('Evaluate every').fill('1');
       await page.getByLabel('Held-out problems').fill('2');
       await page.getByRole('button', { name: 'Start run' }).click();
       await page.getByRole('heading', { name: /SOD #1 · done/ }).waitFor({ timeout: 480_000 });
@@ -83,11 +83,14 @@ describe.skipIf(!browserAvailable).each(['webgpu', 'cpu'] as const)(
         .evaluateAll((figures) =>
           figures.map((f) => [f.getAttribute('data-chart'), Number(f.getAttribute('data-points'))] as const),
         );
-      expect(points.length).toBeGreaterThanOrEqual(9);
+      expect(points.length).toBeGreaterThanOrEqual(10);
       for (const [chart, n] of points) {
         if (chart === 'weightByStep') expect(n, chart ?? '').toBeGreaterThanOrEqual(1);
-        else expect(n, chart ?? '').toBe(2);
+        else if (chart !== 'heldOut') expect(n, chart ?? '').toBe(2);
       }
+      // Held-out evaluations before, after update 1 and after update 2: three dots on the run's line.
+      const heldOut = page.getByRole('figure', { name: /^Held-out accuracy/ });
+      await expect.poll(() => heldOut.locator('.recharts-line-dot').count()).toBe(3);
       expect(
         await page
           .getByRole('table', { name: /SOD #1: 2 updates/ })
@@ -108,7 +111,8 @@ describe.skipIf(!browserAvailable).each(['webgpu', 'cpu'] as const)(
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       const lines = parseLines(result.stdout);
-      expect(lines).toHaveLength(4);
+      // 2 updates × 2 prompts × 2 samples (the defaults).
+      expect(lines).toHaveLength(8);
       for (const line of lines) expect(Array.isArray(line.w_values)).toBe(true);
       expect(consoleErrors).toEqual([]);
     }, 120_000);
@@ -119,6 +123,7 @@ describe.skipIf(!browserAvailable).each(['webgpu', 'cpu'] as const)(
       await page.getByRole('tab', { name: /Training/ }).click();
       await page.getByRole('heading', { name: /SOD #1 · done/ }).waitFor({ timeout: 30_000 });
       expect(Number(await page.locator('figure[data-chart="loss"]').getAttribute('data-points'))).toBe(2);
+      expect(Number(await page.locator('figure[data-chart="heldOut"]').getAttribute('data-points'))).toBe(3);
       expect(consoleErrors).toEqual([]);
     }, 60_000);
   },

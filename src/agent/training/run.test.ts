@@ -37,6 +37,8 @@ function metrics(update: number, loss: number): UpdateMetrics {
     trajectories: 0,
     loss,
     gradNorm: 0,
+    optimizerSteps: 1,
+    ppoSteps: [],
     meanReward: 0,
     accuracy: 0,
     clipFraction: 0,

@@ -12,6 +12,10 @@ export interface TrainingSettings {
   loraRank: number;
   promptsPerUpdate: number;
   groupSize: number;
+  /** Passes over each update's batch (verl's ppo_epochs). */
+  ppoEpochs: number;
+  /** Prompts per PPO mini-batch, each mini-batch one optimizer step (verl's ppo_mini_batch_size). */
+  ppoMiniBatchSize: number;
   /** New tokens per assistant turn. */
   maxTokens: number;
   maxTurns: number;
@@ -21,6 +25,8 @@ export interface TrainingSettings {
   coef: number;
   /** Held-out problems evaluated greedily before the first and after the last update (0 = none). */
   evalProblems: number;
+  /** Also evaluate them after every `evalEvery` updates: the held-out learning curve (0 = only before and after). */
+  evalEvery: number;
   seed: number;
 }
 
@@ -31,6 +37,8 @@ export const defaultTrainingSettings: TrainingSettings = {
   loraRank: 8,
   promptsPerUpdate: 2,
   groupSize: 2,
+  ppoEpochs: 1,
+  ppoMiniBatchSize: 2,
   maxTokens: 256,
   maxTurns: 4,
   temperature: 1,
@@ -38,6 +46,7 @@ export const defaultTrainingSettings: TrainingSettings = {
   delta: defaultStepSettings.delta,
   coef: defaultStepSettings.coef,
   evalProblems: 4,
+  evalEvery: 0,
   seed: 0,
 };
 
@@ -55,6 +64,8 @@ export function trainingPlan(s: TrainingSettings, heldOut: readonly Task[]): Tra
     update: {
       method: s.method,
       groupSize: s.groupSize,
+      ppoEpochs: s.ppoEpochs,
+      ppoMiniBatchSize: s.ppoMiniBatchSize,
       sampling: {
         temperature: s.temperature,
         topP: 1,
@@ -69,6 +80,6 @@ export function trainingPlan(s: TrainingSettings, heldOut: readonly Task[]): Tra
       ppo: defaultPpoSettings,
     },
     evalTasks: heldOut.slice(0, s.evalProblems),
-    evalEvery: 0,
+    evalEvery: s.evalEvery,
   };
 }

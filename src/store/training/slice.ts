@@ -13,7 +13,7 @@ import { errorMessage, isAbort } from '../errors';
 import { modelsReady } from '../models/types';
 import { applyProgress, progressBuffer, waitingTrajectories } from '../rollouts/live';
 import type { AppStore, StoreServices } from '../app-store';
-import type { RunStatus, TrainingRun, TrainingSlice } from './types';
+import type { HeldOutPoint, RunStatus, TrainingRun, TrainingSlice } from './types';
 
 type WorkerUpdate = StudentProtocol['update']['response'];
 
@@ -70,8 +70,15 @@ export const createTrainingSlice =
         set((s) => ({
           runTrajectories: { ...s.runTrajectories, [id]: [...(s.runTrajectories[id] ?? []), ...numbered] },
         }));
-      } else if (event.when !== 'during')
-        patchRun(id, (r) => ({ evaluation: { ...r.evaluation, [event.when]: event.summary } }));
+      } else {
+        const { accuracy, correct, n } = event.summary;
+        const point: HeldOutPoint = { update: event.afterUpdate, accuracy, correct, n };
+        // Every evaluation is a point of the curve; the before/after card keeps only the two ends.
+        patchRun(id, (r) => ({
+          curve: [...r.curve, point],
+          evaluation: event.when === 'during' ? r.evaluation : { ...r.evaluation, [event.when]: event.summary },
+        }));
+      }
     };
 
     return {
@@ -129,6 +136,7 @@ export const createTrainingSlice =
               status: 'running',
               metrics: [],
               evaluation: {},
+              curve: [],
             },
           ],
           runTrajectories: { ...s.runTrajectories, [id]: [] },

@@ -5,6 +5,14 @@ import type { PlaygroundTrajectory } from '../../workers/protocols';
 
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
 
+/** One held-out evaluation of a run: greedy accuracy on the held-out problems after `update` updates (0 = before). */
+export interface HeldOutPoint {
+  update: number;
+  accuracy: number;
+  correct: number;
+  n: number;
+}
+
 /** One training run as the UI shows it: its settings, one metrics row per finished update, its evaluations. */
 export interface TrainingRun {
   id: string;
@@ -14,6 +22,8 @@ export interface TrainingRun {
   status: RunStatus;
   metrics: UpdateMetrics[];
   evaluation: { before?: EvaluationSummary; after?: EvaluationSummary };
+  /** Every held-out evaluation of the run in order (before, every `evalEvery` updates, after): its learning curve. */
+  curve: HeldOutPoint[];
   error?: string;
 }
 

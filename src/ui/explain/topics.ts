@@ -80,7 +80,8 @@ export const explainTopics: Record<ExplainTopic, ExplainText> = {
     text:
       'One update samples rollouts, lets the teacher score every token, computes step weights and advantages, and nudges the student’s small LoRA adapter so that tokens with a positive advantage become more likely. ' +
       'Loss is the PPO objective the optimizer lowers; reward is +1 for a right answer and a small penalty otherwise (less for having used the tool). ' +
-      'KL measures how far the update moved the student from the policy that wrote the rollouts, and clip fraction is the share of tokens whose change was capped so that one update cannot move too far.',
+      'KL measures how far the update moved the student from the policy that wrote the rollouts, and clip fraction is the share of tokens whose change was capped so that one update cannot move too far. ' +
+      'Each batch is split into PPO mini-batches (one optimizer step each) and gone over “PPO epochs” times; the held-out chart tracks greedy accuracy on problems the student never trains on, before training, every few updates and at the end.',
   },
   export: {
     title: 'Taking results with you',

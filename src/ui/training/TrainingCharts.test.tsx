@@ -2,7 +2,7 @@
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chartData, chartSpecs, weightCaps } from './chartData';
-import { metrics, run, twoRuns } from './fixtures';
+import { metrics, point, run, twoRuns } from './fixtures';
 import { runPalette } from './palette';
 import { TrainingCharts } from './TrainingCharts';
 
@@ -30,6 +30,7 @@ describe('TrainingCharts', () => {
       loss: 5,
       reward: 5,
       accuracy: 5,
+      heldOut: 5,
       divergence: 3,
       weight: 3,
       kl: 5,
@@ -62,6 +63,41 @@ describe('TrainingCharts', () => {
     expect(items[1].querySelector('circle')?.getAttribute('fill')).toBe(runPalette[1]);
   });
 
+  it('draws the held-out curve of each run in its colour, with a dot per evaluation', () => {
+    render(<TrainingCharts runs={twoRuns()} size={size} />);
+    const fig = screen.getByRole('figure', { name: /^Held-out accuracy/ });
+    expect(fig.getAttribute('data-chart')).toBe('heldOut');
+    expect(fig.querySelector('figcaption')?.textContent).toContain('%');
+    const curves = [...fig.querySelectorAll('path.recharts-line-curve')];
+    expect(curves.map((p) => p.getAttribute('stroke'))).toEqual([runPalette[0], runPalette[1]]);
+    // SOD: before, after update 2, after update 3; GRPO: before and after.
+    const dotFills = [...fig.querySelectorAll('.recharts-line-dot')].map((d) => d.getAttribute('fill'));
+    expect(dotFills.filter((f) => f === runPalette[0])).toHaveLength(3);
+    expect(dotFills.filter((f) => f === runPalette[1])).toHaveLength(2);
+  });
+
+  it('shows the held-out point taken before update 1 while no update has finished yet', () => {
+    const live = run('a', 'SOD #1', 'sod', [], { status: 'running', curve: [point(0, 1, 2)] });
+    const { rerender } = render(<TrainingCharts runs={[live]} size={size} />);
+    expect(figure('heldOut').getAttribute('data-points')).toBe('1');
+    expect(figure('loss').textContent).toContain('No points yet.');
+    // Points arriving later extend the same curve.
+    rerender(
+      <TrainingCharts
+        runs={[{ ...live, metrics: [metrics(1)], curve: [point(0, 1, 2), point(1, 2, 2)] }]}
+        size={size}
+      />,
+    );
+    expect(figure('heldOut').querySelectorAll('.recharts-line-dot')).toHaveLength(2);
+  });
+
+  it('says so in words when no run has a held-out evaluation', () => {
+    render(<TrainingCharts runs={[run('a', 'SOD #1', 'sod', [metrics(1)])]} size={size} />);
+    expect(figure('heldOut').getAttribute('data-points')).toBe('0');
+    expect(figure('heldOut').textContent).toMatch(/No held-out evaluation yet/);
+    expect(figure('heldOut').querySelector('svg')).toBeNull();
+  });
+
   it('explains empty step charts when only grpo runs have metrics', () => {
     render(<TrainingCharts runs={[twoRuns()[1]]} size={size} />);
     expect(figure('loss').getAttribute('data-points')).toBe('2');
@@ -80,6 +116,16 @@ describe('chartData', () => {
     expect(rows.map((r) => r.x)).toEqual([1, 2, 3]);
     expect(rows[2]).toEqual({ x: 3, run0: 37.5 });
     expect(rows[0]).toEqual({ x: 1, run0: 25, run1: 25 });
+  });
+
+  it('plots the held-out curve by update, before training at update 0, in percent', () => {
+    const { rows, points } = chartData('heldOut', twoRuns());
+    expect(points).toBe(5);
+    expect(rows).toEqual([
+      { x: 0, run0: 25, run1: 25 },
+      { x: 2, run0: 50, run1: 25 },
+      { x: 3, run0: 75 },
+    ]);
   });
 
   it('plots the latest update by step index and skips non-finite values', () => {

@@ -1,6 +1,6 @@
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { TrainingRun } from '../../store/training/types';
-import { chartData, chartSpecs, seriesKey, weightCaps, type ChartSpec } from './chartData';
+import { chartData, chartSpecs, seriesKey, weightCaps, type ChartKey, type ChartSpec } from './chartData';
 import { formatAdaptive, formatTick } from './format';
 import { runStyle } from './palette';
 import './training.css';
@@ -12,6 +12,14 @@ interface Props {
 }
 
 const CHART_HEIGHT = 200;
+
+/** Why a chart has no points, in words. */
+function emptyText(key: ChartKey): string {
+  if (key === 'weightByStep' || key === 'divergence' || key === 'weight')
+    return 'No step weighting yet (grpo runs have none).';
+  if (key === 'heldOut') return 'No held-out evaluation yet (runs with 0 held-out problems have none).';
+  return 'No points yet.';
+}
 
 /** One line per run; the legend above the grid names the colours. */
 function RunChart({ spec, runs, size }: { spec: ChartSpec; runs: readonly TrainingRun[]; size?: Props['size'] }) {
@@ -79,11 +87,7 @@ function RunChart({ spec, runs, size }: { spec: ChartSpec; runs: readonly Traini
         {spec.title} <span className="training-unit">({spec.unit})</span>
       </figcaption>
       {points === 0 ? (
-        <p className="training-chart-empty">
-          {spec.x === 'step' || spec.key === 'divergence' || spec.key === 'weight'
-            ? 'No step weighting yet (grpo runs have none).'
-            : 'No points yet.'}
-        </p>
+        <p className="training-chart-empty">{emptyText(spec.key)}</p>
       ) : size ? (
         chart
       ) : (
@@ -95,9 +99,13 @@ function RunChart({ spec, runs, size }: { spec: ChartSpec; runs: readonly Traini
   );
 }
 
-/** Loss, reward, accuracy, d_k, w_k, KL, clip fraction and throughput per update, one coloured line per run, and w_k by step index. */
+/**
+ * Loss, reward, accuracy, held-out accuracy, d_k, w_k, KL, clip fraction and throughput per update,
+ * one coloured line per run, and w_k by step index.
+ */
 export function TrainingCharts({ runs, size }: Props) {
-  if (!runs.some((r) => r.metrics.length > 0)) {
+  // The held-out evaluation before the first update is a point already: show it while update 1 runs.
+  if (!runs.some((r) => r.metrics.length > 0 || r.curve.length > 0)) {
     return (
       <section className="training-charts-section" aria-label="Training charts">
         <div className="empty">Run updates to see the charts fill in.</div>

@@ -5,6 +5,7 @@ export type ChartKey =
   | 'loss'
   | 'reward'
   | 'accuracy'
+  | 'heldOut'
   | 'divergence'
   | 'weight'
   | 'kl'
@@ -22,11 +23,12 @@ export interface ChartSpec {
   x: 'update' | 'step';
 }
 
-/** The charts in display order: per-update quantities, then w_k against step index. */
+/** The charts in display order: per-update quantities (the held-out curve next to accuracy), then w_k against step index. */
 export const chartSpecs: readonly ChartSpec[] = [
   { key: 'loss', title: 'Loss', unit: 'PPO policy loss, token mean', x: 'update' },
   { key: 'reward', title: 'Mean reward', unit: 'outcome reward, −1 to +1', x: 'update' },
   { key: 'accuracy', title: 'Accuracy', unit: '% of rollouts correct', x: 'update' },
+  { key: 'heldOut', title: 'Held-out accuracy', unit: '% of held-out problems correct, greedy', x: 'update' },
   { key: 'divergence', title: 'Mean d_k', unit: 'nats/token', x: 'update' },
   { key: 'weight', title: 'Mean w_k', unit: 'step weight, 1 = plain OPD', x: 'update' },
   { key: 'kl', title: 'Approximate KL to the old policy', unit: 'nats', x: 'update' },
@@ -36,7 +38,7 @@ export const chartSpecs: readonly ChartSpec[] = [
 ];
 
 /** The value one update contributes to a per-update chart; undefined draws no point (grpo has no d_k, w_k). */
-const perUpdate: Record<Exclude<ChartKey, 'weightByStep'>, (m: UpdateMetrics) => number | undefined> = {
+const perUpdate: Record<Exclude<ChartKey, 'weightByStep' | 'heldOut'>, (m: UpdateMetrics) => number | undefined> = {
   loss: (m) => m.loss,
   reward: (m) => m.meanReward,
   accuracy: (m) => m.accuracy * 100,
@@ -64,6 +66,8 @@ function runPoints(key: ChartKey, run: TrainingRun): [number, number][] {
     const latest = run.metrics.at(-1)?.steps;
     return latest === undefined ? [] : latest.byStep.map((s) => [s.step, s.meanWeight]);
   }
+  // The held-out evaluations, not the updates' metrics: update 0 is the evaluation before training.
+  if (key === 'heldOut') return run.curve.map((p) => [p.update, p.accuracy * 100]);
   const value = perUpdate[key];
   return run.metrics.flatMap((m): [number, number][] => {
     const y = value(m);

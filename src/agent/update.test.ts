@@ -1,0 +1,84 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogprobScorer, Policy } from '../core/policy';
+import { CpuBackend } from '../engine/cpu/backend';
+import { EnginePolicy, EngineScorer } from '../engine/inference';
+import { loadQwen3 } from '../engine/load';
+import { initLoraParams, loraLayout } from '../engine/lora';
+import { createLoraState } from '../engine/lora-state';
+import { allLoraTargets } from '../engine/params';
+import { folderFiles } from '../engine/node-files';
+import { defaultAdamW, LoraTrainer } from '../engine/train';
+import { createNodeSandbox } from '../tools/node-sandbox';
+import type { PythonSandbox } from '../tools/sandbox';
+import { ChatFormat, loadTokenizer } from './chat';
+import { generateArithmeticTasks } from './tasks/arithmetic';
+import { defaultUpdateSettings, ppoSchedule, runUpdate, type UpdateModels } from './update';
+
+describe('ppoSchedule', () => {
+  it('takes epochs × ⌈prompts / mini-batch⌉ steps, each holding whole groups', () => {
+    expect(ppoSchedule(4, 2, 1, 4)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
+    expect(ppoSchedule(4, 2, 2, 2)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
+    // The last mini-batch of an epoch holds what is left.
+    expect(ppoSchedule(5, 1, 1, 2)).toEqual([[0, 1], [2, 3], [4]]);
+    expect(ppoSchedule(3, 4, 3, 1)).toHaveLength(9);
+    // A mini-batch larger than the batch is the whole batch.
+    expect(ppoSchedule(2, 3, 1, 8)).toEqual([[0, 1, 2, 3, 4, 5]]);
+  });
+
+  it('refuses sizes that are not positive integers, naming them', () => {
+    expect(() => ppoSchedule(2, 2, 0, 1)).toThrow('PPO epochs must be a positive integer, got 0');
+    expect(() => ppoSchedule(2, 2, 1, 1.5)).toThrow('PPO mini-batch size must be a positive integer, got 1.5');
+  });
+});
+
+const models = (name: string) => fileURLToPath(new URL(`../../public/models/${name}`, import.meta.url));
+
+describe('runUpdate with PPO epochs and mini-batches (the demo pair, CPU)', () => {
+  let sandbox: PythonSandbox;
+  let chat: ChatFormat;
+  let student: Policy & LogprobScorer;
+  let teacher: LogprobScorer;
+  let trainer: LoraTrainer<Float32Array | Float64Array>;
+  beforeAll(async () => {
+    const backend = new CpuBackend();
+    sandbox = createNodeSandbox({ timeoutMs: 10_000 });
+    chat = new ChatFormat(await loadTokenizer(models('tiny-qwen3-student')));
+    const studentModel = await loadQwen3(backend, folderFiles(models('tiny-qwen3-student')));
+    const layout = loraLayout(studentModel.config, { rank: 4, alpha: 8, targets: allLoraTargets });
+    const lora = createLoraState(backend, layout, initLoraParams(layout, 1));
+    student = new EnginePolicy('student', studentModel, lora);
+    trainer = new LoraTrainer(studentModel, lora, { ...defaultAdamW, lr: 2e-2 });
+    teacher = new EngineScorer('teacher', await loadQwen3(backend, folderFiles(models('tiny-qwen3-teacher'))));
+  }, 60_000);
+  afterAll(() => sandbox?.dispose());
+
+  it('takes one step per mini-batch and epoch; after the first, the ratio to the rollout policy is not 1', async () => {
+    const updateModels: UpdateModels = { student, trainer, teacher };
+    const { trajectories, metrics } = await runUpdate(1, generateArithmeticTasks(2, 11), updateModels, chat, sandbox, {
+      ...defaultUpdateSettings,
+      groupSize: 2,
+      ppoEpochs: 2,
+      ppoMiniBatchSize: 1,
+      sampling: { temperature: 1, topP: 1, topK: 0, seed: 3, maxNewTokens: 64, stopTokenIds: [], stopStrings: [] },
+      limits: { maxTurns: 2, maxTurnTokens: 64 },
+    });
+    expect(trajectories).toHaveLength(4);
+    expect(metrics.optimizerSteps).toBe(4);
+    expect(metrics.ppoSteps.map((p) => p.epoch)).toEqual([1, 1, 2, 2]);
+    // Step 1 trains the parameters that wrote s: log πθ − s is 0 up to float rounding.
+    expect(Math.abs(metrics.ppoSteps[0].approxKl)).toBeLessThan(1e-4);
+    // Later steps see the adapter the earlier steps moved.
+    const later = metrics.ppoSteps.slice(1).map((p) => Math.abs(p.approxKl));
+    expect(Math.max(...later)).toBeGreaterThan(1e-3);
+    const tokens = metrics.ppoSteps.reduce((n, p) => n + p.tokens, 0);
+    const generated = trajectories.reduce((n, t) => n + t.mask.reduce((a, m) => a + m, 0), 0);
+    expect(tokens).toBe(2 * generated); // every token once per epoch
+    expect(metrics.approxKl).not.toBe(0);
+  }, 120_000);
+});
