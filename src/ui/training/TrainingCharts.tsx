@@ -43,7 +43,7 @@ function RunChart({ spec, runs, size }: { spec: ChartSpec; runs: readonly Traini
         tick={{ fontSize: 11 }}
         tickFormatter={formatTick}
         width={58}
-        domain={['auto', 'auto']}
+        domain={spec.y ?? ['auto', 'auto']}
       />
       <Tooltip
         labelFormatter={(x) => `${xName} ${String(x)}`}

@@ -21,14 +21,22 @@ export interface ChartSpec {
   unit: string;
   /** What the x axis counts. */
   x: 'update' | 'step';
+  /** A fixed y range (percentages read best on 0–100); otherwise the axis fits the data. */
+  y?: [number, number];
 }
 
 /** The charts in display order: per-update quantities (the held-out curve next to accuracy), then w_k against step index. */
 export const chartSpecs: readonly ChartSpec[] = [
   { key: 'loss', title: 'Loss', unit: 'PPO policy loss, token mean', x: 'update' },
   { key: 'reward', title: 'Mean reward', unit: 'outcome reward, −1 to +1', x: 'update' },
-  { key: 'accuracy', title: 'Accuracy', unit: '% of rollouts correct', x: 'update' },
-  { key: 'heldOut', title: 'Held-out accuracy', unit: '% of held-out problems correct, greedy', x: 'update' },
+  { key: 'accuracy', title: 'Accuracy', unit: '% of rollouts correct', x: 'update', y: [0, 100] },
+  {
+    key: 'heldOut',
+    title: 'Held-out accuracy',
+    unit: '% of held-out problems correct, greedy',
+    x: 'update',
+    y: [0, 100],
+  },
   { key: 'divergence', title: 'Mean d_k', unit: 'nats/token', x: 'update' },
   { key: 'weight', title: 'Mean w_k', unit: 'step weight, 1 = plain OPD', x: 'update' },
   { key: 'kl', title: 'Approximate KL to the old policy', unit: 'nats', x: 'update' },
