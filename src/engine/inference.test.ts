@@ -6,6 +6,7 @@ import { allLoraTargets } from './params';
 import { seededUniform } from '../core/random';
 import { logSoftmaxAt, sampleToken } from './sampling';
 import { randomLora, randomModel, tinyConfig } from './testing/tiny';
+import { defaultAdamW, LoraTrainer } from './train';
 
 const f64 = new CpuBackend(Float64Array);
 
@@ -46,6 +47,28 @@ describe('EnginePolicy', () => {
       a.map((t) => t.id),
     );
     a.forEach((t, i) => expect(t.logprob).toBeCloseTo(teacherForced[i], 10));
+  });
+
+  it('does not reuse keys and values cached before an optimizer step changed its adapter', async () => {
+    const model = randomModel(f64);
+    const lora = randomLora(f64, tinyConfig, { rank: 2, alpha: 4, targets: allLoraTargets });
+    const policy = new EnginePolicy('p', model, lora);
+    const greedy = { ...defaultSampling, temperature: 0, maxNewTokens: 4 };
+    const prompt = [3, 1, 4, 1, 5, 9, 2, 6];
+    await collect(policy.generate({ inputIds: prompt, sampling: greedy }));
+    // An optimizer step on the adapter (here: a large one, then the version bump the trainer does).
+    const trainer = new LoraTrainer(model, lora, { ...defaultAdamW, lr: 0.5 });
+    await trainer.trainStep([
+      { promptIds: prompt, responseIds: [7], loss: (lp) => ({ loss: -lp[0], grad: Float64Array.of(-1) }) },
+    ]);
+    expect(lora.version).toBe(1);
+    // The same prompt again: as a fresh policy on the new adapter gives it, not from the stale cache.
+    const again = await collect(policy.generate({ inputIds: [...prompt, 7], sampling: greedy }));
+    const fresh = await collect(
+      new EnginePolicy('q', model, lora).generate({ inputIds: [...prompt, 7], sampling: greedy }),
+    );
+    expect(again.map((t) => t.id)).toEqual(fresh.map((t) => t.id));
+    again.forEach((t, i) => expect(t.logprob).toBeCloseTo(fresh[i].logprob, 10));
   });
 
   it('stops at a stop id (emitting it), at maxNewTokens, and when aborted', async () => {

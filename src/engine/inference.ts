@@ -118,11 +118,13 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
   private readonly decoder: Decoder<T>;
   private readonly scorer: EngineScorer<T>;
   private cache: KvCache<T> | undefined;
+  /** The adapter version the cached keys and values were computed with. */
+  private cacheVersion = 0;
 
   constructor(
     readonly name: string,
     model: Qwen3Model<T>,
-    lora?: LoraState<T>,
+    private readonly lora?: LoraState<T>,
   ) {
     this.decoder = new Decoder(model, lora);
     this.scorer = new EngineScorer(name, model, lora);
@@ -156,6 +158,12 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
   private cacheFor(inputIds: readonly number[]): KvCache<T> {
     const current = this.cache;
     if (current !== undefined) {
+      // After an optimizer step the adapter is another one: nothing cached under the old one holds.
+      const version = this.lora?.version ?? 0;
+      if (version !== this.cacheVersion) {
+        current.ids.length = 0;
+        this.cacheVersion = version;
+      }
       let common = 0;
       const limit = Math.min(current.ids.length, inputIds.length - 1);
       while (common < limit && current.ids[common] === inputIds[common]) common++;
@@ -164,6 +172,7 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
       return current;
     }
     this.cache = this.decoder.newCache();
+    this.cacheVersion = this.lora?.version ?? 0;
     return this.cache;
   }
 }

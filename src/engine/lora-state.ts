@@ -9,7 +9,12 @@ import type { LoraState } from './model';
 export function createLoraState<T>(backend: Backend<T>, layout: LoraLayout, params: Float32Array): LoraState<T> {
   if (params.length !== layout.size)
     throw new Error(`LoRA parameters hold ${params.length} values, but the layout needs ${layout.size}`);
-  return { layout, params: backend.upload(params, 'lora'), grads: backend.zeros(layout.size, 'lora grads') };
+  return {
+    layout,
+    params: backend.upload(params, 'lora'),
+    grads: backend.zeros(layout.size, 'lora grads'),
+    version: 0,
+  };
 }
 
 /** Frees an adapter made by createLoraState. */

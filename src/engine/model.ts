@@ -20,6 +20,8 @@ export interface LoraState<T> {
   layout: LoraLayout;
   params: T; // (layout.size)
   grads: T; //  (layout.size)
+  /** Counts the optimizer steps taken on `params`, so keys and values cached under older parameters are not reused. */
+  version: number;
 }
 
 /** Where a backward adds its gradients: into a LoRA adapter, into projection weights (full training), or both. */

@@ -120,6 +120,7 @@ class AdamWTrainer<T> implements PolicyTrainer {
       step: this.step,
       settings: this.settings,
     });
+    if (this.trainable.lora !== undefined) this.trainable.lora.version++;
     return (await b.read(this.norm, 1))[0];
   }
 
