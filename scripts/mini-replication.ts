@@ -1,31 +1,32 @@
 /**
  * A miniature replication on the demo pair: `sodp train` with --method sod, opd and grpo under
- * the same seeds and budget, each run evaluated greedily on the 200 held-out problems; writes
- * docs/mini-replication.md (the table) and docs/mini-replication.svg (the plot). Nothing is
- * tuned on the held-out problems: the settings below were fixed before any run.
+ * the same seeds and budget, with the training defaults (defaultTrainingSettings, chosen on a
+ * validation split of the training problems: docs/training-defaults.md) and more updates, each
+ * run evaluated greedily on the 200 held-out problems, with how each problem ended; writes
+ * docs/mini-replication.md (the tables) and docs/mini-replication.svg (the plot). Nothing is
+ * tuned on the held-out problems.
  *
- *   npm run experiment:mini [-- --updates 30 --prompts 8 --group 4 --seeds 3 --eval 200 --jobs 2]
+ *   npm run experiment:mini [-- --updates 30 --seeds 5 --eval 200 --jobs 2]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { defaultTrainingSettings } from '../src/agent/training/settings';
+import { outcomes, type Outcome } from '../src/agent/outcome';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: opts } = parseArgs({
   options: {
     updates: { type: 'string', default: '30' },
-    prompts: { type: 'string', default: '8' },
-    group: { type: 'string', default: '4' },
-    seeds: { type: 'string', default: '3' },
+    seeds: { type: 'string', default: '5' },
     eval: { type: 'string', default: '200' },
-    lr: { type: 'string', default: '1e-3' },
     jobs: { type: 'string', default: '2' },
     out: { type: 'string', default: 'runs/mini-replication' },
   },
 });
-const int = (name: 'updates' | 'prompts' | 'group' | 'seeds' | 'eval' | 'jobs') => {
+const int = (name: 'updates' | 'seeds' | 'eval' | 'jobs') => {
   const n = Number(opts[name]);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${opts[name]}`);
   return n;
@@ -35,7 +36,8 @@ type Method = (typeof methods)[number];
 const seeds = Array.from({ length: int('seeds') }, (_, i) => i + 1);
 const student = 'public/models/tiny-qwen3-student';
 const teacher = 'public/models/tiny-qwen3-teacher';
-const limits = ['--max-turns', '4', '--max-tokens', '200', '--backend', 'cpu'];
+const d = defaultTrainingSettings;
+const limits = ['--max-turns', String(d.maxTurns), '--max-tokens', String(d.maxTokens), '--backend', 'cpu'];
 const outDir = join(root, opts.out);
 const started = performance.now();
 const log = (line: string) =>
@@ -78,11 +80,14 @@ interface EvalResult {
   accuracy: number;
   correct: number;
   n: number;
+  outcomes: Record<Outcome, number>;
 }
 interface RunResult {
   method: Method;
   seed: number;
   after: EvalResult;
+  /** Accuracy on the first 50 held-out problems before, every 10 updates, and after. */
+  curve: { update: number; accuracy: number }[];
   seconds: number;
   metrics: {
     accuracy: number;
@@ -126,28 +131,32 @@ const runs = await pool(
         method,
         '--updates',
         opts.updates,
-        '--prompts',
-        opts.prompts,
-        '--group',
-        opts.group,
-        '--lr',
-        opts.lr,
         '--seed',
         String(seed),
+        // The learning curve: the first 50 held-out problems every 10 updates (reported, never tuned on).
+        '--eval-tasks',
+        'public/tasks/arithmetic-test.jsonl',
+        '--eval-n',
+        '50',
+        '--eval-every',
+        '10',
         ...limits,
         '--out',
         dir,
       ]);
       const seconds = (performance.now() - t0) / 1000;
       const after = parseEval(await sodp(evalArgs(join(dir, 'adapter'))));
-      const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
+      const lines = (file: string) =>
+        readFileSync(join(dir, file), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
+      const metrics = lines('metrics.jsonl');
+      const curve = lines('evaluations.jsonl').map((e) => ({ update: e.after_update, accuracy: e.accuracy }));
       log(
         `${method} seed ${seed}: ${(100 * after.accuracy).toFixed(1)}% after ${opts.updates} updates (${(seconds / 60).toFixed(1)} min)`,
       );
-      return { method, seed, after, seconds, metrics };
+      return { method, seed, after, seconds, metrics, curve };
     }),
   ),
   int('jobs'),
@@ -165,6 +174,9 @@ const tQuantile: Record<number, number> = {
   8: 2.306,
   9: 2.262,
 };
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+}
 function meanCi(xs: number[]): { mean: number; half: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   if (xs.length < 2) return { mean, half: NaN };
@@ -199,15 +211,46 @@ const stepRows = (['sod', 'opd'] as const).flatMap((m) =>
     .slice(0, 6)
     .map((s) => `| ${m} | ${s.step} | ${s.d.toFixed(3)} | ${s.w.toFixed(3)} |`),
 );
+// How each held-out problem ended, before and after (mean over seeds): which failures each method fixes.
+const outcomeRows = outcomes.map((o) => {
+  const after = methods.map((m) => mean(byMethod(m).map((r) => r.after.outcomes[o])));
+  return `| ${o} | ${before.outcomes[o]} | ${after.map((x) => x.toFixed(1)).join(' | ')} |`;
+});
+// The learning curves as a table: mean accuracy on the first 50 held-out problems at each evaluation.
+const curveUpdates = [...new Set(runs.flatMap((r) => r.curve.map((p) => p.update)))].sort((x, y) => x - y);
+const curveRows = methods.map(
+  (m) =>
+    `| ${m} | ${curveUpdates
+      .map((u) => pct(mean(byMethod(m).flatMap((r) => r.curve.filter((p) => p.update === u).map((p) => p.accuracy)))))
+      .join(' | ')} |`,
+);
+const sodCi = meanCi(byMethod('sod').map((r) => r.after.accuracy));
+const opdCi = meanCi(byMethod('opd').map((r) => r.after.accuracy));
+const pairedDiffs = seeds.map(
+  (seed) =>
+    (byMethod('sod').find((r) => r.seed === seed)?.after.accuracy ?? Number.NaN) -
+    (byMethod('opd').find((r) => r.seed === seed)?.after.accuracy ?? Number.NaN),
+);
+const diffCi = meanCi(pairedDiffs);
+const verdict =
+  Math.abs(diffCi.mean) <= diffCi.half || Number.isNaN(diffCi.half)
+    ? `SOD does not beat OPD here: SOD − OPD = ${pct(diffCi.mean)} ± ${pct(diffCi.half)} (paired by seed, 95% CI), an interval that includes 0.`
+    : diffCi.mean > 0
+      ? `SOD beats OPD here, by ${pct(diffCi.mean)} ± ${pct(diffCi.half)} (paired by seed, 95% CI).`
+      : `OPD beats SOD here, by ${pct(-diffCi.mean)} ± ${pct(diffCi.half)} (paired by seed, 95% CI).`;
 writeFileSync(
   join(root, 'docs/mini-replication.md'),
   `# Miniature replication on the demo pair
 
 Written by \`npm run experiment:mini\` (scripts/mini-replication.ts); every number below comes from its
 last run. Student \`${student}\`, teacher \`${teacher}\`, problems from
-\`public/tasks/arithmetic-train.jsonl\`; ${opts.updates} updates of ${opts.prompts} prompts × ${opts.group} samples, LoRA rank 16,
-learning rate ${opts.lr}, seeds ${seeds.join(', ')}; evaluation greedy on the first ${int('eval')} problems of
-\`public/tasks/arithmetic-test.jsonl\` (never trained on), at most 4 turns of 200 tokens. CPU backend.
+\`public/tasks/arithmetic-train.jsonl\`; the training defaults (\`defaultTrainingSettings\`, chosen on a
+validation split of the training problems, docs/training-defaults.md): ${d.promptsPerUpdate} prompts × ${d.groupSize} samples per update,
+${d.ppoEpochs} PPO epochs in mini-batches of ${d.ppoMiniBatchSize} prompts, learning rate ${d.learningRate}, LoRA rank ${d.loraRank}, temperature ${d.temperature},
+at most ${d.maxTurns} turns of ${d.maxTokens} tokens; but ${opts.updates} updates instead of ${d.updates}. Seeds ${seeds.join(', ')}; evaluation greedy
+on the first ${int('eval')} problems of \`public/tasks/arithmetic-test.jsonl\` (never trained or tuned on). CPU backend.
+
+**${verdict}** (SOD ${pct(sodCi.mean)} ± ${pct(sodCi.half)}, OPD ${pct(opdCi.mean)} ± ${pct(opdCi.half)}.)
 
 ## Held-out accuracy
 
@@ -215,7 +258,19 @@ learning rate ${opts.lr}, seeds ${seeds.join(', ')}; evaluation greedy on the fi
 | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-![accuracy and step weights](mini-replication.svg)
+![held-out accuracy after training, by method and seed; and the learning curves](mini-replication.svg)
+
+## Learning curves: accuracy on the first 50 held-out problems (mean over seeds)
+
+| method | ${curveUpdates.map((u) => `after ${u}`).join(' | ')} |
+| --- | ${curveUpdates.map(() => '---').join(' | ')} |
+${curveRows.join('\n')}
+
+## How the held-out problems ended (before; after, mean over seeds)
+
+| outcome | before | ${methods.join(' | ')} |
+| --- | --- | ${methods.map(() => '---').join(' | ')} |
+${outcomeRows.join('\n')}
 
 ## Step divergence d_k and weight w_k by step index (mean over all updates and seeds)
 
@@ -223,7 +278,7 @@ ${rows.join('\n')}
 | --- | --- | --- | --- |
 ${stepRows.join('\n')}
 
-(OPD trains with every w_k = 1, which is what its metrics record; d_k is the same quantity for both. d_k grows with k: later steps, after the tool's answer, are where the student's copying diverges from the teacher.)
+(OPD trains with every w_k = 1, which is what its metrics record; d_k is the same quantity for both.)
 
 Total wall time: ${((performance.now() - started) / 60000).toFixed(1)} min on ${int('jobs')} parallel jobs.
 `,
@@ -262,7 +317,7 @@ function plot(): string {
     Math.max(
       before.accuracy,
       ...runs.map((r) => r.after.accuracy),
-      ...runs.flatMap((r) => r.metrics.map((u) => u.accuracy)),
+      ...runs.flatMap((r) => r.curve.map((p) => p.accuracy)),
     ) + 0.05,
   );
   const a = panel(
@@ -283,18 +338,29 @@ function plot(): string {
       `<text x="${x}" y="${40 + 220 + 14}" text-anchor="middle">${m}</text>`,
     );
     for (const r of byMethod(m))
-      parts.push(`<circle cx="${x + (r.seed - 2) * 6}" cy="${a.sy(r.after.accuracy)}" r="3.5" fill="${colors[m]}"/>`);
+      parts.push(
+        `<circle cx="${x + (r.seed - (seeds.length + 1) / 2) * 5}" cy="${a.sy(r.after.accuracy)}" r="3.5" fill="${colors[m]}"/>`,
+      );
   });
   const updates = int('updates');
-  const b = panel(430, 'Batch accuracy during training (mean over seeds)', [1, updates], [0, maxAcc], 'update');
+  const b = panel(
+    430,
+    'Held-out accuracy during training (first 50, mean over seeds)',
+    [0, updates],
+    [0, maxAcc],
+    'update',
+  );
   for (const m of methods) {
-    const points = Array.from({ length: updates }, (_, u) => {
-      const xs = byMethod(m)
-        .map((r) => r.metrics[u]?.accuracy)
-        .filter((x): x is number => x !== undefined);
-      return `${b.sx(u + 1).toFixed(1)},${b.sy(xs.reduce((p, q) => p + q, 0) / Math.max(1, xs.length)).toFixed(1)}`;
+    const at = [...new Set(byMethod(m).flatMap((r) => r.curve.map((p) => p.update)))].sort((x, y) => x - y);
+    const points = at.map((u) => {
+      const xs = byMethod(m).flatMap((r) => r.curve.filter((p) => p.update === u).map((p) => p.accuracy));
+      return `${b.sx(u).toFixed(1)},${b.sy(mean(xs)).toFixed(1)}`;
     });
     parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${colors[m]}" stroke-width="2"/>`);
+    for (const point of points) {
+      const [x, y] = point.split(',');
+      parts.push(`<circle cx="${x}" cy="${y}" r="3" fill="${colors[m]}"/>`);
+    }
   }
   methods.forEach((m, i) =>
     parts.push(

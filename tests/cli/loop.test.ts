@@ -181,7 +181,10 @@ describe('the sodp loop commands (real child processes, real sandbox)', () => {
       'cpu',
     ]);
     expect(evaluated.code).toBe(0);
-    expect(JSON.parse(evaluated.stdout)).toMatchObject({ n: 1, accuracy: expect.any(Number) });
+    const summary = JSON.parse(evaluated.stdout);
+    expect(summary).toMatchObject({ n: 1, accuracy: expect.any(Number) });
+    // One problem, counted under exactly one outcome.
+    expect(Object.values(summary.outcomes).reduce((a: number, b) => a + Number(b), 0)).toBe(1);
   }, 180_000);
 
   it('explains missing options', async () => {

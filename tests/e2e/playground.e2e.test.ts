@@ -72,8 +72,13 @@ describe.skipIf(!browserAvailable).each(['webgpu', 'cpu'] as const)(
 
     it('runs 2 SOD updates from the defaults; every chart gains points, the held-out curve one per evaluation', async () => {
       await page.getByRole('tab', { name: /Training/ }).click();
-      // The form's defaults, shortened only: 2 updates, 2 held-out problems, evaluated after every update.
+      // The form's defaults, shortened only (SwiftShader runs WebGPU on the CPU): 2 updates instead of
+      // the default's, 2 prompts × 2 samples per update instead of its batch, 2 held-out problems
+      // evaluated after every update. Learning rate, PPO epochs and mini-batch, temperature and
+      // limits stay as the defaults set them.
       await page.getByLabel('Updates', { exact: true }).fill('2');
+      await page.getByLabel('Prompts per update').fill('2');
+      await page.getByLabel('Group size').fill('2');
       await page.getByLabel('Evaluate every').fill('1');
       await page.getByLabel('Held-out problems').fill('2');
       await page.getByRole('button', { name: 'Start run' }).click();

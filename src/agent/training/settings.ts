@@ -30,23 +30,27 @@ export interface TrainingSettings {
   seed: number;
 }
 
+/**
+ * Chosen by `npm run search:defaults` on a validation split of the training problems
+ * (docs/training-defaults.md): candidate L0, under 5 minutes of CPU for a run.
+ */
 export const defaultTrainingSettings: TrainingSettings = {
   method: 'sod',
-  updates: 5,
-  learningRate: 1e-3,
+  updates: 20,
+  learningRate: 3e-4,
   loraRank: 8,
-  promptsPerUpdate: 2,
-  groupSize: 2,
+  promptsPerUpdate: 4,
+  groupSize: 4,
   ppoEpochs: 1,
   ppoMiniBatchSize: 2,
   maxTokens: 256,
   maxTurns: 4,
-  temperature: 1,
+  temperature: 0.7,
   epsilon: defaultStepSettings.epsilon,
   delta: defaultStepSettings.delta,
   coef: defaultStepSettings.coef,
-  evalProblems: 4,
-  evalEvery: 0,
+  evalProblems: 20,
+  evalEvery: 5,
   seed: 0,
 };
 

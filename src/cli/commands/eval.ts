@@ -1,4 +1,5 @@
 import { evaluateGreedy, summarize } from '../../agent/evaluate';
+import { countOutcomes } from '../../agent/outcome';
 import { defaultRolloutLimits } from '../../agent/rollout';
 import { EnginePolicy } from '../../engine/inference';
 import { createNodeSandbox } from '../../tools/node-sandbox';
@@ -10,7 +11,8 @@ const help = `Usage: sodp eval --model DIR --tasks FILE [--n N] [--adapter DIR] 
 
 Solves the first N tasks greedily (temperature 0) with the Python tool and prints the
 accuracy as JSON: {"model", "adapter", "tasks", "n", "correct", "accuracy", "mean_reward",
-"mean_tool_calls", "stop_reasons"}.
+"mean_tool_calls", "stop_reasons", "outcomes"} (outcomes: how many ended right, or with which
+first mistake: no tool call, tool error, wrong tool result, miscopied answer, no answer).
 
   --n N           how many tasks (default all)
   --adapter DIR   a PEFT LoRA adapter folder
@@ -70,6 +72,7 @@ export const evalCommand: CliCommand = {
           adapter: values.adapter ?? null,
           tasks: values.tasks,
           ...summarize(trajectories),
+          outcomes: countOutcomes(trajectories),
         }) + '\n',
       );
       return 0;
