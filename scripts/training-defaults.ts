@@ -415,7 +415,7 @@ function writeReport(): void {
   const earlierText = earlier
     .map(
       (e) =>
-        `The first check, of candidate ${e.name}, stopped after ${e.rows.length} seeds because every one of them fell:\n\n${measureTable(e.rows)}`,
+        `The first check, of candidate ${e.name}, stopped after ${e.rows.length} seeds because every one of them fell (made before the KV-cache fix described under "A caveat"):\n\n${measureTable(e.rows)}`,
     )
     .join('\n\n');
   writeFileSync(
@@ -448,6 +448,16 @@ ${rows.join('\n')}
 ## The choice
 
 **${picked.name}** — ${choice.why}
+
+## A caveat on the search
+
+Every search run above (A–L1) and the first check of K were made before a fix to the engine:
+the student's KV cache survived optimizer steps, so from the second update on, rollouts and the
+in-run validation evaluations mixed keys and values of the old adapter with the new one. The
+validation numbers above therefore describe that mixed model, not the adapter a run exports:
+candidate K2's adapter, evaluated afresh by \`sodp eval\` on the same 100 validation problems,
+solves 29, where its run reported 45. The search has to be run again on the fixed engine; the
+held-out check below was made after the fix.
 
 ## Does it deliver? Five seeds on the held-out problems
 
