@@ -8,15 +8,13 @@
  *
  *   npm run experiment:mini [-- --updates 30 --seeds 5 --eval 200 --jobs 2]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pool, root, sodp } from './lib/sodp-runs';
 import { defaultTrainingSettings } from '../src/agent/training/settings';
 import { outcomes, type Outcome } from '../src/agent/outcome';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: opts } = parseArgs({
   options: {
     updates: { type: 'string', default: '30' },
@@ -42,39 +40,6 @@ const outDir = join(root, opts.out);
 const started = performance.now();
 const log = (line: string) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
-
-/** Runs `sodp` in a child process; resolves with its stdout, rejects with its stderr's tail. */
-function sodp(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin/sodp.mjs'), ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`sodp ${args[0]} exited with ${code}: ${stderr.slice(-2000)}`)),
-    );
-  });
-}
-
-/** Runs jobs with at most `n` at a time (one per core). */
-async function pool<T>(jobs: (() => Promise<T>)[], n: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, jobs.length) }, async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        results[i] = await jobs[i]();
-      }
-    }),
-  );
-  return results;
-}
 
 interface EvalResult {
   accuracy: number;

@@ -11,14 +11,12 @@
  * defaults (nothing but --seed, the data and the output folder given) and `sodp eval` on the
  * 200 held-out problems, one seed at a time, and reports before/after and the wall time.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pool, root, sodp } from './lib/sodp-runs';
 import { defaultTrainingSettings, type TrainingSettings } from '../src/agent/training/settings';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: opts } = parseArgs({
   options: {
     measure: { type: 'boolean', default: false },
@@ -254,39 +252,6 @@ const candidates: { name: string; why: string; settings: Partial<TrainingSetting
     },
   },
 ];
-
-/** Runs `sodp` in a child process; resolves with its stdout, rejects with its stderr's tail. */
-function sodp(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin/sodp.mjs'), ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`sodp ${args[0]} exited with ${code}: ${stderr.slice(-2000)}`)),
-    );
-  });
-}
-
-/** Runs jobs with at most `n` at a time. */
-async function pool<T>(jobs: (() => Promise<T>)[], n: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, jobs.length) }, async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        results[i] = await jobs[i]();
-      }
-    }),
-  );
-  return results;
-}
 
 /** The command-line flags that give `sodp train` these settings (only those that differ from the defaults). */
 function flags(s: Partial<TrainingSettings>): string[] {

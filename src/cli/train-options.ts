@@ -5,6 +5,7 @@
 import { defaultTrainingSettings as d, type TrainingSettings } from '../agent/training/settings';
 import { allLoraTargets, type LoraTarget } from '../engine/params';
 import { methods, type Method } from '../sod/advantages';
+import { samplingOptionSpec } from './agent-setup';
 import { choiceOption, numberOption, UsageError, type OptionSpec } from './command';
 
 export const trainOptionSpec = {
@@ -18,12 +19,7 @@ export const trainOptionSpec = {
   rank: { type: 'string' },
   alpha: { type: 'string' },
   targets: { type: 'string' },
-  temperature: { type: 'string' },
-  'top-p': { type: 'string' },
-  'top-k': { type: 'string' },
-  seed: { type: 'string' },
-  'max-turns': { type: 'string' },
-  'max-tokens': { type: 'string' },
+  ...samplingOptionSpec,
   epsilon: { type: 'string' },
   delta: { type: 'string' },
   coef: { type: 'string' },
