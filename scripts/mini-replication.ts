@@ -8,10 +8,10 @@
  *
  *   npm run experiment:mini [-- --updates 30 --seeds 5 --eval 200 --jobs 2]
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pool, root, sodp } from './lib/sodp-runs';
+import { mean, pct, pool, readJsonl, root, sodp, student, teacher } from './lib/sodp-runs';
 import { defaultTrainingSettings } from '../src/agent/training/settings';
 import { outcomes, type Outcome } from '../src/agent/outcome';
 
@@ -32,8 +32,6 @@ const int = (name: 'updates' | 'seeds' | 'eval' | 'jobs') => {
 const methods = ['sod', 'opd', 'grpo'] as const;
 type Method = (typeof methods)[number];
 const seeds = Array.from({ length: int('seeds') }, (_, i) => i + 1);
-const student = 'public/models/tiny-qwen3-student';
-const teacher = 'public/models/tiny-qwen3-teacher';
 const d = defaultTrainingSettings;
 const limits = ['--max-turns', String(d.maxTurns), '--max-tokens', String(d.maxTokens), '--backend', 'cpu'];
 const outDir = join(root, opts.out);
@@ -111,13 +109,11 @@ const runs = await pool(
       ]);
       const seconds = (performance.now() - t0) / 1000;
       const after = parseEval(await sodp(evalArgs(join(dir, 'adapter'))));
-      const lines = (file: string) =>
-        readFileSync(join(dir, file), 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l));
-      const metrics = lines('metrics.jsonl');
-      const curve = lines('evaluations.jsonl').map((e) => ({ update: e.after_update, accuracy: e.accuracy }));
+      const metrics = readJsonl<RunResult['metrics'][number]>(join(dir, 'metrics.jsonl'));
+      const curve = readJsonl<{ after_update: number; accuracy: number }>(join(dir, 'evaluations.jsonl')).map((e) => ({
+        update: e.after_update,
+        accuracy: e.accuracy,
+      }));
       log(
         `${method} seed ${seed}: ${(100 * after.accuracy).toFixed(1)}% after ${opts.updates} updates (${(seconds / 60).toFixed(1)} min)`,
       );
@@ -139,16 +135,12 @@ const tQuantile: Record<number, number> = {
   8: 2.306,
   9: 2.262,
 };
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-}
 function meanCi(xs: number[]): { mean: number; half: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   if (xs.length < 2) return { mean, half: NaN };
   const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
   return { mean, half: ((tQuantile[xs.length - 1] ?? 1.96) * sd) / Math.sqrt(xs.length) };
 }
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const byMethod = (m: Method) => runs.filter((r) => r.method === m);
 function stepMeans(m: Method): { step: number; d: number; w: number }[] {
   const acc = new Map<number, { d: number; w: number; n: number }>();

@@ -14,8 +14,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pool, root, sodp } from './lib/sodp-runs';
+import { mean, pct, pool, readJsonl, root, sodp, student, teacher } from './lib/sodp-runs';
 import { defaultTrainingSettings, type TrainingSettings } from '../src/agent/training/settings';
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
 const { values: opts } = parseArgs({
   options: {
@@ -27,8 +29,6 @@ const { values: opts } = parseArgs({
   },
 });
 const outDir = join(root, opts.out);
-const student = 'public/models/tiny-qwen3-student';
-const teacher = 'public/models/tiny-qwen3-teacher';
 const started = performance.now();
 const log = (line: string) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
@@ -255,36 +255,25 @@ const candidates: { name: string; why: string; settings: Partial<TrainingSetting
 
 /** The command-line flags that give `sodp train` these settings (only those that differ from the defaults). */
 function flags(s: Partial<TrainingSettings>): string[] {
-  const names: Partial<Record<keyof TrainingSettings, string>> = {
-    method: 'method',
-    updates: 'updates',
-    learningRate: 'lr',
-    loraRank: 'rank',
-    promptsPerUpdate: 'prompts',
-    groupSize: 'group',
-    ppoEpochs: 'ppo-epochs',
-    ppoMiniBatchSize: 'ppo-mini-batch',
-    maxTokens: 'max-tokens',
-    maxTurns: 'max-turns',
-    temperature: 'temperature',
-    seed: 'seed',
-  };
-  return Object.entries(s).flatMap(([key, value]) => {
-    const flag = names[key as keyof TrainingSettings];
-    if (flag === undefined) throw new Error(`no sodp train flag for ${key}`);
-    return [`--${flag}`, String(value)];
-  });
+  const names: [keyof TrainingSettings, string][] = [
+    ['method', 'method'],
+    ['updates', 'updates'],
+    ['learningRate', 'lr'],
+    ['loraRank', 'rank'],
+    ['promptsPerUpdate', 'prompts'],
+    ['groupSize', 'group'],
+    ['ppoEpochs', 'ppo-epochs'],
+    ['ppoMiniBatchSize', 'ppo-mini-batch'],
+    ['maxTokens', 'max-tokens'],
+    ['maxTurns', 'max-turns'],
+    ['temperature', 'temperature'],
+    ['seed', 'seed'],
+  ];
+  const unknown = Object.keys(s).filter((key) => !names.some(([name]) => name === key));
+  if (unknown.length > 0) throw new Error(`no sodp train flag for ${unknown.join(', ')}`);
+  return names.flatMap(([key, flag]) => (s[key] === undefined ? [] : [`--${flag}`, String(s[key])]));
 }
 
-const jsonl = (path: string): Record<string, unknown>[] =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l));
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** A candidate's short label: what its name has before the colon ("K1"). */
 const label = (name: string) => name.split(':')[0];
 
@@ -537,8 +526,8 @@ async function search(): Promise<void> {
       if (!done) writeFileSync(join(dir, 'seconds.txt'), String((performance.now() - t0) / 1000));
       writeFileSync(settingsFile, JSON.stringify(c.settings));
       const seconds = Number(readFileSync(join(dir, 'seconds.txt'), 'utf8'));
-      const metrics = jsonl(join(dir, 'metrics.jsonl'));
-      const evaluations = jsonl(join(dir, 'evaluations.jsonl'));
+      const metrics = readJsonl(join(dir, 'metrics.jsonl'));
+      const evaluations = readJsonl(join(dir, 'evaluations.jsonl'));
       const before = num(evaluations.find((e) => e.when === 'before')?.accuracy);
       const after = num(evaluations.find((e) => e.when === 'after')?.accuracy);
       log(`${c.name}: validation ${pct(before)} → ${pct(after)} in ${(seconds / 60).toFixed(1)} min`);

@@ -1,9 +1,25 @@
-/** What the experiment scripts share: the real `sodp` in a child process, and a pool of such jobs. */
+/** What the experiment scripts share: the demo pair, the real `sodp` in a child process, a pool of such jobs, small statistics. */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export const student = 'public/models/tiny-qwen3-student';
+export const teacher = 'public/models/tiny-qwen3-teacher';
+
+/** The objects of a JSONL file written by `sodp` (metrics.jsonl, evaluations.jsonl, …), as the caller expects them. */
+export function readJsonl<T = Record<string, unknown>>(path: string): T[] {
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
+}
+
+export const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** Runs `sodp` in a child process; resolves with its stdout, rejects with its stderr's tail. */
 export function sodp(args: string[]): Promise<string> {

@@ -13,7 +13,10 @@ import { createNodeSandbox } from '../tools/node-sandbox';
 import type { PythonSandbox } from '../tools/sandbox';
 import { ChatFormat, loadTokenizer } from './chat';
 import { generateArithmeticTasks } from './tasks/arithmetic';
-import { defaultUpdateSettings, ppoSchedule, runUpdate, type UpdateModels } from './update';
+import { defaultTrainingSettings, trainingPlan } from './training/settings';
+import { ppoSchedule, runUpdate, type UpdateModels } from './update';
+
+const defaultUpdate = trainingPlan(defaultTrainingSettings, []).update;
 
 describe('ppoSchedule', () => {
   it('takes epochs × ⌈prompts / mini-batch⌉ steps, each holding whole groups', () => {
@@ -61,7 +64,7 @@ describe('runUpdate with PPO epochs and mini-batches (the demo pair, CPU)', () =
   it('takes one step per mini-batch and epoch; after the first, the ratio to the rollout policy is not 1', async () => {
     const updateModels: UpdateModels = { student, trainer, teacher };
     const { trajectories, metrics } = await runUpdate(1, generateArithmeticTasks(2, 11), updateModels, chat, sandbox, {
-      ...defaultUpdateSettings,
+      ...defaultUpdate,
       groupSize: 2,
       ppoEpochs: 2,
       ppoMiniBatchSize: 1,

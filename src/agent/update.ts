@@ -1,8 +1,8 @@
 import { usesTeacher, type Method } from '../sod/advantages';
 import { batchAdvantages } from '../sod/batch';
-import { ppoLoss, defaultPpoSettings, type PpoSettings } from '../sod/loss';
+import { ppoLoss, type PpoSettings } from '../sod/loss';
 import { batchStepMetrics, type BatchStepMetrics } from '../sod/metrics';
-import { defaultStepSettings, type StepSettings } from '../sod/weights';
+import type { StepSettings } from '../sod/weights';
 import type { ToolSandbox } from '../tools/sandbox';
 import type { ChatFormat } from './chat';
 import type { LogprobScorer, Policy, PolicyTrainer, SamplingSettings, TrainingSequence } from '../core/policy';
@@ -31,15 +31,6 @@ export interface UpdateSettings {
   step: StepSettings;
   ppo: PpoSettings;
 }
-
-export const defaultUpdateSettings: Omit<UpdateSettings, 'sampling'> = {
-  method: 'sod',
-  groupSize: 4,
-  ppoEpochs: 1,
-  ppoMiniBatchSize: 4,
-  step: defaultStepSettings,
-  ppo: defaultPpoSettings,
-};
 
 /** Everything one update measured, for charts and metrics files. */
 export interface UpdateMetrics {

@@ -3,9 +3,9 @@ import type { Backend } from '../engine/backend';
 import { parseQwen3Config } from '../engine/config';
 import { loadQwen3, type ModelFiles } from '../engine/load';
 import type { Qwen3Model } from '../engine/model';
-import type { OpenedBackend } from '../engine/open-backend';
+import { openBackend, type OpenedBackend } from '../engine/open-backend';
 import { weightNames } from '../engine/params';
-import { weightNeeds, type DeviceNeeds } from '../engine/webgpu/device';
+import { weightNeeds, type DeviceNeeds, type EngineDevice } from '../engine/webgpu/device';
 import type { LoadedModel, LoadProgress, LoadRequest, ModelSource } from './protocols';
 
 /** What a worker gets from its surroundings: a browser Worker and a Node test differ only here. */
@@ -16,17 +16,42 @@ export interface WorkerEnvironment {
 }
 
 /** What the model in `source` needs of a WebGPU device, from its config.json (read before the device opens, so a model too big says so at once). */
-export async function modelNeeds(
-  source: ModelSource,
-  env: WorkerEnvironment,
-  signal: AbortSignal,
-): Promise<DeviceNeeds> {
+async function modelNeeds(source: ModelSource, env: WorkerEnvironment, signal: AbortSignal): Promise<DeviceNeeds> {
   const files = env.modelFiles(source, () => {}, signal);
   return weightNeeds(parseQwen3Config(JSON.parse(await files.text('config.json')), `${files.name}/config.json`));
 }
 
+/** What a worker does with its model once loaded, on whichever backend was opened. */
+export interface ModelUser<R> {
+  use<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedModel): R;
+}
+
+/**
+ * Opens the requested backend (the CPU, with the reason, when WebGPU cannot be had) and loads
+ * the model folder onto it. The device, if any, is returned for the worker to keep while its
+ * model is loaded.
+ */
+export async function openAndLoad<R>(
+  request: LoadRequest,
+  env: WorkerEnvironment,
+  progress: (p: LoadProgress) => void,
+  signal: AbortSignal,
+  user: ModelUser<R>,
+): Promise<{ result: R; device?: EngineDevice }> {
+  const needs = await modelNeeds(request.source, env, signal);
+  return openBackend(
+    { choice: request.backend, gpu: env.gpu(), needs, fallBackToCpu: true },
+    {
+      run: async (backend, how) => {
+        const { model, describe } = await loadModel(backend, request, env, progress, signal);
+        return user.use(backend, model, describe(how));
+      },
+    },
+  );
+}
+
 /** Loads a model folder onto `backend`, reporting bytes downloaded and then tensors uploaded. */
-export async function loadModel<T>(
+async function loadModel<T>(
   backend: Backend<T>,
   request: LoadRequest,
   env: WorkerEnvironment,

@@ -5,13 +5,15 @@ import { folderFiles } from '../engine/node-files';
 import { createNodeSandbox } from '../tools/node-sandbox';
 import { readFileSync } from 'node:fs';
 import { parseTasks } from '../agent/tasks/task';
-import { defaultUpdateSettings } from '../agent/update';
+import { defaultTrainingSettings, trainingPlan } from '../agent/training/settings';
 import { connectWorkers } from './connect';
 import type { WorkerEnvironment } from './engine-host';
 import type { StudentProtocol, TeacherProtocol } from './protocols';
 import { localClient, type Caller } from '../core/rpc/rpc';
 import { studentHandlers } from './student-handlers';
 import { teacherHandlers } from './teacher-handlers';
+
+const defaultUpdate = trainingPlan(defaultTrainingSettings, []).update;
 
 const models = new URL('../../public/models/', import.meta.url).pathname;
 const tasks = parseTasks(readFileSync(new URL('../../public/tasks/arithmetic-test.jsonl', import.meta.url), 'utf8'));
@@ -91,7 +93,7 @@ describe('the playground workers (CPU, in-thread)', () => {
     const { trajectories, metrics } = await student.call('update', {
       update: 1,
       tasks: tasks.slice(1, 2),
-      settings: { ...defaultUpdateSettings, groupSize: 2, sampling, limits },
+      settings: { ...defaultUpdate, groupSize: 2, sampling, limits },
     });
     expect(trajectories).toHaveLength(2);
     expect(metrics.method).toBe('sod');

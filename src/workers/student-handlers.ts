@@ -16,12 +16,11 @@ import { createLoraState, releaseLoraState } from '../engine/lora-state';
 import type { LoraState, Qwen3Model } from '../engine/model';
 import { allLoraTargets } from '../engine/params';
 import { exportPeft } from '../engine/peft';
-import { openBackend } from '../engine/open-backend';
 import { defaultAdamW, LoraTrainer } from '../engine/train';
 import type { EngineDevice } from '../engine/webgpu/device';
 import { usesTeacher } from '../sod/advantages';
 import type { ToolSandbox } from '../tools/sandbox';
-import { loadModel, modelNeeds, type WorkerEnvironment } from './engine-host';
+import { openAndLoad, type WorkerEnvironment } from './engine-host';
 import type {
   AdapterSettings,
   LoadedModel,
@@ -119,16 +118,9 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       device?.destroy();
       device = undefined;
       const chat = new ChatFormat(await loadTokenizer(request.source.url));
-      const needs = await modelNeeds(request.source, env, signal);
-      const opened = await openBackend(
-        { choice: request.backend, gpu: env.gpu(), needs, fallBackToCpu: true },
-        {
-          run: async (backend, how) => {
-            const { model, describe } = await loadModel(backend, request, env, progress, signal);
-            return studentOn(backend, model, describe(how), chat);
-          },
-        },
-      );
+      const opened = await openAndLoad(request, env, progress, signal, {
+        use: (backend, model, loaded) => studentOn(backend, model, loaded, chat),
+      });
       // The device stays open while the model is loaded.
       device = opened.device;
       student = opened.result;

@@ -1,11 +1,9 @@
 /** The teacher worker: a model that scores the student's tokens (τ) and lists its own top alternatives. */
 import { topAlternatives } from '../engine/alternatives';
-import type { Backend } from '../engine/backend';
 import { Decoder, EngineScorer } from '../engine/inference';
 import type { Qwen3Model } from '../engine/model';
 import type { EngineDevice } from '../engine/webgpu/device';
-import { loadModel, modelNeeds, type WorkerEnvironment } from './engine-host';
-import { openBackend, type OpenedBackend } from '../engine/open-backend';
+import { openAndLoad, type WorkerEnvironment } from './engine-host';
 import type { ScorerProtocol, TeacherProtocol } from './protocols';
 import { serve, type Handlers } from '../core/rpc/rpc';
 
@@ -37,16 +35,9 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
       scorer = undefined;
       device?.destroy();
       device = undefined;
-      const needs = await modelNeeds(request.source, env, signal);
-      const opened = await openBackend(
-        { choice: request.backend, gpu: env.gpu(), needs, fallBackToCpu: true },
-        {
-          run: async <T>(backend: Backend<T>, how: OpenedBackend) => {
-            const { model, describe } = await loadModel(backend, request, env, progress, signal);
-            return { handlers: scorerOn(model, request.source.name), loaded: describe(how) };
-          },
-        },
-      );
+      const opened = await openAndLoad(request, env, progress, signal, {
+        use: (_backend, model, loaded) => ({ handlers: scorerOn(model, request.source.name), loaded }),
+      });
       device = opened.device;
       scorer = opened.result.handlers;
       return opened.result.loaded;

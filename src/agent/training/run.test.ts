@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { EvaluationSummary } from '../evaluate';
 import type { Task } from '../tasks/task';
 import type { Trajectory } from '../trajectory';
-import { defaultUpdateSettings, trainingOrder, type UpdateMetrics } from '../update';
+import { trainingOrder, type UpdateMetrics } from '../update';
+import { defaultTrainingSettings, trainingPlan } from './settings';
 import { RunControl, runTraining, type TrainingEvent, type TrainingPlan, type TrainingServices } from './run';
+
+const defaultUpdate = trainingPlan(defaultTrainingSettings, []).update;
 
 type Result = { trajectories: Trajectory[]; metrics: UpdateMetrics };
 
@@ -20,7 +23,7 @@ function plan(patch: Partial<TrainingPlan> = {}): TrainingPlan {
     promptsPerUpdate: 2,
     seed: 4,
     update: {
-      ...defaultUpdateSettings,
+      ...defaultUpdate,
       groupSize: 2,
       sampling: { temperature: 1, topP: 1, topK: 0, seed: 4, maxNewTokens: 8, stopTokenIds: [], stopStrings: [] },
     },
