@@ -3,22 +3,31 @@
  *   1. a byte-level BPE learned from teacher solutions rendered by Qwen3's chat template;
  *   2. the teacher (4 layers, hidden 128) trained from scratch on scripted tool-use
  *      solutions, each run through the real rollout path and Python sandbox;
- *   3. the student (3 layers, hidden 128) cold-started by SFT on the same teacher-style
- *      solutions, stopped once it solves a third of a validation set, so it still makes
- *      the mistakes SOD is about;
+ *   3. the student (3 layers, hidden 128) cold-started by SFT on the same problems, where a
+ *      share of the solutions slip (× copied into Python, comb without its import) and fix
+ *      the code after the tool's error; stopped once it solves a third of a validation set,
+ *      so it still makes the mistakes SOD is about;
  *   4. greedy accuracy of both on the 200 held-out problems of public/tasks/arithmetic-test.jsonl,
- *      how each trajectory ended, an ONNX export of the teacher, and a report.
+ *      how each trajectory ended, SOD's situation in the student's greedy and temperature-1
+ *      rollouts (src/agent/situation.ts), the inspector's sample (a real rollout), an ONNX
+ *      export of the teacher, and a report.
  *
- *   npm run make:demo-models [-- --out DIR --teacher-steps N --student-steps N --eval N --workers N]
+ *   npm run make:demo-models [-- --out DIR --teacher-steps N --student-steps N --slip-rate P --eval N --workers N]
  *   npm run make:demo-models -- --teacher-from public/models/tiny-qwen3-teacher   (redo the student only)
+ *   npm run make:demo-models -- --teacher-from … --student-from runs/demo-models/cold-student   (redo its second phase only)
  */
-import { mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChatFormat, loadTokenizer } from '../src/agent/chat';
 import { evaluateGreedy, summarize } from '../src/agent/evaluate';
 import { countOutcomes } from '../src/agent/outcome';
+import { readSituation, summarizeSituations } from '../src/agent/situation';
+import { sampleGroups, scoreTrajectory } from '../src/agent/update';
+import { weighSteps, type StepWeighting } from '../src/sod/weights';
+import { topAlternatives } from '../src/engine/alternatives';
+import { Decoder, EnginePolicy } from '../src/engine/inference';
 import { defaultSampling } from '../src/core/policy';
 import { runRollout } from '../src/agent/rollout';
 import { ScriptedPolicy } from '../src/agent/scripted-policy';
@@ -27,12 +36,12 @@ import { parseTasks, type Task } from '../src/agent/tasks/task';
 import type { Trajectory } from '../src/agent/trajectory';
 import { qwen3ConfigJson, qwen3SizeFields, type Qwen3Config } from '../src/engine/config';
 import { CpuBackend } from '../src/engine/cpu/backend';
-import { EnginePolicy } from '../src/engine/inference';
 import { weightNames } from '../src/engine/params';
 import { SafetensorsFile } from '../src/engine/safetensors';
 import { modelFolderFiles } from '../src/models/demo/model-folder';
 import { demoShapes, demoTokenizer, initialDemoWeights } from '../src/models/demo/recipe';
-import { teacherTurns } from '../src/models/demo/teacher-solutions';
+import { slipTurns, teacherTurns } from '../src/models/demo/teacher-solutions';
+import { seededUniform } from '../src/core/random';
 import {
   learningRate,
   ScratchModel,
@@ -58,20 +67,29 @@ const { values: opts } = parseArgs({
     eval: { type: 'string', default: '200' },
     workers: { type: 'string', default: '2' },
     'teacher-from': { type: 'string' },
+    'slip-rate': { type: 'string', default: '0.6' },
+    'slip-steps': { type: 'string', default: '150' },
+    'student-from': { type: 'string' },
+    'cold-student': { type: 'string', default: 'runs/demo-models/cold-student' },
   },
 });
-const int = (name: Exclude<keyof typeof opts, 'teacher-from'>) => {
+const int = (
+  name: 'teacher-tasks' | 'teacher-steps' | 'student-steps' | 'slip-steps' | 'validation' | 'eval' | 'workers',
+) => {
   const n = Number(opts[name]);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${opts[name]}`);
   return n;
 };
 
+const slipRate = Number(opts['slip-rate']);
+if (!(slipRate >= 0 && slipRate <= 1)) throw new Error(`--slip-rate must be in [0, 1], got ${opts['slip-rate']}`);
 const started = performance.now();
 const log = (line: string) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
 const evalLimits = { maxTurns: 4, maxTurnTokens: 200, maxTotalTokens: 600 };
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const outRoot = resolve(root, opts.out);
+const coldStudentDir = resolve(root, opts['cold-student']);
 
 // Problems: the held-out test set ships in public/tasks; training problems never repeat its questions.
 const testTasks = parseTasks(
@@ -107,27 +125,46 @@ log(
 const sandbox = createNodeSandbox();
 const sft = (t: Trajectory): SftExample => ({ promptIds: t.prompt_ids, responseIds: t.response_ids, mask: t.mask });
 
-// 2. The teacher's data: scripted solutions through the real rollout path and sandbox.
-const teacherData: SftExample[] = [];
-for (const [i, task] of teacherTasks.entries()) {
+/** A scripted solution run through the real rollout path and sandbox, checked to end on the right tool result. */
+async function solution(task: Task, turns: string[], session: string): Promise<SftExample> {
   const t = await runRollout({
     task,
     group: task.id,
-    policy: new ScriptedPolicy(chat.tokenizer, teacherTurns(task)),
+    policy: new ScriptedPolicy(chat.tokenizer, turns),
     recordLogprobs: false,
     chat,
     sandbox,
     sampling: defaultSampling,
-    session: `data-${i}`,
+    session,
   });
-  if (!t.correct || t.tool_calls[0]?.output.trim() !== task.answer)
+  const last = t.tool_calls.at(-1);
+  if (!t.correct || last?.output.trim() !== task.answer || t.tool_calls.length !== turns.length - 1)
     throw new Error(
-      `the scripted solution of ${task.id} (${task.question}) does not compute ${task.answer}: ${t.tool_calls[0]?.output ?? ''}${t.tool_calls[0]?.error ?? ''}`,
+      `the scripted solution of ${task.id} (${task.question}) does not compute ${task.answer}: ${JSON.stringify(t.tool_calls)}`,
     );
-  teacherData.push(sft(t));
+  return sft(t);
 }
-const meanLength = teacherData.reduce((n, x) => n + x.promptIds.length + x.responseIds.length, 0) / teacherData.length;
-log(`teacher data: ${teacherData.length} solutions, ${meanLength.toFixed(0)} tokens each on average`);
+
+// 2. The teacher's data: clean scripted solutions. The student's: the same problems, where a
+//    share (--slip-rate) of those of the kinds with a slip start with the slipped call, then
+//    the fix after the tool's real error text.
+const teacherData: SftExample[] = [];
+const studentData: SftExample[] = [];
+const slipDraw = seededUniform(17);
+for (const [i, task] of teacherTasks.entries()) {
+  const clean = await solution(task, teacherTurns(task), `data-${i}`);
+  teacherData.push(clean);
+  const slipped = slipTurns(task);
+  const slips = slipped !== undefined && slipDraw() < slipRate;
+  studentData.push(slips ? await solution(task, slipped, `slip-${i}`) : clean);
+}
+const meanLength = (data: SftExample[]) =>
+  (data.reduce((n, x) => n + x.promptIds.length + x.responseIds.length, 0) / data.length).toFixed(0);
+const slipped = studentData.filter((x, i) => x !== teacherData[i]).length;
+log(`teacher data: ${teacherData.length} solutions, ${meanLength(teacherData)} tokens each on average`);
+log(
+  `student data: ${slipped} of ${studentData.length} solutions slip and fix; ${meanLength(studentData)} tokens each on average`,
+);
 
 type DemoModel = ScratchModel<Float32Array | Float64Array>;
 
@@ -185,6 +222,38 @@ async function evaluate(name: string, model: DemoModel, tasks: readonly Task[]) 
   return { result, trajectories };
 }
 
+/** The weights of a model folder written by an earlier run of this recipe. */
+async function loadFolder(dir: string, config: Qwen3Config): Promise<Map<string, Float32Array>> {
+  const file = await SafetensorsFile.open(
+    await openAsBlob(join(dir, 'model.safetensors')),
+    join(dir, 'model.safetensors'),
+  );
+  return new Map(
+    await Promise.all(weightNames(config).map(async ({ name }) => [name, await file.read(name)] as const)),
+  );
+}
+
+/** A loss curve from the report beside an earlier run's folder (`curves[name]`), as training steps. */
+function earlierCurve(dir: string, name: string, schedule: ScratchTraining): ScratchStep[] {
+  const reportFile = join(dir, '..', 'demo-report.json');
+  if (!existsSync(reportFile)) return [];
+  const previous: unknown = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const curves =
+    typeof previous === 'object' && previous !== null && 'curves' in previous ? previous.curves : undefined;
+  const curve =
+    typeof curves === 'object' && curves !== null && name in curves
+      ? (curves as Record<string, unknown>)[name]
+      : undefined;
+  return (Array.isArray(curve) ? curve : []).map((loss: unknown, i) => ({
+    step: i + 1,
+    loss: Number(loss),
+    gradNorm: NaN,
+    lr: learningRate(i, schedule),
+    tokens: 0,
+    seconds: 0,
+  }));
+}
+
 const teacherConfig: Qwen3Config = { ...demoShapes.teacher, vocabSize };
 const teacherSchedule: ScratchTraining = { steps: int('teacher-steps'), batchSize: 16, lr: 3e-3, warmup: 30, seed: 1 };
 let teacher: DemoModel;
@@ -197,59 +266,119 @@ if (opts['teacher-from'] === undefined) {
   // The teacher of an earlier run of this same recipe (training is seeded, so it is the teacher
   // this run would train), to redo only the student; its loss curve comes from that run's report.
   const dir = resolve(opts['teacher-from']);
-  const file = await SafetensorsFile.open(
-    await openAsBlob(join(dir, 'model.safetensors')),
-    join(dir, 'model.safetensors'),
-  );
-  const tensors = new Map(
-    await Promise.all(weightNames(teacherConfig).map(async ({ name }) => [name, await file.read(name)] as const)),
-  );
-  teacher = new ScratchModel(new CpuBackend(), teacherConfig, tensors);
-  const previous: unknown = JSON.parse(readFileSync(join(dir, '..', 'demo-report.json'), 'utf8'));
-  const curve =
-    typeof previous === 'object' &&
-    previous !== null &&
-    'curves' in previous &&
-    typeof previous.curves === 'object' &&
-    previous.curves !== null &&
-    'teacher' in previous.curves &&
-    Array.isArray(previous.curves.teacher)
-      ? previous.curves.teacher
-      : [];
-  teacherCurve = curve.map((loss: unknown, i) => ({
-    step: i + 1,
-    loss: Number(loss),
-    gradNorm: NaN,
-    lr: learningRate(i, teacherSchedule),
-    tokens: 0,
-    seconds: 0,
-  }));
+  teacher = new ScratchModel(new CpuBackend(), teacherConfig, await loadFolder(dir, teacherConfig));
+  teacherCurve = earlierCurve(dir, 'teacher', teacherSchedule);
   log(`teacher: loaded from ${dir}`);
 }
 const teacherEval = await evaluate('teacher', teacher, testTasks);
 
-// 3. The student: three quarters of the teacher's depth, cold-started by SFT on the same teacher-style
-//    solutions, and trained only until it solves a third of a validation set (never the
-//    test set), so it still makes the mistakes SOD is about.
+// 3. The student, in two phases. First a cold start: three quarters of the teacher's depth,
+//    SFT on the teacher's clean solutions, trained only until it solves a third of a validation
+//    set (never the test set), so it still miscopies numbers. Then its habits: a short SFT on
+//    the same problems where a share of the solutions slip and fix the code after the tool's
+//    error, which the teacher never does.
 const studentConfig: Qwen3Config = { ...demoShapes.student, vocabSize };
 const studentSchedule: ScratchTraining = { steps: int('student-steps'), batchSize: 16, lr: 3e-3, warmup: 30, seed: 2 };
+const slipSchedule: ScratchTraining = { steps: int('slip-steps'), batchSize: 16, lr: 1e-3, warmup: 10, seed: 3 };
 const studentTarget = 1 / 3;
-const studentInitial = initialDemoWeights(studentConfig, 2);
-const student = new ScratchModel(new CpuBackend(), studentConfig, studentInitial);
-const studentCheckpoint = {
-  every: 40,
-  // Before step 160 it cannot have learned to copy numbers yet: skip those evaluations.
-  stop: async (step: number) =>
-    step >= 160 &&
-    (await evaluate(`student at step ${step}, validation`, student, validationTasks)).result.accuracy >= studentTarget,
-};
-const studentCurve = await train('student', student, studentInitial, teacherData, studentSchedule, studentCheckpoint);
+let student: DemoModel;
+let studentCurve: ScratchStep[];
+if (opts['student-from'] === undefined) {
+  const studentInitial = initialDemoWeights(studentConfig, 2);
+  student = new ScratchModel(new CpuBackend(), studentConfig, studentInitial);
+  const studentCheckpoint = {
+    every: 40,
+    // Before step 160 it cannot have learned to copy numbers yet: skip those evaluations.
+    stop: async (step: number) =>
+      step >= 160 &&
+      (await evaluate(`student at step ${step}, validation`, student, validationTasks)).result.accuracy >=
+        studentTarget,
+  };
+  studentCurve = await train('student', student, studentInitial, teacherData, studentSchedule, studentCheckpoint);
+  // Kept outside the shipped folders, so a later run can redo only the second phase.
+  await writeFolder(coldStudentDir, studentConfig, student, false);
+  writeFileSync(
+    join(coldStudentDir, '..', 'demo-report.json'),
+    JSON.stringify({ curves: { student: studentCurve.map((s) => s.loss) } }),
+  );
+} else {
+  const dir = resolve(opts['student-from']);
+  student = new ScratchModel(new CpuBackend(), studentConfig, await loadFolder(dir, studentConfig));
+  studentCurve = earlierCurve(dir, 'student', studentSchedule);
+  log(`cold-start student: loaded from ${dir}`);
+}
+await evaluate('cold-start student', student, testTasks);
+const coldTensors = await student.tensors();
+const slipCurve = await train('student habits', student, coldTensors, studentData, slipSchedule);
 const studentEval = await evaluate('student', student, testTasks);
+
+// 4. SOD's situation in the student's own rollouts of the held-out problems, greedy and sampled
+//    at temperature 1, each scored by both models as a training update scores them.
+const studentPolicy = new EnginePolicy('student', student.model);
+const teacherPolicy = new EnginePolicy('teacher', teacher.model);
+async function situation(name: string, trajectories: Trajectory[]) {
+  const weightings: StepWeighting[] = [];
+  for (const t of trajectories) {
+    await scoreTrajectory(t, studentPolicy, teacherPolicy);
+    weightings.push(
+      weighSteps({
+        mask: t.mask,
+        studentLogprobs: t.student_logprobs ?? [],
+        teacherLogprobs: t.teacher_logprobs ?? [],
+      }),
+    );
+  }
+  const readings = trajectories.map((t, i) => readSituation(t, weightings[i]));
+  const summary = {
+    ...summarize(trajectories),
+    outcomes: countOutcomes(trajectories),
+    situation: summarizeSituations(readings),
+  };
+  log(`student ${name}: ${JSON.stringify(summary.situation)}`);
+  return { summary, readings, weightings };
+}
+const greedySituation = await situation('greedy', studentEval.trajectories);
+const sampled = await sampleGroups({
+  tasks: testTasks,
+  groupSize: 1,
+  policy: studentPolicy,
+  chat,
+  sandbox,
+  sampling: { ...defaultSampling, temperature: 1 },
+  limits: evalLimits,
+  group: (task) => task.id,
+  seed: (i) => 1000 + i,
+  session: (i) => `sampled-${i}`,
+});
+const sampledSituation = await situation('at temperature 1', sampled);
 sandbox.dispose();
 
+// The inspector's sample: the sampled rollout whose w_k dips deepest and comes back highest.
+const sampleIndex = sampledSituation.readings
+  .map((r, i) => ({ r, i, w: sampledSituation.weightings[i] }))
+  .filter(({ r }) => r?.dipsAndReturnsToFull === true && r.bad.kind === 'tool error')
+  .sort(
+    (a, b) =>
+      Math.max(...b.w.runningProducts) / Math.min(...b.w.weights) -
+      Math.max(...a.w.runningProducts) / Math.min(...a.w.weights),
+  )[0]?.i;
+if (sampleIndex === undefined) throw new Error('no sampled rollout dips and recovers: nothing to ship as the sample');
+const sample = sampled[sampleIndex];
+// Top-5 next tokens of each model where the student wrote (none on the inserted tool output).
+const tops = async (model: DemoModel) =>
+  (await topAlternatives(new Decoder(model.model), sample.prompt_ids, sample.response_ids, 5)).map((position, t) =>
+    sample.mask[t] === 1 ? position.map(([id, logprob]): [string, number] => [chat.decode([id]), logprob]) : [],
+  );
+const sampleRecord = {
+  ...sample,
+  source: `a temperature-1 rollout of the bundled demo student (held-out problem ${sample.task_id}), scored by the bundled teacher; written by npm run make:demo-models`,
+  tokens: sample.response_ids.map((id) => chat.decode([id])),
+  student_top: await tops(student),
+  teacher_top: await tops(teacher),
+};
+
 // 4. The folders, the teacher's ONNX export, and the report.
-async function writeFolder(name: string, config: Qwen3Config, model: DemoModel, onnx: boolean): Promise<void> {
-  const dir = join(outRoot, name);
+async function writeFolder(dir: string, config: Qwen3Config, model: DemoModel, onnx: boolean): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const tensors = await model.tensors();
@@ -264,8 +393,8 @@ async function writeFolder(name: string, config: Qwen3Config, model: DemoModel, 
   }
   log(`wrote ${dir}`);
 }
-await writeFolder('tiny-qwen3-teacher', teacherConfig, teacher, true);
-await writeFolder('tiny-qwen3-student', studentConfig, student, false);
+await writeFolder(join(outRoot, 'tiny-qwen3-teacher'), teacherConfig, teacher, true);
+await writeFolder(join(outRoot, 'tiny-qwen3-student'), studentConfig, student, false);
 const report = {
   seconds: (performance.now() - started) / 1000,
   vocab_size: vocabSize,
@@ -280,14 +409,29 @@ const report = {
   student: {
     config: qwen3ConfigJson(studentConfig),
     schedule: studentSchedule,
-    examples: teacherData.length,
+    habits_schedule: slipSchedule,
+    slip_rate: slipRate,
+    slipped_examples: slipped,
+    examples: studentData.length,
     steps: studentCurve.length,
+    habits_steps: slipCurve.length,
     final_loss: studentCurve.at(-1)?.loss,
     target_validation_accuracy: studentTarget,
     ...studentEval.result,
   },
-  curves: { teacher: teacherCurve.map((s) => s.loss), student: studentCurve.map((s) => s.loss) },
+  situation: {
+    about:
+      'rollouts of the student on the held-out problems with a bad tool step (an error, or a result that is not the answer) followed by another assistant step; d_1 and the mean d_k after the bad observation, and how many have the SOD weight w_k dip below 1 and come back up (and how many back to 1 or more)',
+    greedy: greedySituation.summary,
+    temperature_1: sampledSituation.summary,
+  },
+  curves: {
+    teacher: teacherCurve.map((s) => s.loss),
+    student: studentCurve.map((s) => s.loss),
+    student_habits: slipCurve.map((s) => s.loss),
+  },
 };
 writeFileSync(join(outRoot, 'demo-report.json'), JSON.stringify(report, null, 1) + '\n');
+writeFileSync(join(root, 'public/samples/drift-recovery.jsonl'), JSON.stringify(sampleRecord) + '\n');
 rmSync(scratch, { recursive: true, force: true });
 log(`done in ${(report.seconds / 60).toFixed(1)} min`);

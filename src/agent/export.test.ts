@@ -17,7 +17,7 @@ function trajectory(id: string, logprobs: number[]): Trajectory {
     student_logprobs: logprobs,
     teacher_logprobs: [-0.5, -0.25, 0, -1e-9],
     turn_spans: [{ start: 0, end: 2 }],
-    tool_calls: [{ code: 'print(2 + 3)', output: '5\n', error: null, duration_ms: 12.5 }],
+    tool_calls: [{ turn: 0, code: 'print(2 + 3)', output: '5\n', error: null, duration_ms: 12.5 }],
     answer: '5',
     correct: true,
     reward: 1,

@@ -116,9 +116,9 @@ export async function runRollout(request: RolloutRequest): Promise<Trajectory> {
         if (call.ok) {
           request.onEvent?.({ kind: 'tool-start', code: call.code });
           const run = await sandbox.run(call.code, request.session, request.signal);
-          record = { code: call.code, output: run.output, error: run.error, duration_ms: run.durationMs };
+          record = { turn, code: call.code, output: run.output, error: run.error, duration_ms: run.durationMs };
         } else {
-          record = { code: '', output: '', error: call.error, duration_ms: 0 };
+          record = { turn, code: '', output: '', error: call.error, duration_ms: 0 };
         }
         toolMs += performance.now() - t1;
         toolCalls.push(record);

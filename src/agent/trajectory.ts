@@ -8,6 +8,8 @@ function isStopReason(value: string): value is StopReason {
 }
 
 export interface ToolCallRecord {
+  /** The assistant turn that made the call (an index into `turn_spans`). */
+  turn: number;
   code: string;
   output: string;
   /** The error the model was shown (Python error, time-out, malformed call), or null. */
@@ -92,6 +94,8 @@ export function trajectoryFromRecord(record: TrajectoryRecord): Trajectory {
     tool_calls: toolCalls.map((c: unknown, i) => {
       if (!isRecord(c) || typeof c.code !== 'string') throw new Error(`tool_calls[${i}].code must be a string`);
       return {
+        // Files written before calls named their turn had one call per turn.
+        turn: typeof c.turn === 'number' ? c.turn : i,
         code: c.code,
         output: typeof c.output === 'string' ? c.output : '',
         error: typeof c.error === 'string' ? c.error : null,

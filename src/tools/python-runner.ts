@@ -39,7 +39,8 @@ for _name in list(sys.modules):
 _sessions = {}
 
 def _user_traceback(exc):
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == '<exec>']
+    # The runner's own frame is also compiled as '<exec>'; only the model's code belongs in the text.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == '<exec>' and f.name != '_sodp_run']
     lines = traceback.format_list(frames) if frames else []
     return ('Traceback (most recent call last):\n' + ''.join(lines) if lines else '') + ''.join(traceback.format_exception_only(type(exc), exc))
 

@@ -1,7 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { defaultStepSettings, weighSteps } from '../../src/sod/weights';
 import { browserAvailable } from '../support/browser';
 import { openPlaygroundPage, shots, type PlaygroundPage } from '../support/playground-page';
+
+/** The bundled sample (a real rollout of the demo student) and its step weighting by src/sod. */
+const sample = JSON.parse(readFileSync(new URL('../../public/samples/drift-recovery.jsonl', import.meta.url), 'utf8'));
+const sampleScores = {
+  mask: sample.mask,
+  studentLogprobs: sample.student_logprobs,
+  teacherLogprobs: sample.teacher_logprobs,
+};
+const sampleWeights = weighSteps(sampleScores).weights;
 
 describe.skipIf(!browserAvailable)('the inspector page in headless Chromium', () => {
   let opened: PlaygroundPage | undefined;
@@ -21,14 +32,16 @@ describe.skipIf(!browserAvailable)('the inspector page in headless Chromium', ()
     // No model is needed to inspect a file.
     await page.getByRole('tab', { name: /Inspector/ }).click();
     await page.getByRole('button', { name: 'Load sample' }).click();
-    await page.getByRole('heading', { name: /3 steps/ }).waitFor();
+    const k = sampleWeights.length;
+    await page.getByRole('heading', { name: new RegExp(`${k} steps`) }).waitFor();
     const table = page.getByRole('table');
-    await expect(table.locator('tbody tr').count()).resolves.toBe(3);
-    // Step 2 drifted after the tool error: suppressed; step 3 recovered: capped at 1 + δ.
-    const w = await table.locator('tbody tr td:nth-child(6)').allTextContents();
-    expect(Number(w[0])).toBe(1);
-    expect(Number(w[1])).toBeLessThan(0.5);
-    expect(Number(w[2])).toBeCloseTo(1.2, 4);
+    await expect(table.locator('tbody tr').count()).resolves.toBe(k);
+    // The weights src/sod gives the sample: a step after the tool error suppressed, a later one back up.
+    const w = (await table.locator('tbody tr td:nth-child(6)').allTextContents()).map(Number);
+    for (let i = 0; i < k; i++) expect(w[i]).toBeCloseTo(sampleWeights[i], 3);
+    const dip = w.findIndex((x) => x < 1);
+    expect(dip).toBeGreaterThan(0);
+    expect(Math.max(...w.slice(dip + 1))).toBeGreaterThan(w[dip]);
     expect(await page.locator('.recharts-surface').count()).toBeGreaterThan(0);
     await page.screenshot({ path: `${shots}/inspector-sample.png`, fullPage: true });
   });
@@ -36,9 +49,11 @@ describe.skipIf(!browserAvailable)('the inspector page in headless Chromium', ()
   it('recomputes the weights when δ changes and explains a bad value', async () => {
     const delta = page.getByLabel('δ (delta)');
     await delta.fill('0.5');
+    const wider = weighSteps(sampleScores, { ...defaultStepSettings, delta: 0.5 }).weights;
+    const last = wider.length;
     await expect
-      .poll(async () => Number(await page.locator('tbody tr:nth-child(3) td:nth-child(6)').textContent()))
-      .toBeCloseTo(1.5, 4);
+      .poll(async () => Number(await page.locator(`tbody tr:nth-child(${last}) td:nth-child(6)`).textContent()))
+      .toBeCloseTo(wider[last - 1], 3);
     await delta.fill('-1');
     await page.getByRole('alert').filter({ hasText: 'delta must be ≥ 0, got -1' }).waitFor();
     await page.screenshot({ path: `${shots}/inspector-bad-delta.png`, fullPage: true });

@@ -48,3 +48,32 @@ export function teacherTurns(task: Task, toolOutput = task.answer): string[] {
     `<think>\nThe tool printed ${printed}.\n</think>\n\nThe answer is \\boxed{${printed}}.`,
   ];
 }
+
+/**
+ * The slips the demo *student* was taught to make on some kinds of problem, with the fix it
+ * writes after the tool's error: the question's × copied into Python, or comb without its
+ * import. The teacher never saw them, so after such an error it is off its own
+ * distribution: the situation SOD's step weights are for.
+ */
+const slips: Partial<Record<ArithmeticKind, { code: (n: string[]) => string; fix: string }>> = {
+  product: { code: ([a, b]) => `print(${a} × ${b})`, fix: 'Python writes × as *.' },
+  'product-mod': { code: ([a, b, m]) => `print(${a} × ${b} % ${m})`, fix: 'Python writes × as *.' },
+  binomial: { code: ([k, n]) => `print(comb(${n}, ${k}))`, fix: 'comb has to be imported from math.' },
+};
+
+/**
+ * A solution with a slip, for the kinds that have one (else undefined): the slipped call,
+ * a second call with the teacher's code after the error, and the teacher's answer turn.
+ */
+export function slipTurns(task: Task): string[] | undefined {
+  const kind = arithmeticKindOf(task);
+  const slip = slips[kind];
+  if (slip === undefined) return undefined;
+  const numbers = task.question.match(/\d+/g) ?? [];
+  const [, answer] = teacherTurns(task);
+  return [
+    `<think>\n${plans[kind].think}\n</think>\n\n${formatToolCall(slip.code(numbers))}`,
+    `<think>\nThe code failed. ${slip.fix}\n</think>\n\n${formatToolCall(teacherCode(task))}`,
+    answer,
+  ];
+}

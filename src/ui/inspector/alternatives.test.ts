@@ -103,7 +103,7 @@ describe('alternativesAt', () => {
       mask.forEach((m, t) => {
         const at = alternativesAt(sample, field, t);
         expect(at.kind).toBe('ok');
-        if (at.kind === 'ok') expect(at.alternatives.length).toBe(m === 1 ? 3 : 0);
+        if (at.kind === 'ok') expect(at.alternatives.length).toBe(m === 1 ? 5 : 0);
       });
     }
   });

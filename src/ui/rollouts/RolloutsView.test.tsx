@@ -25,7 +25,7 @@ function result(patch: Partial<PlaygroundTrajectory>): PlaygroundTrajectory {
     response_ids: [2, 3],
     mask: [1, 1],
     turn_spans: [{ start: 0, end: 2 }],
-    tool_calls: [{ code: 'print(17*23)', output: '391\n', error: null, duration_ms: 3 }],
+    tool_calls: [{ turn: 0, code: 'print(17*23)', output: '391\n', error: null, duration_ms: 3 }],
     answer: '391',
     correct: true,
     reward: 1,
@@ -104,7 +104,7 @@ describe('RolloutsView cards', () => {
       answer: '6',
       correct: false,
       reward: -0.1,
-      tool_calls: [{ code: 'print(2+3)', output: '5\n', error: null, duration_ms: 1 }],
+      tool_calls: [{ turn: 0, code: 'print(2+3)', output: '5\n', error: null, duration_ms: 1 }],
       stop_reason: 'max_turns',
     });
     const inspect = vi.fn();
