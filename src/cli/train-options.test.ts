@@ -16,11 +16,11 @@ describe('sodp train options', () => {
     const { settings, topP } = trainOptionsFrom({
       lr: '2e-4',
       'ppo-epochs': '3',
-      'ppo-mini-batch': '1',
+      'ppo-mini-batch': '3',
       'eval-every': '5',
       'top-p': '0.9',
     });
-    expect(settings).toMatchObject({ learningRate: 2e-4, ppoEpochs: 3, ppoMiniBatchSize: 1, evalEvery: 5 });
+    expect(settings).toMatchObject({ learningRate: 2e-4, ppoEpochs: 3, ppoMiniBatchSize: 3, evalEvery: 5 });
     expect(topP).toBe(0.9);
   });
 

@@ -32,7 +32,7 @@ export interface TrainingSettings {
 
 /**
  * Chosen by `npm run search:defaults` on a validation split of the training problems
- * (docs/training-defaults.md): candidate L0, under 5 minutes of CPU for a run.
+ * (docs/training-defaults.md): candidate R, under 5 minutes of CPU for a run.
  */
 export const defaultTrainingSettings: TrainingSettings = {
   method: 'sod',
@@ -42,7 +42,7 @@ export const defaultTrainingSettings: TrainingSettings = {
   promptsPerUpdate: 4,
   groupSize: 4,
   ppoEpochs: 1,
-  ppoMiniBatchSize: 2,
+  ppoMiniBatchSize: 1,
   maxTokens: 256,
   maxTurns: 4,
   temperature: 0.7,
