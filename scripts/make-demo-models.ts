@@ -125,7 +125,10 @@ log(
 const sandbox = createNodeSandbox();
 const sft = (t: Trajectory): SftExample => ({ promptIds: t.prompt_ids, responseIds: t.response_ids, mask: t.mask });
 
-/** A scripted solution run through the real rollout path and sandbox, checked to end on the right tool result. */
+/**
+ * A scripted solution run through the real rollout path and sandbox, checked: every call but
+ * the last fails (a slip), and the last prints the answer.
+ */
 async function solution(task: Task, turns: string[], session: string): Promise<SftExample> {
   const t = await runRollout({
     task,
@@ -138,7 +141,8 @@ async function solution(task: Task, turns: string[], session: string): Promise<S
     session,
   });
   const last = t.tool_calls.at(-1);
-  if (!t.correct || last?.output.trim() !== task.answer || t.tool_calls.length !== turns.length - 1)
+  const slipsFail = t.tool_calls.slice(0, -1).every((c) => c.error !== null);
+  if (!t.correct || !slipsFail || last?.output.trim() !== task.answer || t.tool_calls.length !== turns.length - 1)
     throw new Error(
       `the scripted solution of ${task.id} (${task.question}) does not compute ${task.answer}: ${JSON.stringify(t.tool_calls)}`,
     );

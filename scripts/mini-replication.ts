@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mean, pct, pool, readJsonl, root, sodp, student, teacher } from './lib/sodp-runs';
+import { mean, pct, pool, readJsonl, root, sodp, student, teacher, trainPair } from './lib/sodp-runs';
 import { defaultTrainingSettings } from '../src/agent/training/settings';
 import { outcomes, type Outcome } from '../src/agent/outcome';
 
@@ -82,31 +82,27 @@ const runs = await pool(
     seeds.map((seed) => async (): Promise<RunResult> => {
       const dir = join(outDir, `${method}-seed${seed}`);
       const t0 = performance.now();
-      await sodp([
-        'train',
-        '--student',
-        student,
-        '--teacher',
-        teacher,
-        '--tasks',
-        'public/tasks/arithmetic-train.jsonl',
-        '--method',
-        method,
-        '--updates',
-        opts.updates,
-        '--seed',
-        String(seed),
-        // The learning curve: the first 50 held-out problems every 10 updates (reported, never tuned on).
-        '--eval-tasks',
-        'public/tasks/arithmetic-test.jsonl',
-        '--eval-n',
-        '50',
-        '--eval-every',
-        '10',
-        ...limits,
-        '--out',
-        dir,
-      ]);
+      await sodp(
+        trainPair(
+          'public/tasks/arithmetic-train.jsonl',
+          '--method',
+          method,
+          '--updates',
+          opts.updates,
+          '--seed',
+          String(seed),
+          // The learning curve: the first 50 held-out problems every 10 updates (reported, never tuned on).
+          '--eval-tasks',
+          'public/tasks/arithmetic-test.jsonl',
+          '--eval-n',
+          '50',
+          '--eval-every',
+          '10',
+          ...limits,
+          '--out',
+          dir,
+        ),
+      );
       const seconds = (performance.now() - t0) / 1000;
       const after = parseEval(await sodp(evalArgs(join(dir, 'adapter'))));
       const metrics = readJsonl<RunResult['metrics'][number]>(join(dir, 'metrics.jsonl'));

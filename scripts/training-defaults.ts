@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mean, pct, pool, readJsonl, root, sodp, student, teacher } from './lib/sodp-runs';
+import { mean, pct, pool, readJsonl, root, sodp, student, trainPair } from './lib/sodp-runs';
 import { defaultTrainingSettings, type TrainingSettings } from '../src/agent/training/settings';
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
@@ -337,24 +337,20 @@ async function search(): Promise<void> {
       const t0 = performance.now();
       // A candidate already run with the same settings is read back, not run again.
       if (!done)
-        await sodp([
-          'train',
-          '--student',
-          student,
-          '--teacher',
-          teacher,
-          '--tasks',
-          trainFile,
-          '--eval-tasks',
-          validationFile,
-          '--eval-n',
-          '100',
-          '--backend',
-          'cpu',
-          ...flags(c.settings),
-          '--out',
-          dir,
-        ]);
+        await sodp(
+          trainPair(
+            trainFile,
+            '--eval-tasks',
+            validationFile,
+            '--eval-n',
+            '100',
+            '--backend',
+            'cpu',
+            ...flags(c.settings),
+            '--out',
+            dir,
+          ),
+        );
       if (!done) writeFileSync(join(dir, 'seconds.txt'), String((performance.now() - t0) / 1000));
       writeFileSync(settingsFile, JSON.stringify(c.settings));
       const seconds = Number(readFileSync(join(dir, 'seconds.txt'), 'utf8'));
@@ -398,21 +394,9 @@ async function measure(): Promise<void> {
       // A seed already measured is read back (with the time it took then).
       if (!existsSync(resultFile)) {
         const t0 = performance.now();
-        await sodp([
-          'train',
-          '--student',
-          student,
-          '--teacher',
-          teacher,
-          '--tasks',
-          'public/tasks/arithmetic-train.jsonl',
-          '--backend',
-          'cpu',
-          '--seed',
-          String(seed),
-          '--out',
-          dir,
-        ]);
+        await sodp(
+          trainPair('public/tasks/arithmetic-train.jsonl', '--backend', 'cpu', '--seed', String(seed), '--out', dir),
+        );
         const after = JSON.parse(await sodp(evalArgs(join(dir, 'adapter'))));
         writeFileSync(
           resultFile,

@@ -9,6 +9,18 @@ export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const student = 'public/models/tiny-qwen3-student';
 export const teacher = 'public/models/tiny-qwen3-teacher';
 
+/** `sodp train` arguments for the demo pair on `tasks`, then `rest` (the run's own options). */
+export const trainPair = (tasks: string, ...rest: string[]): string[] => [
+  'train',
+  '--student',
+  student,
+  '--teacher',
+  teacher,
+  '--tasks',
+  tasks,
+  ...rest,
+];
+
 /** The objects of a JSONL file written by `sodp` (metrics.jsonl, evaluations.jsonl, …), as the caller expects them. */
 export function readJsonl<T = Record<string, unknown>>(path: string): T[] {
   return readFileSync(path, 'utf8')
