@@ -46,11 +46,8 @@ const base: Partial<TrainingSettings> = {
   updates: 20,
 };
 
-/**
- * The settings tried, in the order they were tried; each changes a few settings of `base`.
- * `derived`: set from the results without a validation run of its own.
- */
-const candidates: { name: string; why: string; settings: Partial<TrainingSettings>; derived?: boolean }[] = [
+/** The settings tried, in the order they were tried; each changes a few settings of `base`. */
+const candidates: { name: string; why: string; settings: Partial<TrainingSettings> }[] = [
   {
     name: 'M: lr 3e-4',
     why: 'the defaults the first search ended on (one PPO epoch of two mini-batches, T 0.7, 4×4, rank 8, 20 updates): the baseline on the current pair',
@@ -328,7 +325,7 @@ if (opts.measure) await measure();
 else await search();
 
 async function search(): Promise<void> {
-  const chosen = candidates.filter((c) => !c.derived && c.name.startsWith(opts.only ?? ''));
+  const chosen = candidates.filter((c) => c.name.startsWith(opts.only ?? ''));
   const results = await pool(
     chosen.map((c) => async () => {
       const dir = join(outDir, `candidate-${label(c.name)}`);
