@@ -216,8 +216,9 @@ Only training signals: the batch reward, the PPO KL estimate, and greedy accurac
 **validation split cut from the training problems** (the last 100 lines of
 \`public/tasks/arithmetic-train.jsonl\`; the runs train on the first 900). The held-out problems
 of \`public/tasks/arithmetic-test.jsonl\` were not looked at in the search. Method SOD, the demo
-pair, the CPU backend, two runs at a time on a 2-core machine (so the times below are about twice
-a run's time alone).
+pair, the CPU backend, two runs at a time on a 2-core machine (a run is mostly one thread: two at a
+time take about as long as one alone, see the check below). Each time includes five greedy
+evaluations of the 100 validation problems.
 
 ## Settings tried, in order
 
