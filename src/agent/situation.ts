@@ -8,6 +8,8 @@ import type { StepWeighting } from '../sod/weights';
 import { answersMatch } from './answer';
 import type { Trajectory } from './trajectory';
 
+const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+
 /** The first tool call that failed or printed something other than the answer. */
 export interface BadToolStep {
   /** The assistant turn (= step, 0-based) that made the call. */
@@ -58,7 +60,7 @@ export function readSituation(
   return {
     bad,
     firstDivergence: d[0],
-    laterDivergence: later.reduce((a, b) => a + b, 0) / later.length,
+    laterDivergence: mean(later),
     dipsAndComesBack: afterDip.some((wk) => wk > w[dip]),
     dipsAndReturnsToFull: afterDip.some((wk) => wk >= 1),
   };
@@ -86,7 +88,6 @@ export interface SituationSummary {
 /** Sums the readings of `rollouts` rollouts (undefined readings are rollouts without the situation). */
 export function summarizeSituations(readings: readonly (SituationReading | undefined)[]): SituationSummary {
   const found = readings.filter((r): r is SituationReading => r !== undefined);
-  const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
   const first = mean(found.map((r) => r.firstDivergence));
   const later = mean(found.map((r) => r.laterDivergence));
   const dips = found.filter((r) => r.dipsAndComesBack).length;
