@@ -6,12 +6,14 @@
 import { benchCpuMatmul } from './cpu-matmul';
 import { benchEngine } from './engine';
 import { benchMatmul } from './webgpu-matmul';
+import { benchSharedPrefix } from './shared-prefix';
 import { newReport, writeReport, type BenchReport } from './report';
 
 const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
   matmul: benchMatmul,
   engine: benchEngine,
   'cpu-matmul': benchCpuMatmul,
+  'shared-prefix': benchSharedPrefix,
 };
 
 const requested = process.argv.slice(2);

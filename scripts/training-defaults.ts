@@ -88,6 +88,16 @@ const candidates: { name: string; why: string; settings: Partial<TrainingSetting
     why: 'N, seed 1',
     settings: { ...base, learningRate: 1e-3, seed: 1 },
   },
+  {
+    name: 'S: R, rank 32',
+    why: 'R gained 10 points on the held-out check, short of 15; after training, most of the failures are digits miscopied into the code or the answer, which the LoRA may lack the capacity to fix: four times the rank',
+    settings: { ...base, ppoMiniBatchSize: 1, loraRank: 32 },
+  },
+  {
+    name: 'T: R, 8 prompts',
+    why: 'running the shared prompt once made scoring and training about twice as fast, so a run can afford twice the data: 8 prompts × 4 samples per update, still one optimizer step per prompt',
+    settings: { ...base, ppoMiniBatchSize: 1, promptsPerUpdate: 8 },
+  },
 ];
 
 /** The command-line flags that give `sodp train` these settings (only those that differ from the defaults). */

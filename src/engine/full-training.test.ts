@@ -13,7 +13,6 @@ import {
 import { Qwen3Model } from './model';
 import { assembleWeights, randomWeights, type ModelWeights } from './params';
 import { tinyConfig } from './testing/tiny';
-import { Decoder } from './inference';
 import { ProjectionTrainer } from './train';
 import type { Qwen3Config } from './config';
 import type { Floats } from './cpu/floats';
@@ -101,30 +100,24 @@ describe('full training of the projection weights', () => {
   });
 });
 
-describe('training with a frozen shared prefix', () => {
+describe('training with a shared prefix', () => {
   const prefixIds = [3, 1, 4, 1, 5];
   const rest = [9, 2, 6, 5, 3, 5];
+  const g = rest.slice(1).map((_, t) => Math.sin(2 * t + 1));
 
   it('scores the continuation exactly as the whole sequence does', async () => {
     const f64 = new CpuBackend(Float64Array);
     const { model } = trainableModel(f64, tinyConfig, 6);
     const whole = await model.logprobs([...prefixIds, ...rest]);
-    const decoder = new Decoder(model);
-    const cache = decoder.newCache(16);
-    await decoder.feed(cache, prefixIds);
-    const prefix = { k: cache.k, v: cache.v, length: prefixIds.length, capacity: cache.capacity };
+    const prefix = model.sharedPrefix(prefixIds, undefined, 16);
     const part = await model.logprobs(rest, undefined, prefix);
     for (let t = 0; t < rest.length - 1; t++) expect(part[t]).toBeCloseTo(whole[prefixIds.length + t], 12);
   });
 
-  it('gives the gradient with the prefix keys and values held constant (finite differences)', async () => {
+  it('gives the gradient with the prefix keys and values held constant when its backward is skipped (finite differences)', async () => {
     const f64 = new CpuBackend(Float64Array);
     const { model, state } = trainableModel(f64, tinyConfig, 7);
-    const decoder = new Decoder(model);
-    const cache = decoder.newCache(16);
-    await decoder.feed(cache, prefixIds);
-    const prefix = { k: cache.k, v: cache.v, length: prefixIds.length, capacity: cache.capacity };
-    const g = rest.slice(1).map((_, t) => Math.sin(2 * t + 1));
+    const prefix = model.sharedPrefix(prefixIds, undefined, 16);
     const loss = (lp: ArrayLike<number>) => g.reduce((s, gt, t) => s + gt * lp[t], 0);
     await model.logprobs(rest, undefined, prefix);
     await model.backward(rest, { weights: projectionGrads(f64, tinyConfig, state) }, Float64Array.from(g), prefix);
@@ -146,6 +139,36 @@ describe('training with a frozen shared prefix', () => {
     }
   });
 
+  it('with its backward, gives the gradient of the whole sequences, summed over sequences that share it', async () => {
+    const f64 = new CpuBackend(Float64Array);
+    const { model, state } = trainableModel(f64, tinyConfig, 8);
+    const targets = { weights: projectionGrads(f64, tinyConfig, state) };
+    const suffixes = [rest, [7, 7, 12], [16, 0, 9, 4, 4]];
+    const upstream = (n: number) => Float64Array.from({ length: n - 1 }, (_, t) => Math.cos(3 * t + n));
+    // Reference: each whole sequence, its gradient on its own tokens after the prefix only.
+    for (const suffix of suffixes) {
+      const whole = [...prefixIds, ...suffix];
+      await model.logprobs(whole);
+      const d = new Float64Array(whole.length - 1);
+      d.set(upstream(suffix.length), prefixIds.length);
+      await model.backward(whole, targets, d);
+    }
+    const reference = Float64Array.from(state.grads);
+    state.grads.fill(0);
+    const prefix = model.sharedPrefix(prefixIds, undefined, 16);
+    for (const suffix of suffixes) {
+      await model.logprobs(suffix, undefined, prefix);
+      await model.backward(suffix, targets, upstream(suffix.length), prefix);
+    }
+    const frozen = Float64Array.from(state.grads);
+    await model.prefixBackward(prefix, targets);
+    const scale = Math.max(...Array.from(reference, Math.abs));
+    const maxDiff = (a: Float64Array) => Math.max(...Array.from(a, (x, i) => Math.abs(x - reference[i])));
+    expect(maxDiff(Float64Array.from(state.grads))).toBeLessThan(1e-12 * scale);
+    // What flows back through the prefix is not negligible: holding it constant gives another gradient.
+    expect(maxDiff(frozen)).toBeGreaterThan(1e-2 * scale);
+  });
+
   it('reports the same loss as full training and lowers it', async () => {
     const cpu = new CpuBackend();
     const config = { ...tinyConfig, hiddenSize: 32, intermediateSize: 64, headDim: 8 };
@@ -165,7 +188,7 @@ describe('training with a frozen shared prefix', () => {
     const a = trainableModel(cpu, config, 9);
     const b = trainableModel(cpu, config, 9);
     const full = new ProjectionTrainer(a.model, a.state, settings);
-    const frozen = new ProjectionTrainer(b.model, b.state, settings, { freezeSharedPrefix: true });
+    const frozen = new ProjectionTrainer(b.model, b.state, settings, { sharedPrefix: 'frozen' });
     const first = await frozen.trainStep(batch);
     expect(first.loss).toBeCloseTo((await full.trainStep(batch)).loss, 4);
     let last = first;

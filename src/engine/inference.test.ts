@@ -34,6 +34,48 @@ describe('KV-cache decoding', () => {
   });
 });
 
+describe('EngineScorer', () => {
+  it('scores prompts that share a prefix from its cache exactly as a full pass does, and forgets it after an optimizer step', async () => {
+    const model = randomModel(f64);
+    const lora = randomLora(f64, tinyConfig, { rank: 2, alpha: 4, targets: allLoraTargets });
+    const scorer = new EngineScorer('s', model, lora);
+    const system = [3, 1, 4, 1, 5, 9, 2, 6];
+    const cases: [number[], number[]][] = [
+      [
+        [...system, 5, 3],
+        [5, 8, 9, 7],
+      ],
+      [
+        [...system, 5, 3],
+        [9, 3],
+      ], // the same prompt: only the response is new
+      [
+        [...system, 2, 3, 8],
+        [4, 6, 2, 6, 4],
+      ], // the same system text, another question
+      [[7], [1, 2]], // nothing in common
+      [
+        [...system, 5, 3],
+        [5, 8, 9, 7],
+      ],
+    ];
+    const check = async () => {
+      for (const [prompt, response] of cases) {
+        const full = (await model.logprobs([...prompt, ...response], lora)).subarray(prompt.length - 1);
+        const cached = await scorer.scoreTokens(prompt, response);
+        expect(cached).toHaveLength(response.length);
+        cached.forEach((lp, i) => expect(lp).toBeCloseTo(full[i], 10));
+      }
+    };
+    await check();
+    const trainer = new LoraTrainer(model, lora, { ...defaultAdamW, lr: 0.5 });
+    await trainer.trainStep([
+      { promptIds: system, responseIds: [7], loss: (lp) => ({ loss: -lp[0], grad: Float64Array.of(-1) }) },
+    ]);
+    await check();
+  });
+});
+
 describe('EnginePolicy', () => {
   it('gives the same tokens for the same seed and reports their log-probs under the model', async () => {
     const model = randomModel(f64);

@@ -177,13 +177,24 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
   }
 }
 
-/** Teacher-forced log-probs (s or τ) of a response with the engine, with an optional adapter. */
+/**
+ * Teacher-forced log-probs (s or τ) of a response with the engine, with an optional adapter.
+ * It keeps the keys and values of the last prompt it scored: the G samples of a prompt, and
+ * prompts with the same system text, run the shared part once.
+ */
 export class EngineScorer<T> implements LogprobScorer {
+  private readonly decoder: Decoder<T>;
+  private cache: KvCache<T> | undefined;
+  /** The adapter version the cached keys and values were computed with. */
+  private cacheVersion = 0;
+
   constructor(
     readonly name: string,
     private readonly model: Qwen3Model<T>,
     private readonly lora?: LoraState<T>,
-  ) {}
+  ) {
+    this.decoder = new Decoder(model, lora);
+  }
 
   async scoreTokens(
     promptIds: readonly number[],
@@ -193,7 +204,35 @@ export class EngineScorer<T> implements LogprobScorer {
     signal?.throwIfAborted();
     if (promptIds.length === 0) throw new Error('scoreTokens: the prompt must hold at least one token');
     if (responseIds.length === 0) return new Float64Array(0);
-    const all = await this.model.logprobs([...promptIds, ...responseIds], this.lora);
-    return Float64Array.from(all.subarray(promptIds.length - 1));
+    // All of the prompt but its last token comes from the cache; that token predicts the first response token.
+    const P = promptIds.length - 1;
+    const scored = [promptIds[P], ...responseIds];
+    if (P === 0) return Float64Array.from(await this.model.logprobs(scored, this.lora));
+    const cache = await this.promptCache(promptIds.slice(0, P), P + scored.length);
+    const prefix = { k: cache.k, v: cache.v, length: P, capacity: cache.capacity };
+    return Float64Array.from(await this.model.logprobs(scored, this.lora, prefix));
+  }
+
+  /** A cache holding exactly `prefixIds`, with room for `capacity` tokens, reusing what it already holds. */
+  private async promptCache(prefixIds: readonly number[], capacity: number): Promise<KvCache<T>> {
+    let cache = this.cache;
+    if (cache === undefined || cache.capacity < capacity) {
+      cache?.release();
+      cache = this.decoder.newCache(64 * Math.ceil(Math.max(capacity, 512) / 64));
+      this.cache = cache;
+    }
+    // After an optimizer step the adapter is another one: nothing cached under the old one holds.
+    const version = this.lora?.version ?? 0;
+    if (version !== this.cacheVersion) {
+      cache.ids.length = 0;
+      this.cacheVersion = version;
+    }
+    let common = 0;
+    const limit = Math.min(cache.ids.length, prefixIds.length);
+    while (common < limit && cache.ids[common] === prefixIds[common]) common++;
+    // Entries past the common prefix (and whatever a scored response wrote there) are overwritten.
+    cache.ids.length = common;
+    if (common < prefixIds.length) await this.decoder.feed(cache, prefixIds.slice(common));
+    return cache;
   }
 }

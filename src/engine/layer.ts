@@ -178,13 +178,15 @@ export interface LayerCache<T> {
 }
 
 /**
- * A prefix held constant in training (a prompt shared by a batch): its cached keys and
- * values, and scratch (capacity, Hkv, D) for the attention gradient over all P+T keys, of
- * which only the sequence's own T rows are kept.
+ * A prefix computed once for several training sequences (their shared prompt): its cached
+ * keys and values, scratch (capacity, Hkv, D) for the attention gradient over all P+T keys,
+ * and where the gradient of its own P rows is gathered (P, Hkv, D).
  */
-export interface FrozenPrefix<T> extends LayerCache<T> {
+export interface CachedPrefix<T> extends LayerCache<T> {
   dkAll: T;
   dvAll: T;
+  dkPrefix: T;
+  dvPrefix: T;
 }
 
 export interface LayerForwardArgs<T> {
@@ -252,13 +254,15 @@ export interface LayerBackwardArgs<T> {
   lora: LayerLora<T>;
   config: Qwen3Config;
   T: number;
-  /** A prefix held constant: attention covers its keys, but no gradient flows into them. */
-  prefix?: FrozenPrefix<T>;
+  /** A cached prefix: attention covers its keys; their gradient is added into dkPrefix and dvPrefix. */
+  prefix?: CachedPrefix<T>;
+  /** Gradient (T, Hkv, D) that these tokens' roped keys and values get from later sequences (a shared prefix's backward). */
+  kvGradient?: { dk: T; dv: T };
 }
 
 /** The exact reverse of layerForward. */
 export function layerBackward<T>(b: Backend<T>, args: LayerBackwardArgs<T>): void {
-  const { dres, scratch: g, dweights: dw, act: a, x, weights: w, lora, config: c, T, prefix } = args;
+  const { dres, scratch: g, dweights: dw, act: a, x, weights: w, lora, config: c, T, prefix, kvGradient } = args;
   const { hiddenSize: C, intermediateSize: I, numHeads: Hq, numKvHeads: Hkv, headDim: D } = c;
   const QD = Hq * D;
   const KD = Hkv * D;
@@ -287,9 +291,15 @@ export function layerBackward<T>(b: Backend<T>, args: LayerBackwardArgs<T>): voi
   if (prefix === undefined) b.attentionBackward({ ...saved, dq: g.dQn, dk: g.dKn, dv: g.dV, k: a.kn, v: a.v });
   else {
     b.attentionBackward({ ...saved, dq: g.dQn, dk: prefix.dkAll, dv: prefix.dvAll, k: prefix.k, v: prefix.v });
-    // The prefix's keys and values are constants: only this sequence's own rows go further back.
+    // The prefix's rows wait for its own backward; this sequence's rows go further back now.
+    b.add({ x: prefix.dkPrefix, delta: prefix.dkAll, n: P * KD });
+    b.add({ x: prefix.dvPrefix, delta: prefix.dvAll, n: P * KD });
     b.copy({ dst: g.dKn, src: prefix.dkAll, dstOffset: 0, srcOffset: P * KD, length: T * KD });
     b.copy({ dst: g.dV, src: prefix.dvAll, dstOffset: 0, srcOffset: P * KD, length: T * KD });
+  }
+  if (kvGradient !== undefined) {
+    b.add({ x: g.dKn, delta: kvGradient.dk, n: T * KD });
+    b.add({ x: g.dV, delta: kvGradient.dv, n: T * KD });
   }
   b.rope({ x: g.dKn, T, heads: Hkv, D, offset: P, theta, direction: -1 });
   b.rope({ x: g.dQn, T, heads: Hq, D, offset: P, theta, direction: -1 });

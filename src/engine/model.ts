@@ -5,7 +5,7 @@ import {
   allocateGradScratch,
   layerBackward,
   layerForward,
-  type FrozenPrefix,
+  type CachedPrefix,
   type LayerActivations,
   type LayerGradScratch,
   type LayerLora,
@@ -33,15 +33,27 @@ export interface GradientTargets<T> {
 }
 
 /**
- * Per-layer keys and values of a prefix that several training sequences share (their common
- * prompt), computed once by a Decoder; `length` tokens are filled and the rest of the
- * capacity takes each sequence's own keys. The backward holds the prefix constant.
+ * Per-layer keys and values of a prefix of `length` tokens before a sequence; the rest of the
+ * capacity takes the sequence's own keys.
  */
 export interface PrefixKv<T> {
   k: readonly T[]; // L of (capacity, Hkv·D)
   v: readonly T[]; // L of (capacity, Hkv·D)
   length: number;
   capacity: number;
+}
+
+/**
+ * A prompt prefix that several training sequences share, computed once (`sharedPrefix`):
+ * its keys and values, each layer's input (for its backward), and the gradient that the
+ * sequences' attention sends into its keys and values, gathered per layer by `backward`.
+ * `prefixBackward` takes that gradient back through the prefix once, which gives the same
+ * gradient as training every sequence in full; skipping it holds the prefix constant.
+ */
+export interface SharedPrefix<T> extends PrefixKv<T> {
+  residuals: readonly T[]; // L of (capacity, C): each layer's input over the prefix
+  dk: readonly T[]; //        L of (capacity, Hkv·D): gathered gradient of the roped keys
+  dv: readonly T[]; //        L of (capacity, Hkv·D)
 }
 
 /** Per-layer views of the adapters into the flat parameter and gradient tensors. */
@@ -90,6 +102,7 @@ interface Workspace<T> {
 export class Qwen3Model<T> {
   private workspace: Workspace<T> | undefined;
   private prefixGrads: { capacity: number; dk: T; dv: T } | undefined;
+  private prefixStore: SharedPrefix<T> | undefined;
 
   constructor(
     readonly backend: Backend<T>,
@@ -118,13 +131,14 @@ export class Qwen3Model<T> {
   /**
    * Adds into the targets' gradients the gradient of Σ_t dlogprobs[t] · logprobs[t]
    * (t = 0..T−2) for the sequence last passed to `logprobs` with the same adapter and
-   * prefix. A prefix is held constant: no gradient flows through its keys and values.
+   * prefix. The gradient reaching the prefix's keys and values is added into its `dk` and
+   * `dv` (for `prefixBackward`); nothing else of the prefix is touched.
    */
   async backward(
     ids: readonly number[],
     targets: GradientTargets<T>,
     dlogprobs: Float64Array | Float32Array,
-    prefix?: PrefixKv<T>,
+    prefix?: SharedPrefix<T>,
   ): Promise<void> {
     const b = this.backend;
     const c = this.config;
@@ -159,17 +173,73 @@ export class Qwen3Model<T> {
       C,
       accumulate: false,
     });
-    const frozen = prefix && this.frozenLayers(prefix);
+    const cached = prefix && this.cachedPrefixLayers(prefix);
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const layer = { x: ws.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c, T };
       // Recompute this layer's activations from its saved input, then go back through it.
-      layerForward(b, { ...layer, out: ws.hidden, cache: frozen?.[l] });
+      layerForward(b, { ...layer, out: ws.hidden, cache: cached?.[l] });
       layerBackward(b, {
         ...layer,
         dres: ws.dres,
         scratch: ws.grads,
         dweights: weights?.[l] ?? {},
-        prefix: frozen?.[l],
+        prefix: cached?.[l],
+      });
+    }
+    await b.flush();
+  }
+
+  /**
+   * Runs `ids` as a prefix that sequences of up to `capacity` tokens in all (prefix
+   * included) will follow: its keys, values and layer inputs, with zeroed gradients. The
+   * storage is reused by the next call, so one prefix is live at a time.
+   */
+  sharedPrefix(ids: readonly number[], lora: LoraState<T> | undefined, capacity: number): SharedPrefix<T> {
+    const b = this.backend;
+    const c = this.config;
+    const P = ids.length;
+    if (P < 1 || P >= capacity)
+      throw new Error(`a shared prefix of ${P} tokens does not fit a capacity of ${capacity}`);
+    const prefix = this.prefixStorage(capacity);
+    const ws = this.ws(P, lora?.layout.config.rank ?? 1);
+    const C = c.hiddenSize;
+    const KD = c.numKvHeads * c.headDim;
+    const loras = layerLoras(b, c, lora);
+    b.writeIds(ws.ids, ids);
+    b.embedding({ out: prefix.residuals[0], ids: ws.ids, table: this.weights.embed, T: P, C, V: c.vocabSize });
+    for (let l = 0; l < c.numLayers; l++) {
+      const layer = { x: prefix.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c };
+      const out = l + 1 < c.numLayers ? prefix.residuals[l + 1] : ws.hidden; // the top layer's output is not needed
+      layerForward(b, { ...layer, out, T: P, cache: { k: prefix.k[l], v: prefix.v[l], P: 0 } });
+      b.fill({ x: prefix.dk[l], value: 0, length: P * KD });
+      b.fill({ x: prefix.dv[l], value: 0, length: P * KD });
+    }
+    return { ...prefix, length: P };
+  }
+
+  /**
+   * Adds into the targets' gradients what the gradient gathered in `prefix.dk` and `prefix.dv`
+   * (by `backward` of the sequences after it) contributes through the prefix, which has no
+   * loss of its own: top layer to bottom, each layer recomputed from its saved input.
+   */
+  async prefixBackward(prefix: SharedPrefix<T>, targets: GradientTargets<T>): Promise<void> {
+    const b = this.backend;
+    const c = this.config;
+    const P = prefix.length;
+    const { lora, weights } = targets;
+    const ws = this.ws(P, lora?.layout.config.rank);
+    const loras = layerLoras(b, c, lora);
+    b.fill({ x: ws.dres, value: 0, length: P * c.hiddenSize });
+    for (let l = c.numLayers - 1; l >= 0; l--) {
+      const layer = { x: prefix.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c };
+      layerForward(b, { ...layer, out: ws.hidden, T: P });
+      layerBackward(b, {
+        ...layer,
+        T: P,
+        dres: ws.dres,
+        scratch: ws.grads,
+        dweights: weights?.[l] ?? {},
+        kvGradient: { dk: prefix.dk[l], dv: prefix.dv[l] },
       });
     }
     await b.flush();
@@ -213,21 +283,54 @@ export class Qwen3Model<T> {
     });
   }
 
-  /** Per layer, the prefix's keys and values with gradient scratch for all its capacity (reused between calls). */
-  private frozenLayers(prefix: PrefixKv<T>): FrozenPrefix<T>[] {
+  /** Per layer, the prefix's keys and values, where its gradient is gathered, and scratch for the attention gradient over all its capacity. */
+  private cachedPrefixLayers(prefix: SharedPrefix<T>): CachedPrefix<T>[] {
     let scratch = this.prefixGrads;
     if (scratch === undefined || scratch.capacity < prefix.capacity) {
       if (scratch !== undefined) for (const t of [scratch.dk, scratch.dv]) this.backend.release(t);
       const width = this.config.numKvHeads * this.config.headDim;
       scratch = {
         capacity: prefix.capacity,
-        dk: this.backend.zeros(prefix.capacity * width, 'prefix dk'),
-        dv: this.backend.zeros(prefix.capacity * width, 'prefix dv'),
+        dk: this.backend.zeros(prefix.capacity * width, 'prefix dk scratch'),
+        dv: this.backend.zeros(prefix.capacity * width, 'prefix dv scratch'),
       };
       this.prefixGrads = scratch;
     }
     const { dk, dv } = scratch;
-    return prefix.k.map((k, l) => ({ k, v: prefix.v[l], P: prefix.length, dkAll: dk, dvAll: dv }));
+    return prefix.k.map((k, l) => ({
+      k,
+      v: prefix.v[l],
+      P: prefix.length,
+      dkAll: dk,
+      dvAll: dv,
+      dkPrefix: prefix.dk[l],
+      dvPrefix: prefix.dv[l],
+    }));
+  }
+
+  /** The shared prefix's tensors for `capacity` tokens (reused while large enough). */
+  private prefixStorage(capacity: number): SharedPrefix<T> {
+    const current = this.prefixStore;
+    if (current !== undefined && current.capacity >= capacity) return current;
+    if (current !== undefined)
+      for (const t of [...current.k, ...current.v, ...current.residuals, ...current.dk, ...current.dv])
+        this.backend.release(t);
+    const b = this.backend;
+    const c = this.config;
+    const KD = c.numKvHeads * c.headDim;
+    capacity = 64 * Math.ceil(capacity / 64);
+    const perLayer = (width: number, label: string) =>
+      Array.from({ length: c.numLayers }, (_, l) => b.zeros(capacity * width, `prefix ${label} ${l}`));
+    this.prefixStore = {
+      k: perLayer(KD, 'k'),
+      v: perLayer(KD, 'v'),
+      residuals: perLayer(c.hiddenSize, 'residual'),
+      dk: perLayer(KD, 'dk'),
+      dv: perLayer(KD, 'dv'),
+      length: 0,
+      capacity,
+    };
+    return this.prefixStore;
   }
 
   /** The workspace, grown (never shrunk) to hold T tokens and LoRA rank `rank`. */

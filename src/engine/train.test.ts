@@ -104,4 +104,37 @@ describe('LoraTrainer', () => {
     ).rejects.toThrow(/the loss is NaN/);
     expect(Array.from(lora.params)).toEqual(Array.from(snapshot));
   });
+
+  it('trains G samples of one prompt with the prompt run once, to the same adapter as running each in full', async () => {
+    const f64 = new CpuBackend(Float64Array);
+    const layout = loraLayout(smallConfig, { rank: 4, alpha: 8, targets: allLoraTargets });
+    const settings = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+    const prompt = [1, 2, 3, 5, 8, 13, 2, 1];
+    const batch: TrainingSequence[] = [
+      [7, 7, 12],
+      [16, 0, 9, 4],
+      [4, 4],
+    ].map((response) => ({
+      promptIds: prompt,
+      responseIds: response,
+      loss: (lp) =>
+        maskedCrossEntropy(
+          lp,
+          response.map(() => 1),
+        ),
+    }));
+    const train = async (sharedPrefix: 'exact' | 'none') => {
+      const lora = createLoraState(f64, layout, initLoraParams(layout, 3));
+      const trainer = new LoraTrainer(randomModel(f64, smallConfig, 5), lora, settings, { sharedPrefix });
+      const losses = [];
+      for (let step = 0; step < 3; step++) losses.push((await trainer.trainStep(batch)).loss);
+      return { losses, params: Float64Array.from(lora.params) };
+    };
+    const exact = await train('exact');
+    const full = await train('none');
+    for (let i = 0; i < 3; i++) expect(exact.losses[i]).toBeCloseTo(full.losses[i], 10);
+    const scale = Math.max(...Array.from(full.params, Math.abs));
+    for (let i = 0; i < full.params.length; i++)
+      expect(Math.abs(exact.params[i] - full.params[i])).toBeLessThan(1e-9 * scale);
+  });
 });

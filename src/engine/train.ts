@@ -1,8 +1,7 @@
 import type { PolicyTrainer, TrainingSequence, TrainingStepResult } from '../core/policy';
 import type { AdamWSettings } from './backend';
 import { projectionGrads, type ProjectionState } from './full-training';
-import { Decoder, KvCache } from './inference';
-import type { GradientTargets, LoraState, PrefixKv, Qwen3Model } from './model';
+import type { GradientTargets, LoraState, Qwen3Model, SharedPrefix } from './model';
 
 /** The optimizer every trainer starts from; callers override the learning rate. */
 export const defaultAdamW: AdamWSettings = {
@@ -16,12 +15,16 @@ export const defaultAdamW: AdamWSettings = {
 
 export interface TrainerOptions {
   /**
-   * Compute the prompt prefix that all sequences of a batch share once per step and hold it
-   * constant (no gradient through its keys and values). Several times faster when prompts
-   * share a long system text, at the price of that truncated gradient; used to train the
-   * demo models from scratch. Default false.
+   * What to do with the prompt prefix that all sequences of a batch share (the G samples of
+   * one prompt share all of it; different prompts their system text):
+   * - 'exact' (the default): compute it once per step and take the gradient that the
+   *   sequences send into it back through it once: the gradient of training every sequence
+   *   in full, with the prefix's work done once instead of once per sequence;
+   * - 'frozen': compute it once and hold it constant (no gradient through it), a truncated
+   *   gradient; how the demo models were trained from scratch;
+   * - 'none': every sequence in full.
    */
-  freezeSharedPrefix?: boolean;
+  sharedPrefix?: 'exact' | 'frozen' | 'none';
 }
 
 /** What a trainer updates: one flat parameter vector, its gradient, and where the model's backward puts it. */
@@ -44,9 +47,6 @@ class AdamWTrainer<T> implements PolicyTrainer {
   private readonly norm: T;
   /** Optimizer steps taken. */
   step = 0;
-
-  private prefixCache: KvCache<T> | undefined;
-  private prefixDecoder: Decoder<T> | undefined;
 
   constructor(
     readonly model: Qwen3Model<T>,
@@ -71,8 +71,6 @@ class AdamWTrainer<T> implements PolicyTrainer {
   dispose(): void {
     const b = this.model.backend;
     for (const t of [this.m, this.v, this.norm]) b.release(t);
-    this.prefixCache?.release();
-    this.prefixCache = undefined;
   }
 
   /** Zeroes the gradients and adds those of every sequence of the batch (one forward and backward each). */
@@ -83,7 +81,9 @@ class AdamWTrainer<T> implements PolicyTrainer {
     let tokens = 0;
     if (batch.some((seq) => seq.promptIds.length === 0))
       throw new Error('a training sequence needs a non-empty prompt');
-    const prefix = this.options.freezeSharedPrefix ? await this.sharedPrefix(batch) : undefined;
+    const mode = this.options.sharedPrefix ?? 'exact';
+    // One sequence alone gains nothing from an exact prefix: its prefix would be run twice.
+    const prefix = mode === 'frozen' || (mode === 'exact' && batch.length > 1) ? this.sharedPrefix(batch) : undefined;
     const skip = prefix?.length ?? 0;
     for (const seq of batch) {
       const ids = [...seq.promptIds, ...seq.responseIds].slice(skip);
@@ -101,6 +101,7 @@ class AdamWTrainer<T> implements PolicyTrainer {
       loss += part.loss;
       tokens += seq.responseIds.length;
     }
+    if (prefix !== undefined && mode === 'exact') await this.model.prefixBackward(prefix, targets);
     return { loss, tokens };
   }
 
@@ -124,8 +125,8 @@ class AdamWTrainer<T> implements PolicyTrainer {
     return (await b.read(this.norm, 1))[0];
   }
 
-  /** The keys and values of the longest prompt prefix all sequences share (leaving each at least its last prompt token), or undefined if none. */
-  private async sharedPrefix(batch: readonly TrainingSequence[]): Promise<PrefixKv<T> | undefined> {
+  /** The longest prompt prefix all sequences share (leaving each at least its last prompt token), run once; undefined if none. */
+  private sharedPrefix(batch: readonly TrainingSequence[]): SharedPrefix<T> | undefined {
     let length = Math.min(...batch.map((seq) => seq.promptIds.length - 1));
     for (const seq of batch) {
       let i = 0;
@@ -134,20 +135,7 @@ class AdamWTrainer<T> implements PolicyTrainer {
     }
     if (length === 0) return undefined;
     const capacity = Math.max(...batch.map((seq) => seq.promptIds.length + seq.responseIds.length));
-    if (this.prefixCache === undefined || this.prefixCache.capacity < capacity) {
-      this.prefixCache?.release();
-      this.prefixCache = new KvCache(
-        this.model.backend,
-        this.model.config.numLayers,
-        this.model.config.numKvHeads * this.model.config.headDim,
-        64 * Math.ceil(capacity / 64),
-      );
-    }
-    const cache = this.prefixCache;
-    cache.ids.length = 0;
-    this.prefixDecoder ??= new Decoder(this.model, this.trainable.lora);
-    await this.prefixDecoder.feed(cache, batch[0].promptIds.slice(0, length));
-    return { k: cache.k, v: cache.v, length, capacity: cache.capacity };
+    return this.model.sharedPrefix(batch[0].promptIds.slice(0, length), this.trainable.lora, capacity);
   }
 }
 

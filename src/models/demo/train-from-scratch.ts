@@ -58,7 +58,7 @@ const adamw = { ...defaultAdamW, lr: 1e-3, beta2: 0.98, weightDecay: 0 };
 /**
  * A model on `backend` whose projections are trained from `initial`, everything else
  * frozen; the prompt text all sequences of a batch share is held constant
- * (TrainerOptions.freezeSharedPrefix).
+ * (TrainerOptions.sharedPrefix).
  */
 export class ScratchModel<T> {
   readonly model: Qwen3Model<T>;
@@ -82,7 +82,7 @@ export class ScratchModel<T> {
       return backend.upload(w, name);
     });
     this.model = new Qwen3Model(backend, config, withTrainedProjections(backend, frozen, this.state));
-    this.trainer = new ProjectionTrainer(this.model, this.state, adamw, { freezeSharedPrefix: true });
+    this.trainer = new ProjectionTrainer(this.model, this.state, adamw, { sharedPrefix: 'frozen' });
   }
 
   /** Zeroes the gradients and adds the token-mean cross-entropy gradients of `batch` (tokenCount: the whole batch's masked tokens). */
