@@ -94,9 +94,9 @@ const candidates: { name: string; why: string; settings: Partial<TrainingSetting
     settings: { ...base, ppoMiniBatchSize: 1, loraRank: 32 },
   },
   {
-    name: 'T: R, 8 prompts',
-    why: 'running the shared prompt once made scoring and training about twice as fast, so a run can afford twice the data: 8 prompts × 4 samples per update, still one optimizer step per prompt',
-    settings: { ...base, ppoMiniBatchSize: 1, promptsPerUpdate: 8 },
+    name: 'U: Q, rank 32',
+    why: 'S with the larger step of Q (lr 1e-3)',
+    settings: { ...base, ppoMiniBatchSize: 1, loraRank: 32, learningRate: 1e-3 },
   },
 ];
 

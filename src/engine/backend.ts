@@ -24,8 +24,10 @@ export interface Backend<T> {
   read(t: T, length: number, offset?: number): Promise<Float32Array | Float64Array>;
   /** A view of values [offset, offset + length) of a tensor (offset a multiple of 64). */
   view(t: T, offset: number, length: number): T;
-  /** Frees a tensor made by this backend. */
+  /** Frees a tensor made by this backend (not a view). */
   release(t: T): void;
+  /** Bytes of the tensors made and not yet released: what the model, caches and scratch hold. */
+  readonly liveBytes: number;
   /** Submits recorded work (WebGPU); a no-op on the CPU. */
   flush(): Promise<void>;
 

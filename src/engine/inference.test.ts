@@ -34,6 +34,28 @@ describe('KV-cache decoding', () => {
   });
 });
 
+describe('the KV cache of a policy', () => {
+  it('grows with the conversation instead of holding the whole context, and keeps what it held', async () => {
+    const config = { ...tinyConfig, maxPositionEmbeddings: 409600 };
+    const backend = new CpuBackend(Float64Array);
+    const model = randomModel(backend, config);
+    const policy = new EnginePolicy('p', model);
+    const before = backend.liveBytes;
+    const greedy = { ...defaultSampling, temperature: 0, maxNewTokens: 8 };
+    const uniform = seededUniform(5);
+    const prompt = Array.from({ length: 600 }, () => Math.floor(uniform() * config.vocabSize));
+    const first = await collect(policy.generate({ inputIds: prompt, sampling: greedy }));
+    // A second, longer turn past the first capacity: the cache grows and keeps the earlier entries.
+    const turn = [...prompt, ...first.map((t) => t.id), ...prompt.slice(0, 700)];
+    const second = await collect(policy.generate({ inputIds: turn, sampling: greedy }));
+    const held = backend.liveBytes - before;
+    const full = await model.logprobs([...turn, ...second.map((t) => t.id)]);
+    second.forEach((t, i) => expect(t.logprob).toBeCloseTo(full[turn.length - 1 + i], 9));
+    const wholeContext = 2 * config.numLayers * config.maxPositionEmbeddings * config.numKvHeads * config.headDim * 8;
+    expect(held).toBeLessThan(wholeContext / 20);
+  });
+});
+
 describe('EngineScorer', () => {
   it('scores prompts that share a prefix from its cache exactly as a full pass does, and forgets it after an optimizer step', async () => {
     const model = randomModel(f64);

@@ -15,7 +15,7 @@ export class KvCache<T> {
   constructor(
     private readonly backend: Backend<T>,
     layers: number,
-    kvWidth: number,
+    private readonly kvWidth: number,
     /** Maximum tokens held. */
     readonly capacity: number,
   ) {
@@ -25,6 +25,61 @@ export class KvCache<T> {
 
   release(): void {
     for (const t of [...this.k, ...this.v]) this.backend.release(t);
+  }
+
+  /** Drops every entry after the longest common prefix with `ids` (at most `limit` tokens); the next feed overwrites them. */
+  keepCommonPrefix(ids: readonly number[], limit: number): void {
+    let common = 0;
+    const end = Math.min(this.ids.length, ids.length, limit);
+    while (common < end && this.ids[common] === ids[common]) common++;
+    this.ids.length = common;
+  }
+
+  /** A cache of `capacity` tokens holding this one's entries; this one is released. */
+  grown(capacity: number): KvCache<T> {
+    const next = new KvCache(this.backend, this.k.length, this.kvWidth, capacity);
+    const length = this.ids.length * this.kvWidth;
+    for (let l = 0; l < this.k.length; l++) {
+      this.backend.copy({ dst: next.k[l], src: this.k[l], dstOffset: 0, srcOffset: 0, length });
+      this.backend.copy({ dst: next.v[l], src: this.v[l], dstOffset: 0, srcOffset: 0, length });
+    }
+    next.ids = [...this.ids];
+    this.release();
+    return next;
+  }
+}
+
+/**
+ * A KV cache reused from call to call for the tokens the calls share (earlier turns, a
+ * shared prompt), grown as needed up to the model's context and emptied when an optimizer
+ * step changes the adapter. It starts small: a cache of Qwen3's 40960 positions would
+ * take gigabytes.
+ */
+class ReusedCache<T> {
+  private cache: KvCache<T> | undefined;
+  /** The adapter version the cached keys and values were computed with. */
+  private version = 0;
+
+  constructor(
+    private readonly decoder: Decoder<T>,
+    private readonly lora: LoraState<T> | undefined,
+  ) {}
+
+  /** The cache, holding the longest prefix of `ids` it had (at most `keep` tokens), with room for `capacity` tokens (at most the model's context). */
+  holding(ids: readonly number[], keep: number, capacity: number): KvCache<T> {
+    const context = this.decoder.model.config.maxPositionEmbeddings;
+    const size = (n: number) => Math.min(context, 64 * Math.ceil(n / 64));
+    let cache = this.cache ?? this.decoder.newCache(size(Math.max(capacity, 512)));
+    // After an optimizer step the adapter is another one: nothing cached under the old one holds.
+    const version = this.lora?.version ?? 0;
+    if (version !== this.version) {
+      cache.ids.length = 0;
+      this.version = version;
+    }
+    cache.keepCommonPrefix(ids, keep);
+    if (cache.capacity < Math.min(capacity, context)) cache = cache.grown(size(Math.max(capacity, 2 * cache.capacity)));
+    this.cache = cache;
+    return cache;
   }
 }
 
@@ -53,7 +108,7 @@ export class Decoder<T> {
     this.logits = b.zeros(c.vocabSize, 'logits');
   }
 
-  newCache(capacity = this.model.config.maxPositionEmbeddings): KvCache<T> {
+  newCache(capacity: number): KvCache<T> {
     const c = this.model.config;
     return new KvCache(this.model.backend, c.numLayers, c.numKvHeads * c.headDim, capacity);
   }
@@ -117,17 +172,16 @@ export class Decoder<T> {
 export class EnginePolicy<T> implements Policy, LogprobScorer {
   private readonly decoder: Decoder<T>;
   private readonly scorer: EngineScorer<T>;
-  private cache: KvCache<T> | undefined;
-  /** The adapter version the cached keys and values were computed with. */
-  private cacheVersion = 0;
+  private readonly cache: ReusedCache<T>;
 
   constructor(
     readonly name: string,
     model: Qwen3Model<T>,
-    private readonly lora?: LoraState<T>,
+    lora?: LoraState<T>,
   ) {
     this.decoder = new Decoder(model, lora);
     this.scorer = new EngineScorer(name, model, lora);
+    this.cache = new ReusedCache(this.decoder, lora);
   }
 
   scoreTokens(
@@ -141,7 +195,8 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
   async *generate(request: GenerateRequest): AsyncGenerator<GeneratedToken> {
     const { inputIds, sampling, signal } = request;
     if (inputIds.length === 0) throw new Error('generate: the input must hold at least one token');
-    const cache = this.cacheFor(inputIds);
+    // Reuse all but the last input token (it must be fed to give the next logits).
+    const cache = this.cache.holding(inputIds, inputIds.length - 1, inputIds.length + sampling.maxNewTokens);
     const uniform = seededUniform(sampling.seed);
     const stops = new Set(sampling.stopTokenIds);
     let logits = await this.decoder.feed(cache, inputIds.slice(cache.ids.length));
@@ -153,28 +208,6 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
       logits = await this.decoder.feed(cache, [id]);
     }
   }
-
-  /** A cache holding the longest prefix of `inputIds` it can reuse (leaving at least one token to feed). */
-  private cacheFor(inputIds: readonly number[]): KvCache<T> {
-    const current = this.cache;
-    if (current !== undefined) {
-      // After an optimizer step the adapter is another one: nothing cached under the old one holds.
-      const version = this.lora?.version ?? 0;
-      if (version !== this.cacheVersion) {
-        current.ids.length = 0;
-        this.cacheVersion = version;
-      }
-      let common = 0;
-      const limit = Math.min(current.ids.length, inputIds.length - 1);
-      while (common < limit && current.ids[common] === inputIds[common]) common++;
-      // Entries past the common prefix are overwritten by the next feed.
-      current.ids.length = common;
-      return current;
-    }
-    this.cache = this.decoder.newCache();
-    this.cacheVersion = this.lora?.version ?? 0;
-    return this.cache;
-  }
 }
 
 /**
@@ -184,9 +217,7 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
  */
 export class EngineScorer<T> implements LogprobScorer {
   private readonly decoder: Decoder<T>;
-  private cache: KvCache<T> | undefined;
-  /** The adapter version the cached keys and values were computed with. */
-  private cacheVersion = 0;
+  private readonly cache: ReusedCache<T>;
 
   constructor(
     readonly name: string,
@@ -194,6 +225,7 @@ export class EngineScorer<T> implements LogprobScorer {
     private readonly lora?: LoraState<T>,
   ) {
     this.decoder = new Decoder(model, lora);
+    this.cache = new ReusedCache(this.decoder, lora);
   }
 
   async scoreTokens(
@@ -208,31 +240,9 @@ export class EngineScorer<T> implements LogprobScorer {
     const P = promptIds.length - 1;
     const scored = [promptIds[P], ...responseIds];
     if (P === 0) return Float64Array.from(await this.model.logprobs(scored, this.lora));
-    const cache = await this.promptCache(promptIds.slice(0, P), P + scored.length);
+    const cache = this.cache.holding(promptIds, P, P + scored.length);
+    if (cache.ids.length < P) await this.decoder.feed(cache, promptIds.slice(cache.ids.length, P));
     const prefix = { k: cache.k, v: cache.v, length: P, capacity: cache.capacity };
     return Float64Array.from(await this.model.logprobs(scored, this.lora, prefix));
-  }
-
-  /** A cache holding exactly `prefixIds`, with room for `capacity` tokens, reusing what it already holds. */
-  private async promptCache(prefixIds: readonly number[], capacity: number): Promise<KvCache<T>> {
-    let cache = this.cache;
-    if (cache === undefined || cache.capacity < capacity) {
-      cache?.release();
-      cache = this.decoder.newCache(64 * Math.ceil(Math.max(capacity, 512) / 64));
-      this.cache = cache;
-    }
-    // After an optimizer step the adapter is another one: nothing cached under the old one holds.
-    const version = this.lora?.version ?? 0;
-    if (version !== this.cacheVersion) {
-      cache.ids.length = 0;
-      this.cacheVersion = version;
-    }
-    let common = 0;
-    const limit = Math.min(cache.ids.length, prefixIds.length);
-    while (common < limit && cache.ids[common] === prefixIds[common]) common++;
-    // Entries past the common prefix (and whatever a scored response wrote there) are overwritten.
-    cache.ids.length = common;
-    if (common < prefixIds.length) await this.decoder.feed(cache, prefixIds.slice(common));
-    return cache;
   }
 }

@@ -15,6 +15,7 @@ import { vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
  */
 export class CpuBackend implements Backend<Floats> {
   readonly name: string;
+  liveBytes = 0;
   private readonly ropeTables = new Map<string, Float64Array>();
 
   constructor(private readonly Array: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array) {
@@ -22,13 +23,13 @@ export class CpuBackend implements Backend<Floats> {
   }
 
   upload(data: Float32Array, _label?: string): Floats {
-    return this.Array.from(data);
+    return this.counted(this.Array.from(data));
   }
   zeros(length: number, _label?: string): Floats {
-    return new this.Array(length);
+    return this.counted(new this.Array(length));
   }
   uploadIds(ids: readonly number[], _label?: string): Floats {
-    return this.Array.from(ids);
+    return this.counted(this.Array.from(ids));
   }
   write(t: Floats, data: Float32Array, offset = 0): void {
     t.set(data, offset);
@@ -42,8 +43,15 @@ export class CpuBackend implements Backend<Floats> {
   view(t: Floats, offset: number, length: number): Floats {
     return t.subarray(offset, offset + length);
   }
-  release(): void {}
+  release(t: Floats): void {
+    this.liveBytes -= t.byteLength; // the garbage collector frees it
+  }
   async flush(): Promise<void> {}
+
+  private counted(t: Floats): Floats {
+    this.liveBytes += t.byteLength;
+    return t;
+  }
 
   fill({ x, value, length }: Op.FillArgs<Floats>): void {
     x.fill(value, 0, length);

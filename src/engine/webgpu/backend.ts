@@ -22,6 +22,7 @@ export class WebGpuBackend implements Backend<Binding> {
   readonly ctx: GpuContext;
   private encoder: GPUCommandEncoder | undefined;
   private readonly ropeTables = new Map<string, { buffer: GPUBuffer; positions: number }>();
+  liveBytes = 0;
   /** Buffers released while recorded work may still use them: destroyed after the next submit. */
   private readonly released: GPUBuffer[] = [];
 
@@ -44,13 +45,13 @@ export class WebGpuBackend implements Backend<Binding> {
   }
 
   upload(data: Float32Array, label: string): Binding {
-    return this.ctx.upload(data, label);
+    return this.counted(this.ctx.upload(data, label));
   }
   zeros(length: number, label: string): Binding {
-    return this.ctx.zeros(length, label);
+    return this.counted(this.ctx.zeros(length, label));
   }
   uploadIds(ids: readonly number[], label: string): Binding {
-    return this.ctx.upload(Uint32Array.from(ids), label);
+    return this.counted(this.ctx.upload(Uint32Array.from(ids), label));
   }
   write(t: Binding, data: Float32Array, offset = 0): void {
     this.submitPending();
@@ -73,8 +74,15 @@ export class WebGpuBackend implements Backend<Binding> {
     return subBinding(t, offset * 4, Math.max(length, 1) * 4);
   }
   release(t: Binding): void {
-    if (!('buffer' in t)) this.released.push(t);
+    if ('buffer' in t) return; // a view: its buffer is released by its owner
+    this.liveBytes -= t.size;
+    this.released.push(t);
   }
+  private counted(buffer: GPUBuffer): GPUBuffer {
+    this.liveBytes += buffer.size;
+    return buffer;
+  }
+
   async flush(): Promise<void> {
     if (this.encoder !== undefined) {
       const encoder = this.encoder;
