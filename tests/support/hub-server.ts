@@ -1,56 +1,137 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { join, normalize } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join, normalize, relative } from 'node:path';
+
+export interface HubServerOptions {
+  /** Drop the connection of the next file download after this many bytes (once), to test resuming. */
+  failAfterBytes?: number;
+}
 
 /**
- * A local HTTP server laid out like the Hugging Face Hub: GET /{owner}/{name}/resolve/{revision}/{file}
- * serves `repos[owner/name]/file`, with Content-Length, Range requests (206) and 404s.
- * Tests use it so no test ever reaches the network.
+ * A local HTTP server laid out like the Hugging Face Hub, so no test ever reaches the network.
+ * `repos` maps a repository id (owner/name) to a folder. It answers what the Hub answers and
+ * `@huggingface/hub` asks for:
+ * - GET|HEAD /{repo}/resolve/{revision}/{file}: the file, with Content-Length, ETag, Range
+ *   requests (206) and 404s (X-Error-Code: EntryNotFound);
+ * - GET /api/models/{repo}/revision/{revision}: the commit (sha) and the files (siblings);
+ * - POST /api/models/{repo}/paths-info/{revision}: oid, size and the last commit of paths.
+ * Each repository has one commit (a hash of its id); the revision is `main` or that hash.
  */
 export async function startHubServer(
   repos: Record<string, string>,
-): Promise<{ url: string; server: Server; requests: string[] }> {
+  options: HubServerOptions = {},
+): Promise<{ url: string; server: Server; requests: string[]; commitOf(repo: string): string }> {
   const requests: string[] = [];
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    requests.push(`${req.method} ${url.pathname}${req.headers.range ? ` ${req.headers.range}` : ''}`);
-    const match = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(decodeURIComponent(url.pathname));
-    const root = match ? repos[match[1]] : undefined;
-    const file = match && root ? normalize(join(root, match[3])) : undefined;
-    if (
-      file === undefined ||
-      root === undefined ||
-      !file.startsWith(normalize(root)) ||
-      !existsSync(file) ||
-      !statSync(file).isFile()
-    ) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Entry not found');
-      return;
-    }
+  let failAfter = options.failAfterBytes;
+  const commitOf = (repo: string) => createHash('sha1').update(repo).digest('hex');
+  const filesOf = (root: string): string[] =>
+    readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(root, f)).isFile());
+  /** The repository folder and file a request names, or undefined. */
+  const locate = (repo: string, revision: string, path: string) => {
+    const root = repos[repo];
+    if (root === undefined || (revision !== 'main' && revision !== commitOf(repo))) return undefined;
+    const file = normalize(join(root, path));
+    if (relative(root, file).startsWith('..') || !existsSync(file) || !statSync(file).isFile()) return undefined;
+    return { root, file };
+  };
+  const etagOf = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const notFound = (res: ServerResponse, code = 'EntryNotFound') =>
+    res.writeHead(404, { 'content-type': 'text/plain', 'x-error-code': code }).end(`${code}`);
+
+  const serveFile = (req: IncomingMessage, res: ServerResponse, file: string) => {
     const size = statSync(file).size;
+    const headers = { etag: `"${etagOf(file)}"`, 'accept-ranges': 'bytes' };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    let start = 0;
+    let end = size - 1;
     if (range) {
-      const start = Number(range[1]);
-      const end = range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
+      start = Number(range[1]);
+      end = range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
       if (start >= size) {
         res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
         return;
       }
       res.writeHead(206, {
+        ...headers,
         'content-length': end - start + 1,
         'content-range': `bytes ${start}-${end}/${size}`,
-        'accept-ranges': 'bytes',
       });
-      if (req.method === 'HEAD') res.end();
-      else createReadStream(file, { start, end }).pipe(res);
+    } else res.writeHead(200, { ...headers, 'content-length': size });
+    if (req.method === 'HEAD') {
+      res.end();
       return;
     }
-    res.writeHead(200, { 'content-length': size, 'accept-ranges': 'bytes' });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    const length = end - start + 1;
+    if (failAfter !== undefined && length > failAfter) {
+      // An injected failure: part of the body, then a dropped connection.
+      const cut = failAfter;
+      failAfter = undefined;
+      createReadStream(file, { start, end: start + cut - 1 })
+        .on('end', () => res.destroy())
+        .pipe(res, { end: false });
+      return;
+    }
+    createReadStream(file, { start, end }).pipe(res);
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = decodeURIComponent(url.pathname);
+    requests.push(`${req.method} ${path}${req.headers.range ? ` ${req.headers.range}` : ''}`);
+    const info = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(path);
+    if (info && req.method === 'GET') {
+      const [, repo, revision] = info;
+      const root = repos[repo];
+      if (root === undefined || (revision !== 'main' && revision !== commitOf(repo)))
+        return json(res, 404, { error: `Repository ${repo} or revision ${revision} not found` });
+      return json(res, 200, {
+        id: repo,
+        _id: repo,
+        sha: commitOf(repo),
+        private: false,
+        gated: false,
+        downloads: 0,
+        likes: 0,
+        lastModified: '2026-01-01T00:00:00.000Z',
+        siblings: filesOf(root).map((rfilename) => ({ rfilename })),
+      });
+    }
+    const pathsInfo = /^\/api\/models\/([^/]+\/[^/]+)\/paths-info\/([^/]+)$/.exec(path);
+    if (pathsInfo && req.method === 'POST') {
+      const [, repo, revision] = pathsInfo;
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        const paths: unknown = JSON.parse(body || '{}').paths;
+        const found = (Array.isArray(paths) ? paths : []).flatMap((p: unknown) => {
+          const at = typeof p === 'string' ? locate(repo, revision, p) : undefined;
+          if (at === undefined) return [];
+          const oid = etagOf(at.file);
+          return [
+            {
+              type: 'file',
+              path: p,
+              oid,
+              size: statSync(at.file).size,
+              lastCommit: { id: commitOf(repo), title: 'upload', date: '2026-01-01T00:00:00.000Z' },
+            },
+          ];
+        });
+        json(res, 200, found);
+      });
+      return;
+    }
+    const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    const at = resolve ? locate(resolve[1], resolve[2], resolve[3]) : undefined;
+    if (at === undefined) return notFound(res);
+    serveFile(req, res, at.file);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the hub server has no TCP address');
-  return { url: `http://127.0.0.1:${address.port}`, server, requests };
+  return { url: `http://127.0.0.1:${address.port}`, server, requests, commitOf };
 }

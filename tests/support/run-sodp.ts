@@ -9,10 +9,13 @@ export interface SodpRun {
   stderr: string;
 }
 
-/** Runs the real `sodp` command in a child process, feeding `stdin`. */
-export function runSodp(args: string[], stdin = ''): Promise<SodpRun> {
+/** Runs the real `sodp` command in a child process, feeding `stdin`; `env` is added to this process's environment. */
+export function runSodp(args: string[], stdin = '', env: Record<string, string> = {}): Promise<SodpRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [sodpBin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [sodpBin, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

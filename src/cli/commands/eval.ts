@@ -5,6 +5,7 @@ import { EnginePolicy } from '../../engine/inference';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { numberOption, parseOptions, UsageError, type CliCommand } from '../command';
 import { chatFormatFor, readTasks } from '../agent-setup';
+import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
 import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
 
 const help = `Usage: sodp eval --model DIR --tasks FILE [--n N] [--adapter DIR] [--max-turns N] [--max-tokens N]
@@ -16,10 +17,13 @@ first mistake: no tool call, tool error, wrong tool result, miscopied answer, no
 
   --n N           how many tasks (default all)
   --adapter DIR   a PEFT LoRA adapter folder
+  --cache-dir DIR the Hugging Face cache for Hub ids
   --max-turns N   assistant turns per problem (default ${defaultRolloutLimits.maxTurns})
   --max-tokens N  new tokens per turn (default ${defaultRolloutLimits.maxTurnTokens})
 ${backendOptionHelp}
-  -h, --help      show this help`;
+  -h, --help      show this help
+
+${modelSourceHelp}`;
 
 export const evalCommand: CliCommand = {
   name: 'eval',
@@ -33,6 +37,7 @@ export const evalCommand: CliCommand = {
       n: { type: 'string' },
       'max-turns': { type: 'string' },
       'max-tokens': { type: 'string' },
+      ...modelSourceOptionSpec,
       ...backendOptionSpec,
       help: { type: 'boolean', short: 'h' },
     });
@@ -42,7 +47,8 @@ export const evalCommand: CliCommand = {
     }
     if (values.model === undefined || values.tasks === undefined)
       throw new UsageError('--model DIR and --tasks FILE are required');
-    const modelDir = values.model;
+    const log = (line: string) => io.stderr.write(`${line}\n`);
+    const modelDir = await modelFolder(values.model, values['cache-dir'], log);
     const tasks = (await readTasks(values.tasks)).slice(0, numberOption('n', values.n, Infinity));
     const limits = {
       maxTurns: numberOption('max-turns', values['max-turns'], defaultRolloutLimits.maxTurns),
@@ -50,7 +56,6 @@ export const evalCommand: CliCommand = {
     };
     const chat = await chatFormatFor(modelDir);
     const sandbox = createNodeSandbox();
-    const log = (line: string) => io.stderr.write(`${line}\n`);
     try {
       const trajectories = await withBackend(values.backend, log, {
         run: async (backend) => {

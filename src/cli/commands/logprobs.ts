@@ -5,6 +5,7 @@ import { numberArrayField } from '../../sod/record';
 import { choiceOption, parseOptions, UsageError, type CliCommand, type CliIO } from '../command';
 import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
 import { readJsonl, reportBadLine, writeJsonLine } from '../jsonl';
+import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
 
 const help = `Usage: sodp logprobs --model DIR --as student|teacher [--adapter DIR] [--input FILE] [--teacher-backend engine|onnx]
 
@@ -12,14 +13,17 @@ Scores every trajectory of the input JSONL (prompt_ids, response_ids) teacher-fo
 the model and adds student_logprobs or teacher_logprobs: log p(token | everything before
 it) for each response token. Other fields pass through.
 
-  --model DIR            a Qwen3 model folder
+  --model DIR|ID         a Qwen3 model folder or Hub id
   --as ROLE              student (adds student_logprobs) or teacher (teacher_logprobs)
   --adapter DIR          a PEFT LoRA adapter folder for the model (engine only)
   --input FILE           trajectory JSONL (default: standard input)
   --teacher-backend B    engine (default) or onnx: @huggingface/transformers on
                          onnxruntime, reading DIR/onnx/model.onnx
 ${backendOptionHelp}
+  --cache-dir DIR        the Hugging Face cache for Hub ids
   -h, --help             show this help
+
+${modelSourceHelp}
 
 A bad line is reported with its line number; good lines are still written; exit status 1.`;
 
@@ -51,6 +55,7 @@ export const logprobsCommand: CliCommand = {
       adapter: { type: 'string' },
       input: { type: 'string' },
       'teacher-backend': { type: 'string' },
+      ...modelSourceOptionSpec,
       ...backendOptionSpec,
       help: { type: 'boolean', short: 'h' },
     });
@@ -63,8 +68,8 @@ export const logprobsCommand: CliCommand = {
     const role = choiceOption('as', values.as, ['student', 'teacher'] as const, 'student');
     const field = role === 'student' ? 'student_logprobs' : 'teacher_logprobs';
     const engine = choiceOption('teacher-backend', values['teacher-backend'], ['engine', 'onnx'] as const, 'engine');
-    const modelDir = values.model;
     const log = (line: string) => io.stderr.write(`${line}\n`);
+    const modelDir = await modelFolder(values.model, values['cache-dir'], log);
     if (engine === 'onnx') {
       if (values.adapter !== undefined) throw new UsageError('--adapter works with the engine only');
       const scorer = await TransformersScorer.load(modelDir, { devices: ['cpu'] });

@@ -10,6 +10,7 @@ import { numberOption, parseOptions, UsageError, type CliCommand, type CliIO } f
 import { chatFormatFor, readTasks, samplingFrom, samplingOptionHelp, samplingOptionSpec } from '../agent-setup';
 import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
 import { readJsonl, writeJsonLine } from '../jsonl';
+import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
 
 const help = `Usage:
   sodp rollout --model DIR --tasks FILE --out FILE [--n N] [--group G] [--adapter DIR] [sampling options]
@@ -32,7 +33,10 @@ followed by <|im_end|>, as a model would. No log-probs are recorded.
   --adapter DIR    a PEFT LoRA adapter for the model
 ${samplingOptionHelp}
 ${backendOptionHelp}
-  -h, --help       show this help`;
+  --cache-dir DIR  the Hugging Face cache for Hub ids
+  -h, --help       show this help
+
+${modelSourceHelp}`;
 
 interface ScriptLine {
   taskId: string;
@@ -68,6 +72,7 @@ export const rolloutCommand: CliCommand = {
       n: { type: 'string' },
       group: { type: 'string' },
       ...samplingOptionSpec,
+      ...modelSourceOptionSpec,
       ...backendOptionSpec,
       help: { type: 'boolean', short: 'h' },
     });
@@ -117,7 +122,7 @@ export const rolloutCommand: CliCommand = {
         }
         return 0;
       }
-      const modelDir = values.model ?? '';
+      const modelDir = await modelFolder(values.model ?? '', values['cache-dir'], log);
       const n = numberOption('n', values.n, tasks.length);
       const group = numberOption('group', values.group, 1);
       const chosen: Task[] = tasks.slice(0, n);

@@ -17,6 +17,7 @@ import { choiceOption, parseOptions, UsageError, type CliCommand } from '../comm
 import { chatFormatFor, readTasks } from '../agent-setup';
 import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
 import { writeJsonLine } from '../jsonl';
+import { checkPair, modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
 import { trainOptionHelp, trainOptionSpec, trainOptionsFrom } from '../train-options';
 
 const help = `Usage: sodp train --student DIR --teacher DIR --tasks FILE --out DIR [options]
@@ -32,7 +33,10 @@ adapter folder).
 ${trainOptionHelp}
   --teacher-backend engine|onnx   how the teacher runs (default engine)
 ${backendOptionHelp}
-  -h, --help          show this help`;
+  --cache-dir DIR     the Hugging Face cache for Hub ids
+  -h, --help          show this help
+
+${modelSourceHelp}`;
 
 export const trainCommand: CliCommand = {
   name: 'train',
@@ -45,6 +49,7 @@ export const trainCommand: CliCommand = {
       tasks: { type: 'string' },
       out: { type: 'string' },
       'teacher-backend': { type: 'string' },
+      ...modelSourceOptionSpec,
       help: { type: 'boolean', short: 'h' },
       ...trainOptionSpec,
       ...backendOptionSpec,
@@ -59,8 +64,11 @@ export const trainCommand: CliCommand = {
       throw new UsageError('--student DIR, --tasks FILE and --out DIR are required');
     if (usesTeacher(method) && values.teacher === undefined)
       throw new UsageError(`method ${method} needs --teacher DIR`);
-    const studentDir = values.student;
-    const teacherDir = values.teacher;
+    const log = (line: string) => io.stderr.write(`${line}\n`);
+    const studentDir = await modelFolder(values.student, values['cache-dir'], log);
+    const teacherDir =
+      values.teacher === undefined ? undefined : await modelFolder(values.teacher, values['cache-dir'], log);
+    if (teacherDir !== undefined) await checkPair(studentDir, teacherDir);
     const outDir = values.out;
     const teacherBackend = choiceOption(
       'teacher-backend',
@@ -80,7 +88,6 @@ export const trainCommand: CliCommand = {
     const trajectoriesOut = createWriteStream(join(outDir, 'trajectories.jsonl'));
     const evaluationsOut = createWriteStream(join(outDir, 'evaluations.jsonl'));
     const sandbox = createNodeSandbox();
-    const log = (line: string) => io.stderr.write(`${line}\n`);
     try {
       await withBackend(values.backend, log, {
         run: async (backend) => {

@@ -46,12 +46,16 @@ export interface RandomQwen3Options {
   dtype?: SafetensorsDtype;
   /** Store lm_head.weight although tie_word_embeddings is true, as some exports do. */
   storeTiedHead?: boolean;
+  /** Other dimensions (small ones for fast tests); the vocabulary stays Qwen3's. */
+  dims?: Partial<Pick<Qwen3Config, 'hiddenSize' | 'intermediateSize' | 'numHeads' | 'numKvHeads' | 'headDim'>>;
+  /** Fields written into config.json over the real ones (e.g. another architecture, for error tests). */
+  configOverrides?: Record<string, unknown>;
 }
 
 /** The files of a random Qwen3 model folder, by path. */
 export function randomQwen3Files(options: RandomQwen3Options): Record<string, string | Uint8Array> {
   const { size, layers, seed = 1, shards = 2, dtype = 'BF16', storeTiedHead = false } = options;
-  const config = qwen3Config(size, layers);
+  const config = { ...qwen3Config(size, layers), ...options.dims };
   const tensors = randomWeights(config, seed);
   const names = weightNames(config).map(({ name, shape }) => ({ name, shape }));
   if (storeTiedHead) {
@@ -95,6 +99,7 @@ export function randomQwen3Files(options: RandomQwen3Options): Record<string, st
       sliding_window: null,
       use_sliding_window: false,
       use_cache: true,
+      ...options.configOverrides,
     }),
     null,
     2,

@@ -1,0 +1,137 @@
+/**
+ * A model named by its Hub id (`Qwen/Qwen3-0.6B`, `owner/name@revision`) as a folder on disk,
+ * in the Hugging Face cache layout that Python's huggingface_hub and transformers share
+ * (`$HF_HOME/hub/models--owner--name/{refs,blobs,snapshots}`), downloaded by
+ * `@huggingface/hub`. Only the files the engine needs are fetched, and the config and the
+ * tokenizer are checked before any weights. With `offline` (HF_HUB_OFFLINE=1) nothing is
+ * fetched: the cache answers or the error says what is missing. Node only.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { downloadFileToCacheDir, getHFHubCachePath, modelInfo } from '@huggingface/hub';
+import { parseQwen3Config } from '../engine/config';
+
+/** The files of a model folder the engine and the chat format read, besides the weights. */
+export const modelMetadataFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
+const optionalFiles = ['generation_config.json'];
+
+export interface HubModelId {
+  repo: string;
+  revision: string;
+}
+
+/** `owner/name` or `owner/name@revision`; undefined for anything else (a path). */
+export function parseHubModelId(spec: string): HubModelId | undefined {
+  const match = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([\w./-]+))?$/.exec(spec);
+  if (match === null) return undefined;
+  return { repo: match[1], revision: match[2] ?? 'main' };
+}
+
+export interface HubCacheOptions {
+  /** The cache root (…/hub); default HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
+  cacheDir?: string;
+  /** Default HF_ENDPOINT, else https://huggingface.co. */
+  endpoint?: string;
+  /** Never reach the network (HF_HUB_OFFLINE=1). */
+  offline?: boolean;
+  /** A line for each file as it starts downloading. */
+  log?: (line: string) => void;
+  fetch?: typeof fetch;
+}
+
+export class HubModelError extends Error {
+  override name = 'HubModelError';
+}
+
+/** The environment's Hugging Face settings, as huggingface_hub reads them. */
+export function hubSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): HubCacheOptions {
+  const offline = env.HF_HUB_OFFLINE;
+  return {
+    endpoint: env.HF_ENDPOINT,
+    offline: offline !== undefined && ['1', 'true', 'yes', 'on'].includes(offline.toLowerCase()),
+  };
+}
+
+/**
+ * The snapshot folder holding `id`'s config, tokenizer and weights, downloading what the
+ * cache lacks. Refuses a config that is not a Qwen3 causal LM, or missing tokenizer files,
+ * before fetching any weights.
+ */
+export async function hubModelFolder(id: HubModelId, options: HubCacheOptions = {}): Promise<string> {
+  const cacheDir = options.cacheDir ?? getHFHubCachePath();
+  const storage = join(cacheDir, `models--${id.repo.replace('/', '--')}`);
+  if (options.offline) return cachedSnapshot(id, storage);
+  const hubUrl = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const [owner, name] = id.repo.split('/');
+  let info: { sha?: string; filePaths?: string[] };
+  try {
+    info = await modelInfo({
+      name: `${owner}/${name}`,
+      revision: id.revision,
+      hubUrl,
+      additionalFields: ['sha', 'filePaths'],
+      fetch: options.fetch,
+    });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new HubModelError(`${id.repo}@${id.revision}: not found on ${hubUrl} (${why})`);
+  }
+  const commit = info.sha;
+  if (commit === undefined) throw new HubModelError(`${id.repo}@${id.revision}: ${hubUrl} gave no commit`);
+  if (commit !== id.revision) {
+    mkdirSync(join(storage, 'refs', dirname(id.revision)), { recursive: true });
+    writeFileSync(join(storage, 'refs', id.revision), commit);
+  }
+  const present = new Set(info.filePaths ?? []);
+  const missing = modelMetadataFiles.filter((f) => !present.has(f));
+  if (missing.length > 0)
+    throw new HubModelError(
+      `${id.repo}@${id.revision}: the repository has no ${missing.join(', ')}; a model folder needs its config and tokenizer files`,
+    );
+  const get = async (path: string) => {
+    options.log?.(`${id.repo}: ${path}`);
+    return downloadFileToCacheDir({ repo: id.repo, path, revision: commit, hubUrl, cacheDir, fetch: options.fetch });
+  };
+  for (const file of modelMetadataFiles) await get(file);
+  for (const file of optionalFiles) if (present.has(file)) await get(file);
+  const snapshot = join(storage, 'snapshots', commit);
+  // Checked before any weights are fetched.
+  parseQwen3Config(JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')), `${id.repo}/config.json`);
+  // The weights: the shards model.safetensors.index.json names, or one model.safetensors.
+  if (present.has('model.safetensors.index.json')) {
+    await get('model.safetensors.index.json');
+    const index = readFileSync(join(snapshot, 'model.safetensors.index.json'), 'utf8');
+    for (const shard of shardsOf(index)) await get(shard);
+  } else if (present.has('model.safetensors')) await get('model.safetensors');
+  else throw new HubModelError(`${id.repo}@${id.revision}: no model.safetensors or model.safetensors.index.json`);
+  return snapshot;
+}
+
+/** The cached snapshot of `id`, complete, without the network. */
+function cachedSnapshot(id: HubModelId, storage: string): string {
+  const ref = join(storage, 'refs', id.revision);
+  const commit = existsSync(ref) ? readFileSync(ref, 'utf8').trim() : id.revision;
+  const snapshot = join(storage, 'snapshots', commit);
+  const needed = [...modelMetadataFiles, ...cachedWeightFiles(snapshot)];
+  const missing = needed.filter((f) => !existsSync(join(snapshot, f)));
+  if (!existsSync(snapshot) || missing.length > 0)
+    throw new HubModelError(
+      `${id.repo}@${id.revision} is not in the cache (${storage})${missing.length > 0 ? `: missing ${missing.join(', ')}` : ''}, and HF_HUB_OFFLINE is set; download it once without HF_HUB_OFFLINE`,
+    );
+  return snapshot;
+}
+
+function cachedWeightFiles(snapshot: string): string[] {
+  const index = join(snapshot, 'model.safetensors.index.json');
+  if (!existsSync(index)) return ['model.safetensors'];
+  return ['model.safetensors.index.json', ...shardsOf(readFileSync(index, 'utf8'))];
+}
+
+/** The shard files an index names, each once. */
+export function shardsOf(indexJson: string): string[] {
+  const index: unknown = JSON.parse(indexJson);
+  const map = typeof index === 'object' && index !== null && 'weight_map' in index ? index.weight_map : undefined;
+  if (typeof map !== 'object' || map === null)
+    throw new HubModelError('model.safetensors.index.json has no weight_map');
+  return [...new Set(Object.values(map).map(String))];
+}
