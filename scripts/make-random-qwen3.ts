@@ -7,7 +7,8 @@
  *   npm run make:random-qwen3 -- --size 0.6B --out DIR                  # all 28 layers (1.2 GB)
  */
 import { parseArgs } from 'node:util';
-import { qwen3Sizes, writeRandomQwen3Folder, type Qwen3Size } from '../src/models/testing/random-qwen3';
+import { qwen3Sizes, type Qwen3Size } from '../src/engine/qwen3-sizes';
+import { writeRandomQwen3Folder } from '../src/models/testing/random-qwen3';
 
 const { values } = parseArgs({
   options: {

@@ -153,7 +153,8 @@ const choice = {
     '+12; N: +14 and +12). Among those, R had the best single run (+17); it keeps M’s learning rate, which held',
     'up in both of M’s seeds, and only cuts each batch into more optimizer steps, which costs no extra time',
     'because the training pass costs the same per token however the batch is cut. lr 2e-3 (O) is where training',
-    'stops helping (+3).',
+    'stops helping (+3). After the held-out check fell short (+10 points), two more tried a LoRA four times',
+    'larger: rank 32 at R’s rate (S) did no better than R (+14), and at lr 1e-3 (U) training fell (−10), so R stays.',
   ].join(' '),
 };
 
@@ -238,6 +239,8 @@ ${rows.join('\n')}
 
 Q and R shared the machine with a run of the test suite as well, hence their longer wall times;
 their time per update alone is that of M and N (the training pass costs the same per token).
+S and U ran after the engine learned to run a shared prompt once (docs/architecture.md), about
+twice as fast per update, but each with other work on the machine.
 
 ![batch accuracy during training (running mean of 5 updates) and validation accuracy before and after, per candidate](training-defaults.svg)
 

@@ -19,6 +19,7 @@ export async function modelFolder(
   spec: string,
   cacheDir: string | undefined,
   log: (line: string) => void,
+  metadataOnly = false,
 ): Promise<string> {
   if (existsSync(spec)) return spec;
   const id = parseHubModelId(spec);
@@ -26,7 +27,7 @@ export async function modelFolder(
   const debug = console.debug;
   console.debug = (...args: unknown[]) => log(args.map(String).join(' '));
   try {
-    const folder = await hubModelFolder(id, { ...hubSettingsFromEnv(), cacheDir });
+    const folder = await hubModelFolder(id, { ...hubSettingsFromEnv(), cacheDir, metadataOnly });
     log(`${spec}: ${folder}`);
     return folder;
   } finally {

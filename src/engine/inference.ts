@@ -55,13 +55,13 @@ export class KvCache<T> {
  * step changes the adapter. It starts small: a cache of Qwen3's 40960 positions would
  * take gigabytes.
  */
-class ReusedCache<T> {
+export class ReusedCache<T> {
   private cache: KvCache<T> | undefined;
   /** The adapter version the cached keys and values were computed with. */
   private version = 0;
 
   constructor(
-    private readonly decoder: Decoder<T>,
+    readonly decoder: Decoder<T>,
     private readonly lora: LoraState<T> | undefined,
   ) {}
 
@@ -180,8 +180,9 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
     lora?: LoraState<T>,
   ) {
     this.decoder = new Decoder(model, lora);
-    this.scorer = new EngineScorer(name, model, lora);
     this.cache = new ReusedCache(this.decoder, lora);
+    // Scoring comes after the rollouts: it reuses their cache rather than holding a second one.
+    this.scorer = new EngineScorer(name, model, lora, this.cache);
   }
 
   scoreTokens(
@@ -223,9 +224,10 @@ export class EngineScorer<T> implements LogprobScorer {
     readonly name: string,
     private readonly model: Qwen3Model<T>,
     private readonly lora?: LoraState<T>,
+    cache?: ReusedCache<T>,
   ) {
-    this.decoder = new Decoder(model, lora);
-    this.cache = new ReusedCache(this.decoder, lora);
+    this.decoder = cache?.decoder ?? new Decoder(model, lora);
+    this.cache = cache ?? new ReusedCache(this.decoder, lora);
   }
 
   async scoreTokens(

@@ -51,9 +51,11 @@ export interface PrefixKv<T> {
  * gradient as training every sequence in full; skipping it holds the prefix constant.
  */
 export interface SharedPrefix<T> extends PrefixKv<T> {
-  residuals: readonly T[]; // L of (capacity, C): each layer's input over the prefix
-  dk: readonly T[]; //        L of (capacity, Hkv·D): gathered gradient of the roped keys
-  dv: readonly T[]; //        L of (capacity, Hkv·D)
+  /** Prefix tokens the tensors below have room for. */
+  prefixCapacity: number;
+  residuals: readonly T[]; // L of (prefixCapacity, C): each layer's input over the prefix
+  dk: readonly T[]; //        L of (prefixCapacity, Hkv·D): gathered gradient of the roped keys
+  dv: readonly T[]; //        L of (prefixCapacity, Hkv·D)
 }
 
 /** Per-layer views of the adapters into the flat parameter and gradient tensors. */
@@ -200,7 +202,7 @@ export class Qwen3Model<T> {
     const P = ids.length;
     if (P < 1 || P >= capacity)
       throw new Error(`a shared prefix of ${P} tokens does not fit a capacity of ${capacity}`);
-    const prefix = this.prefixStorage(capacity);
+    const prefix = this.prefixStorage(P, capacity);
     const ws = this.ws(P, lora?.layout.config.rank ?? 1);
     const C = c.hiddenSize;
     const KD = c.numKvHeads * c.headDim;
@@ -308,27 +310,28 @@ export class Qwen3Model<T> {
     }));
   }
 
-  /** The shared prefix's tensors for `capacity` tokens (reused while large enough). */
-  private prefixStorage(capacity: number): SharedPrefix<T> {
+  /** The shared prefix's tensors: keys and values for `capacity` tokens, the rest for `P` (reused while large enough). */
+  private prefixStorage(P: number, capacity: number): SharedPrefix<T> {
     const current = this.prefixStore;
-    if (current !== undefined && current.capacity >= capacity) return current;
+    if (current !== undefined && current.capacity >= capacity && current.prefixCapacity >= P) return current;
     if (current !== undefined)
       for (const t of [...current.k, ...current.v, ...current.residuals, ...current.dk, ...current.dv])
         this.backend.release(t);
     const b = this.backend;
     const c = this.config;
     const KD = c.numKvHeads * c.headDim;
-    capacity = 64 * Math.ceil(capacity / 64);
-    const perLayer = (width: number, label: string) =>
-      Array.from({ length: c.numLayers }, (_, l) => b.zeros(capacity * width, `prefix ${label} ${l}`));
+    const rows = (n: number) => 64 * Math.ceil(n / 64);
+    const perLayer = (n: number, width: number, label: string) =>
+      Array.from({ length: c.numLayers }, (_, l) => b.zeros(rows(n) * width, `prefix ${label} ${l}`));
     this.prefixStore = {
-      k: perLayer(KD, 'k'),
-      v: perLayer(KD, 'v'),
-      residuals: perLayer(c.hiddenSize, 'residual'),
-      dk: perLayer(KD, 'dk'),
-      dv: perLayer(KD, 'dv'),
+      k: perLayer(capacity, KD, 'k'),
+      v: perLayer(capacity, KD, 'v'),
+      residuals: perLayer(P, c.hiddenSize, 'residual'),
+      dk: perLayer(P, KD, 'dk'),
+      dv: perLayer(P, KD, 'dv'),
       length: 0,
-      capacity,
+      capacity: rows(capacity),
+      prefixCapacity: rows(P),
     };
     return this.prefixStore;
   }

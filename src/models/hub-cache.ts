@@ -36,6 +36,8 @@ export interface HubCacheOptions {
   offline?: boolean;
   /** A line for each file as it starts downloading. */
   log?: (line: string) => void;
+  /** Only the config and tokenizer (to plan, or to check a pair), not the weights. */
+  metadataOnly?: boolean;
   fetch?: typeof fetch;
 }
 
@@ -60,7 +62,7 @@ export function hubSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): HubCac
 export async function hubModelFolder(id: HubModelId, options: HubCacheOptions = {}): Promise<string> {
   const cacheDir = options.cacheDir ?? getHFHubCachePath();
   const storage = join(cacheDir, `models--${id.repo.replace('/', '--')}`);
-  if (options.offline) return cachedSnapshot(id, storage);
+  if (options.offline) return cachedSnapshot(id, storage, options.metadataOnly);
   const hubUrl = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
   const [owner, name] = id.repo.split('/');
   let info: { sha?: string; filePaths?: string[] };
@@ -97,6 +99,7 @@ export async function hubModelFolder(id: HubModelId, options: HubCacheOptions = 
   const snapshot = join(storage, 'snapshots', commit);
   // Checked before any weights are fetched.
   parseQwen3Config(JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')), `${id.repo}/config.json`);
+  if (options.metadataOnly) return snapshot;
   // The weights: the shards model.safetensors.index.json names, or one model.safetensors.
   if (present.has('model.safetensors.index.json')) {
     await get('model.safetensors.index.json');
@@ -108,11 +111,11 @@ export async function hubModelFolder(id: HubModelId, options: HubCacheOptions = 
 }
 
 /** The cached snapshot of `id`, complete, without the network. */
-function cachedSnapshot(id: HubModelId, storage: string): string {
+function cachedSnapshot(id: HubModelId, storage: string, metadataOnly = false): string {
   const ref = join(storage, 'refs', id.revision);
   const commit = existsSync(ref) ? readFileSync(ref, 'utf8').trim() : id.revision;
   const snapshot = join(storage, 'snapshots', commit);
-  const needed = [...modelMetadataFiles, ...cachedWeightFiles(snapshot)];
+  const needed = [...modelMetadataFiles, ...(metadataOnly ? [] : cachedWeightFiles(snapshot))];
   const missing = needed.filter((f) => !existsSync(join(snapshot, f)));
   if (!existsSync(snapshot) || missing.length > 0)
     throw new HubModelError(

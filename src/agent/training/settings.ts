@@ -3,6 +3,7 @@ import type { Method } from '../../sod/advantages';
 import { defaultPpoSettings } from '../../sod/loss';
 import { defaultStepSettings } from '../../sod/weights';
 import type { Task } from '../tasks/task';
+import type { Workload } from '../../engine/memory-plan';
 import type { TrainingPlan } from './run';
 
 export interface TrainingSettings {
@@ -85,5 +86,18 @@ export function trainingPlan(s: TrainingSettings, heldOut: readonly Task[]): Tra
     },
     evalTasks: heldOut.slice(0, s.evalProblems),
     evalEvery: s.evalEvery,
+  };
+}
+
+/** Tokens a tool's output is assumed to add between two turns, for memory plans. */
+export const toolOutputTokens = 64;
+
+/** The largest work one update of these settings asks of the engine (for its memory plan), with prompts of `promptTokens`. */
+export function workloadOf(s: TrainingSettings, promptTokens: number): Workload {
+  return {
+    promptTokens,
+    turnTokens: s.maxTokens,
+    responseTokens: s.maxTurns * s.maxTokens + (s.maxTurns - 1) * toolOutputTokens,
+    sequencesPerStep: Math.min(s.ppoMiniBatchSize, s.promptsPerUpdate) * s.groupSize,
   };
 }

@@ -2,6 +2,7 @@ import type { CliCommand } from '../command';
 import { advantagesCommand } from './advantages';
 import { evalCommand } from './eval';
 import { logprobsCommand } from './logprobs';
+import { planCommand } from './plan';
 import { rolloutCommand } from './rollout';
 import { tasksCommand } from './tasks';
 import { trainCommand } from './train';
@@ -16,4 +17,5 @@ export const commands: readonly CliCommand[] = [
   logprobsCommand,
   trainCommand,
   evalCommand,
+  planCommand,
 ];

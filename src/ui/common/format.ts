@@ -1,19 +1,6 @@
 /** Sizes, durations and counts with their units, for the Models and Rollouts views. */
 
-const byteUnits = ['kB', 'MB', 'GB', 'TB'] as const;
-
-/** Decimal units, about three digits: 950 → "950 B", 2_400_000 → "2.4 MB", 152_300_000 → "152 MB". */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1000) return `${Math.round(bytes)} B`;
-  let value = bytes;
-  let unit = 'B';
-  for (const u of byteUnits) {
-    if (value < 1000) break;
-    value /= 1000;
-    unit = u;
-  }
-  return `${value.toFixed(value < 100 ? 1 : 0)} ${unit}`;
-}
+export { formatBytes } from '../../core/format-bytes';
 
 /** 0.43 → "0.4 s", 12.6 → "13 s", 125 → "2 min 5 s", 120 → "2 min", 3725 → "1 h 2 min". */
 export function formatDuration(seconds: number): string {

@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { workloadOf } from '../../agent/training/settings';
+import { formatBytes } from '../../core/format-bytes';
+import { parseQwen3Config } from '../../engine/config';
+import { planMemory, type MemoryPlan } from '../../engine/memory-plan';
+import { choiceOption, numberOption, parseOptions, UsageError, type CliCommand } from '../command';
+import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
+import { trainOptionHelp, trainOptionSpec, trainOptionsFrom } from '../train-options';
+
+/** WebGPU's default limits, what a device has unless the engine asks for more. */
+const defaultLimits = { maxStorageBufferBindingSize: 128 << 20, maxBufferSize: 256 << 20 };
+
+const help = `Usage: sodp plan --model DIR|ID [--as student|teacher] [--prompt-tokens N] [training options]
+
+Prints the memory the engine would take for the model, by part (weights in f32, KV caches,
+activations and scratch, the shared prompt, LoRA, AdamW state), before loading anything: the
+engine's own code runs one rollout, scoring and (for a student) one training step of the
+given settings on a backend that only counts bytes. Reads config.json only.
+
+  --model DIR|ID      a Qwen3 model folder or Hub id (only its config and tokenizer are fetched)
+  --as ROLE           student (default: trains a LoRA adapter) or teacher (scores only)
+  --prompt-tokens N   tokens of the longest prompt (default 300)
+  --cache-dir DIR     the Hugging Face cache for Hub ids
+  -h, --help          show this help
+
+Training options (the same as sodp train's; the ones that matter here are the batch, the
+turns and the rank):
+${trainOptionHelp}
+
+${modelSourceHelp}`;
+
+export const planCommand: CliCommand = {
+  name: 'plan',
+  summary: 'the memory a model would take in the engine, by part, before loading it',
+  help,
+  async run(argv, io) {
+    const { values } = parseOptions(argv, {
+      model: { type: 'string' },
+      as: { type: 'string' },
+      'prompt-tokens': { type: 'string' },
+      ...trainOptionSpec,
+      ...modelSourceOptionSpec,
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      io.stdout.write(help + '\n');
+      return 0;
+    }
+    if (values.model === undefined) throw new UsageError('--model DIR is required');
+    const role = choiceOption('as', values.as, ['student', 'teacher'] as const, 'student');
+    const log = (line: string) => io.stderr.write(`${line}\n`);
+    const folder = await modelFolder(values.model, values['cache-dir'], log, true);
+    const config = parseQwen3Config(
+      JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')),
+      `${folder}/config.json`,
+    );
+    const { settings, alpha, targets } = trainOptionsFrom(values);
+    const workload = workloadOf(settings, numberOption('prompt-tokens', values['prompt-tokens'], 300));
+    const lora = role === 'student' ? { rank: settings.loraRank, alpha, targets } : undefined;
+    const plan = await planMemory(config, workload, lora);
+    io.stdout.write(report(values.model, role, workload, plan));
+    return 0;
+  },
+};
+
+function report(model: string, role: string, w: ReturnType<typeof workloadOf>, plan: MemoryPlan): string {
+  const lines = [
+    `${model} as ${role}: prompts of ${w.promptTokens} tokens, trajectories of ${w.responseTokens} more, turns of ${w.turnTokens}${role === 'student' ? `, ${w.sequencesPerStep} sequences per optimizer step` : ''}`,
+    '',
+    ...plan.parts.map((p) => `  ${p.part.padEnd(26)}${formatBytes(p.bytes).padStart(10)}`),
+    `  ${'total'.padEnd(26)}${formatBytes(plan.totalBytes).padStart(10)}   (at most ${formatBytes(plan.peakBytes)} at once)`,
+    '',
+    `largest tensor: ${formatBytes(plan.largestTensorBytes)}`,
+  ];
+  if (plan.largestTensorBytes > defaultLimits.maxStorageBufferBindingSize)
+    lines.push(
+      `  above WebGPU's default limits (${formatBytes(defaultLimits.maxStorageBufferBindingSize)} a binding, ${formatBytes(defaultLimits.maxBufferSize)} a buffer): the engine asks the adapter for more, which not every GPU gives`,
+    );
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,103 @@
+/**
+ * How much memory a model takes in the engine, before anything loads: the engine's own code
+ * runs a workload (a rollout, scoring, a training step) on the meta backend, which allocates
+ * nothing and counts every tensor's bytes. So the plan is what the engine would allocate,
+ * not a second formula for it.
+ */
+import type { Qwen3Config } from './config';
+import { EnginePolicy, EngineScorer } from './inference';
+import { loraLayout, type LoraConfig } from './lora';
+import { createLoraState } from './lora-state';
+import { MetaBackend } from './meta-backend';
+import { Qwen3Model } from './model';
+import { assembleWeights, weightNames } from './params';
+import { LoraTrainer } from './train';
+
+/** The largest work the model does at once in a run. */
+export interface Workload {
+  /** Tokens of the longest prompt (the system text, the tool's description and the question). */
+  promptTokens: number;
+  /** New tokens per assistant turn. */
+  turnTokens: number;
+  /** Tokens of a whole trajectory after the prompt: every turn and tool output. */
+  responseTokens: number;
+  /** Sequences trained in one optimizer step (a mini-batch: its prompts × the group size). */
+  sequencesPerStep: number;
+}
+
+export type PlanPart = 'weights' | 'KV caches' | 'activations and scratch' | 'shared prompt' | 'LoRA' | 'AdamW state';
+
+export interface MemoryPlan {
+  /** Bytes by part, largest first. */
+  parts: { part: PlanPart; bytes: number }[];
+  /** Bytes held at the end of the workload (everything the engine keeps for the next update). */
+  totalBytes: number;
+  /** The most held at once. */
+  peakBytes: number;
+  /** The largest single tensor: it must fit one buffer and one binding of the adapter. */
+  largestTensorBytes: number;
+}
+
+/** Which part of the plan a tensor belongs to, by the label the engine gives it. */
+function partOf(label: string): PlanPart {
+  if (label.startsWith('model.') || label === 'lm_head.weight') return 'weights';
+  if (/^[kv] cache /.test(label)) return 'KV caches';
+  if (label.startsWith('prefix ')) return 'shared prompt';
+  if (label === 'lora' || label === 'lora grads') return 'LoRA';
+  if (label === 'adam m' || label === 'adam v' || label === 'grad norm') return 'AdamW state';
+  return 'activations and scratch';
+}
+
+/**
+ * Runs `workload` on `model`: as a student (with an adapter of `lora`: two rollout turns,
+ * scoring its own tokens, one training step), or as a teacher (scoring only).
+ */
+export async function runWorkload<T>(
+  model: Qwen3Model<T>,
+  workload: Workload,
+  lora: LoraConfig | undefined,
+): Promise<void> {
+  const { promptTokens, turnTokens, responseTokens, sequencesPerStep } = workload;
+  const prompt = new Array<number>(promptTokens).fill(1);
+  const response = new Array<number>(responseTokens).fill(1);
+  if (lora === undefined) {
+    await new EngineScorer('plan', model).scoreTokens(prompt, response);
+    return;
+  }
+  const layout = loraLayout(model.config, lora);
+  const state = createLoraState(model.backend, layout, new Float32Array(layout.size));
+  const policy = new EnginePolicy('plan', model, state);
+  const sampling = {
+    temperature: 0,
+    topP: 1,
+    topK: 0,
+    seed: 0,
+    maxNewTokens: turnTokens,
+    stopTokenIds: [],
+    stopStrings: [],
+  };
+  // The first turn from the prompt; the last one after everything else of the trajectory.
+  for await (const _ of policy.generate({ inputIds: prompt, sampling }));
+  const beforeLastTurn = Math.max(promptTokens + 1, promptTokens + responseTokens - turnTokens);
+  for await (const _ of policy.generate({ inputIds: [...prompt, ...response].slice(0, beforeLastTurn), sampling }));
+  await policy.scoreTokens(prompt, response);
+  const trainer = new LoraTrainer(model, state);
+  const zero = () => ({ loss: 0, grad: new Float64Array(responseTokens) });
+  await trainer.trainStep(
+    Array.from({ length: sequencesPerStep }, () => ({ promptIds: prompt, responseIds: response, loss: zero })),
+  );
+}
+
+/** The memory plan of `config` running `workload` (with an adapter of `lora` for a student), weights in f32. */
+export async function planMemory(config: Qwen3Config, workload: Workload, lora?: LoraConfig): Promise<MemoryPlan> {
+  const meta = new MetaBackend();
+  const sizes = new Map(weightNames(config).map(({ name, shape }) => [name, shape.reduce((a, b) => a * b, 1)]));
+  const model = new Qwen3Model(
+    meta,
+    config,
+    assembleWeights(config, (name) => meta.zeros(sizes.get(name) ?? 0, name)),
+  );
+  await runWorkload(model, workload, lora);
+  const parts = [...meta.bytesBy(partOf)].map(([part, bytes]) => ({ part, bytes })).sort((a, b) => b.bytes - a.bytes);
+  return { parts, totalBytes: meta.liveBytes, peakBytes: meta.peakBytes, largestTensorBytes: meta.largestBytes };
+}
