@@ -33,6 +33,8 @@ export interface OpenedBackend {
   device: string;
   /** Why WebGPU was asked for but not used, when it was not. */
   fallback?: string;
+  /** On WebGPU, the device's limits on one buffer and one storage binding, in bytes. */
+  limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
 }
 
 /** Code that works with whichever backend was opened. */
@@ -60,7 +62,9 @@ export async function openBackend<R>(
     return { result: await onCpu(`WebGPU could not be used (${err.message}), so the model runs on the CPU`) };
   }
   try {
-    return { result: await user.run(new WebGpuBackend(device), { device: device.adapterName }), device };
+    const { maxBufferSize, maxStorageBufferBindingSize } = device.limits;
+    const opened = { device: device.adapterName, limits: { maxBufferSize, maxStorageBufferBindingSize } };
+    return { result: await user.run(new WebGpuBackend(device), opened), device };
   } catch (err) {
     device.destroy();
     throw err;

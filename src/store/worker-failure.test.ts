@@ -13,6 +13,9 @@ const loaded: LoadedModel = {
   vocabSize: 10,
   parameters: 1,
   weightBytes: 4,
+  allocatedBytes: 4,
+  plan: { parts: [{ part: 'weights', bytes: 4 }], totalBytes: 4, peakBytes: 4, largestTensorBytes: 4 },
+  planWorkload: { promptTokens: 300, turnTokens: 256, responseTokens: 1216, sequencesPerStep: 4 },
   downloadedBytes: 4,
   seconds: 0,
 };

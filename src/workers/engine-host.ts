@@ -1,11 +1,14 @@
 /** What the student and teacher workers share: what a model needs of the device, and loading a model folder onto a backend. */
 import type { Backend } from '../engine/backend';
-import { parseQwen3Config } from '../engine/config';
+import { defaultTrainingSettings, planPromptTokens, workloadOf } from '../agent/training/settings';
+import { parseQwen3Config, type Qwen3Config } from '../engine/config';
+import type { LoraConfig } from '../engine/lora';
+import { planMemory } from '../engine/memory-plan';
 import { loadQwen3, type ModelFiles } from '../engine/load';
 import type { Qwen3Model } from '../engine/model';
 import { openBackend, type OpenedBackend } from '../engine/open-backend';
 import { weightNames } from '../engine/params';
-import { weightNeeds, type DeviceNeeds, type EngineDevice } from '../engine/webgpu/device';
+import { weightNeeds, type EngineDevice } from '../engine/webgpu/device';
 import type { LoadedModel, LoadProgress, LoadRequest, ModelSource } from './protocols';
 
 /** What a worker gets from its surroundings: a browser Worker and a Node test differ only here. */
@@ -15,10 +18,10 @@ export interface WorkerEnvironment {
   modelFiles(source: ModelSource, onBytes: (loaded: number, total: number) => void, signal: AbortSignal): ModelFiles;
 }
 
-/** What the model in `source` needs of a WebGPU device, from its config.json (read before the device opens, so a model too big says so at once). */
-async function modelNeeds(source: ModelSource, env: WorkerEnvironment, signal: AbortSignal): Promise<DeviceNeeds> {
+/** The config.json of the model in `source` (read before the device opens, so a model too big says so at once). */
+async function readConfig(source: ModelSource, env: WorkerEnvironment, signal: AbortSignal): Promise<Qwen3Config> {
   const files = env.modelFiles(source, () => {}, signal);
-  return weightNeeds(parseQwen3Config(JSON.parse(await files.text('config.json')), `${files.name}/config.json`));
+  return parseQwen3Config(JSON.parse(await files.text('config.json')), `${files.name}/config.json`);
 }
 
 /** What a worker does with its model once loaded, on whichever backend was opened. */
@@ -29,22 +32,26 @@ export interface ModelUser<R> {
 /**
  * Opens the requested backend (the CPU, with the reason, when WebGPU cannot be had) and loads
  * the model folder onto it. The device, if any, is returned for the worker to keep while its
- * model is loaded.
+ * model is loaded. Before any weights, the memory plan: of a run of the default training
+ * settings with an adapter of `lora` (a student), or of scoring it (a teacher: no `lora`).
  */
 export async function openAndLoad<R>(
   request: LoadRequest,
+  lora: LoraConfig | undefined,
   env: WorkerEnvironment,
   progress: (p: LoadProgress) => void,
   signal: AbortSignal,
   user: ModelUser<R>,
 ): Promise<{ result: R; device?: EngineDevice }> {
-  const needs = await modelNeeds(request.source, env, signal);
+  const config = await readConfig(request.source, env, signal);
+  const planWorkload = workloadOf(defaultTrainingSettings, planPromptTokens);
+  const plan = await planMemory(config, planWorkload, lora);
   return openBackend(
-    { choice: request.backend, gpu: env.gpu(), needs, fallBackToCpu: true },
+    { choice: request.backend, gpu: env.gpu(), needs: weightNeeds(config), fallBackToCpu: true },
     {
       run: async (backend, how) => {
         const { model, describe } = await loadModel(backend, request, env, progress, signal);
-        return user.use(backend, model, describe(how));
+        return user.use(backend, model, { ...describe(how), plan, planWorkload });
       },
     },
   );
@@ -57,7 +64,7 @@ async function loadModel<T>(
   env: WorkerEnvironment,
   progress: (p: LoadProgress) => void,
   signal: AbortSignal,
-): Promise<{ model: Qwen3Model<T>; describe(opened: OpenedBackend): LoadedModel }> {
+): Promise<{ model: Qwen3Model<T>; describe(opened: OpenedBackend): Omit<LoadedModel, 'plan' | 'planWorkload'> }> {
   const started = performance.now();
   let downloaded = 0;
   const files = env.modelFiles(
@@ -76,18 +83,20 @@ async function loadModel<T>(
   const parameters = weightNames(c).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
   return {
     model,
-    describe: ({ device, fallback }) => ({
+    describe: (opened) => ({
       name: request.source.name,
-      backend: device === 'CPU' ? 'cpu' : 'webgpu',
-      device,
+      backend: opened.device === 'CPU' ? 'cpu' : 'webgpu',
+      device: opened.device,
       layers: c.numLayers,
       hiddenSize: c.hiddenSize,
       vocabSize: c.vocabSize,
       parameters,
       weightBytes: parameters * 4,
+      allocatedBytes: backend.liveBytes,
+      ...(opened.limits !== undefined ? { limits: opened.limits } : {}),
       downloadedBytes: downloaded,
       seconds: (performance.now() - started) / 1000,
-      ...(fallback !== undefined ? { fallback } : {}),
+      ...(opened.fallback !== undefined ? { fallback: opened.fallback } : {}),
     }),
   };
 }

@@ -9,6 +9,7 @@ import type { RolloutEvent, RolloutLimits } from '../agent/rollout';
 import type { Task } from '../agent/tasks/task';
 import type { Trajectory } from '../agent/trajectory';
 import type { UpdateMetrics, UpdateSettings } from '../agent/update';
+import type { MemoryPlan, Workload } from '../engine/memory-plan';
 import type { BackendChoice } from '../engine/open-backend';
 import type { ToolRun } from '../tools/sandbox';
 
@@ -46,6 +47,14 @@ export interface LoadedModel {
   parameters: number;
   /** Bytes the weights take on the backend (f32). */
   weightBytes: number;
+  /** Bytes the engine held on its backend right after loading (its own count, Backend.liveBytes). */
+  allocatedBytes: number;
+  /** What the model will take in a run of the default training settings (a student) or scoring them (a teacher), planned before loading. */
+  plan: MemoryPlan;
+  /** The workload the plan is for. */
+  planWorkload: Workload;
+  /** On WebGPU, the device's limits on one buffer and one storage binding, in bytes. */
+  limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   downloadedBytes: number;
   seconds: number;
   /** Why the backend asked for was not used, when it was not. */

@@ -118,7 +118,8 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       device?.destroy();
       device = undefined;
       const chat = new ChatFormat(await loadTokenizer(request.source.url));
-      const opened = await openAndLoad(request, env, progress, signal, {
+      const lora = { rank: defaultAdapter.rank, alpha: defaultAdapter.alpha, targets: allLoraTargets };
+      const opened = await openAndLoad(request, lora, env, progress, signal, {
         use: (backend, model, loaded) => studentOn(backend, model, loaded, chat),
       });
       // The device stays open while the model is loaded.

@@ -35,7 +35,7 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
       scorer = undefined;
       device?.destroy();
       device = undefined;
-      const opened = await openAndLoad(request, env, progress, signal, {
+      const opened = await openAndLoad(request, undefined, env, progress, signal, {
         use: (_backend, model, loaded) => ({ handlers: scorerOn(model, request.source.name), loaded }),
       });
       device = opened.device;

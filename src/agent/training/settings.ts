@@ -89,6 +89,9 @@ export function trainingPlan(s: TrainingSettings, heldOut: readonly Task[]): Tra
   };
 }
 
+/** Tokens of a prompt (system text, the tool's description, a question) assumed by memory plans made before a tokenizer is at hand. */
+export const planPromptTokens = 300;
+
 /** Tokens a tool's output is assumed to add between two turns, for memory plans. */
 export const toolOutputTokens = 64;
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { workloadOf } from '../../agent/training/settings';
+import { planPromptTokens, workloadOf } from '../../agent/training/settings';
 import { formatBytes } from '../../core/format-bytes';
 import { parseQwen3Config } from '../../engine/config';
 import { planMemory, type MemoryPlan } from '../../engine/memory-plan';
@@ -20,7 +20,7 @@ given settings on a backend that only counts bytes. Reads config.json only.
 
   --model DIR|ID      a Qwen3 model folder or Hub id (only its config and tokenizer are fetched)
   --as ROLE           student (default: trains a LoRA adapter) or teacher (scores only)
-  --prompt-tokens N   tokens of the longest prompt (default 300)
+  --prompt-tokens N   tokens of the longest prompt (default ${planPromptTokens})
   --cache-dir DIR     the Hugging Face cache for Hub ids
   -h, --help          show this help
 
@@ -56,7 +56,7 @@ export const planCommand: CliCommand = {
       `${folder}/config.json`,
     );
     const { settings, alpha, targets } = trainOptionsFrom(values);
-    const workload = workloadOf(settings, numberOption('prompt-tokens', values['prompt-tokens'], 300));
+    const workload = workloadOf(settings, numberOption('prompt-tokens', values['prompt-tokens'], planPromptTokens));
     const lora = role === 'student' ? { rank: settings.loraRank, alpha, targets } : undefined;
     const plan = await planMemory(config, workload, lora);
     io.stdout.write(report(values.model, role, workload, plan));

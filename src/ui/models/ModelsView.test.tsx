@@ -20,6 +20,18 @@ const loaded: LoadedModel = {
   vocabSize: 151_936,
   parameters: 630_000,
   weightBytes: 2_400_000,
+  allocatedBytes: 2_450_000,
+  plan: {
+    parts: [
+      { part: 'activations and scratch', bytes: 37_500_000 },
+      { part: 'weights', bytes: 2_400_000 },
+      { part: 'LoRA', bytes: 390_000 },
+    ],
+    totalBytes: 40_290_000,
+    peakBytes: 40_290_000,
+    largestTensorBytes: 1_300_000,
+  },
+  planWorkload: { promptTokens: 300, turnTokens: 256, responseTokens: 1216, sequencesPerStep: 4 },
   downloadedBytes: 2_520_000,
   seconds: 1.4,
 };
@@ -81,11 +93,27 @@ describe('ModelsView', () => {
     expect(fact(el, 'backend')).toBe('CPU');
     expect(fact(el, 'shape')).toBe('3 layers · hidden size 64 · vocabulary 151,936 tokens');
     expect(fact(el, 'parameters')).toBe('0.63 M');
-    expect(fact(el, 'memory')).toBe('2.4 MB (weights)');
+    expect(fact(el, 'memory')).toBe('2.5 MB (weights 2.4 MB)');
+    const plan = within(el).getByRole('region', { name: 'Memory plan' });
+    expect(within(plan).getByRole('heading').textContent).toBe('Memory plan: 40.3 MB');
+    expect(within(plan).getByRole('img').getAttribute('aria-label')).toBe(
+      'activations and scratch 37.5 MB, weights 2.4 MB, LoRA 390 kB',
+    );
+    expect(plan.querySelector('[data-value="allocated"]')?.textContent).toContain('2.5 MB now');
+    expect(plan.querySelector('[data-value="allocated"]')?.textContent).toContain('(+2%)');
     expect(fact(el, 'downloaded')).toBe('2.5 MB');
     expect(fact(el, 'seconds')).toBe('1.4 s');
     expect(within(el).getByRole('note').textContent).toBe('WebGPU failed to start; using the CPU.');
     expect(within(el).queryByRole('progressbar')).toBeNull();
+  });
+
+  it("says when the plan's largest tensor is above the device's limits", () => {
+    const limits = { maxBufferSize: 1_000_000, maxStorageBufferBindingSize: 1_000_000 };
+    useAppStore.setState({ student: slot({ status: 'ready', loaded: { ...loaded, backend: 'webgpu', limits } }) });
+    render(<ModelsView />);
+    const line = card('Student').querySelector('[data-value="limits"]');
+    expect(line?.textContent).toBe('Largest tensor 1.3 MB; this device allows 1.0 MB a buffer and 1.0 MB a binding.');
+    expect(line?.className).toBe('error');
   });
 
   it('disables WebGPU with a plain message when the browser has none', () => {

@@ -7,6 +7,7 @@ import type { LoadedModel } from '../../workers/protocols';
 import { formatBytes, formatCount, formatDuration, formatParameters } from '../common/format';
 import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';
+import { MemoryPlan } from './MemoryPlan';
 import { loadProgressText } from './loadProgress';
 import './models.css';
 
@@ -172,6 +173,7 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
       {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
       {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
       {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
+      {slot.status === 'ready' && slot.loaded !== undefined && <MemoryPlan model={slot.loaded} />}
       {slot.loaded?.fallback !== undefined && (
         <p className="models-notice" role="note">
           {slot.loaded.fallback}
@@ -215,7 +217,7 @@ function LoadedFacts({ model }: { model: LoadedModel }) {
       `${model.layers} layers · hidden size ${formatCount(model.hiddenSize)} · vocabulary ${formatCount(model.vocabSize)} tokens`,
     ],
     ['parameters', 'Parameters', formatParameters(model.parameters)],
-    ['memory', 'Memory used', `${formatBytes(model.weightBytes)} (weights)`],
+    ['memory', 'Memory used', `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)})`],
     ['downloaded', 'Downloaded', formatBytes(model.downloadedBytes)],
     ['seconds', 'Load time', formatDuration(model.seconds)],
   ];
