@@ -1,15 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { ChatFormat, loadTokenizer } from '../agent/chat';
+import { ChatFormat, defaultThinking, loadTokenizer, thinkingOptions } from '../agent/chat';
 import { parseTasks, type Task } from '../agent/tasks/task';
 import type { SamplingSettings } from '../core/policy';
-import { numberOption, type OptionSpec } from './command';
+import { choiceOption, numberOption, type OptionSpec } from './command';
 
 export async function readTasks(path: string): Promise<Task[]> {
   return parseTasks(await readFile(path, 'utf8'), path);
 }
 
-export async function chatFormatFor(folder: string): Promise<ChatFormat> {
-  return new ChatFormat(await loadTokenizer(folder));
+/** The chat format of a model folder, in the thinking mode of `--thinking on|off` (default on). */
+export async function chatFormatFor(folder: string, thinking: string | undefined): Promise<ChatFormat> {
+  const on = choiceOption('thinking', thinking, ['on', 'off'] as const, defaultThinking ? 'on' : 'off') === 'on';
+  return new ChatFormat(await loadTokenizer(folder), thinkingOptions(on));
 }
 
 export const samplingOptionSpec = {
@@ -48,3 +50,6 @@ export function samplingFrom(
     },
   };
 }
+
+export const thinkingOptionSpec = { thinking: { type: 'string' } } as const satisfies OptionSpec;
+export const thinkingOptionHelp = `  --thinking on|off  Qwen3's thinking mode, enable_thinking of the chat template (default on, as in SOD's training recipe)`;

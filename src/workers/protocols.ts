@@ -24,6 +24,8 @@ export interface ModelSource {
 export interface LoadRequest {
   source: ModelSource;
   backend: BackendChoice;
+  /** Qwen3's thinking mode for the student's chat template (default: defaultThinking); the teacher ignores it. */
+  thinking?: boolean;
 }
 
 export interface LoadProgress {

@@ -3,7 +3,7 @@
  * the agent loop (rollouts, updates, evaluation). The teacher and the Python sandbox are
  * reached over ports the main thread connects.
  */
-import { ChatFormat, loadTokenizer } from '../agent/chat';
+import { ChatFormat, defaultThinking, loadTokenizer, thinkingOptions } from '../agent/chat';
 import { evaluateGreedy, summarize } from '../agent/evaluate';
 import type { Policy, LogprobScorer, PolicyTrainer } from '../core/policy';
 import type { Trajectory } from '../agent/trajectory';
@@ -117,7 +117,10 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       student = undefined;
       device?.destroy();
       device = undefined;
-      const chat = new ChatFormat(await loadTokenizer(request.source.url));
+      const chat = new ChatFormat(
+        await loadTokenizer(request.source.url),
+        thinkingOptions(request.thinking ?? defaultThinking),
+      );
       const lora = { rank: defaultAdapter.rank, alpha: defaultAdapter.alpha, targets: allLoraTargets };
       const opened = await openAndLoad(request, lora, env, progress, signal, {
         use: (backend, model, loaded) => studentOn(backend, model, loaded, chat),

@@ -4,7 +4,7 @@ import { defaultRolloutLimits } from '../../agent/rollout';
 import { EnginePolicy } from '../../engine/inference';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { numberOption, parseOptions, UsageError, type CliCommand } from '../command';
-import { chatFormatFor, readTasks } from '../agent-setup';
+import { chatFormatFor, readTasks, thinkingOptionHelp, thinkingOptionSpec } from '../agent-setup';
 import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
 import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
 
@@ -18,6 +18,7 @@ first mistake: no tool call, tool error, wrong tool result, miscopied answer, no
   --n N           how many tasks (default all)
   --adapter DIR   a PEFT LoRA adapter folder
   --cache-dir DIR the Hugging Face cache for Hub ids
+${thinkingOptionHelp}
   --max-turns N   assistant turns per problem (default ${defaultRolloutLimits.maxTurns})
   --max-tokens N  new tokens per turn (default ${defaultRolloutLimits.maxTurnTokens})
 ${backendOptionHelp}
@@ -38,6 +39,7 @@ export const evalCommand: CliCommand = {
       'max-turns': { type: 'string' },
       'max-tokens': { type: 'string' },
       ...modelSourceOptionSpec,
+      ...thinkingOptionSpec,
       ...backendOptionSpec,
       help: { type: 'boolean', short: 'h' },
     });
@@ -54,7 +56,7 @@ export const evalCommand: CliCommand = {
       maxTurns: numberOption('max-turns', values['max-turns'], defaultRolloutLimits.maxTurns),
       maxTurnTokens: numberOption('max-tokens', values['max-tokens'], defaultRolloutLimits.maxTurnTokens),
     };
-    const chat = await chatFormatFor(modelDir);
+    const chat = await chatFormatFor(modelDir, values.thinking);
     const sandbox = createNodeSandbox();
     try {
       const trajectories = await withBackend(values.backend, log, {

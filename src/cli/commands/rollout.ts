@@ -7,7 +7,15 @@ import type { Trajectory } from '../../agent/trajectory';
 import { EnginePolicy } from '../../engine/inference';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { numberOption, parseOptions, UsageError, type CliCommand, type CliIO } from '../command';
-import { chatFormatFor, readTasks, samplingFrom, samplingOptionHelp, samplingOptionSpec } from '../agent-setup';
+import {
+  chatFormatFor,
+  readTasks,
+  samplingFrom,
+  samplingOptionHelp,
+  samplingOptionSpec,
+  thinkingOptionHelp,
+  thinkingOptionSpec,
+} from '../agent-setup';
 import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
 import { readJsonl, writeJsonLine } from '../jsonl';
 import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
@@ -34,6 +42,7 @@ followed by <|im_end|>, as a model would. No log-probs are recorded.
 ${samplingOptionHelp}
 ${backendOptionHelp}
   --cache-dir DIR  the Hugging Face cache for Hub ids
+${thinkingOptionHelp}
   -h, --help       show this help
 
 ${modelSourceHelp}`;
@@ -73,6 +82,7 @@ export const rolloutCommand: CliCommand = {
       group: { type: 'string' },
       ...samplingOptionSpec,
       ...modelSourceOptionSpec,
+      ...thinkingOptionSpec,
       ...backendOptionSpec,
       help: { type: 'boolean', short: 'h' },
     });
@@ -100,7 +110,7 @@ export const rolloutCommand: CliCommand = {
           throw new UsageError(
             '--script needs --tokenizer DIR (a folder with tokenizer.json and tokenizer_config.json)',
           );
-        const chat = await chatFormatFor(values.tokenizer);
+        const chat = await chatFormatFor(values.tokenizer, values.thinking);
         const script = await readScript(values.script, io);
         for (const [i, line] of script.entries()) {
           const task = byId.get(line.taskId);
@@ -126,7 +136,7 @@ export const rolloutCommand: CliCommand = {
       const n = numberOption('n', values.n, tasks.length);
       const group = numberOption('group', values.group, 1);
       const chosen: Task[] = tasks.slice(0, n);
-      const chat = await chatFormatFor(modelDir);
+      const chat = await chatFormatFor(modelDir, values.thinking);
       await withBackend(values.backend, log, {
         run: async (backend) => {
           const { model, lora } = await loadModelWithAdapter(backend, modelDir, values.adapter);

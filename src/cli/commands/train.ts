@@ -14,7 +14,7 @@ import { defaultAdamW, LoraTrainer } from '../../engine/train';
 import { usesTeacher } from '../../sod/advantages';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { choiceOption, parseOptions, UsageError, type CliCommand } from '../command';
-import { chatFormatFor, readTasks } from '../agent-setup';
+import { chatFormatFor, readTasks, thinkingOptionHelp, thinkingOptionSpec } from '../agent-setup';
 import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
 import { writeJsonLine } from '../jsonl';
 import { checkPair, modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
@@ -34,6 +34,7 @@ ${trainOptionHelp}
   --teacher-backend engine|onnx   how the teacher runs (default engine)
 ${backendOptionHelp}
   --cache-dir DIR     the Hugging Face cache for Hub ids
+${thinkingOptionHelp}
   -h, --help          show this help
 
 ${modelSourceHelp}`;
@@ -50,6 +51,7 @@ export const trainCommand: CliCommand = {
       out: { type: 'string' },
       'teacher-backend': { type: 'string' },
       ...modelSourceOptionSpec,
+      ...thinkingOptionSpec,
       help: { type: 'boolean', short: 'h' },
       ...trainOptionSpec,
       ...backendOptionSpec,
@@ -82,7 +84,7 @@ export const trainCommand: CliCommand = {
     const plan = trainingPlan(settings, heldOut);
     plan.update.sampling = { ...plan.update.sampling, topP, topK };
     const limits = rolloutLimits(settings);
-    const chat = await chatFormatFor(studentDir);
+    const chat = await chatFormatFor(studentDir, values.thinking);
     await mkdir(outDir, { recursive: true });
     const metricsOut = createWriteStream(join(outDir, 'metrics.jsonl'));
     const trajectoriesOut = createWriteStream(join(outDir, 'trajectories.jsonl'));

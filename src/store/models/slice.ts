@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import { defaultThinking } from '../../agent/chat';
 import { presetById } from '../../models/presets';
 import type { LoadProgress } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
@@ -13,9 +14,11 @@ export const createModelsSlice =
     return {
       backend: services.hasWebGpu() ? 'webgpu' : 'cpu',
       hasWebGpu: services.hasWebGpu(),
+      thinking: defaultThinking,
       student: { presetId: 'demo-student', status: 'empty' },
       teacher: { presetId: 'demo-teacher', status: 'empty' },
       setBackend: (backend) => set({ backend }),
+      setThinking: (thinking) => set({ thinking }),
       setPreset: (role, presetId) =>
         setSlot(role, { presetId, status: 'empty', loaded: undefined, error: undefined, progress: undefined }),
       cancelLoad: () => loading?.abort(),
@@ -36,12 +39,16 @@ export const createModelsSlice =
         const controller = new AbortController();
         loading = controller;
         const client = services.client();
-        const { backend } = get();
+        const { backend, thinking } = get();
         const loadOne = async (role: ModelRole) => {
           const preset = presetById(get()[role].presetId);
           setSlot(role, { status: 'loading', error: undefined, loaded: undefined, progress: undefined });
           try {
-            const request = { source: { url: services.resolveUrl(preset.path), name: preset.label }, backend };
+            const request = {
+              source: { url: services.resolveUrl(preset.path), name: preset.label },
+              backend,
+              thinking,
+            };
             const options = {
               signal: controller.signal,
               onProgress: (progress: LoadProgress) => setSlot(role, { progress }),

@@ -13,6 +13,8 @@ export interface ModelSlot {
 
 export interface ModelsState {
   backend: BackendChoice;
+  /** Qwen3's thinking mode for the student's chat template. */
+  thinking: boolean;
   hasWebGpu: boolean;
   student: ModelSlot;
   teacher: ModelSlot;
@@ -20,6 +22,7 @@ export interface ModelsState {
 
 export interface ModelsActions {
   setBackend(backend: BackendChoice): void;
+  setThinking(thinking: boolean): void;
   setPreset(role: ModelRole, presetId: string): void;
   /** Loads the chosen student and teacher side by side, each in its worker. */
   loadModels(): Promise<void>;

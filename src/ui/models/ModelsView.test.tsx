@@ -116,6 +116,14 @@ describe('ModelsView', () => {
     expect(line?.className).toBe('error');
   });
 
+  it('has a thinking-mode box, ticked by default, that sets the store', () => {
+    render(<ModelsView />);
+    const box = screen.getByRole<HTMLInputElement>('checkbox', { name: /Thinking mode/ });
+    expect(box.checked).toBe(true);
+    fireEvent.click(box);
+    expect(useAppStore.getState().thinking).toBe(false);
+  });
+
   it('disables WebGPU with a plain message when the browser has none', () => {
     useAppStore.setState({ hasWebGpu: false, backend: 'cpu' });
     render(<ModelsView />);

@@ -31,6 +31,8 @@ export function ModelsView() {
   const student = useAppStore((s) => s.student);
   const teacher = useAppStore((s) => s.teacher);
   const setBackend = useAppStore((s) => s.setBackend);
+  const thinking = useAppStore((s) => s.thinking);
+  const setThinking = useAppStore((s) => s.setThinking);
   const setPreset = useAppStore((s) => s.setPreset);
   const loadModels = useAppStore((s) => s.loadModels);
   const cancelLoad = useAppStore((s) => s.cancelLoad);
@@ -129,6 +131,20 @@ export function ModelsView() {
             <span>CPU</span>
           </label>
         </fieldset>
+
+        <label className="models-thinking">
+          <input
+            type="checkbox"
+            checked={thinking}
+            disabled={loading}
+            onChange={(e) => setThinking(e.target.checked)}
+          />
+          <span>Thinking mode</span>
+          <span className="hint">
+            Qwen3's <code>enable_thinking</code>: on, as in SOD's training recipe; off, the chat template writes an
+            empty &lt;think&gt;&lt;/think&gt; before each answer. Takes effect when the models load.
+          </span>
+        </label>
 
         <div className="row">
           <button type="submit" disabled={loading}>
