@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { downloadFileToCacheDir, getHFHubCachePath, modelInfo } from '@huggingface/hub';
 import { parseQwen3Config } from '../engine/config';
+import { shardsOfIndex } from './shards';
 
 /** The files of a model folder the engine and the chat format read, besides the weights. */
 export const modelMetadataFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
@@ -104,7 +105,7 @@ export async function hubModelFolder(id: HubModelId, options: HubCacheOptions = 
   if (present.has('model.safetensors.index.json')) {
     await get('model.safetensors.index.json');
     const index = readFileSync(join(snapshot, 'model.safetensors.index.json'), 'utf8');
-    for (const shard of shardsOf(index)) await get(shard);
+    for (const shard of shardsOfIndex(index, `${id.repo}/model.safetensors.index.json`)) await get(shard);
   } else if (present.has('model.safetensors')) await get('model.safetensors');
   else throw new HubModelError(`${id.repo}@${id.revision}: no model.safetensors or model.safetensors.index.json`);
   return snapshot;
@@ -127,14 +128,5 @@ function cachedSnapshot(id: HubModelId, storage: string, metadataOnly = false): 
 function cachedWeightFiles(snapshot: string): string[] {
   const index = join(snapshot, 'model.safetensors.index.json');
   if (!existsSync(index)) return ['model.safetensors'];
-  return ['model.safetensors.index.json', ...shardsOf(readFileSync(index, 'utf8'))];
-}
-
-/** The shard files an index names, each once. */
-export function shardsOf(indexJson: string): string[] {
-  const index: unknown = JSON.parse(indexJson);
-  const map = typeof index === 'object' && index !== null && 'weight_map' in index ? index.weight_map : undefined;
-  if (typeof map !== 'object' || map === null)
-    throw new HubModelError('model.safetensors.index.json has no weight_map');
-  return [...new Set(Object.values(map).map(String))];
+  return ['model.safetensors.index.json', ...shardsOfIndex(readFileSync(index, 'utf8'))];
 }
