@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkSharedVocabulary } from '../models/vocabulary';
-import { hubModelFolder, hubSettingsFromEnv, parseHubModelId } from '../models/hub-cache';
+import { parseHubModelId } from '../models/hub';
+import { hubModelFolder, hubSettingsFromEnv } from '../models/hub-cache';
 import { UsageError, type OptionSpec } from './command';
 
 export const modelSourceOptionSpec = { 'cache-dir': { type: 'string' } } as const satisfies OptionSpec;

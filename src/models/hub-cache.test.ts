@@ -6,7 +6,8 @@ import { startHubServer } from '../../tests/support/hub-server';
 import { CpuBackend } from '../engine/cpu/backend';
 import { loadQwen3 } from '../engine/load';
 import { folderFiles } from '../engine/node-files';
-import { hubModelFolder, hubSettingsFromEnv, parseHubModelId } from './hub-cache';
+import { parseHubModelId } from './hub';
+import { hubModelFolder, hubSettingsFromEnv } from './hub-cache';
 import { writeRandomQwen3Folder } from './testing/random-qwen3';
 
 const root = mkdtempSync(join(tmpdir(), 'sodp-hub-cache-'));

@@ -10,28 +10,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { downloadFileToCacheDir, getHFHubCachePath, modelInfo } from '@huggingface/hub';
 import { parseQwen3Config } from '../engine/config';
+import { defaultHubEndpoint, type HubModelId } from './hub';
 import { shardsOfIndex } from './shards';
 
 /** The files of a model folder the engine and the chat format read, besides the weights. */
 export const modelMetadataFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
 const optionalFiles = ['generation_config.json'];
 
-export interface HubModelId {
-  repo: string;
-  revision: string;
-}
-
-/** `owner/name` or `owner/name@revision`; undefined for anything else (a path). */
-export function parseHubModelId(spec: string): HubModelId | undefined {
-  const match = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([\w./-]+))?$/.exec(spec);
-  if (match === null) return undefined;
-  return { repo: match[1], revision: match[2] ?? 'main' };
-}
-
 export interface HubCacheOptions {
   /** The cache root (…/hub); default HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
   cacheDir?: string;
-  /** Default HF_ENDPOINT, else https://huggingface.co. */
+  /** Default HF_ENDPOINT, else defaultHubEndpoint. */
   endpoint?: string;
   /** Never reach the network (HF_HUB_OFFLINE=1). */
   offline?: boolean;
@@ -64,7 +53,7 @@ export async function hubModelFolder(id: HubModelId, options: HubCacheOptions = 
   const cacheDir = options.cacheDir ?? getHFHubCachePath();
   const storage = join(cacheDir, `models--${id.repo.replace('/', '--')}`);
   if (options.offline) return cachedSnapshot(id, storage, options.metadataOnly);
-  const hubUrl = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const hubUrl = (options.endpoint ?? defaultHubEndpoint).replace(/\/+$/, '');
   const [owner, name] = id.repo.split('/');
   let info: { sha?: string; filePaths?: string[] };
   try {

@@ -114,6 +114,8 @@ export async function fetchHubModel(
       if (err instanceof DownloadError && /\(404\)/.test(err.message))
         throw new HubModelError(`${name}: the repository has no ${path}; a model needs its config and tokenizer files`);
       throw err;
+    } finally {
+      await target.release?.();
     }
     const size = (await store.blob(path)).size;
     Object.assign(entry, { loaded: size, total: size, done: true });

@@ -7,6 +7,18 @@
 
 export const defaultHubEndpoint = 'https://huggingface.co';
 
+export interface HubModelId {
+  repo: string;
+  revision: string;
+}
+
+/** `owner/name` or `owner/name@revision`; undefined for anything else (a path). */
+export function parseHubModelId(spec: string): HubModelId | undefined {
+  const match = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([\w./-]+))?$/.exec(spec);
+  if (match === null) return undefined;
+  return { repo: match[1], revision: match[2] ?? 'main' };
+}
+
 export interface HubFile {
   /** e.g. 'Qwen/Qwen3-0.6B' */
   repo: string;
@@ -45,6 +57,8 @@ export interface DownloadTarget {
   truncate(): Promise<void>;
   /** Marks the file complete. */
   complete(): Promise<void>;
+  /** Lets go of the file after a failed attempt, so a later one can open it again. */
+  release?(): Promise<void>;
 }
 
 export class DownloadError extends Error {

@@ -1,7 +1,7 @@
 import type { Task } from '../agent/tasks/task';
 import type { PlaygroundClient } from '../workers/playground-workers';
 import type { InspectorSlice } from './inspector/actions';
-import type { ModelsSlice } from './models/types';
+import type { ModelCacheService, ModelsSlice } from './models/types';
 import type { RolloutsSlice } from './rollouts/types';
 import type { TrainingSlice } from './training/types';
 import type { UiSlice } from './ui/slice';
@@ -15,4 +15,6 @@ export interface StoreServices {
   hasWebGpu(): boolean;
   /** A path under the app's base URL as an absolute URL (workers fetch with it). */
   resolveUrl(path: string): string;
+  /** The page's cache of downloaded models, and the browser's storage. */
+  modelCache: ModelCacheService;
 }

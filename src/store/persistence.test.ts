@@ -4,6 +4,7 @@ import { persistStore, type KeyValueStore } from './persistence';
 import type { StoreServices } from './app-store';
 import { createAppStore } from './store';
 import type { UpdateMetrics } from '../agent/update';
+import { fakeModelCache } from '../../tests/support/fake-model-cache';
 
 const metrics = (update: number): UpdateMetrics => ({
   update,
@@ -27,6 +28,7 @@ const services: StoreServices = {
     throw new Error('no workers in this test');
   },
   hasWebGpu: () => false,
+  modelCache: fakeModelCache(),
   resolveUrl: (p) => p,
 };
 

@@ -3,6 +3,7 @@ import { WorkerCrashedError } from '../core/rpc/rpc';
 import type { LoadedModel } from '../workers/protocols';
 import type { StoreServices } from './app-store';
 import { createAppStore } from './store';
+import { fakeModelCache } from '../../tests/support/fake-model-cache';
 
 const loaded: LoadedModel = {
   name: 'm',
@@ -29,7 +30,7 @@ function crashingServices(): StoreServices {
     ready: async () => {},
     tasks: async () => [{ id: 't1', question: 'What is 1 + 1?', answer: '2', source: 'test' }],
   };
-  return { client: () => client, hasWebGpu: () => false, resolveUrl: (p) => p };
+  return { client: () => client, hasWebGpu: () => false, resolveUrl: (p) => p, modelCache: fakeModelCache() };
 }
 
 describe('a worker that dies during a call', () => {

@@ -1,9 +1,40 @@
+import type { ModelFiles } from '../engine/load';
+import { fetchHubModel } from '../models/hub-model';
+import { opfsModelStore } from '../models/opfs-store';
 import { urlFiles } from '../models/url-files';
 import type { WorkerEnvironment } from './engine-host';
 
-/** Inside a browser worker: the page's WebGPU and model folders fetched over HTTP. */
+/** Files that come into being on first use (a Hub model is downloaded before its first file is read). */
+function lazyFiles(name: string, open: () => Promise<ModelFiles>): ModelFiles {
+  let files: Promise<ModelFiles> | undefined;
+  const get = () => (files ??= open());
+  return {
+    name,
+    exists: async (path) => (await get()).exists(path),
+    text: async (path) => (await get()).text(path),
+    blob: async (path) => (await get()).blob(path),
+  };
+}
+
+/** Inside a browser worker: the page's WebGPU, model folders fetched over HTTP, and Hub models through the page's cache. */
 export const browserEnvironment: WorkerEnvironment = {
   gpu: () => globalThis.navigator?.gpu,
-  modelFiles: (source, onBytes, signal) =>
-    urlFiles(source.url, { signal, onProgress: (p) => onBytes(p.loaded, p.total) }),
+  modelFiles: (source, onDownload, signal) => {
+    const hub = source.hub;
+    if (hub === undefined)
+      return urlFiles(source.url, { signal, onProgress: (p) => onDownload({ loaded: p.loaded, total: p.total }) });
+    return lazyFiles(source.name, async () =>
+      fetchHubModel(hub, await opfsModelStore(hub), {
+        signal,
+        onProgress: (p) =>
+          onDownload({
+            loaded: p.loaded,
+            total: p.total ?? 0,
+            files: p.files,
+            bytesPerSecond: p.bytesPerSecond,
+            secondsLeft: p.secondsLeft,
+          }),
+      }),
+    );
+  },
 };

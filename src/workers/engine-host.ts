@@ -14,13 +14,15 @@ import type { LoadedModel, LoadProgress, LoadRequest, ModelSource } from './prot
 /** What a worker gets from its surroundings: a browser Worker and a Node test differ only here. */
 export interface WorkerEnvironment {
   gpu(): GPU | undefined;
-  /** The files of a model folder; `onBytes` reports download progress. */
-  modelFiles(source: ModelSource, onBytes: (loaded: number, total: number) => void, signal: AbortSignal): ModelFiles;
+  /** The files of a model folder; `onDownload` reports download progress. */
+  modelFiles(source: ModelSource, onDownload: (p: DownloadReport) => void, signal: AbortSignal): ModelFiles;
 }
 
-/** The config.json of the model in `source` (read before the device opens, so a model too big says so at once). */
-async function readConfig(source: ModelSource, env: WorkerEnvironment, signal: AbortSignal): Promise<Qwen3Config> {
-  const files = env.modelFiles(source, () => {}, signal);
+/** A download's progress as an environment reports it. */
+export type DownloadReport = Omit<LoadProgress, 'phase' | 'done' | 'elapsedMs'> & { loaded: number };
+
+/** The config.json of a model (read before the device opens, so a model too big says so at once). */
+async function readConfig(files: ModelFiles): Promise<Qwen3Config> {
   return parseQwen3Config(JSON.parse(await files.text('config.json')), `${files.name}/config.json`);
 }
 
@@ -43,38 +45,42 @@ export async function openAndLoad<R>(
   signal: AbortSignal,
   user: ModelUser<R>,
 ): Promise<{ result: R; device?: EngineDevice }> {
-  const config = await readConfig(request.source, env, signal);
+  const started = performance.now();
+  let downloaded = 0;
+  const files = env.modelFiles(
+    request.source,
+    ({ loaded, ...rest }) => {
+      downloaded = loaded;
+      progress({ phase: 'download', done: loaded, elapsedMs: performance.now() - started, ...rest });
+    },
+    signal,
+  );
+  const config = await readConfig(files);
   const planWorkload = workloadOf(defaultTrainingSettings, planPromptTokens);
   const plan = await planMemory(config, planWorkload, lora);
   return openBackend(
     { choice: request.backend, gpu: env.gpu(), needs: weightNeeds(config), fallBackToCpu: true },
     {
       run: async (backend, how) => {
-        const { model, describe } = await loadModel(backend, request, env, progress, signal);
-        return user.use(backend, model, { ...describe(how), plan, planWorkload });
+        const { model, describe } = await loadModel(backend, request, files, progress, signal, started);
+        return user.use(backend, model, { ...describe(how), plan, planWorkload, downloadedBytes: downloaded });
       },
     },
   );
 }
 
-/** Loads a model folder onto `backend`, reporting bytes downloaded and then tensors uploaded. */
+/** Loads a model's weights onto `backend`, reporting tensors uploaded. */
 async function loadModel<T>(
   backend: Backend<T>,
   request: LoadRequest,
-  env: WorkerEnvironment,
+  files: ModelFiles,
   progress: (p: LoadProgress) => void,
   signal: AbortSignal,
-): Promise<{ model: Qwen3Model<T>; describe(opened: OpenedBackend): Omit<LoadedModel, 'plan' | 'planWorkload'> }> {
-  const started = performance.now();
-  let downloaded = 0;
-  const files = env.modelFiles(
-    request.source,
-    (loaded, total) => {
-      downloaded = loaded;
-      progress({ phase: 'download', done: loaded, total, elapsedMs: performance.now() - started });
-    },
-    signal,
-  );
+  started: number,
+): Promise<{
+  model: Qwen3Model<T>;
+  describe(opened: OpenedBackend): Omit<LoadedModel, 'plan' | 'planWorkload' | 'downloadedBytes'>;
+}> {
   const model = await loadQwen3(backend, files, (p) => {
     signal.throwIfAborted();
     progress({ phase: 'upload', done: p.done, total: p.total, elapsedMs: performance.now() - started });
@@ -94,7 +100,6 @@ async function loadModel<T>(
       weightBytes: parameters * 4,
       allocatedBytes: backend.liveBytes,
       ...(opened.limits !== undefined ? { limits: opened.limits } : {}),
-      downloadedBytes: downloaded,
       seconds: (performance.now() - started) / 1000,
       ...(opened.fallback !== undefined ? { fallback: opened.fallback } : {}),
     }),

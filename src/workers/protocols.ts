@@ -11,12 +11,15 @@ import type { Trajectory } from '../agent/trajectory';
 import type { UpdateMetrics, UpdateSettings } from '../agent/update';
 import type { MemoryPlan, Workload } from '../engine/memory-plan';
 import type { BackendChoice } from '../engine/open-backend';
+import type { FileProgress, HubModelSource } from '../models/hub-model';
 import type { ToolRun } from '../tools/sandbox';
 
 /** A model folder laid out like the Hub's: `${url}config.json`, `${url}model.safetensors`, tokenizer files. */
 export interface ModelSource {
-  /** Base URL ending in '/'. */
+  /** Base URL ending in '/' (unused when `hub` is given). */
   url: string;
+  /** A model on the Hub (or a mirror), downloaded into the page's cache and loaded from there. */
+  hub?: HubModelSource;
   /** Shown in the UI and written into exports (e.g. the adapter's base model). */
   name: string;
 }
@@ -36,6 +39,10 @@ export interface LoadProgress {
   total: number;
   /** Milliseconds since the load began. */
   elapsedMs: number;
+  /** A Hub download: each file's progress, the rate of this session and the time left. */
+  files?: FileProgress[];
+  bytesPerSecond?: number;
+  secondsLeft?: number;
 }
 
 export interface LoadedModel {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseTasks, type Task } from '../../src/agent/tasks/task';
 import { folderFiles } from '../../src/engine/node-files';
 import type { StoreServices } from '../../src/store/app-store';
+import { fakeModelCache } from './fake-model-cache';
 import { createNodeSandbox } from '../../src/tools/node-sandbox';
 import { connectWorkers } from '../../src/workers/connect';
 import type { WorkerEnvironment } from '../../src/workers/engine-host';
@@ -31,6 +32,7 @@ export function inThreadServices(): StoreServices & { dispose(): void } {
   return {
     client: () => client,
     hasWebGpu: () => false,
+    modelCache: fakeModelCache(),
     resolveUrl: (path) => publicDir + path,
     dispose() {
       void connected?.then((stop) => stop());

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoadedModel, LoadRequest } from '../../workers/protocols';
 import type { StoreServices } from '../app-store';
 import { createAppStore } from '../store';
+import { fakeModelCache } from '../../../tests/support/fake-model-cache';
 
 const loaded: LoadedModel = {
   name: 'm',
@@ -20,13 +21,13 @@ const loaded: LoadedModel = {
 };
 
 /** Services whose workers record each load request and answer at once. */
-function recordingServices(requests: LoadRequest[]): StoreServices {
+function recordingServices(requests: LoadRequest[], modelCache = fakeModelCache()): StoreServices {
   const call = async (_method: string, request: LoadRequest) => {
     requests.push(request);
     return loaded;
   };
   const client = { student: { call }, teacher: { call }, ready: async () => {}, tasks: async () => [] };
-  return { client: () => client, hasWebGpu: () => false, resolveUrl: (p) => p };
+  return { client: () => client, hasWebGpu: () => false, resolveUrl: (p) => p, modelCache };
 }
 
 describe('loading models', () => {
@@ -38,5 +39,39 @@ describe('loading models', () => {
     store.getState().setThinking(false);
     await store.getState().loadModels();
     expect(requests.slice(2).map((r) => r.thinking)).toEqual([false, false]);
+  });
+
+  it('loads a Hub id through the page cache from the chosen address, and refuses a malformed one', async () => {
+    const requests: LoadRequest[] = [];
+    const store = createAppStore(recordingServices(requests));
+    store.getState().setPreset('student', 'hub');
+    store.getState().setHubId('student', ' Qwen/Qwen3-0.6B@v2 ');
+    store.getState().setHubEndpoint('http://mirror.local/');
+    await store.getState().loadModels();
+    expect(requests[0].source).toEqual({
+      url: '',
+      name: 'Qwen/Qwen3-0.6B@v2',
+      hub: { repo: 'Qwen/Qwen3-0.6B', revision: 'v2', endpoint: 'http://mirror.local' },
+    });
+    store.getState().setHubId('student', 'just-a-name');
+    await store.getState().loadModels();
+    expect(store.getState().student.status).toBe('failed');
+    expect(store.getState().student.error).toMatch(/"just-a-name" is not a Hub model id: write owner\/name/);
+  });
+});
+
+describe('the model cache', () => {
+  it('lists the cached models and the storage after a load, deletes one, and reports a refused persist', async () => {
+    const cache = fakeModelCache([{ repo: 'a/b', revisions: ['main'], bytes: 1000, partial: false }], false);
+    const store = createAppStore(recordingServices([], cache));
+    await store.getState().loadModels();
+    expect(store.getState().cachedModels?.map((m) => m.repo)).toEqual(['a/b']);
+    expect(store.getState().storage?.usage).toBe(1000);
+    await store.getState().deleteCachedModel('a/b');
+    expect(store.getState().cachedModels).toEqual([]);
+    await store.getState().deleteCachedModel('a/b');
+    expect(store.getState().cacheError).toMatch(/a\/b could not be deleted: a\/b is not cached/);
+    await store.getState().persistStorage();
+    expect(store.getState().cacheError).toMatch(/did not grant persistent storage/);
   });
 });

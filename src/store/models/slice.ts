@@ -1,10 +1,11 @@
 import type { StateCreator } from 'zustand';
 import { defaultThinking } from '../../agent/chat';
+import { defaultHubEndpoint, parseHubModelId } from '../../models/hub';
 import { presetById } from '../../models/presets';
-import type { LoadProgress } from '../../workers/protocols';
+import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
 import { errorMessage, isAbort } from '../errors';
-import type { ModelRole, ModelSlot, ModelsSlice } from './types';
+import { hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice } from './types';
 
 export const createModelsSlice =
   (services: StoreServices): StateCreator<AppStore, [], [], ModelsSlice> =>
@@ -15,10 +16,41 @@ export const createModelsSlice =
       backend: services.hasWebGpu() ? 'webgpu' : 'cpu',
       hasWebGpu: services.hasWebGpu(),
       thinking: defaultThinking,
+      hubEndpoint: defaultHubEndpoint,
       student: { presetId: 'demo-student', status: 'empty' },
       teacher: { presetId: 'demo-teacher', status: 'empty' },
       setBackend: (backend) => set({ backend }),
       setThinking: (thinking) => set({ thinking }),
+      setHubId: (role, hubId) => setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined }),
+      setHubEndpoint: (hubEndpoint) => set({ hubEndpoint }),
+      async refreshCache() {
+        try {
+          const [cachedModels, storage] = await Promise.all([
+            services.modelCache.list(),
+            services.modelCache.storage(),
+          ]);
+          set({ cachedModels, storage, cacheError: undefined });
+        } catch (err) {
+          set({ cacheError: `The model cache could not be read: ${errorMessage(err)}` });
+        }
+      },
+      async deleteCachedModel(repo) {
+        try {
+          await services.modelCache.remove(repo);
+        } catch (err) {
+          set({ cacheError: `${repo} could not be deleted: ${errorMessage(err)}` });
+          return;
+        }
+        await get().refreshCache();
+      },
+      async persistStorage() {
+        const persisted = await services.modelCache.persist();
+        await get().refreshCache();
+        if (!persisted)
+          set({
+            cacheError: 'The browser did not grant persistent storage: it may clear the cache when space runs low.',
+          });
+      },
       setPreset: (role, presetId) =>
         setSlot(role, { presetId, status: 'empty', loaded: undefined, error: undefined, progress: undefined }),
       cancelLoad: () => loading?.abort(),
@@ -41,11 +73,10 @@ export const createModelsSlice =
         const client = services.client();
         const { backend, thinking } = get();
         const loadOne = async (role: ModelRole) => {
-          const preset = presetById(get()[role].presetId);
           setSlot(role, { status: 'loading', error: undefined, loaded: undefined, progress: undefined });
           try {
             const request = {
-              source: { url: services.resolveUrl(preset.path), name: preset.label },
+              source: sourceOf(get()[role], get().hubEndpoint, services.resolveUrl),
               backend,
               thinking,
             };
@@ -74,6 +105,20 @@ export const createModelsSlice =
         }
         await Promise.all([loadOne('student'), loadOne('teacher')]);
         if (loading === controller) loading = undefined;
+        await get().refreshCache();
       },
     };
   };
+
+/** Where a slot's model comes from: a preset the app serves, or a Hub id through the page's cache. */
+function sourceOf(slot: ModelSlot, endpoint: string, resolveUrl: (path: string) => string): ModelSource {
+  if (slot.presetId !== hubPresetId) {
+    const preset = presetById(slot.presetId);
+    return { url: resolveUrl(preset.path), name: preset.label };
+  }
+  const text = slot.hubId?.trim() ?? '';
+  const id = parseHubModelId(text);
+  if (id === undefined)
+    throw new Error(`"${text}" is not a Hub model id: write owner/name, or owner/name@revision (e.g. Qwen/Qwen3-0.6B)`);
+  return { url: '', name: text, hub: { ...id, endpoint: endpoint.trim().replace(/\/+$/, '') } };
+}

@@ -1,10 +1,17 @@
 import type { BackendChoice } from '../../engine/open-backend';
+import type { CachedModel } from '../../models/opfs-store';
 import type { LoadedModel, LoadProgress } from '../../workers/protocols';
 
 export type ModelRole = 'student' | 'teacher';
 
+/** The preset id that stands for "a model from the Hub" (its id is in ModelSlot.hubId). */
+export const hubPresetId = 'hub';
+
 export interface ModelSlot {
+  /** A preset's id, or hubPresetId. */
   presetId: string;
+  /** With hubPresetId: owner/name or owner/name@revision. */
+  hubId?: string;
   status: 'empty' | 'loading' | 'ready' | 'failed';
   progress?: LoadProgress;
   loaded?: LoadedModel;
@@ -15,6 +22,12 @@ export interface ModelsState {
   backend: BackendChoice;
   /** Qwen3's thinking mode for the student's chat template. */
   thinking: boolean;
+  /** Where Hub models come from: https://huggingface.co or a mirror. */
+  hubEndpoint: string;
+  /** The models in the page's cache (undefined until listed), the storage, and the last cache error. */
+  cachedModels?: CachedModel[];
+  storage?: StorageState;
+  cacheError?: string;
   hasWebGpu: boolean;
   student: ModelSlot;
   teacher: ModelSlot;
@@ -23,6 +36,12 @@ export interface ModelsState {
 export interface ModelsActions {
   setBackend(backend: BackendChoice): void;
   setThinking(thinking: boolean): void;
+  setHubId(role: ModelRole, hubId: string): void;
+  setHubEndpoint(endpoint: string): void;
+  /** Lists the cached models and the storage estimate again. */
+  refreshCache(): Promise<void>;
+  deleteCachedModel(repo: string): Promise<void>;
+  persistStorage(): Promise<void>;
   setPreset(role: ModelRole, presetId: string): void;
   /** Loads the chosen student and teacher side by side, each in its worker. */
   loadModels(): Promise<void>;
@@ -35,4 +54,20 @@ export type ModelsSlice = ModelsState & ModelsActions;
 
 export function modelsReady(s: ModelsState): boolean {
   return s.student.status === 'ready' && s.teacher.status === 'ready';
+}
+
+export interface StorageState {
+  /** Bytes the origin uses and may use (navigator.storage.estimate()). */
+  usage: number;
+  quota: number;
+  /** Whether the browser keeps the origin's storage under pressure (navigator.storage.persist()). */
+  persisted: boolean;
+}
+
+export interface ModelCacheService {
+  list(): Promise<CachedModel[]>;
+  remove(repo: string): Promise<void>;
+  storage(): Promise<StorageState>;
+  /** Asks the browser to keep the cache; resolves with whether it will. */
+  persist(): Promise<boolean>;
 }

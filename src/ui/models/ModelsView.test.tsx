@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
@@ -124,6 +124,69 @@ describe('ModelsView', () => {
     expect(useAppStore.getState().thinking).toBe(false);
   });
 
+  it('takes a Hub id and an address, and lists each file of a download with its progress', () => {
+    render(<ModelsView />);
+    fireEvent.change(screen.getByRole('combobox', { name: 'Student model' }), { target: { value: 'hub' } });
+    fireEvent.change(screen.getByRole('textbox', { name: 'Student Hub id' }), { target: { value: 'Qwen/Qwen3-0.6B' } });
+    fireEvent.change(screen.getByLabelText('Hub address'), { target: { value: 'http://mirror.local' } });
+    const state = useAppStore.getState();
+    expect(state.student).toMatchObject({ presetId: 'hub', hubId: 'Qwen/Qwen3-0.6B' });
+    expect(state.hubEndpoint).toBe('http://mirror.local');
+    act(() =>
+      useAppStore.setState({
+        student: slot({
+          presetId: 'hub',
+          hubId: 'Qwen/Qwen3-0.6B',
+          status: 'loading',
+          progress: {
+            phase: 'download',
+            done: 300_000_000,
+            total: 1_200_000_000,
+            elapsedMs: 9000,
+            bytesPerSecond: 50_000_000,
+            secondsLeft: 18,
+            files: [
+              { path: 'config.json', loaded: 700, total: 700, done: true },
+              { path: 'model.safetensors', loaded: 300_000_000, total: 1_199_999_300, done: false },
+            ],
+          },
+        }),
+      }),
+    );
+    const files = within(card('Student')).getByRole('list', { name: 'Student files' });
+    expect(
+      within(files)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual(['config.json700 B', 'model.safetensors25% of 1.2 GB']);
+    expect(within(card('Student')).getByText(/50\.0 MB\/s · about 18 s left/)).toBeDefined();
+  });
+
+  it('lists the models kept in this browser, deletes one, and asks to keep the storage', async () => {
+    const refreshCache = vi.fn(async () => {});
+    const remove = vi.fn(async () => {});
+    const persist = vi.fn(async () => {});
+    useAppStore.setState({ refreshCache, deleteCachedModel: remove, persistStorage: persist, cachedModels: [] });
+    render(<ModelsView />);
+    expect(refreshCache).toHaveBeenCalledOnce();
+    const panel = screen.getByRole('region', { name: 'Models in this browser' });
+    expect(panel.textContent).toContain('None yet');
+    act(() =>
+      useAppStore.setState({
+        cachedModels: [{ repo: 'Qwen/Qwen3-0.6B', revisions: ['main'], bytes: 1_503_000_000, partial: true }],
+        storage: { usage: 1_503_000_000, quota: 60_000_000_000, persisted: false },
+      }),
+    );
+    const item = await within(panel).findByText('Qwen/Qwen3-0.6B');
+    expect(item.parentElement?.textContent).toContain('1.5 GB');
+    expect(item.parentElement?.textContent).toContain('download unfinished');
+    expect(panel.querySelector('[data-value="storage"]')?.textContent).toContain('1.5 GB of the 60.0 GB');
+    fireEvent.click(within(panel).getByRole('button', { name: 'Delete Qwen/Qwen3-0.6B' }));
+    expect(remove).toHaveBeenCalledWith('Qwen/Qwen3-0.6B');
+    fireEvent.click(within(panel).getByRole('button', { name: 'Keep downloads' }));
+    expect(persist).toHaveBeenCalledOnce();
+  });
+
   it('disables WebGPU with a plain message when the browser has none', () => {
     useAppStore.setState({ hasWebGpu: false, backend: 'cpu' });
     render(<ModelsView />);
@@ -173,7 +236,7 @@ describe('ModelsView', () => {
     expect(setPreset.mock.calls).toEqual([['teacher', 'demo-teacher']]);
     expect(loadModels).toHaveBeenCalledOnce();
     const students = within(screen.getByRole('combobox', { name: 'Student model' })).getAllByRole('option');
-    expect(students.map((o) => o.getAttribute('value'))).toEqual(['demo-student']);
+    expect(students.map((o) => o.getAttribute('value'))).toEqual(['demo-student', 'hub']);
     fireEvent.click(screen.getByRole('button', { name: 'Load models' }));
     expect(loadModels).toHaveBeenCalledTimes(2);
   });

@@ -1,12 +1,13 @@
 import { useId } from 'react';
 import { modelPresets } from '../../models/presets';
-import type { ModelRole, ModelSlot } from '../../store/models/types';
+import { hubPresetId, type ModelRole, type ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
 import type { BackendChoice } from '../../engine/open-backend';
 import type { LoadedModel } from '../../workers/protocols';
 import { formatBytes, formatCount, formatDuration, formatParameters } from '../common/format';
 import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';
+import { CachedModels } from './CachedModels';
 import { MemoryPlan } from './MemoryPlan';
 import { loadProgressText } from './loadProgress';
 import './models.css';
@@ -34,13 +35,17 @@ export function ModelsView() {
   const thinking = useAppStore((s) => s.thinking);
   const setThinking = useAppStore((s) => s.setThinking);
   const setPreset = useAppStore((s) => s.setPreset);
+  const setHubId = useAppStore((s) => s.setHubId);
+  const hubEndpoint = useAppStore((s) => s.hubEndpoint);
+  const setHubEndpoint = useAppStore((s) => s.setHubEndpoint);
   const loadModels = useAppStore((s) => s.loadModels);
   const cancelLoad = useAppStore((s) => s.cancelLoad);
   const setView = useAppStore((s) => s.setView);
   const slots: Record<ModelRole, ModelSlot> = { student, teacher };
   const loading = student.status === 'loading' || teacher.status === 'loading';
   const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu')?.device;
-  const ids = { heading: useId(), student: useId(), teacher: useId(), noGpu: useId() };
+  const ids = { heading: useId(), student: useId(), teacher: useId(), noGpu: useId(), endpoint: useId() };
+  const usesHub = roles.some((role) => slots[role].presetId === hubPresetId);
 
   const loadDemo = () => {
     for (const role of roles) if (slots[role].presetId !== demoPresets[role]) setPreset(role, demoPresets[role]);
@@ -94,12 +99,44 @@ export function ModelsView() {
                         {p.label}
                       </option>
                     ))}
+                  <option value={hubPresetId}>A model from the Hub…</option>
                 </select>
                 {preset !== undefined && <span className="hint">{preset.description}</span>}
+                {slots[role].presetId === hubPresetId && (
+                  <input
+                    type="text"
+                    aria-label={`${roleNames[role]} Hub id`}
+                    placeholder="Qwen/Qwen3-0.6B or owner/name@revision"
+                    value={slots[role].hubId ?? ''}
+                    disabled={loading}
+                    spellCheck={false}
+                    onChange={(e) => setHubId(role, e.target.value)}
+                  />
+                )}
               </div>
             );
           })}
         </div>
+
+        {usesHub && (
+          <div className="models-select">
+            <label className="field-label" htmlFor={ids.endpoint}>
+              Hub address
+            </label>
+            <input
+              id={ids.endpoint}
+              type="url"
+              value={hubEndpoint}
+              disabled={loading}
+              spellCheck={false}
+              onChange={(e) => setHubEndpoint(e.target.value)}
+            />
+            <span className="hint">
+              https://huggingface.co, or a mirror laid out like it. Files are kept in this browser and load offline the
+              next time.
+            </span>
+          </div>
+        )}
 
         <fieldset className="models-backend" disabled={loading}>
           <legend className="field-label">Backend</legend>
@@ -170,6 +207,7 @@ export function ModelsView() {
           </button>
         </div>
       )}
+      <CachedModels />
     </section>
   );
 }
@@ -185,7 +223,7 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
         <h3 id={headingId}>{name}</h3>
         <span className={`model-status model-status-${slot.status}`}>{statusNames[slot.status]}</span>
       </header>
-      <p className="muted">{preset?.label ?? slot.presetId}</p>
+      <p className="muted">{slot.presetId === hubPresetId ? (slot.hubId ?? '') : (preset?.label ?? slot.presetId)}</p>
       {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
       {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
       {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
@@ -210,12 +248,30 @@ function LoadingBar({ role, slot }: { role: ModelRole; slot: ModelSlot }) {
   if (p === undefined) return <ProgressBar label={label} text="starting…" />;
   const known = p.total > 0;
   return (
-    <ProgressBar
-      label={label}
-      value={known ? p.done : undefined}
-      max={known ? p.total : undefined}
-      text={loadProgressText(p)}
-    />
+    <>
+      <ProgressBar
+        label={label}
+        value={known ? p.done : undefined}
+        max={known ? p.total : undefined}
+        text={loadProgressText(p)}
+      />
+      {p.phase === 'download' && p.files !== undefined && (
+        <ul className="models-files" aria-label={`${roleNames[role]} files`}>
+          {p.files.map((f) => (
+            <li key={f.path} data-done={f.done}>
+              <span>{f.path}</span>
+              <span>
+                {f.done
+                  ? formatBytes(f.loaded)
+                  : f.total === undefined
+                    ? formatBytes(f.loaded)
+                    : `${Math.floor((100 * f.loaded) / Math.max(f.total, 1))}% of ${formatBytes(f.total)}`}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }
 

@@ -3,6 +3,8 @@ import { formatBytes, formatDuration } from '../common/format';
 
 /** Seconds left of a download at the average rate so far; undefined until there is a rate and a total. */
 export function secondsLeft(p: LoadProgress): number | undefined {
+  // A Hub download knows its own rate (bytes already cached do not count towards it).
+  if (p.secondsLeft !== undefined) return p.secondsLeft;
   if (p.phase !== 'download' || p.total <= 0 || p.done <= 0 || p.elapsedMs <= 0) return undefined;
   const bytesPerMs = p.done / p.elapsedMs;
   return Math.max(0, p.total - p.done) / bytesPerMs / 1000;
@@ -21,5 +23,6 @@ export function loadProgressText(p: LoadProgress): string {
       : left < 0.5
         ? 'almost done'
         : `about ${left < 10 ? `${Math.round(left)} s` : formatDuration(left)} left`;
-  return `${formatBytes(p.done)} of ${formatBytes(p.total)} · ${estimate}`;
+  const rate = p.bytesPerSecond !== undefined && p.bytesPerSecond > 0 ? ` · ${formatBytes(p.bytesPerSecond)}/s` : '';
+  return `${formatBytes(p.done)} of ${formatBytes(p.total)}${rate} · ${estimate}`;
 }
