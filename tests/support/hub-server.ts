@@ -16,7 +16,8 @@ export interface HubServerOptions {
  *   requests (206) and 404s (X-Error-Code: EntryNotFound);
  * - GET /api/models/{repo}/revision/{revision}: the commit (sha) and the files (siblings);
  * - POST /api/models/{repo}/paths-info/{revision}: oid, size and the last commit of paths.
- * Each repository has one commit (a hash of its id); the revision is `main` or that hash.
+ * Each repository has one commit (a hash of its id); the revision is `main` or that hash. Like the
+ * Hub, it allows cross-origin requests (a page on another port fetches from it).
  */
 export async function startHubServer(
   repos: Record<string, string>,
@@ -79,6 +80,17 @@ export async function startHubServer(
   };
 
   const server = createServer((req, res) => {
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', 'content-length, content-range, etag, accept-ranges, x-error-code');
+    if (req.method === 'OPTIONS') {
+      res
+        .writeHead(204, {
+          'access-control-allow-methods': 'GET, HEAD, POST',
+          'access-control-allow-headers': 'range, content-type, authorization',
+        })
+        .end();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = decodeURIComponent(url.pathname);
     requests.push(`${req.method} ${path}${req.headers.range ? ` ${req.headers.range}` : ''}`);
