@@ -1,9 +1,11 @@
-/** Models the playground offers. The Hub presets arrive with the real-models work; the demo pair ships with the app. */
+/** Models the playground offers: the demo pair, which ships with the app, and real checkpoints on the Hub. */
 export interface ModelPreset {
   id: string;
   label: string;
-  /** Path of the model folder under the app's base URL, ending in '/'. */
-  path: string;
+  /** Path of the model folder under the app's base URL, ending in '/' (the demo pair). */
+  path?: string;
+  /** A Hub id, downloaded into the page's cache (real checkpoints). */
+  hubId?: string;
   role: 'student' | 'teacher';
   description: string;
 }
@@ -23,7 +25,45 @@ export const modelPresets: readonly ModelPreset[] = [
     role: 'teacher',
     description: 'The same recipe, longer and wider; solves about 92% of held-out problems.',
   },
+  ...hubPresets('student', [
+    [
+      'Qwen/Qwen3-0.6B',
+      'Qwen3-0.6B',
+      'The base of SOD’s 0.6B student, before its cold-start SFT; about 1.2 GB in bf16.',
+    ],
+    [
+      'youngzhong/SOD-0.6B',
+      'SOD-0.6B',
+      'Released by SOD’s authors: distilled with SOD from a Qwen3-4B teacher; about 1.2 GB.',
+    ],
+    [
+      'youngzhong/SOD-1.7B',
+      'SOD-1.7B',
+      'Released by SOD’s authors: distilled with SOD from a Qwen3-4B teacher; about 3.4 GB.',
+    ],
+    ['Qwen/Qwen3-1.7B', 'Qwen3-1.7B', 'A larger student; about 3.4 GB in bf16.'],
+  ]),
+  ...hubPresets('teacher', [
+    ['Qwen/Qwen3-1.7B', 'Qwen3-1.7B', 'A small teacher; about 3.4 GB in bf16.'],
+    ['Qwen/Qwen3-4B', 'Qwen3-4B', 'About 8 GB in bf16, 16 GB as the engine holds it in f32: a large GPU.'],
+    [
+      'youngzhong/SOD-GRPO_teacher-4B',
+      'SOD-GRPO_teacher-4B',
+      'Released by SOD’s authors: their teacher, Qwen3-4B trained with GRPO; about 8 GB in bf16.',
+    ],
+  ]),
 ];
+
+/** Presets for Hub checkpoints of one role: [Hub id, name, description]. */
+function hubPresets(role: ModelPreset['role'], models: [string, string, string][]): ModelPreset[] {
+  return models.map(([hubId, name, description]) => ({
+    id: `${role}:${hubId}`,
+    label: `${name} (Hub: ${hubId})`,
+    hubId,
+    role,
+    description,
+  }));
+}
 
 export function presetById(id: string): ModelPreset {
   const preset = modelPresets.find((p) => p.id === id);

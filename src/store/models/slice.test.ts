@@ -60,6 +60,20 @@ describe('loading models', () => {
   });
 });
 
+describe('Hub presets', () => {
+  it('load the checkpoint the preset names from the Hub', async () => {
+    const requests: LoadRequest[] = [];
+    const store = createAppStore(recordingServices(requests));
+    store.getState().setPreset('teacher', 'teacher:youngzhong/SOD-GRPO_teacher-4B');
+    await store.getState().loadModels();
+    expect(requests[1].source.hub).toEqual({
+      repo: 'youngzhong/SOD-GRPO_teacher-4B',
+      revision: 'main',
+      endpoint: 'https://huggingface.co',
+    });
+  });
+});
+
 describe('the model cache', () => {
   it('lists the cached models and the storage after a load, deletes one, and reports a refused persist', async () => {
     const cache = fakeModelCache([{ repo: 'a/b', revisions: ['main'], bytes: 1000, partial: false }], false);

@@ -112,11 +112,9 @@ export const createModelsSlice =
 
 /** Where a slot's model comes from: a preset the app serves, or a Hub id through the page's cache. */
 function sourceOf(slot: ModelSlot, endpoint: string, resolveUrl: (path: string) => string): ModelSource {
-  if (slot.presetId !== hubPresetId) {
-    const preset = presetById(slot.presetId);
-    return { url: resolveUrl(preset.path), name: preset.label };
-  }
-  const text = slot.hubId?.trim() ?? '';
+  const preset = slot.presetId === hubPresetId ? undefined : presetById(slot.presetId);
+  if (preset?.path !== undefined) return { url: resolveUrl(preset.path), name: preset.label };
+  const text = (preset?.hubId ?? slot.hubId)?.trim() ?? '';
   const id = parseHubModelId(text);
   if (id === undefined)
     throw new Error(`"${text}" is not a Hub model id: write owner/name, or owner/name@revision (e.g. Qwen/Qwen3-0.6B)`);

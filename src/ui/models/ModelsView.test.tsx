@@ -236,7 +236,14 @@ describe('ModelsView', () => {
     expect(setPreset.mock.calls).toEqual([['teacher', 'demo-teacher']]);
     expect(loadModels).toHaveBeenCalledOnce();
     const students = within(screen.getByRole('combobox', { name: 'Student model' })).getAllByRole('option');
-    expect(students.map((o) => o.getAttribute('value'))).toEqual(['demo-student', 'hub']);
+    expect(students.map((o) => o.getAttribute('value'))).toEqual([
+      'demo-student',
+      'student:Qwen/Qwen3-0.6B',
+      'student:youngzhong/SOD-0.6B',
+      'student:youngzhong/SOD-1.7B',
+      'student:Qwen/Qwen3-1.7B',
+      'hub',
+    ]);
     fireEvent.click(screen.getByRole('button', { name: 'Load models' }));
     expect(loadModels).toHaveBeenCalledTimes(2);
   });

@@ -45,7 +45,11 @@ export function ModelsView() {
   const loading = student.status === 'loading' || teacher.status === 'loading';
   const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu')?.device;
   const ids = { heading: useId(), student: useId(), teacher: useId(), noGpu: useId(), endpoint: useId() };
-  const usesHub = roles.some((role) => slots[role].presetId === hubPresetId);
+  const usesHub = roles.some(
+    (role) =>
+      slots[role].presetId === hubPresetId ||
+      modelPresets.find((p) => p.id === slots[role].presetId)?.hubId !== undefined,
+  );
 
   const loadDemo = () => {
     for (const role of roles) if (slots[role].presetId !== demoPresets[role]) setPreset(role, demoPresets[role]);
