@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { qwen3TokenizerSource } from './tokenizer/qwen3-source';
-import { checkSharedVocabulary } from './vocabulary';
+import { checkSharedVocabulary, summarizeVocabulary, vocabularyMismatch } from './vocabulary';
 
 const qwen3 = qwen3TokenizerSource().tokenizer;
 const entry = (name: string, tokenizerJson: unknown, vocabSize = 151936) => ({ name, tokenizerJson, vocabSize });
@@ -22,6 +22,17 @@ describe('checkSharedVocabulary', () => {
     const swapped = { ...qwen3, model: { ...model, vocab: { ...model.vocab, a: model.vocab.b, b: model.vocab.a } } };
     expect(() => checkSharedVocabulary(entry('a', qwen3), entry('b', swapped))).toThrow(
       /2 tokens have other ids \("a" is/,
+    );
+  });
+
+  it('says the same from summaries, which cross threads: equal for equal tokenizers, else why not', () => {
+    const model = qwen3.model as { vocab: Record<string, number> };
+    const swapped = { ...qwen3, model: { ...model, vocab: { ...model.vocab, a: model.vocab.b, b: model.vocab.a } } };
+    const a = summarizeVocabulary(entry('a', qwen3));
+    expect(vocabularyMismatch(a, summarizeVocabulary(entry('b', qwen3)))).toBeUndefined();
+    expect(vocabularyMismatch(a, summarizeVocabulary(entry('b', swapped)))).toMatch(/give some tokens other ids/);
+    expect(vocabularyMismatch(a, summarizeVocabulary(entry('b', qwen3, 1000)))).toMatch(
+      /vocab_size is 151936 and 1000/,
     );
   });
 });

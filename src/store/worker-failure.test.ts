@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { WorkerCrashedError } from '../core/rpc/rpc';
-import type { LoadedModel } from '../workers/protocols';
 import type { StoreServices } from './app-store';
 import { createAppStore } from './store';
 import { fakeModelCache } from '../../tests/support/fake-model-cache';
+import { loadedModel } from '../../tests/support/loaded-model';
 
-const loaded: LoadedModel = {
-  name: 'm',
-  backend: 'cpu',
-  device: 'CPU',
-  layers: 1,
-  hiddenSize: 8,
-  vocabSize: 10,
-  parameters: 1,
-  weightBytes: 4,
-  allocatedBytes: 4,
-  plan: { parts: [{ part: 'weights', bytes: 4 }], totalBytes: 4, peakBytes: 4, largestTensorBytes: 4 },
-  planWorkload: { promptTokens: 300, turnTokens: 256, responseTokens: 1216, sequencesPerStep: 4 },
-  downloadedBytes: 4,
-  seconds: 0,
-};
+const loaded = loadedModel();
 
 /** Services whose student worker dies on the first rollout. */
 function crashingServices(): StoreServices {

@@ -4,6 +4,7 @@ import { defaultTrainingSettings, planPromptTokens, workloadOf } from '../agent/
 import { parseQwen3Config, type Qwen3Config } from '../engine/config';
 import type { LoraConfig } from '../engine/lora';
 import { planMemory } from '../engine/memory-plan';
+import { summarizeVocabulary } from '../models/vocabulary';
 import { loadQwen3, type ModelFiles } from '../engine/load';
 import type { Qwen3Model } from '../engine/model';
 import { openBackend, type OpenedBackend } from '../engine/open-backend';
@@ -28,7 +29,8 @@ async function readConfig(files: ModelFiles): Promise<Qwen3Config> {
 
 /** What a worker does with its model once loaded, on whichever backend was opened. */
 export interface ModelUser<R> {
-  use<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedModel): R;
+  /** `files` are the model's (its tokenizer, read from the same place as the weights). */
+  use<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedModel, files: ModelFiles): Promise<R>;
 }
 
 /**
@@ -63,7 +65,13 @@ export async function openAndLoad<R>(
     {
       run: async (backend, how) => {
         const { model, describe } = await loadModel(backend, request, files, progress, signal, started);
-        return user.use(backend, model, { ...describe(how), plan, planWorkload, downloadedBytes: downloaded });
+        const vocabulary = summarizeVocabulary({
+          name: request.source.name,
+          tokenizerJson: JSON.parse(await files.text('tokenizer.json')),
+          vocabSize: config.vocabSize,
+        });
+        const loaded = { ...describe(how), plan, planWorkload, vocabulary, downloadedBytes: downloaded };
+        return user.use(backend, model, loaded, files);
       },
     },
   );
@@ -79,7 +87,7 @@ async function loadModel<T>(
   started: number,
 ): Promise<{
   model: Qwen3Model<T>;
-  describe(opened: OpenedBackend): Omit<LoadedModel, 'plan' | 'planWorkload' | 'downloadedBytes'>;
+  describe(opened: OpenedBackend): Omit<LoadedModel, 'plan' | 'planWorkload' | 'vocabulary' | 'downloadedBytes'>;
 }> {
   const model = await loadQwen3(backend, files, (p) => {
     signal.throwIfAborted();

@@ -12,6 +12,7 @@ import type { UpdateMetrics, UpdateSettings } from '../agent/update';
 import type { MemoryPlan, Workload } from '../engine/memory-plan';
 import type { BackendChoice } from '../engine/open-backend';
 import type { FileProgress, HubModelSource } from '../models/hub-model';
+import type { VocabularySummary } from '../models/vocabulary';
 import type { ToolRun } from '../tools/sandbox';
 
 /** A model folder laid out like the Hub's: `${url}config.json`, `${url}model.safetensors`, tokenizer files. */
@@ -64,6 +65,8 @@ export interface LoadedModel {
   planWorkload: Workload;
   /** On WebGPU, the device's limits on one buffer and one storage binding, in bytes. */
   limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  /** Its tokenizer in brief: a student and a teacher must share it. */
+  vocabulary: VocabularySummary;
   downloadedBytes: number;
   seconds: number;
   /** Why the backend asked for was not used, when it was not. */

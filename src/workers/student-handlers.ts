@@ -3,7 +3,7 @@
  * the agent loop (rollouts, updates, evaluation). The teacher and the Python sandbox are
  * reached over ports the main thread connects.
  */
-import { ChatFormat, defaultThinking, loadTokenizer, thinkingOptions } from '../agent/chat';
+import { ChatFormat, defaultThinking, thinkingOptions, tokenizerFromFiles } from '../agent/chat';
 import { evaluateGreedy, summarize } from '../agent/evaluate';
 import type { Policy, LogprobScorer, PolicyTrainer } from '../core/policy';
 import type { Trajectory } from '../agent/trajectory';
@@ -117,13 +117,17 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       student = undefined;
       device?.destroy();
       device = undefined;
-      const chat = new ChatFormat(
-        await loadTokenizer(request.source.url),
-        thinkingOptions(request.thinking ?? defaultThinking),
-      );
       const lora = { rank: defaultAdapter.rank, alpha: defaultAdapter.alpha, targets: allLoraTargets };
       const opened = await openAndLoad(request, lora, env, progress, signal, {
-        use: (backend, model, loaded) => studentOn(backend, model, loaded, chat),
+        use: async (backend, model, loaded, files) => {
+          const tokenizer = await tokenizerFromFiles(files);
+          return studentOn(
+            backend,
+            model,
+            loaded,
+            new ChatFormat(tokenizer, thinkingOptions(request.thinking ?? defaultThinking)),
+          );
+        },
       });
       // The device stays open while the model is loaded.
       device = opened.device;

@@ -36,7 +36,7 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
       device?.destroy();
       device = undefined;
       const opened = await openAndLoad(request, undefined, env, progress, signal, {
-        use: (_backend, model, loaded) => ({ handlers: scorerOn(model, request.source.name), loaded }),
+        use: async (_backend, model, loaded) => ({ handlers: scorerOn(model, request.source.name), loaded }),
       });
       device = opened.device;
       scorer = opened.result.handlers;

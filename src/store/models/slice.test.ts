@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { LoadedModel, LoadRequest } from '../../workers/protocols';
+import type { LoadRequest } from '../../workers/protocols';
 import type { StoreServices } from '../app-store';
 import { createAppStore } from '../store';
 import { fakeModelCache } from '../../../tests/support/fake-model-cache';
+import { loadedModel } from '../../../tests/support/loaded-model';
 
-const loaded: LoadedModel = {
-  name: 'm',
-  backend: 'cpu',
-  device: 'CPU',
-  layers: 1,
-  hiddenSize: 8,
-  vocabSize: 10,
-  parameters: 1,
-  weightBytes: 4,
-  allocatedBytes: 4,
-  plan: { parts: [{ part: 'weights', bytes: 4 }], totalBytes: 4, peakBytes: 4, largestTensorBytes: 4 },
-  planWorkload: { promptTokens: 300, turnTokens: 256, responseTokens: 1216, sequencesPerStep: 4 },
-  downloadedBytes: 4,
-  seconds: 0,
-};
+const loaded = loadedModel();
 
 /** Services whose workers record each load request and answer at once. */
 function recordingServices(requests: LoadRequest[], modelCache = fakeModelCache()): StoreServices {
@@ -57,6 +44,22 @@ describe('loading models', () => {
     await store.getState().loadModels();
     expect(store.getState().student.status).toBe('failed');
     expect(store.getState().student.error).toMatch(/"just-a-name" is not a Hub model id: write owner\/name/);
+  });
+});
+
+describe('a pair whose tokenizers differ', () => {
+  it('is refused after loading, with the reason on the teacher', async () => {
+    const services = recordingServices([]);
+    const client = services.client();
+    const other = loadedModel({ vocabulary: { name: 't', vocabSize: 10, tokens: 12, fingerprint: 'ffffffff' } });
+    client.teacher.call = async () => other;
+    const store = createAppStore({ ...services, client: () => client });
+    await store.getState().loadModels();
+    expect(store.getState().student.status).toBe('ready');
+    expect(store.getState().teacher.status).toBe('failed');
+    expect(store.getState().teacher.error).toMatch(
+      /This pair cannot be used: the student \(m\) and the teacher \(t\) do not share a vocabulary: their tokenizers have 10 and 12 tokens/,
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import type { StateCreator } from 'zustand';
 import { defaultThinking } from '../../agent/chat';
 import { defaultHubEndpoint, parseHubModelId } from '../../models/hub';
 import { presetById } from '../../models/presets';
+import { vocabularyMismatch } from '../../models/vocabulary';
 import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
 import { errorMessage, isAbort } from '../errors';
@@ -105,6 +106,10 @@ export const createModelsSlice =
         }
         await Promise.all([loadOne('student'), loadOne('teacher')]);
         if (loading === controller) loading = undefined;
+        const { student, teacher } = get();
+        const mismatch =
+          student.loaded && teacher.loaded && vocabularyMismatch(student.loaded.vocabulary, teacher.loaded.vocabulary);
+        if (mismatch) setSlot('teacher', { status: 'failed', error: `This pair cannot be used: ${mismatch}` });
         await get().refreshCache();
       },
     };

@@ -3,18 +3,16 @@ import { act, cleanup, fireEvent, render, screen, within } from '@testing-librar
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
-import type { LoadedModel } from '../../workers/protocols';
 import { loadProgressText } from './loadProgress';
 import { ModelsView, noWebGpuMessage } from './ModelsView';
+import { loadedModel } from '../../../tests/support/loaded-model';
 
 const initial = useAppStore.getState();
 beforeEach(() => useAppStore.setState(initial, true));
 afterEach(cleanup);
 
-const loaded: LoadedModel = {
+const loaded = loadedModel({
   name: 'Demo student',
-  backend: 'cpu',
-  device: 'CPU',
   layers: 3,
   hiddenSize: 64,
   vocabSize: 151_936,
@@ -31,10 +29,9 @@ const loaded: LoadedModel = {
     peakBytes: 40_290_000,
     largestTensorBytes: 1_300_000,
   },
-  planWorkload: { promptTokens: 300, turnTokens: 256, responseTokens: 1216, sequencesPerStep: 4 },
   downloadedBytes: 2_520_000,
   seconds: 1.4,
-};
+});
 
 const slot = (patch: Partial<ModelSlot>): ModelSlot => ({ presetId: 'demo-student', status: 'empty', ...patch });
 

@@ -1,31 +1,17 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
-import type { LoadedModel } from '../../workers/protocols';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useAppStore } from '../../store/store';
 import { defaultTrainingSettings } from '../../agent/training/settings';
 import { metrics, run } from './fixtures';
 import { TrainingView } from './TrainingView';
+import { loadedModel } from '../../../tests/support/loaded-model';
 
 const initial = useAppStore.getState();
 beforeEach(() => useAppStore.setState(initial, true));
 afterEach(cleanup);
 
-const loaded: LoadedModel = {
-  name: 'm',
-  backend: 'cpu',
-  device: 'CPU',
-  layers: 3,
-  hiddenSize: 8,
-  vocabSize: 10,
-  parameters: 1,
-  weightBytes: 4,
-  allocatedBytes: 4,
-  plan: { parts: [{ part: 'weights', bytes: 4 }], totalBytes: 4, peakBytes: 4, largestTensorBytes: 4 },
-  planWorkload: { promptTokens: 300, turnTokens: 256, responseTokens: 1216, sequencesPerStep: 4 },
-  downloadedBytes: 4,
-  seconds: 0,
-};
+const loaded = loadedModel({ layers: 3 });
 const ready = () =>
   useAppStore.setState({
     student: { presetId: 'demo-student', status: 'ready', loaded },
