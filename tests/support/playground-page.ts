@@ -24,7 +24,8 @@ export async function openPlaygroundPage(): Promise<PlaygroundPage> {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(e.message));
-  await page.goto(url);
+  // The dev server compiles the app on the first request: slow on a loaded 2-core machine.
+  await page.goto(url, { timeout: 120_000 });
   return {
     page,
     consoleErrors,
