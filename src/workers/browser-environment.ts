@@ -1,6 +1,7 @@
 import type { ModelFiles } from '../engine/load';
 import { fetchHubModel } from '../models/hub-model';
 import { opfsModelStore } from '../models/opfs-store';
+import { pickedFiles } from '../models/picked-files';
 import { urlFiles } from '../models/url-files';
 import type { WorkerEnvironment } from './engine-host';
 
@@ -20,6 +21,7 @@ function lazyFiles(name: string, open: () => Promise<ModelFiles>): ModelFiles {
 export const browserEnvironment: WorkerEnvironment = {
   gpu: () => globalThis.navigator?.gpu,
   modelFiles: (source, onDownload, signal) => {
+    if (source.folder !== undefined) return pickedFiles(source.name, source.folder);
     const hub = source.hub;
     if (hub === undefined)
       return urlFiles(source.url, { signal, onProgress: (p) => onDownload({ loaded: p.loaded, total: p.total }) });

@@ -12,6 +12,7 @@ import type { UpdateMetrics, UpdateSettings } from '../agent/update';
 import type { MemoryPlan, Workload } from '../engine/memory-plan';
 import type { BackendChoice } from '../engine/open-backend';
 import type { FileProgress, HubModelSource } from '../models/hub-model';
+import type { PickedFile } from '../models/picked-files';
 import type { VocabularySummary } from '../models/vocabulary';
 import type { ToolRun } from '../tools/sandbox';
 
@@ -21,6 +22,8 @@ export interface ModelSource {
   url: string;
   /** A model on the Hub (or a mirror), downloaded into the page's cache and loaded from there. */
   hub?: HubModelSource;
+  /** A folder the person picked from disk: its files by path. */
+  folder?: PickedFile[];
   /** Shown in the UI and written into exports (e.g. the adapter's base model). */
   name: string;
 }

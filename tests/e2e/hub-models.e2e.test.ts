@@ -108,6 +108,15 @@ describe.skipIf(!browserAvailable)('Hub models in the page', () => {
     await panel.getByRole('button', { name: 'Delete test-org/teacher' }).click();
     await expect.poll(() => panel.getByText('test-org/teacher').count()).toBe(0);
     expect(await panel.getByText('test-org/student').count()).toBe(1);
+  }, 300_000);
+
+  it('loads a student from a folder on this computer', async () => {
+    await page.getByRole('combobox', { name: 'Student model' }).selectOption('folder');
+    await page.getByLabel('Student model folder').setInputFiles(join(root, 'student'));
+    await card('Student').getByText('student', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Load models' }).click();
+    await expect.poll(() => status('Student').textContent(), { timeout: 120_000 }).toBe('ready');
+    expect(await card('Student').locator('[data-value="name"] dd').textContent()).toBe('student');
     expect(opened?.consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   }, 300_000);
 });

@@ -77,6 +77,22 @@ describe('Hub presets', () => {
   });
 });
 
+describe('a folder on disk', () => {
+  it('is sent with its files, and refused without its config and tokenizer', async () => {
+    const requests: LoadRequest[] = [];
+    const store = createAppStore(recordingServices(requests));
+    const file = (path: string) => ({ path, file: new File(['{}'], path) });
+    store.getState().setPreset('student', 'folder');
+    store.getState().setFolder('student', { name: 'mine', files: [file('config.json'), file('model.safetensors')] });
+    await store.getState().loadModels();
+    expect(store.getState().student.error).toMatch(/the folder mine has no tokenizer.json, tokenizer_config.json/);
+    const files = [file('config.json'), file('tokenizer.json'), file('tokenizer_config.json')];
+    store.getState().setFolder('student', { name: 'mine', files });
+    await store.getState().loadModels();
+    expect(requests.at(-2)?.source).toEqual({ url: '', name: 'mine', folder: files });
+  });
+});
+
 describe('the model cache', () => {
   it('lists the cached models and the storage after a load, deletes one, and reports a refused persist', async () => {
     const cache = fakeModelCache([{ repo: 'a/b', revisions: ['main'], bytes: 1000, partial: false }], false);

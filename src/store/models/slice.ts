@@ -6,7 +6,7 @@ import { vocabularyMismatch } from '../../models/vocabulary';
 import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
 import { errorMessage, isAbort } from '../errors';
-import { hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice } from './types';
+import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice } from './types';
 
 export const createModelsSlice =
   (services: StoreServices): StateCreator<AppStore, [], [], ModelsSlice> =>
@@ -23,6 +23,7 @@ export const createModelsSlice =
       setBackend: (backend) => set({ backend }),
       setThinking: (thinking) => set({ thinking }),
       setHubId: (role, hubId) => setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined }),
+      setFolder: (role, folder) => setSlot(role, { folder, status: 'empty', loaded: undefined, error: undefined }),
       setHubEndpoint: (hubEndpoint) => set({ hubEndpoint }),
       async refreshCache() {
         try {
@@ -117,6 +118,14 @@ export const createModelsSlice =
 
 /** Where a slot's model comes from: a preset the app serves, or a Hub id through the page's cache. */
 function sourceOf(slot: ModelSlot, endpoint: string, resolveUrl: (path: string) => string): ModelSource {
+  if (slot.presetId === folderPresetId) {
+    if (slot.folder === undefined) throw new Error('choose a model folder first');
+    const has = new Set(slot.folder.files.map((f) => f.path));
+    const missing = ['config.json', 'tokenizer.json', 'tokenizer_config.json'].filter((f) => !has.has(f));
+    if (missing.length > 0)
+      throw new Error(`the folder ${slot.folder.name} has no ${missing.join(', ')}: pick a Hugging Face model folder`);
+    return { url: '', name: slot.folder.name, folder: slot.folder.files };
+  }
   const preset = slot.presetId === hubPresetId ? undefined : presetById(slot.presetId);
   if (preset?.path !== undefined) return { url: resolveUrl(preset.path), name: preset.label };
   const text = (preset?.hubId ?? slot.hubId)?.trim() ?? '';

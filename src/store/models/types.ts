@@ -1,17 +1,22 @@
 import type { BackendChoice } from '../../engine/open-backend';
 import type { CachedModel } from '../../models/opfs-store';
+import type { PickedFile } from '../../models/picked-files';
 import type { LoadedModel, LoadProgress } from '../../workers/protocols';
 
 export type ModelRole = 'student' | 'teacher';
 
 /** The preset id that stands for "a model from the Hub" (its id is in ModelSlot.hubId). */
 export const hubPresetId = 'hub';
+/** The preset id that stands for "a folder on this computer" (its files are in ModelSlot.folder). */
+export const folderPresetId = 'folder';
 
 export interface ModelSlot {
   /** A preset's id, or hubPresetId. */
   presetId: string;
   /** With hubPresetId: owner/name or owner/name@revision. */
   hubId?: string;
+  /** With folderPresetId: the folder picked, by name, and its files. */
+  folder?: { name: string; files: PickedFile[] };
   status: 'empty' | 'loading' | 'ready' | 'failed';
   progress?: LoadProgress;
   loaded?: LoadedModel;
@@ -37,6 +42,7 @@ export interface ModelsActions {
   setBackend(backend: BackendChoice): void;
   setThinking(thinking: boolean): void;
   setHubId(role: ModelRole, hubId: string): void;
+  setFolder(role: ModelRole, folder: { name: string; files: PickedFile[] }): void;
   setHubEndpoint(endpoint: string): void;
   /** Lists the cached models and the storage estimate again. */
   refreshCache(): Promise<void>;

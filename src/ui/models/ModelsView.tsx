@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import { modelPresets } from '../../models/presets';
-import { hubPresetId, type ModelRole, type ModelSlot } from '../../store/models/types';
+import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
 import type { BackendChoice } from '../../engine/open-backend';
 import type { LoadedModel } from '../../workers/protocols';
@@ -8,6 +8,7 @@ import { formatBytes, formatCount, formatDuration, formatParameters } from '../c
 import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';
 import { CachedModels } from './CachedModels';
+import { FolderPicker } from './FolderPicker';
 import { MemoryPlan } from './MemoryPlan';
 import { loadProgressText } from './loadProgress';
 import './models.css';
@@ -36,6 +37,7 @@ export function ModelsView() {
   const setThinking = useAppStore((s) => s.setThinking);
   const setPreset = useAppStore((s) => s.setPreset);
   const setHubId = useAppStore((s) => s.setHubId);
+  const setFolder = useAppStore((s) => s.setFolder);
   const hubEndpoint = useAppStore((s) => s.hubEndpoint);
   const setHubEndpoint = useAppStore((s) => s.setHubEndpoint);
   const loadModels = useAppStore((s) => s.loadModels);
@@ -104,6 +106,7 @@ export function ModelsView() {
                       </option>
                     ))}
                   <option value={hubPresetId}>A model from the Hub…</option>
+                  <option value={folderPresetId}>A folder on this computer…</option>
                 </select>
                 {preset !== undefined && <span className="hint">{preset.description}</span>}
                 {slots[role].presetId === hubPresetId && (
@@ -115,6 +118,14 @@ export function ModelsView() {
                     disabled={loading}
                     spellCheck={false}
                     onChange={(e) => setHubId(role, e.target.value)}
+                  />
+                )}
+                {slots[role].presetId === folderPresetId && (
+                  <FolderPicker
+                    label={`${roleNames[role]} model folder`}
+                    picked={slots[role].folder}
+                    disabled={loading}
+                    onPick={(folder) => setFolder(role, folder)}
                   />
                 )}
               </div>
@@ -227,7 +238,13 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
         <h3 id={headingId}>{name}</h3>
         <span className={`model-status model-status-${slot.status}`}>{statusNames[slot.status]}</span>
       </header>
-      <p className="muted">{slot.presetId === hubPresetId ? (slot.hubId ?? '') : (preset?.label ?? slot.presetId)}</p>
+      <p className="muted">
+        {slot.presetId === hubPresetId
+          ? (slot.hubId ?? '')
+          : slot.presetId === folderPresetId
+            ? (slot.folder?.name ?? 'a folder')
+            : (preset?.label ?? slot.presetId)}
+      </p>
       {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
       {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
       {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
