@@ -35,6 +35,8 @@ function pyodideAssets(): Plugin {
 }
 
 export default defineConfig({
+  // Relative URLs: the built folder works from any static host, under any sub-path.
+  base: './',
   plugins: [react(), pyodideAssets()],
   server: { port: 5173, strictPort: false },
   worker: { format: 'es' },

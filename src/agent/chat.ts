@@ -71,16 +71,6 @@ export async function loadTokenizer(folder: string): Promise<ChatTokenizer> {
 const probe = ['\u0001probe-0\u0001', '\u0001probe-1\u0001'];
 
 /**
- * Qwen3's thinking mode (`enable_thinking` of its chat template) by default: on. The SOD
- * training recipe passes no chat-template arguments, and Qwen3's template then thinks; off,
- * the template writes an empty <think></think> before the answer.
- */
-export const defaultThinking = true;
-
-/** The chat-template options of a thinking mode. */
-export const thinkingOptions = (thinking: boolean): Record<string, unknown> => ({ enable_thinking: thinking });
-
-/**
  * The model's chat format, taken from its own chat template: the prompt, and the exact
  * text the template renders for tool results followed by the assistant generation prompt.
  * Trajectories grow by appending these ids; the history is never re-rendered.

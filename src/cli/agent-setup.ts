@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ChatFormat, defaultThinking, loadTokenizer, thinkingOptions } from '../agent/chat';
+import { ChatFormat, loadTokenizer } from '../agent/chat';
+import { defaultThinking, thinkingOptions } from '../agent/thinking';
 import { parseTasks, type Task } from '../agent/tasks/task';
 import type { SamplingSettings } from '../core/policy';
 import { choiceOption, numberOption, type OptionSpec } from './command';

@@ -1,10 +1,15 @@
-/** Entry point of the Python sandbox's Web Worker: Pyodide served by the app at /pyodide/. */
+/** Entry point of the Python sandbox's Web Worker: Pyodide served by the app at pyodide/. */
 import { loadPyodide } from 'pyodide';
 import { sandboxHandlers } from '../tools/worker-handlers';
 import { serve } from '../core/rpc/rpc';
 import { workerScope } from '../core/rpc/worker-scope';
 
-const indexURL = new URL(`${import.meta.env.BASE_URL}pyodide/`, globalThis.location.href).href;
+// The dev server's base is absolute ('/'); the build's is relative ('./'), and puts this worker's
+// file in assets/, one level below the folder that holds pyodide/.
+const base = import.meta.env.BASE_URL;
+const indexURL = base.startsWith('/')
+  ? new URL(`${base}pyodide/`, globalThis.location.href).href
+  : new URL('../pyodide/', import.meta.url).href;
 serve(
   workerScope(),
   sandboxHandlers(() => loadPyodide({ indexURL, jsglobals: Object.create(null) }), globalThis),

@@ -3,7 +3,8 @@
  * the agent loop (rollouts, updates, evaluation). The teacher and the Python sandbox are
  * reached over ports the main thread connects.
  */
-import { ChatFormat, defaultThinking, thinkingOptions, tokenizerFromFiles } from '../agent/chat';
+import { ChatFormat, tokenizerFromFiles } from '../agent/chat';
+import { defaultThinking, thinkingOptions } from '../agent/thinking';
 import { evaluateGreedy, summarize } from '../agent/evaluate';
 import type { Policy, LogprobScorer, PolicyTrainer } from '../core/policy';
 import type { Trajectory } from '../agent/trajectory';

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import { defaultThinking } from '../../agent/chat';
+import { defaultThinking } from '../../agent/thinking';
 import { defaultHubEndpoint, parseHubModelId } from '../../models/hub';
 import { presetById } from '../../models/presets';
 import { vocabularyMismatch } from '../../models/vocabulary';
