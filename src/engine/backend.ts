@@ -12,6 +12,11 @@ export interface Backend<T> {
 
   /** A tensor holding `data`. */
   upload(data: Float32Array, label: string): T;
+  /**
+   * A matrix of `rows` rows holding `data`: the same as upload, except that a backend may split
+   * it by rows over several buffers when it is larger than one binding (WebGPU).
+   */
+  uploadRows(data: Float32Array, rows: number, label: string): T;
   /** A zero-filled tensor of `length` values. */
   zeros(length: number, label: string): T;
   /** Token ids (for gathers and targets). */

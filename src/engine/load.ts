@@ -58,7 +58,8 @@ export async function loadQwen3<T>(
       throw new Error(
         `${files.name}: tensor ${name} has shape [${found.join(', ')}], config.json implies [${shape.join(', ')}]`,
       );
-    tensors.set(name, backend.upload(await source.read(name), name));
+    const data = await source.read(name);
+    tensors.set(name, shape.length === 2 ? backend.uploadRows(data, shape[0], name) : backend.upload(data, name));
     onProgress?.({ tensor: name, done: i + 1, total: names.length });
   }
   return new Qwen3Model(

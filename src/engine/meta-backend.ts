@@ -28,6 +28,9 @@ export class MetaBackend implements Backend<MetaTensor> {
   upload(data: Float32Array, label: string): MetaTensor {
     return this.make(data.length, label);
   }
+  uploadRows(data: Float32Array, _rows: number, label: string): MetaTensor {
+    return this.make(data.length, label);
+  }
   zeros(length: number, label: string): MetaTensor {
     return this.make(length, label);
   }

@@ -25,6 +25,9 @@ export class CpuBackend implements Backend<Floats> {
   upload(data: Float32Array, _label?: string): Floats {
     return this.counted(this.Array.from(data));
   }
+  uploadRows(data: Float32Array, _rows: number, label: string): Floats {
+    return this.upload(data, label);
+  }
   zeros(length: number, _label?: string): Floats {
     return this.counted(new this.Array(length));
   }

@@ -2,7 +2,7 @@ import type { Backend } from '../backend';
 import type { Qwen3Config } from '../config';
 import { initLoraParams, loraLayout, type LoraConfig } from '../lora';
 import { Qwen3Model, type LoraState } from '../model';
-import { assembleWeights, randomWeights, seededRandom } from '../params';
+import { assembleWeights, randomWeights, seededRandom, weightNames } from '../params';
 import { createLoraState } from '../lora-state';
 
 /** A tiny Qwen3 with GQA and head_dim ≠ hidden/heads, for tests and examples. */
@@ -21,16 +21,18 @@ export const tinyConfig: Qwen3Config = {
   torchDtype: 'float32',
 };
 
-/** A model with seeded random weights on `backend`. */
+/** A model with seeded random weights on `backend`, uploaded as loadQwen3 uploads them (matrices by rows). */
 export function randomModel<T>(backend: Backend<T>, config: Qwen3Config = tinyConfig, seed = 1): Qwen3Model<T> {
   const weights = randomWeights(config, seed);
+  const rows = new Map(weightNames(config).map(({ name, shape }) => [name, shape.length === 2 ? shape[0] : 0]));
   return new Qwen3Model(
     backend,
     config,
     assembleWeights(config, (name) => {
       const w = weights.get(name);
       if (w === undefined) throw new Error(`no weight ${name}`);
-      return backend.upload(w, name);
+      const r = rows.get(name) ?? 0;
+      return r > 0 ? backend.uploadRows(w, r, name) : backend.upload(w, name);
     }),
   );
 }

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend';
 import type * as Op from '../backend-types';
-import { bufferOf, GpuContext, subBinding, tensorUsage, type Binding } from './context';
+import { bufferOf, GpuContext, rowShards, subBinding, tensorUsage, type Binding } from './context';
 import type { EngineDevice } from './device';
 import { encodeAdamW, encodeGradNorm } from './ops/adamw';
 import { encodeAttentionBackward, encodeAttentionForward } from './ops/attention';
@@ -26,9 +26,14 @@ export class WebGpuBackend implements Backend<Binding> {
   /** Buffers released while recorded work may still use them: destroyed after the next submit. */
   private readonly released: GPUBuffer[] = [];
 
-  constructor(device: EngineDevice) {
+  /** A matrix larger than this is split by rows over buffers (uploadRows). */
+  readonly maxBindingBytes: number;
+
+  constructor(device: EngineDevice, options: { maxBindingBytes?: number } = {}) {
     this.ctx = new GpuContext(device);
     this.name = `webgpu (${device.adapterName})`;
+    const { maxStorageBufferBindingSize, maxBufferSize } = device.limits;
+    this.maxBindingBytes = options.maxBindingBytes ?? Math.min(maxStorageBufferBindingSize, maxBufferSize);
   }
 
   private get enc(): GPUCommandEncoder {
@@ -49,6 +54,19 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   zeros(length: number, label: string): Binding {
     return this.counted(this.ctx.zeros(length, label));
+  }
+  uploadRows(data: Float32Array, rows: number, label: string): Binding {
+    const cols = data.length / rows;
+    const shardRows = Math.floor(this.maxBindingBytes / (4 * cols) / 64) * 64;
+    if (data.byteLength <= this.maxBindingBytes || shardRows >= rows) return this.upload(data, label);
+    if (shardRows === 0) throw new Error(`webgpu: a row of ${label} (${4 * cols} bytes) is wider than a binding`);
+    const shards: { weight: GPUBuffer; rows: number }[] = [];
+    for (let r0 = 0; r0 < rows; r0 += shardRows) {
+      const n = Math.min(shardRows, rows - r0);
+      const weight = this.counted(this.ctx.upload(data.subarray(r0 * cols, (r0 + n) * cols), `${label} rows ${r0}+`));
+      shards.push({ weight, rows: n });
+    }
+    return { shards, cols, label };
   }
   uploadIds(ids: readonly number[], label: string): Binding {
     return this.counted(this.ctx.upload(Uint32Array.from(ids), label));
@@ -75,8 +93,10 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   release(t: Binding): void {
     if ('buffer' in t) return; // a view: its buffer is released by its owner
-    this.liveBytes -= t.size;
-    this.released.push(t);
+    for (const buffer of 'shards' in t ? t.shards.map((s) => s.weight) : [t]) {
+      this.liveBytes -= buffer.size;
+      this.released.push(buffer);
+    }
   }
   private counted(buffer: GPUBuffer): GPUBuffer {
     this.liveBytes += buffer.size;
@@ -106,7 +126,7 @@ export class WebGpuBackend implements Backend<Binding> {
     encodeResidualAdd(this.ctx, this.enc, args);
   }
   embedding({ out, ids, table, T, C, V }: Op.EmbeddingArgs<Binding>): void {
-    encodeEmbedding(this.ctx, this.enc, { out, ids, shards: [{ weight: table, rows: V }], T, C });
+    encodeEmbedding(this.ctx, this.enc, { out, ids, shards: rowShards(table, V), T, C });
   }
   rmsNormForward(args: Op.RmsNormForwardArgs<Binding>): void {
     encodeRmsNormForward(this.ctx, this.enc, args);
@@ -115,7 +135,22 @@ export class WebGpuBackend implements Backend<Binding> {
     encodeRmsNormBackward(this.ctx, this.enc, args);
   }
   matmul(args: Op.MatmulArgs<Binding>): void {
-    encodeMatmul(this.ctx, this.enc, args);
+    const { b } = args;
+    if (!('shards' in b)) {
+      encodeMatmul(this.ctx, this.enc, args);
+      return;
+    }
+    // A split weight (the LM head) times one row: each shard writes its columns of out.
+    if (args.M !== 1 || args.transB !== true || args.lora !== undefined || args.accumulate === true)
+      throw new Error(
+        `webgpu: ${b.label} is split over buffers; only one row times it (the decode logits) is supported`,
+      );
+    let n0 = 0;
+    for (const shard of b.shards) {
+      const out = subBinding(args.out, n0 * 4, shard.rows * 4);
+      encodeMatmul(this.ctx, this.enc, { ...args, out, b: shard.weight, N: shard.rows });
+      n0 += shard.rows;
+    }
   }
   rope({ x, T, heads, D, offset, theta, direction }: Op.RopeArgs<Binding>): void {
     const table = this.ropeTable(D, theta, offset + T);
@@ -146,12 +181,12 @@ export class WebGpuBackend implements Backend<Binding> {
     C,
     V,
   }: Op.VocabLogprobsForwardArgs<Binding>): void {
-    const shards = [{ weight, rows: V }];
+    const shards = rowShards(weight, V);
     encodeVocabLogprobs(this.ctx, this.enc, { logprobs, lse, hidden, targets, shards, T, C, chunkTokens: 64 });
   }
   vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<Binding>): void {
     const { dhidden, dlogprobs, hidden, weight, targets, lse, T, C, V } = args;
-    const shards = [{ weight, rows: V }];
+    const shards = rowShards(weight, V);
     encodeVocabLogprobsBackward(this.ctx, this.enc, {
       dhidden,
       dlogprobs,

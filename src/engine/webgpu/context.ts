@@ -8,17 +8,43 @@ const uniformUsage = 0x0040 | 0x0008; // UNIFORM | COPY_DST
 const readbackUsage = 0x0001 | 0x0008; // MAP_READ | COPY_DST
 
 /** A whole buffer, or a range of one (offsets must be multiples of 256 bytes). */
-export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number } | SplitBinding;
+
+/**
+ * A matrix (rows, cols) too large for one storage binding, split by rows over several buffers
+ * (each a multiple of 64 rows): Qwen3's embedding and LM head, 151936 rows. Only the ops that
+ * read a vocabulary-sized matrix (embedding, vocabulary log-probs, the decode logits) take one.
+ */
+export interface SplitBinding {
+  shards: { weight: GPUBuffer; rows: number }[];
+  cols: number;
+  label: string;
+}
+
+/** The row shards of a matrix of `rows` rows: its own, when it is split, else itself whole. */
+export function rowShards(b: Binding, rows: number): { weight: Binding; rows: number }[] {
+  return 'shards' in b ? b.shards : [{ weight: b, rows }];
+}
+
+function unsplit(b: Binding): GPUBuffer | { buffer: GPUBuffer; offset: number; size: number } {
+  if ('shards' in b)
+    throw new Error(
+      `webgpu: ${b.label} is split over ${b.shards.length} buffers (it is above the device's binding limit) and this op reads it whole`,
+    );
+  return b;
+}
 
 /** The byte range [offsetBytes, offsetBytes + sizeBytes) of a binding (offset a multiple of 256 bytes). */
 export function subBinding(b: Binding, offsetBytes: number, sizeBytes: number): Binding {
-  if ('buffer' in b) return { buffer: b.buffer, offset: b.offset + offsetBytes, size: sizeBytes };
-  return { buffer: b, offset: offsetBytes, size: sizeBytes };
+  const whole = unsplit(b);
+  if ('buffer' in whole) return { buffer: whole.buffer, offset: whole.offset + offsetBytes, size: sizeBytes };
+  return { buffer: whole, offset: offsetBytes, size: sizeBytes };
 }
 
 /** The buffer and byte offset behind a binding. */
 export function bufferOf(b: Binding): { buffer: GPUBuffer; offset: number; size: number } {
-  return 'buffer' in b ? b : { buffer: b, offset: 0, size: b.size };
+  const whole = unsplit(b);
+  return 'buffer' in whole ? whole : { buffer: whole, offset: 0, size: whole.size };
 }
 
 /** A uniform block: u32 and f32 fields in declaration order, each 4 bytes. */
@@ -92,7 +118,7 @@ export class GpuContext {
     const bindGroup = this.device.createBindGroup({
       label: pipeline.label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: bindings.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
+      entries: bindings.map((b, binding) => ({ binding, resource: bufferOf(b) })),
     });
     const pass = encoder.beginComputePass({ label: pipeline.label });
     pass.setPipeline(pipeline);

@@ -24,9 +24,16 @@ export const minimalNeeds: DeviceNeeds = {
   maxComputeWorkgroupStorageSize: 16 << 10,
 };
 
-/** What a model's weights need of a device: its largest tensor in f32 must fit one buffer and one binding. */
+/**
+ * What a model's weights need of a device: each tensor in f32 must fit one buffer and one
+ * binding, except the vocabulary-sized ones (embedding, LM head), which the backend splits by
+ * rows (64 at least) when they do not.
+ */
 export function weightNeeds(c: Qwen3Config): DeviceNeeds {
-  const largest = Math.max(...weightNames(c).map((w) => 4 * w.shape.reduce((a, b) => a * b, 1)));
+  const isVocab = (name: string) => name === 'model.embed_tokens.weight' || name === 'lm_head.weight';
+  const largest = Math.max(
+    ...weightNames(c).map((w) => 4 * (isVocab(w.name) ? 64 * w.shape[1] : w.shape.reduce((a, b) => a * b, 1))),
+  );
   return {
     ...minimalNeeds,
     maxBufferSize: Math.max(minimalNeeds.maxBufferSize, largest),

@@ -1,4 +1,4 @@
-import type { Binding, GpuContext } from '../context';
+import { bufferOf, type Binding, type GpuContext } from '../context';
 import { ropeWgsl } from './rope.wgsl';
 import { elementwiseDispatch } from './swiglu';
 
@@ -36,7 +36,7 @@ export function encodeRope(
 ): void {
   if (args.D % 2 !== 0) throw new Error(`rope: head_dim must be even, got ${args.D}`);
   const needed = (args.offset + args.T) * args.D * 4;
-  if (args.table.size < needed)
+  if (bufferOf(args.table).size < needed)
     throw new Error(`rope: the cos/sin table covers fewer than the ${args.offset + args.T} positions needed`);
   const pipeline = ctx.programs.get('rope', direction, () => ropeWgsl(direction));
   const uniforms = ctx.uniforms(
