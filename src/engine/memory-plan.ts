@@ -34,8 +34,10 @@ export interface MemoryPlan {
   totalBytes: number;
   /** The most held at once. */
   peakBytes: number;
-  /** The largest single tensor: it must fit one buffer and one binding of the adapter. */
+  /** The largest tensor that must fit one buffer and one binding of the adapter. */
   largestTensorBytes: number;
+  /** The vocabulary-sized matrices (embedding, LM head), which WebGPU splits by rows when they do not fit one. */
+  vocabularyMatrixBytes: number;
 }
 
 /** Which part of the plan a tensor belongs to, by the label the engine gives it. */
@@ -99,5 +101,13 @@ export async function planMemory(config: Qwen3Config, workload: Workload, lora?:
   );
   await runWorkload(model, workload, lora);
   const parts = [...meta.bytesBy(partOf)].map(([part, bytes]) => ({ part, bytes })).sort((a, b) => b.bytes - a.bytes);
-  return { parts, totalBytes: meta.liveBytes, peakBytes: meta.peakBytes, largestTensorBytes: meta.largestBytes };
+  const isVocab = (t: { label: string }) => t.label === 'model.embed_tokens.weight' || t.label === 'lm_head.weight';
+  const largest = (tensors: readonly { bytes: number }[]) => Math.max(0, ...tensors.map((t) => t.bytes));
+  return {
+    parts,
+    totalBytes: meta.liveBytes,
+    peakBytes: meta.peakBytes,
+    largestTensorBytes: largest(meta.tensors().filter((t) => !isVocab(t))),
+    vocabularyMatrixBytes: largest(meta.tensors().filter(isVocab)),
+  };
 }

@@ -19,8 +19,6 @@ export class MetaBackend implements Backend<MetaTensor> {
   liveBytes = 0;
   /** The most bytes held at once. */
   peakBytes = 0;
-  /** The largest single tensor, in bytes. */
-  largestBytes = 0;
   private readonly live = new Set<MetaTensor>();
 
   constructor(private readonly bytesPerValue = 4) {}
@@ -51,6 +49,11 @@ export class MetaBackend implements Backend<MetaTensor> {
   }
   async flush(): Promise<void> {}
 
+  /** The tensors held now. */
+  tensors(): readonly MetaTensor[] {
+    return [...this.live];
+  }
+
   /** Bytes held now, summed by `group(label)`. */
   bytesBy<K>(group: (label: string) => K): Map<K, number> {
     const out = new Map<K, number>();
@@ -80,7 +83,6 @@ export class MetaBackend implements Backend<MetaTensor> {
     this.live.add(t);
     this.liveBytes += t.bytes;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
-    this.largestBytes = Math.max(this.largestBytes, t.bytes);
     return t;
   }
 }

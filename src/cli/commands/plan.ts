@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fitMemory } from '../../agent/training/memory-fit';
 import { planPromptTokens, workloadOf } from '../../agent/training/settings';
 import { formatBytes } from '../../core/format-bytes';
 import { parseQwen3Config } from '../../engine/config';
@@ -21,6 +22,8 @@ given settings on a backend that only counts bytes. Reads config.json only.
   --model DIR|ID      a Qwen3 model folder or Hub id (only its config and tokenizer are fetched)
   --as ROLE           student (default: trains a LoRA adapter) or teacher (scores only)
   --prompt-tokens N   tokens of the longest prompt (default ${planPromptTokens})
+  --memory SIZE       the memory there is (e.g. 8GB, 512MB): when the plan does not fit, says
+                      which part is too big and the largest settings that fit (a student)
   --cache-dir DIR     the Hugging Face cache for Hub ids
   -h, --help          show this help
 
@@ -39,6 +42,7 @@ export const planCommand: CliCommand = {
       model: { type: 'string' },
       as: { type: 'string' },
       'prompt-tokens': { type: 'string' },
+      memory: { type: 'string' },
       ...trainOptionSpec,
       ...modelSourceOptionSpec,
       help: { type: 'boolean', short: 'h' },
@@ -60,7 +64,23 @@ export const planCommand: CliCommand = {
     const lora = role === 'student' ? { rank: settings.loraRank, alpha, targets } : undefined;
     const plan = await planMemory(config, workload, lora);
     io.stdout.write(report(values.model, role, workload, plan));
-    return 0;
+    if (values.memory === undefined) return 0;
+    const budget = parseSize(values.memory);
+    if (plan.totalBytes <= budget) {
+      io.stdout.write(`\nfits in ${formatBytes(budget)}\n`);
+      return 0;
+    }
+    io.stdout.write(
+      `\ndoes not fit in ${formatBytes(budget)}: ${plan.parts[0].part} take the most (${formatBytes(plan.parts[0].bytes)})\n`,
+    );
+    if (lora === undefined) return 1;
+    const fit = await fitMemory(config, settings, { targets }, workload.promptTokens, budget);
+    io.stdout.write(
+      fit.fits
+        ? `fits with ${fit.changes.join(', ')}: ${formatBytes(fit.plan.totalBytes)}\n`
+        : `does not fit even with ${fit.changes.join(', ')} (${formatBytes(fit.plan.totalBytes)}): ${fit.why}\n`,
+    );
+    return fit.fits ? 0 : 1;
   },
 };
 
@@ -71,11 +91,19 @@ function report(model: string, role: string, w: ReturnType<typeof workloadOf>, p
     ...plan.parts.map((p) => `  ${p.part.padEnd(26)}${formatBytes(p.bytes).padStart(10)}`),
     `  ${'total'.padEnd(26)}${formatBytes(plan.totalBytes).padStart(10)}   (at most ${formatBytes(plan.peakBytes)} at once)`,
     '',
-    `largest tensor: ${formatBytes(plan.largestTensorBytes)}`,
+    `largest tensor: ${formatBytes(plan.largestTensorBytes)}; the embedding and LM head: ${formatBytes(plan.vocabularyMatrixBytes)} (split by rows on WebGPU above a binding)`,
   ];
   if (plan.largestTensorBytes > defaultLimits.maxStorageBufferBindingSize)
     lines.push(
       `  above WebGPU's default limits (${formatBytes(defaultLimits.maxStorageBufferBindingSize)} a binding, ${formatBytes(defaultLimits.maxBufferSize)} a buffer): the engine asks the adapter for more, which not every GPU gives`,
     );
   return lines.join('\n') + '\n';
+}
+
+/** "8GB", "512MB", "1.5 GiB", "2000000000" as bytes. */
+export function parseSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(|k|m|g|t)(i?)b?\s*$/i.exec(text);
+  if (match === null) throw new UsageError(`--memory: "${text}" is not a size (e.g. 8GB, 512MB)`);
+  const power = ['', 'k', 'm', 'g', 't'].indexOf(match[2].toLowerCase());
+  return Math.round(Number(match[1]) * (match[3] === '' ? 1000 : 1024) ** power);
 }

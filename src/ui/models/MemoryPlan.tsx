@@ -54,8 +54,9 @@ export function MemoryPlan({ model }: { model: LoadedModel }) {
       </p>
       {limits !== undefined && (
         <p data-value="limits" className={largestFits ? undefined : 'error'}>
-          Largest tensor {formatBytes(plan.largestTensorBytes)}; this device allows {formatBytes(limits.maxBufferSize)}{' '}
-          a buffer and {formatBytes(limits.maxStorageBufferBindingSize)} a binding.
+          Largest tensor {formatBytes(plan.largestTensorBytes)} (the embedding and LM head,{' '}
+          {formatBytes(plan.vocabularyMatrixBytes)}, are split by rows when they must be); this device allows{' '}
+          {formatBytes(limits.maxBufferSize)} a buffer and {formatBytes(limits.maxStorageBufferBindingSize)} a binding.
         </p>
       )}
     </section>

@@ -28,6 +28,7 @@ const loaded = loadedModel({
     totalBytes: 40_290_000,
     peakBytes: 40_290_000,
     largestTensorBytes: 1_300_000,
+    vocabularyMatrixBytes: 600_000,
   },
   downloadedBytes: 2_520_000,
   seconds: 1.4,
@@ -109,7 +110,9 @@ describe('ModelsView', () => {
     useAppStore.setState({ student: slot({ status: 'ready', loaded: { ...loaded, backend: 'webgpu', limits } }) });
     render(<ModelsView />);
     const line = card('Student').querySelector('[data-value="limits"]');
-    expect(line?.textContent).toBe('Largest tensor 1.3 MB; this device allows 1.0 MB a buffer and 1.0 MB a binding.');
+    expect(line?.textContent).toBe(
+      'Largest tensor 1.3 MB (the embedding and LM head, 600 kB, are split by rows when they must be); this device allows 1.0 MB a buffer and 1.0 MB a binding.',
+    );
     expect(line?.className).toBe('error');
   });
 
@@ -240,6 +243,7 @@ describe('ModelsView', () => {
       'student:youngzhong/SOD-1.7B',
       'student:Qwen/Qwen3-1.7B',
       'hub',
+      'folder',
     ]);
     fireEvent.click(screen.getByRole('button', { name: 'Load models' }));
     expect(loadModels).toHaveBeenCalledTimes(2);
