@@ -35,4 +35,19 @@ describe('random Qwen3 folders of the real dimensions', () => {
     expect(logprobs).toHaveLength(ids.length - 1);
     for (const lp of logprobs) expect(lp).toBeLessThan(0);
   }, 120_000);
+
+  it('loads a tied checkpoint that stores lm_head.weight anyway, as some exports do', async () => {
+    const small = { hiddenSize: 16, intermediateSize: 32, numHeads: 2, numKvHeads: 1, headDim: 8 };
+    const folder = writeRandomQwen3Folder(join(dir, 'stored-head'), {
+      size: '0.6B',
+      layers: 1,
+      dims: small,
+      storeTiedHead: true,
+    });
+    const index = JSON.parse(readFileSync(join(folder, 'model.safetensors.index.json'), 'utf8'));
+    expect(Object.keys(index.weight_map)).toContain('lm_head.weight');
+    const model = await loadQwen3(new CpuBackend(), folderFiles(folder));
+    expect(model.config.tieWordEmbeddings).toBe(true);
+    expect(model.weights.lmHead).toBe(model.weights.embed);
+  });
 });
