@@ -35,12 +35,12 @@ export async function benchSharedPrefix(report: BenchReport): Promise<void> {
   const layout = loraLayout(model.config, { ...defaultLoraConfig, rank: 8, alpha: 16 });
   const lora = createLoraState(backend, layout, initLoraParams(layout, 1));
 
-  const score = async (fresh: boolean) => {
-    let scorer = new EngineScorer('s', model, lora);
-    for (const r of responses) {
-      if (fresh) scorer = new EngineScorer('s', model, lora); // nothing cached: a full pass
-      await scorer.scoreTokens(prompt, r);
-    }
+  const scorer = new EngineScorer('s', model, lora);
+  const score = async (shared: boolean) => {
+    lora.version++; // as after an optimizer step: the scorer's cache starts empty
+    for (const r of responses)
+      if (shared) await scorer.scoreTokens(prompt, r);
+      else await model.logprobs([...prompt, ...r], lora); // a full pass per sample
   };
   const batch: TrainingSequence[] = responses.map((r) => ({
     promptIds: prompt,
@@ -56,7 +56,7 @@ export async function benchSharedPrefix(report: BenchReport): Promise<void> {
     exact: new LoraTrainer(model, lora, undefined, { sharedPrefix: 'exact' }),
   };
   const rows: [string, () => Promise<void>, () => Promise<void>][] = [
-    ['score G samples', () => score(true), () => score(false)],
+    ['score G samples', () => score(false), () => score(true)],
     [
       'train one step on G samples',
       async () => void (await trainers.none.trainStep(batch)),

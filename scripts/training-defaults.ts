@@ -270,8 +270,8 @@ ${measureText}
 These runs used the engine that runs a shared prompt once (docs/architecture.md, "Shared prompts
 run once"). It computes the same numbers as before, and every seed ended on exactly the same
 number of problems as in the check made before that change, which took 5.11 to 5.48 minutes a
-run (5.31 alone). The runs here also shared the machine with other work: editing and short tests
-during seed 1, more of it during seeds 4 and 5.
+run (5.31 alone). Seed 1 ran alone on an otherwise idle machine; seeds 4 and 5 shared it with
+other work besides each other.
 `,
   );
   writeFileSync(join(root, 'docs/training-defaults.svg'), plot(results));
