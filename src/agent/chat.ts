@@ -28,39 +28,14 @@ export interface ChatTokenizer {
   apply_chat_template(messages: ChatMessage[], options: Record<string, unknown>): unknown;
 }
 
-/** The tokenizer of a model's files (tokenizer.json and tokenizer_config.json), wherever they are read from. */
-export async function tokenizerFromFiles(files: {
-  name: string;
-  text(path: string): Promise<string>;
-}): Promise<ChatTokenizer> {
-  const [json, config] = await Promise.all(
-    ['tokenizer.json', 'tokenizer_config.json'].map(async (file) => {
-      const text = await files.text(file).catch((err: unknown) => {
-        throw new Error(
-          `${files.name}: ${file} could not be read (${err instanceof Error ? err.message : err}); a model needs its tokenizer files`,
-        );
-      });
-      const value: unknown = JSON.parse(text);
-      return value;
-    }),
-  );
+/** The tokenizer of a model's parsed tokenizer.json and tokenizer_config.json. */
+export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: unknown): ChatTokenizer {
   // Every Qwen3 tokenizer class in transformers.js is the base class.
-  return new PreTrainedTokenizer(json, config);
+  return new PreTrainedTokenizer(tokenizerJson, tokenizerConfig);
 }
 
-/** Loads the tokenizer of a model folder: a directory on disk, or a folder the page serves over HTTP (never the Hub directly). */
+/** Loads the tokenizer of a model folder on disk (Node; the page's workers parse the files they read with tokenizerFromJson). */
 export async function loadTokenizer(folder: string): Promise<ChatTokenizer> {
-  if (/^https?:\/\//.test(folder)) {
-    const base = folder.endsWith('/') ? folder : `${folder}/`;
-    return tokenizerFromFiles({
-      name: base,
-      text: async (file) => {
-        const response = await fetch(base + file);
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        return response.text();
-      },
-    });
-  }
   const cut = folder.replace(/\/+$/, '').lastIndexOf('/');
   env.allowRemoteModels = false;
   env.allowLocalModels = true;

@@ -10,12 +10,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { downloadFileToCacheDir, getHFHubCachePath, modelInfo } from '@huggingface/hub';
 import { parseQwen3Config } from '../engine/config';
-import { defaultHubEndpoint, type HubModelId } from './hub';
+import { defaultHubEndpoint, HubModelError, modelMetadataFiles, optionalMetadataFiles, type HubModelId } from './hub';
 import { shardsOfIndex } from './shards';
-
-/** The files of a model folder the engine and the chat format read, besides the weights. */
-export const modelMetadataFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
-const optionalFiles = ['generation_config.json'];
 
 export interface HubCacheOptions {
   /** The cache root (…/hub); default HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
@@ -29,10 +25,6 @@ export interface HubCacheOptions {
   /** Only the config and tokenizer (to plan, or to check a pair), not the weights. */
   metadataOnly?: boolean;
   fetch?: typeof fetch;
-}
-
-export class HubModelError extends Error {
-  override name = 'HubModelError';
 }
 
 /** The environment's Hugging Face settings, as huggingface_hub reads them. */
@@ -85,7 +77,7 @@ export async function hubModelFolder(id: HubModelId, options: HubCacheOptions = 
     return downloadFileToCacheDir({ repo: id.repo, path, revision: commit, hubUrl, cacheDir, fetch: options.fetch });
   };
   for (const file of modelMetadataFiles) await get(file);
-  for (const file of optionalFiles) if (present.has(file)) await get(file);
+  for (const file of optionalMetadataFiles) if (present.has(file)) await get(file);
   const snapshot = join(storage, 'snapshots', commit);
   // Checked before any weights are fetched.
   parseQwen3Config(JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')), `${id.repo}/config.json`);

@@ -11,7 +11,15 @@
  */
 import { parseQwen3Config } from '../engine/config';
 import type { ModelFiles } from '../engine/load';
-import { download, DownloadError, hubFileUrl, type DownloadTarget } from './hub';
+import {
+  download,
+  DownloadError,
+  hubFileUrl,
+  HubModelError,
+  modelMetadataFiles,
+  optionalMetadataFiles,
+  type DownloadTarget,
+} from './hub';
 import { shardsOfIndex } from './shards';
 
 /** Where a model's files are kept between page loads (the origin-private file system; memory in tests). */
@@ -49,13 +57,6 @@ export interface ModelDownloadProgress {
   bytesPerSecond: number;
   secondsLeft: number | undefined;
 }
-
-export class HubModelError extends Error {
-  override name = 'HubModelError';
-}
-
-const requiredFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
-const optionalFiles = ['generation_config.json'];
 
 /**
  * Brings every file of `source` into `store` (what is stored complete is not fetched again)
@@ -123,8 +124,8 @@ export async function fetchHubModel(
     return true;
   };
 
-  for (const path of requiredFiles) await get(path, true);
-  for (const path of optionalFiles) await get(path, false);
+  for (const path of modelMetadataFiles) await get(path, true);
+  for (const path of optionalMetadataFiles) await get(path, false);
   // Checked before any weights are fetched.
   parseQwen3Config(JSON.parse(await (await store.blob('config.json')).text()), `${name}/config.json`);
   const weights = (await get('model.safetensors.index.json', false))

@@ -65,6 +65,16 @@ export class DownloadError extends Error {
   override name = 'DownloadError';
 }
 
+/** A model on the Hub that cannot be used: not found, not a Qwen3 causal LM, files missing. */
+export class HubModelError extends Error {
+  override name = 'HubModelError';
+}
+
+/** The files of a model folder the engine and the chat format read, besides the weights. */
+export const modelMetadataFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
+/** Fetched when the repository has it (Qwen3's sampling defaults). */
+export const optionalMetadataFiles = ['generation_config.json'] as const;
+
 export interface DownloadOptions {
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;

@@ -27,10 +27,16 @@ async function readConfig(files: ModelFiles): Promise<Qwen3Config> {
   return parseQwen3Config(JSON.parse(await files.text('config.json')), `${files.name}/config.json`);
 }
 
+/** A model's tokenizer files, parsed. */
+export interface TokenizerJson {
+  json: unknown;
+  config: unknown;
+}
+
 /** What a worker does with its model once loaded, on whichever backend was opened. */
 export interface ModelUser<R> {
-  /** `files` are the model's (its tokenizer, read from the same place as the weights). */
-  use<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedModel, files: ModelFiles): Promise<R>;
+  /** `tokenizer` is the model's tokenizer.json and tokenizer_config.json, parsed (read once, from where the weights came). */
+  use<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedModel, tokenizer: TokenizerJson): Promise<R>;
 }
 
 /**
@@ -65,13 +71,17 @@ export async function openAndLoad<R>(
     {
       run: async (backend, how) => {
         const { model, describe } = await loadModel(backend, request, files, progress, signal, started);
+        const tokenizer: TokenizerJson = {
+          json: JSON.parse(await files.text('tokenizer.json')),
+          config: JSON.parse(await files.text('tokenizer_config.json')),
+        };
         const vocabulary = summarizeVocabulary({
           name: request.source.name,
-          tokenizerJson: JSON.parse(await files.text('tokenizer.json')),
+          tokenizerJson: tokenizer.json,
           vocabSize: config.vocabSize,
         });
         const loaded = { ...describe(how), plan, planWorkload, vocabulary, downloadedBytes: downloaded };
-        return user.use(backend, model, loaded, files);
+        return user.use(backend, model, loaded, tokenizer);
       },
     },
   );

@@ -3,7 +3,7 @@
  * the agent loop (rollouts, updates, evaluation). The teacher and the Python sandbox are
  * reached over ports the main thread connects.
  */
-import { ChatFormat, tokenizerFromFiles } from '../agent/chat';
+import { ChatFormat, tokenizerFromJson } from '../agent/chat';
 import { defaultThinking, thinkingOptions } from '../agent/thinking';
 import { evaluateGreedy, summarize } from '../agent/evaluate';
 import type { Policy, LogprobScorer, PolicyTrainer } from '../core/policy';
@@ -120,8 +120,8 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       device = undefined;
       const lora = { rank: defaultAdapter.rank, alpha: defaultAdapter.alpha, targets: allLoraTargets };
       const opened = await openAndLoad(request, lora, env, progress, signal, {
-        use: async (backend, model, loaded, files) => {
-          const tokenizer = await tokenizerFromFiles(files);
+        use: async (backend, model, loaded, parsed) => {
+          const tokenizer = tokenizerFromJson(parsed.json, parsed.config);
           return studentOn(
             backend,
             model,

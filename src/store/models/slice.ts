@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { defaultThinking } from '../../agent/thinking';
-import { defaultHubEndpoint, parseHubModelId } from '../../models/hub';
+import { defaultHubEndpoint, modelMetadataFiles, parseHubModelId } from '../../models/hub';
 import { presetById } from '../../models/presets';
 import { vocabularyMismatch } from '../../models/vocabulary';
 import type { LoadProgress, ModelSource } from '../../workers/protocols';
@@ -121,7 +121,7 @@ function sourceOf(slot: ModelSlot, endpoint: string, resolveUrl: (path: string) 
   if (slot.presetId === folderPresetId) {
     if (slot.folder === undefined) throw new Error('choose a model folder first');
     const has = new Set(slot.folder.files.map((f) => f.path));
-    const missing = ['config.json', 'tokenizer.json', 'tokenizer_config.json'].filter((f) => !has.has(f));
+    const missing = modelMetadataFiles.filter((f) => !has.has(f));
     if (missing.length > 0)
       throw new Error(`the folder ${slot.folder.name} has no ${missing.join(', ')}: pick a Hugging Face model folder`);
     return { url: '', name: slot.folder.name, folder: slot.folder.files };
