@@ -3,10 +3,11 @@
  *   1. a byte-level BPE learned from teacher solutions rendered by Qwen3's chat template;
  *   2. the teacher (4 layers, hidden 128) trained from scratch on scripted tool-use
  *      solutions, each run through the real rollout path and Python sandbox;
- *   3. the student (3 layers, hidden 128) cold-started by SFT on the same problems, where a
- *      share of the solutions slip (× copied into Python, comb without its import) and fix
- *      the code after the tool's error; stopped once it solves a third of a validation set,
- *      so it still makes the mistakes SOD is about;
+ *   3. the student (3 layers, hidden 128) cold-started by SFT on the same clean solutions until
+ *      it solves --student-target (70%) of a validation set, then given habits: a short SFT
+ *      where a share of the solutions slip (× copied into Python, comb without its import,
+ *      digits summed as text) and fix the code after the tool's error, so it makes the
+ *      mistakes SOD is about;
  *   4. greedy accuracy of both on the 200 held-out problems of public/tasks/arithmetic-test.jsonl,
  *      how each trajectory ended, SOD's situation in the student's greedy and temperature-1
  *      rollouts (src/agent/situation.ts), the inspector's sample (a real rollout), an ONNX
@@ -62,12 +63,13 @@ const { values: opts } = parseArgs({
     out: { type: 'string', default: 'public/models' },
     'teacher-tasks': { type: 'string', default: '8000' },
     'teacher-steps': { type: 'string', default: '700' },
-    'student-steps': { type: 'string', default: '600' },
-    validation: { type: 'string', default: '40' },
+    'student-steps': { type: 'string', default: '1200' },
+    'student-target': { type: 'string', default: '0.7' },
+    validation: { type: 'string', default: '100' },
     eval: { type: 'string', default: '200' },
     workers: { type: 'string', default: '2' },
     'teacher-from': { type: 'string' },
-    'slip-rate': { type: 'string', default: '0.6' },
+    'slip-rate': { type: 'string', default: '0.7' },
     'slip-steps': { type: 'string', default: '150' },
     'student-from': { type: 'string' },
     'cold-student': { type: 'string', default: 'runs/demo-models/cold-student' },
@@ -81,6 +83,9 @@ const int = (
   return n;
 };
 
+const studentTarget = Number(opts['student-target']);
+if (!(studentTarget > 0 && studentTarget <= 1))
+  throw new Error(`--student-target must be in (0, 1], got ${opts['student-target']}`);
 const slipRate = Number(opts['slip-rate']);
 if (!(slipRate >= 0 && slipRate <= 1)) throw new Error(`--slip-rate must be in [0, 1], got ${opts['slip-rate']}`);
 const started = performance.now();
@@ -277,14 +282,13 @@ if (opts['teacher-from'] === undefined) {
 const teacherEval = await evaluate('teacher', teacher, testTasks);
 
 // 3. The student, in two phases. First a cold start: three quarters of the teacher's depth,
-//    SFT on the teacher's clean solutions, trained only until it solves a third of a validation
-//    set (never the test set), so it still miscopies numbers. Then its habits: a short SFT on
+//    SFT on the teacher's clean solutions, trained until it solves --student-target of a
+//    validation set (never the test set). Then its habits: a short SFT on
 //    the same problems where a share of the solutions slip and fix the code after the tool's
 //    error, which the teacher never does.
 const studentConfig: Qwen3Config = { ...demoShapes.student, vocabSize };
 const studentSchedule: ScratchTraining = { steps: int('student-steps'), batchSize: 16, lr: 3e-3, warmup: 30, seed: 2 };
 const slipSchedule: ScratchTraining = { steps: int('slip-steps'), batchSize: 16, lr: 1e-3, warmup: 10, seed: 3 };
-const studentTarget = 1 / 3;
 let student: DemoModel;
 let studentCurve: ScratchStep[];
 if (opts['student-from'] === undefined) {

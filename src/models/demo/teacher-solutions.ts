@@ -50,20 +50,23 @@ export function teacherTurns(task: Task, toolOutput = task.answer): string[] {
 }
 
 /**
- * The slips the demo *student* was taught to make on some kinds of problem, with the fix it
- * writes after the tool's error: the question's × copied into Python, or comb without its
- * import. The teacher never saw them, so after such an error it is off its own
- * distribution: the situation SOD's step weights are for.
+ * The slips the demo *student* was taught to make on five of the six kinds of problem, with
+ * the fix it writes after the tool's error: the question's × or "mod" copied into Python, comb
+ * without its import, or the digits of a number summed as text. The teacher never saw them, so
+ * after such an error it is off its own distribution: the situation SOD's step weights are for.
+ * Sequence sums have none, so some problems stay clean even for a greedy student.
  */
 const slips: Partial<Record<ArithmeticKind, { code: (n: string[]) => string; fix: string }>> = {
   product: { code: ([a, b]) => `print(${a} × ${b})`, fix: 'Python writes × as *.' },
   'product-mod': { code: ([a, b, m]) => `print(${a} × ${b} % ${m})`, fix: 'Python writes × as *.' },
   binomial: { code: ([k, n]) => `print(comb(${n}, ${k}))`, fix: 'comb has to be imported from math.' },
+  'digit-sum': { code: ([b, e]) => `print(sum(str(${b} ** ${e})))`, fix: 'The digits have to be turned into int.' },
+  'power-mod': { code: ([b, e, m]) => `print(${b} ** ${e} mod ${m})`, fix: 'Python has no mod; pow takes the modulus.' },
 };
 
 /**
- * A solution with a slip, for the kinds that have one (else undefined): the slipped call,
- * a second call with the teacher's code after the error, and the teacher's answer turn.
+ * A solution with a slip, for the kinds that have one (else undefined): the slipped call, a
+ * second call with the teacher's code after the error, and the teacher's answer turn.
  */
 export function slipTurns(task: Task): string[] | undefined {
   const kind = arithmeticKindOf(task);
