@@ -61,7 +61,10 @@ const slips: Partial<Record<ArithmeticKind, { code: (n: string[]) => string; fix
   'product-mod': { code: ([a, b, m]) => `print(${a} × ${b} % ${m})`, fix: 'Python writes × as *.' },
   binomial: { code: ([k, n]) => `print(comb(${n}, ${k}))`, fix: 'comb has to be imported from math.' },
   'digit-sum': { code: ([b, e]) => `print(sum(str(${b} ** ${e})))`, fix: 'The digits have to be turned into int.' },
-  'power-mod': { code: ([b, e, m]) => `print(${b} ** ${e} mod ${m})`, fix: 'Python has no mod; pow takes the modulus.' },
+  'power-mod': {
+    code: ([b, e, m]) => `print(${b} ** ${e} mod ${m})`,
+    fix: 'Python has no mod; pow takes the modulus.',
+  },
 };
 
 /**
