@@ -77,8 +77,9 @@ log(`base student on ${int('eval')} held-out problems`);
 const before = parseEval(await sodp(evalArgs()));
 log(`base student: ${(100 * before.accuracy).toFixed(1)}%`);
 
+// The longest runs (GRPO's, then SOD's) start first, so no core idles at the end.
 const runs = await pool(
-  methods.flatMap((method) =>
+  (['grpo', 'sod', 'opd'] as const).flatMap((method) =>
     seeds.map((seed) => async (): Promise<RunResult> => {
       const dir = join(outDir, `${method}-seed${seed}`);
       const t0 = performance.now();

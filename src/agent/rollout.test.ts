@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeSandbox } from '../tools/node-sandbox';
 import type { PythonSandbox } from '../tools/sandbox';
 import { ChatFormat, loadTokenizer, type ChatMessage } from './chat';
-import { defaultSampling } from '../core/policy';
+import { defaultSampling, type Policy } from '../core/policy';
 import { problemMessages } from './prompt';
 import { runRollout } from './rollout';
 import { ScriptedPolicy } from './scripted-policy';
@@ -148,5 +148,38 @@ describe('rollouts with the real Qwen3 tokenizer and the real sandbox', () => {
     });
     expect(long.stop_reason).toBe('max_tokens');
     expect(long.response_ids).toHaveLength(10);
+  }, 60_000);
+
+  it("never outgrows the policy's context: a long tool result or a long turn ends the trajectory at it", async () => {
+    const task = { id: 't5', question: 'x', answer: '1', source: 'test' };
+    const promptLength = chat.promptIds(problemMessages(task.question)).length;
+    const bounded = (turns: string[], room: number): Policy => {
+      const scripted = new ScriptedPolicy(chat.tokenizer, turns);
+      return { name: 'bounded', contextLength: promptLength + room, generate: (r) => scripted.generate(r) };
+    };
+    const rollout = (policy: Policy, session: string) =>
+      runRollout({
+        task,
+        group: 't5',
+        policy,
+        recordLogprobs: false,
+        chat,
+        sandbox,
+        sampling: defaultSampling,
+        session,
+      });
+    // 3000 printed digits do not fit in 200 tokens: the call is recorded, its result is not appended.
+    const printed = await rollout(bounded([call("print('7' * 3000)"), 'The answer is \\boxed{1}.'], 200), 's5');
+    expect(printed.stop_reason).toBe('max_tokens');
+    expect(printed.tool_calls).toHaveLength(1);
+    expect(printed.response_ids.length).toBeLessThan(200);
+    expect(printed.mask.every((m) => m === 1)).toBe(true);
+    // The same call with room for its result goes on to the answer.
+    const roomy = await rollout(bounded([call("print('7' * 3000)"), 'The answer is \\boxed{1}.'], 4000), 's6');
+    expect(roomy.stop_reason).toBe('answer');
+    // A turn longer than what is left stops at the context.
+    const long = await rollout(bounded(['word '.repeat(100)], 20), 's7');
+    expect(long.stop_reason).toBe('max_tokens');
+    expect(long.response_ids).toHaveLength(20);
   }, 60_000);
 });

@@ -13,7 +13,10 @@ export interface RolloutLimits {
   maxTurns: number;
   /** New tokens per assistant turn. Default 1024. */
   maxTurnTokens: number;
-  /** Response tokens in all (generated and inserted). Default 4096. */
+  /**
+   * Response tokens in all (generated and inserted). Default 4096. The policy's context
+   * length bounds it too: a trajectory never outgrows what the model can attend to.
+   */
   maxTotalTokens: number;
 }
 
@@ -63,10 +66,14 @@ export async function runRollout(request: RolloutRequest): Promise<Trajectory> {
   let toolMs = 0;
   let stop: StopReason = 'max_turns';
   let error: string | undefined;
+  const maxResponse = Math.min(
+    limits.maxTotalTokens,
+    (request.policy.contextLength ?? Number.POSITIVE_INFINITY) - promptIds.length,
+  );
 
   try {
     for (let turn = 0; turn < limits.maxTurns; turn++) {
-      const room = limits.maxTotalTokens - response.length;
+      const room = maxResponse - response.length;
       if (room <= 0) {
         stop = 'max_tokens';
         break;
@@ -126,6 +133,12 @@ export async function runRollout(request: RolloutRequest): Promise<Trajectory> {
         outputs.push(observationText(record));
       }
       const observation = chat.observationIds(outputs);
+      // A tool result too long for what is left (a printed power of thousands of digits) ends
+      // the trajectory here, rather than growing it past the limit.
+      if (response.length + observation.length >= maxResponse) {
+        stop = 'max_tokens';
+        break;
+      }
       response.push(...observation);
       mask.push(...observation.map(() => 0));
       logprobs.push(...observation.map(() => 0));

@@ -58,6 +58,8 @@ export interface GenerateRequest {
  */
 export interface Policy {
   readonly name: string;
+  /** The most tokens, prompt and response together, the model can attend to (its max_position_embeddings), if it has a bound. */
+  readonly contextLength?: number;
   generate(request: GenerateRequest): AsyncIterable<GeneratedToken>;
 }
 

@@ -173,12 +173,14 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
   private readonly decoder: Decoder<T>;
   private readonly scorer: EngineScorer<T>;
   private readonly cache: ReusedCache<T>;
+  readonly contextLength: number;
 
   constructor(
     readonly name: string,
     model: Qwen3Model<T>,
     lora?: LoraState<T>,
   ) {
+    this.contextLength = model.config.maxPositionEmbeddings;
     this.decoder = new Decoder(model, lora);
     this.cache = new ReusedCache(this.decoder, lora);
     // Scoring comes after the rollouts: it reuses their cache rather than holding a second one.
