@@ -279,7 +279,8 @@ Seed 1 had the machine to itself. Seeds 2 and 3 shared it with each other, a run
 and the R3 run, hence their longer times. A first try of seeds 4 and 5 stopped with an error: a
 sampled call printed a number of thousands of digits, and its trajectory outgrew the model's
 2048 positions. Rollouts now end where a tool result would not fit (the policy's context
-length); seeds 4 and 5 ran with that, and seeds 2 and 3, run before, had no trajectory near it.
+length); seeds 4 and 5 ran with that. Seeds 2 and 3 ran before it, but their longest trajectory
+has 1039 tokens, far from the bound, so the fix changes nothing in them.
 
 On the previous demo pair the same check fell short: from 81 of 200, the five seeds ended on
 100, 106, 93, 107 and 102 (a mean gain of 10.3 points; 3.99 min alone). After training, that
