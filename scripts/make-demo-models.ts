@@ -5,7 +5,7 @@
  *      solutions, each run through the real rollout path and Python sandbox;
  *   3. the student (3 layers, hidden 128) cold-started by SFT on the same clean solutions until
  *      it solves --student-target (70%) of a validation set, then given habits: a short SFT
- *      where a share of the solutions slip (× copied into Python, comb without its import,
+ *      where a share of the solutions slip (× or mod copied into Python, comb unimported,
  *      digits summed as text) and fix the code after the tool's error, so it makes the
  *      mistakes SOD is about;
  *   4. greedy accuracy of both on the 200 held-out problems of public/tasks/arithmetic-test.jsonl,
