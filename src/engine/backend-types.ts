@@ -4,6 +4,12 @@
  * weights, then sizes. Shapes are in values, row-major. Nothing here depends on a backend.
  */
 
+/**
+ * How a backend stores a model's matrices. 'f16' halves their memory; compute stays f32
+ * (each weight is widened as it is read).
+ */
+export type WeightFormat = 'f32' | 'f16';
+
 /** Sizes of one causal GQA attention: T queries at positions P..P+T−1 over P+T keys. */
 export interface AttentionDims {
   T: number; //   queries

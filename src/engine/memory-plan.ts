@@ -4,6 +4,7 @@
  * nothing and counts every tensor's bytes. So the plan is what the engine would allocate,
  * not a second formula for it.
  */
+import type { WeightFormat } from './backend';
 import type { Qwen3Config } from './config';
 import { EnginePolicy, EngineScorer } from './inference';
 import { loraLayout, type LoraConfig } from './lora';
@@ -90,18 +91,33 @@ export async function runWorkload<T>(
   );
 }
 
-/** The memory plan of `config` running `workload` (with an adapter of `lora` for a student), weights in f32. */
-export async function planMemory(config: Qwen3Config, workload: Workload, lora?: LoraConfig): Promise<MemoryPlan> {
-  const meta = new MetaBackend();
-  const sizes = new Map(weightNames(config).map(({ name, shape }) => [name, shape.reduce((a, b) => a * b, 1)]));
+/**
+ * The memory plan of `config` running `workload` (with an adapter of `lora` for a student),
+ * the matrices stored as `weights` (f32 unless said).
+ */
+export async function planMemory(
+  config: Qwen3Config,
+  workload: Workload,
+  lora?: LoraConfig,
+  weights: WeightFormat = 'f32',
+): Promise<MemoryPlan> {
+  const meta = new MetaBackend(4, weights);
+  const shapes = new Map(weightNames(config).map(({ name, shape }) => [name, shape]));
   const model = new Qwen3Model(
     meta,
     config,
-    assembleWeights(config, (name) => meta.zeros(sizes.get(name) ?? 0, name)),
+    // As loadQwen3 uploads them: matrices by rows, vectors whole.
+    assembleWeights(config, (name) => {
+      const shape = shapes.get(name) ?? [0];
+      const count = shape.reduce((a, b) => a * b, 1);
+      return shape.length === 2 ? meta.matrix(count, name) : meta.zeros(count, name);
+    }),
   );
   await runWorkload(model, workload, lora);
   const parts = [...meta.bytesBy(partOf)].map(([part, bytes]) => ({ part, bytes })).sort((a, b) => b.bytes - a.bytes);
-  const isVocab = (t: { label: string }) => t.label === 'model.embed_tokens.weight' || t.label === 'lm_head.weight';
+  // Vocabulary-sized: split by rows on WebGPU, and the chunk of logits over those rows.
+  const isVocab = (t: { label: string }) =>
+    t.label === 'model.embed_tokens.weight' || t.label === 'lm_head.weight' || t.label === 'vocab logits chunk';
   const largest = (tensors: readonly { bytes: number }[]) => Math.max(0, ...tensors.map((t) => t.bytes));
   return {
     parts,

@@ -1,4 +1,6 @@
-import type { Backend } from './backend';
+import type { Backend, VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs, WeightFormat } from './backend';
+import { BufferPool } from './webgpu/buffers';
+import { vocabChunkTokens } from './webgpu/ops/vocab-logprobs';
 
 /** A tensor of the meta backend: its size and label, no values. */
 export interface MetaTensor {
@@ -20,14 +22,23 @@ export class MetaBackend implements Backend<MetaTensor> {
   /** The most bytes held at once. */
   peakBytes = 0;
   private readonly live = new Set<MetaTensor>();
+  private vocabChunk: MetaTensor | undefined;
 
-  constructor(private readonly bytesPerValue = 4) {}
+  /** `weights`: how uploadRows would store matrices, as the WebGPU backend does. */
+  constructor(
+    private readonly bytesPerValue = 4,
+    private readonly weights: WeightFormat = 'f32',
+  ) {}
 
   upload(data: Float32Array, label: string): MetaTensor {
     return this.make(data.length, label);
   }
   uploadRows(data: Float32Array, _rows: number, label: string): MetaTensor {
-    return this.make(data.length, label);
+    return this.matrix(data.length, label);
+  }
+  /** What uploadRows of `length` values would hold, without the values. */
+  matrix(length: number, label: string): MetaTensor {
+    return this.make(length, label, this.weights === 'f16' ? 2 : this.bytesPerValue);
   }
   zeros(length: number, label: string): MetaTensor {
     return this.make(length, label);
@@ -73,13 +84,28 @@ export class MetaBackend implements Backend<MetaTensor> {
   attentionBackward(): void {}
   swigluForward(): void {}
   swigluBackward(): void {}
-  vocabLogprobsForward(): void {}
-  vocabLogprobsBackward(): void {}
+  vocabLogprobsForward({ T, V }: VocabLogprobsForwardArgs<MetaTensor>): void {
+    this.holdVocabChunk(T, V);
+  }
+  vocabLogprobsBackward({ T, V }: VocabLogprobsBackwardArgs<MetaTensor>): void {
+    this.holdVocabChunk(T, V);
+  }
   gradNorm(): void {}
   adamw(): void {}
 
-  private make(length: number, label: string): MetaTensor {
-    const t = { length, label, bytes: length * this.bytesPerValue };
+  /**
+   * The WebGPU kernels' logits of one chunk of tokens over the vocabulary (in a pooled buffer,
+   * kept once made): 64 MiB at Qwen3's vocabulary, too large to leave out of a plan.
+   */
+  private holdVocabChunk(T: number, V: number): void {
+    const bytes = BufferPool.bucket(Math.min(T, vocabChunkTokens) * V * 4);
+    if (this.vocabChunk !== undefined && this.vocabChunk.bytes >= bytes) return;
+    if (this.vocabChunk !== undefined) this.release(this.vocabChunk);
+    this.vocabChunk = this.make(bytes, 'vocab logits chunk', 1);
+  }
+
+  private make(length: number, label: string, bytesPerValue = this.bytesPerValue): MetaTensor {
+    const t = { length, label, bytes: length * bytesPerValue };
     this.live.add(t);
     this.liveBytes += t.bytes;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);

@@ -3,7 +3,7 @@
  * is decided once, when the WebGPU device is opened; an error thrown by the work itself is
  * the work's error and reaches the caller as it is, never as a reason to run it again.
  */
-import type { Backend } from './backend';
+import type { Backend, WeightFormat } from './backend';
 import { CpuBackend } from './cpu/backend';
 import { WebGpuBackend } from './webgpu/backend';
 import {
@@ -25,6 +25,8 @@ export interface OpenBackendRequest {
   needs?: DeviceNeeds;
   /** When WebGPU cannot be opened: run on the CPU and say why (true), or throw (false). */
   fallBackToCpu: boolean;
+  /** How WebGPU stores the weights; by default f16 where the adapter has `shader-f16`. The CPU keeps f32. */
+  weights?: WeightFormat;
 }
 
 /** Which backend runs the work, as the user reads it. */
@@ -35,6 +37,8 @@ export interface OpenedBackend {
   fallback?: string;
   /** On WebGPU, the device's limits on one buffer and one storage binding, in bytes. */
   limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  /** How the model's matrices are stored. */
+  weights: WeightFormat;
 }
 
 /** Code that works with whichever backend was opened. */
@@ -50,8 +54,8 @@ export async function openBackend<R>(
   request: OpenBackendRequest,
   user: BackendUser<R>,
 ): Promise<{ result: R; device?: EngineDevice }> {
-  if (request.choice === 'cpu') return { result: await user.run(new CpuBackend(), { device: 'CPU' }) };
-  const onCpu = (fallback: string) => user.run(new CpuBackend(), { device: 'CPU', fallback });
+  if (request.choice === 'cpu') return { result: await user.run(new CpuBackend(), { device: 'CPU', weights: 'f32' }) };
+  const onCpu = (fallback: string) => user.run(new CpuBackend(), { device: 'CPU', weights: 'f32', fallback });
   if (request.gpu === undefined && request.fallBackToCpu)
     return { result: await onCpu('there is no WebGPU here (no navigator.gpu), so the model runs on the CPU') };
   let device: EngineDevice;
@@ -63,8 +67,13 @@ export async function openBackend<R>(
   }
   try {
     const { maxBufferSize, maxStorageBufferBindingSize } = device.limits;
-    const opened = { device: device.adapterName, limits: { maxBufferSize, maxStorageBufferBindingSize } };
-    return { result: await user.run(new WebGpuBackend(device), opened), device };
+    const backend = new WebGpuBackend(device, { weights: request.weights });
+    const opened = {
+      device: device.adapterName,
+      limits: { maxBufferSize, maxStorageBufferBindingSize },
+      weights: backend.weightFormat,
+    };
+    return { result: await user.run(backend, opened), device };
   } catch (err) {
     device.destroy();
     throw err;

@@ -5,6 +5,8 @@
  * bound is checked and a bad file is refused with the file and tensor named.
  */
 
+import { floatToBf16, floatToHalf, halfToFloat } from './half-floats';
+
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
 const dtypeBytes: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
@@ -127,46 +129,6 @@ export function toFloat32(bytes: ArrayBuffer, dtype: SafetensorsDtype): Float32A
   }
   for (let i = 0; i < halves.length; i++) out[i] = halfToFloat(halves[i]);
   return out;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function floatToBf16(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  if ((bits & 0x7f800000) === 0x7f800000 && bits & 0x7fffff) return (bits >>> 16) | 0x40; // keep NaN a NaN
-  return (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16; // round to nearest even
-}
-
-function floatToHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  let mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  const e = exponent - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    const rounded = (mantissa + (1 << (shift - 1)) - 1 + ((mantissa >> shift) & 1)) >> shift;
-    return sign | rounded;
-  }
-  const rounded = mantissa + 0xfff + ((mantissa >> 13) & 1);
-  if (rounded & 0x800000) return e + 1 >= 31 ? sign | 0x7c00 : sign | ((e + 1) << 10);
-  return sign | (e << 10) | (rounded >> 13);
 }
 
 export interface TensorToWrite {

@@ -21,8 +21,16 @@ export const tinyConfig: Qwen3Config = {
   torchDtype: 'float32',
 };
 
-/** A model with seeded random weights on `backend`, uploaded as loadQwen3 uploads them (matrices by rows). */
-export function randomModel<T>(backend: Backend<T>, config: Qwen3Config = tinyConfig, seed = 1): Qwen3Model<T> {
+/**
+ * A model with seeded random weights on `backend`, uploaded as loadQwen3 uploads them
+ * (matrices by rows); `matrices` may change the matrices first (e.g. round them to f16).
+ */
+export function randomModel<T>(
+  backend: Backend<T>,
+  config: Qwen3Config = tinyConfig,
+  seed = 1,
+  matrices: (w: Float32Array) => Float32Array = (w) => w,
+): Qwen3Model<T> {
   const weights = randomWeights(config, seed);
   const rows = new Map(weightNames(config).map(({ name, shape }) => [name, shape.length === 2 ? shape[0] : 0]));
   return new Qwen3Model(
@@ -32,7 +40,7 @@ export function randomModel<T>(backend: Backend<T>, config: Qwen3Config = tinyCo
       const w = weights.get(name);
       if (w === undefined) throw new Error(`no weight ${name}`);
       const r = rows.get(name) ?? 0;
-      return r > 0 ? backend.uploadRows(w, r, name) : backend.upload(w, name);
+      return r > 0 ? backend.uploadRows(matrices(w), r, name) : backend.upload(w, name);
     }),
   );
 }

@@ -3,6 +3,8 @@ import { defaultSampling, type GeneratedToken } from '../../core/policy';
 import { maskedCrossEntropy, ppoLoss } from '../../sod/loss';
 import { gpuAvailable, maxError } from '../../../tests/support/gpu';
 import { CpuBackend } from '../cpu/backend';
+import { roundToHalf } from '../half-floats';
+import type { WeightFormat } from '../backend-types';
 import type { Backend } from '../backend';
 import { EnginePolicy } from '../inference';
 import { initLoraParams, loraLayout, type LoraConfig } from '../lora';
@@ -171,23 +173,31 @@ describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, wh
   );
 });
 
-describe.skipIf(!gpuAvailable)('a vocabulary above the binding limit, split by rows', () => {
-  // 4096 × 64 in f32 is 1 MiB; with a 256 KiB binding limit the embedding and the head each go in 4 buffers.
+describe.skipIf(!gpuAvailable)('a vocabulary above the binding limit, split by rows; weights in f32 and f16', () => {
+  // 4096 × 64 in f32 is 1 MiB; with a 256 KiB binding limit the embedding and the head each go in
+  // 4 buffers in f32, 2 in f16.
   const split = { ...config, vocabSize: 4096 };
   const ids = Array.from({ length: 40 }, (_, i) => (i * 997 + 5) % split.vocabSize);
+  const cases: [WeightFormat, boolean, number[]][] = [
+    ['f32', true, [1024, 1024, 1024, 1024]],
+    ['f32', false, [1024, 1024, 1024, 1024]],
+    ['f16', true, [2048, 2048]],
+    ['f16', false, [2048, 2048]],
+  ];
 
-  it.each([true, false])(
-    'gives the CPU’s log-probs, decode logits and LoRA gradients (tied %s)',
-    async (tied) => {
+  it.each(cases)(
+    'weights %s (tied %s): the CPU’s log-probs, decode logits and LoRA gradients on the same weight values',
+    async (weights, tied, shardRows) => {
       const c = { ...split, tieWordEmbeddings: tied };
-      const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()), { maxBindingBytes: 256 << 10 });
+      const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()), { maxBindingBytes: 256 << 10, weights });
       const cpu = new CpuBackend();
       const before = gpu.liveBytes;
       const gpuModel = randomModel(gpu, c, 4);
-      const cpuModel = randomModel(cpu, c, 4);
+      // f16 storage rounds each matrix value; the reference holds the rounded values in f32.
+      const cpuModel = randomModel(cpu, c, 4, weights === 'f16' ? roundToHalf : undefined);
       const embed = gpuModel.weights.embed;
-      expect('shards' in embed ? embed.shards.map((sh) => sh.rows) : []).toEqual([1024, 1024, 1024, 1024]);
-      expect(gpu.liveBytes - before).toBe(weightBytes(cpuModel));
+      expect('shards' in embed ? embed.shards.map((sh) => sh.rows) : []).toEqual(shardRows);
+      expect(gpu.liveBytes - before).toBe(weightBytes(cpuModel, weights === 'f16' ? 2 : 4));
       const gpuLora = lora(gpu);
       const cpuLora = lora(cpu);
       expect(maxError(await gpuModel.logprobs(ids, gpuLora), await cpuModel.logprobs(ids, cpuLora)).abs).toBeLessThan(
@@ -212,9 +222,10 @@ describe.skipIf(!gpuAvailable)('a vocabulary above the binding limit, split by r
   );
 });
 
-/** Bytes of a CPU model's weights (each distinct tensor once). */
-function weightBytes(model: Qwen3Model<Float32Array | Float64Array>): number {
+/** Bytes of a CPU model's weights (each distinct tensor once), matrices at `matrixBytes` per value. */
+function weightBytes(model: Qwen3Model<Float32Array | Float64Array>, matrixBytes: number): number {
   const w = model.weights;
+  const vectors = new Set([w.finalNorm, ...w.layers.flatMap((l) => [l.inputNorm, l.postNorm, l.qNorm, l.kNorm])]);
   const tensors = new Set([w.embed, w.lmHead, w.finalNorm, ...w.layers.flatMap((l) => Object.values(l))]);
-  return [...tensors].reduce((n, t) => n + t.byteLength, 0);
+  return [...tensors].reduce((n, t) => n + t.length * (vectors.has(t) ? 4 : matrixBytes), 0);
 }

@@ -1,7 +1,17 @@
 import type { Backend } from '../backend';
 import type * as Op from '../backend-types';
-import { bufferOf, GpuContext, rowShards, subBinding, tensorUsage, type Binding } from './context';
-import type { EngineDevice } from './device';
+import type { WeightFormat } from '../backend-types';
+import {
+  bufferOf,
+  GpuContext,
+  ownedBuffers,
+  rowShards,
+  subBinding,
+  tensorUsage,
+  type Binding,
+  type HalfBinding,
+} from './context';
+import { defaultWeightFormat, type EngineDevice } from './device';
 import { encodeAdamW, encodeGradNorm } from './ops/adamw';
 import { encodeAttentionBackward, encodeAttentionForward } from './ops/attention';
 import { encodeDecodeAttention } from './ops/decode-attention';
@@ -10,7 +20,7 @@ import { encodeMatmul } from './ops/matmul';
 import { encodeRmsNormBackward, encodeRmsNormForward } from './ops/rmsnorm';
 import { encodeRope, ropeTable } from './ops/rope';
 import { encodeSwigluBackward, encodeSwigluForward } from './ops/swiglu';
-import { encodeVocabLogprobs, encodeVocabLogprobsBackward } from './ops/vocab-logprobs';
+import { encodeVocabLogprobs, encodeVocabLogprobsBackward, vocabChunkTokens } from './ops/vocab-logprobs';
 
 /**
  * The engine's ops as WGSL kernels. Ops are recorded into one command encoder and submitted
@@ -22,18 +32,29 @@ export class WebGpuBackend implements Backend<Binding> {
   readonly ctx: GpuContext;
   private encoder: GPUCommandEncoder | undefined;
   private readonly ropeTables = new Map<string, { buffer: GPUBuffer; positions: number }>();
-  liveBytes = 0;
+  /** Bytes of the tensors made and not released. */
+  private tensorBytes = 0;
   /** Buffers released while recorded work may still use them: destroyed after the next submit. */
   private readonly released: GPUBuffer[] = [];
 
   /** A matrix larger than this is split by rows over buffers (uploadRows). */
   readonly maxBindingBytes: number;
+  /** How uploadRows stores matrices (the model's weights): f16 halves their memory. */
+  readonly weightFormat: WeightFormat;
 
-  constructor(device: EngineDevice, options: { maxBindingBytes?: number } = {}) {
+  constructor(device: EngineDevice, options: { maxBindingBytes?: number; weights?: WeightFormat } = {}) {
     this.ctx = new GpuContext(device);
     this.name = `webgpu (${device.adapterName})`;
     const { maxStorageBufferBindingSize, maxBufferSize } = device.limits;
     this.maxBindingBytes = options.maxBindingBytes ?? Math.min(maxStorageBufferBindingSize, maxBufferSize);
+    this.weightFormat = options.weights ?? defaultWeightFormat(device);
+  }
+
+  /** Everything the engine holds on the device: tensors, the ops' pooled scratch, RoPE tables. */
+  get liveBytes(): number {
+    let ropeBytes = 0;
+    for (const table of this.ropeTables.values()) ropeBytes += table.buffer.size;
+    return this.tensorBytes + this.ctx.pool.bytes + ropeBytes;
   }
 
   private get enc(): GPUCommandEncoder {
@@ -57,16 +78,31 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   uploadRows(data: Float32Array, rows: number, label: string): Binding {
     const cols = data.length / rows;
-    const shardRows = Math.floor(this.maxBindingBytes / (4 * cols) / 64) * 64;
-    if (data.byteLength <= this.maxBindingBytes || shardRows >= rows) return this.upload(data, label);
-    if (shardRows === 0) throw new Error(`webgpu: a row of ${label} (${4 * cols} bytes) is wider than a binding`);
-    const shards: { weight: GPUBuffer; rows: number }[] = [];
+    const bytesPerValue = this.weightFormat === 'f16' ? 2 : 4;
+    const shardRows = Math.floor(this.maxBindingBytes / (bytesPerValue * cols) / 64) * 64;
+    if (data.length * bytesPerValue <= this.maxBindingBytes || shardRows >= rows) return this.uploadWeight(data, label);
+    if (shardRows === 0)
+      throw new Error(`webgpu: a row of ${label} (${bytesPerValue * cols} bytes) is wider than a binding`);
+    const shards: { weight: GPUBuffer | HalfBinding; rows: number }[] = [];
     for (let r0 = 0; r0 < rows; r0 += shardRows) {
       const n = Math.min(shardRows, rows - r0);
-      const weight = this.counted(this.ctx.upload(data.subarray(r0 * cols, (r0 + n) * cols), `${label} rows ${r0}+`));
-      shards.push({ weight, rows: n });
+      shards.push({
+        weight: this.uploadWeight(data.subarray(r0 * cols, (r0 + n) * cols), `${label} rows ${r0}+`),
+        rows: n,
+      });
     }
     return { shards, cols, label };
+  }
+  /** One buffer of a weight, as f16 when that is the format and every value fits f16's range. */
+  private uploadWeight(data: Float32Array, label: string): GPUBuffer | HalfBinding {
+    const half = this.weightFormat === 'f16' ? this.ctx.uploadHalf(data, label) : undefined;
+    if (half === undefined) {
+      if (data.byteLength > this.maxBindingBytes)
+        throw new Error(`webgpu: ${label} has values beyond f16's range and is too large for one binding in f32`);
+      return this.counted(this.ctx.upload(data, label));
+    }
+    this.counted(half.half);
+    return half;
   }
   uploadIds(ids: readonly number[], label: string): Binding {
     return this.counted(this.ctx.upload(Uint32Array.from(ids), label));
@@ -92,14 +128,13 @@ export class WebGpuBackend implements Backend<Binding> {
     return subBinding(t, offset * 4, Math.max(length, 1) * 4);
   }
   release(t: Binding): void {
-    if ('buffer' in t) return; // a view: its buffer is released by its owner
-    for (const buffer of 'shards' in t ? t.shards.map((s) => s.weight) : [t]) {
-      this.liveBytes -= buffer.size;
+    for (const buffer of ownedBuffers(t)) {
+      this.tensorBytes -= buffer.size;
       this.released.push(buffer);
     }
   }
   private counted(buffer: GPUBuffer): GPUBuffer {
-    this.liveBytes += buffer.size;
+    this.tensorBytes += buffer.size;
     return buffer;
   }
 
@@ -182,7 +217,16 @@ export class WebGpuBackend implements Backend<Binding> {
     V,
   }: Op.VocabLogprobsForwardArgs<Binding>): void {
     const shards = rowShards(weight, V);
-    encodeVocabLogprobs(this.ctx, this.enc, { logprobs, lse, hidden, targets, shards, T, C, chunkTokens: 64 });
+    encodeVocabLogprobs(this.ctx, this.enc, {
+      logprobs,
+      lse,
+      hidden,
+      targets,
+      shards,
+      T,
+      C,
+      chunkTokens: vocabChunkTokens,
+    });
   }
   vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<Binding>): void {
     const { dhidden, dlogprobs, hidden, weight, targets, lse, T, C, V } = args;
@@ -196,7 +240,7 @@ export class WebGpuBackend implements Backend<Binding> {
       shards,
       T,
       C,
-      chunkTokens: 64,
+      chunkTokens: vocabChunkTokens,
     });
   }
   gradNorm(args: Op.GradNormArgs<Binding>): void {
@@ -215,7 +259,10 @@ export class WebGpuBackend implements Backend<Binding> {
     const buffer = this.ctx.device.createBuffer({ label: `rope table D${D}`, size: size * D * 4, usage: tensorUsage });
     const data = ropeTable(D, theta, size);
     this.ctx.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-    if (current !== undefined) this.submitPending(); // the old table may still be used by recorded work
+    if (current !== undefined) {
+      this.submitPending(); // the old table may still be used by recorded work
+      this.released.push(current.buffer);
+    }
     this.ropeTables.set(key, { buffer, positions: size });
     return buffer;
   }

@@ -8,6 +8,8 @@ export class BufferPool {
   private readonly inFlight: GPUBuffer[] = [];
   /** Buffers created so far: a step that allocates nothing new leaves this unchanged. */
   created = 0;
+  /** Bytes of the buffers created so far, all of which the pool keeps. */
+  bytes = 0;
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -24,6 +26,7 @@ export class BufferPool {
       return reused;
     }
     this.created++;
+    this.bytes += bucket;
     return this.device.createBuffer({ label, size: bucket, usage });
   }
 
@@ -48,5 +51,6 @@ export class BufferPool {
   destroy(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+    this.bytes = 0;
   }
 }

@@ -1,3 +1,4 @@
+import { toHalves } from '../half-floats';
 import { BufferPool } from './buffers';
 import type { EngineDevice } from './device';
 import { ProgramCache } from './programs';
@@ -8,7 +9,23 @@ const uniformUsage = 0x0040 | 0x0008; // UNIFORM | COPY_DST
 const readbackUsage = 0x0001 | 0x0008; // MAP_READ | COPY_DST
 
 /** A whole buffer, or a range of one (offsets must be multiples of 256 bytes). */
-export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number } | SplitBinding;
+export type Binding = GPUBuffer | BufferRange | SplitBinding | HalfBinding;
+
+export interface BufferRange {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+/**
+ * A frozen weight stored as f16, two values to a u32 word. Kernels read it with
+ * `unpack2x16float`, which is core WGSL: no `shader-f16` is needed to read it. Only the ops
+ * that read weights take one (the matmul's b, the embedding table); any other names it and stops.
+ */
+export interface HalfBinding {
+  half: GPUBuffer;
+  label: string;
+}
 
 /**
  * A matrix (rows, cols) too large for one storage binding, split by rows over several buffers
@@ -16,9 +33,13 @@ export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: num
  * read a vocabulary-sized matrix (embedding, vocabulary log-probs, the decode logits) take one.
  */
 export interface SplitBinding {
-  shards: { weight: GPUBuffer; rows: number }[];
+  shards: { weight: GPUBuffer | HalfBinding; rows: number }[];
   cols: number;
   label: string;
+}
+
+export function isHalf(b: Binding): b is HalfBinding {
+  return 'half' in b;
 }
 
 /** The row shards of a matrix of `rows` rows: its own, when it is split, else itself whole. */
@@ -26,11 +47,19 @@ export function rowShards(b: Binding, rows: number): { weight: Binding; rows: nu
   return 'shards' in b ? b.shards : [{ weight: b, rows }];
 }
 
-function unsplit(b: Binding): GPUBuffer | { buffer: GPUBuffer; offset: number; size: number } {
+/** The buffers a tensor owns (none for a view of another's). */
+export function ownedBuffers(b: Binding): GPUBuffer[] {
+  if ('buffer' in b) return [];
+  if ('shards' in b) return b.shards.flatMap((s) => ownedBuffers(s.weight));
+  return [isHalf(b) ? b.half : b];
+}
+
+function unsplit(b: Binding): GPUBuffer | BufferRange {
   if ('shards' in b)
     throw new Error(
       `webgpu: ${b.label} is split over ${b.shards.length} buffers (it is above the device's binding limit) and this op reads it whole`,
     );
+  if (isHalf(b)) throw new Error(`webgpu: ${b.label} is stored as f16 and this op reads f32 values`);
   return b;
 }
 
@@ -42,7 +71,7 @@ export function subBinding(b: Binding, offsetBytes: number, sizeBytes: number): 
 }
 
 /** The buffer and byte offset behind a binding. */
-export function bufferOf(b: Binding): { buffer: GPUBuffer; offset: number; size: number } {
+export function bufferOf(b: Binding): BufferRange {
   const whole = unsplit(b);
   return 'buffer' in whole ? whole : { buffer: whole, offset: 0, size: whole.size };
 }
@@ -69,6 +98,13 @@ export class GpuContext {
     const buffer = this.device.createBuffer({ label, size: Math.max(16, align4(data.byteLength)), usage: tensorUsage });
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
+  }
+
+  /** A new f16 tensor holding `data` rounded to f16, or undefined when a value is beyond f16's range. */
+  uploadHalf(data: Float32Array, label: string): HalfBinding | undefined {
+    const halves = toHalves(data);
+    if (halves === undefined) return undefined;
+    return { half: this.upload(new Uint32Array(halves.buffer), label), label };
   }
 
   /** A new zero-filled tensor buffer of `length` f32 values. */
@@ -118,7 +154,7 @@ export class GpuContext {
     const bindGroup = this.device.createBindGroup({
       label: pipeline.label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: bindings.map((b, binding) => ({ binding, resource: bufferOf(b) })),
+      entries: bindings.map((b, binding) => ({ binding, resource: isHalf(b) ? { buffer: b.half } : bufferOf(b) })),
     });
     const pass = encoder.beginComputePass({ label: pipeline.label });
     pass.setPipeline(pipeline);

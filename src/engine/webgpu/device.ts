@@ -5,6 +5,7 @@
  * (`navigator.gpu` in a browser, `nodeGpu()` from ./node-gpu in Node).
  */
 
+import type { WeightFormat } from '../backend-types';
 import type { Qwen3Config } from '../config';
 import { weightNames } from '../params';
 
@@ -39,6 +40,15 @@ export function weightNeeds(c: Qwen3Config): DeviceNeeds {
     maxBufferSize: Math.max(minimalNeeds.maxBufferSize, largest),
     maxStorageBufferBindingSize: Math.max(minimalNeeds.maxStorageBufferBindingSize, largest),
   };
+}
+
+/**
+ * Weights are f16 where the adapter has `shader-f16`. Reading f16 needs no feature
+ * (`unpack2x16float` is core WGSL), so f16 can be asked for anywhere; but an adapter without
+ * the feature is usually one without fast half-precision hardware, and keeps f32 by default.
+ */
+export function defaultWeightFormat(device: EngineDevice): WeightFormat {
+  return device.hasF16 ? 'f16' : 'f32';
 }
 
 export class GpuUnavailableError extends Error {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpuAvailable, randomArray, testGpu } from '../../../../tests/support/gpu';
 import { CpuBackend } from '../../cpu/backend';
+import { roundToHalf } from '../../half-floats';
 import { encodeEmbedding, encodeResidualAdd } from './embedding';
 
 // Gathers and adds are exact in f32: the float32 CPU backend gives the same bits.
@@ -24,6 +25,30 @@ describe.skipIf(!gpuAvailable)('embedding gather and residual add', () => {
     const expected = cpu.zeros(T * C, 'out');
     cpu.embedding({ out: expected, ids: cpu.uploadIds(ids, 'ids'), table: cpu.upload(table, 'embed'), T, C, V });
     expect(Array.from(await ctx.read(out, T * C))).toEqual(Array.from(expected));
+  });
+
+  it('gathers rows from an f16 table, each value its f16 rounding', async () => {
+    const ctx = await testGpu();
+    const [V, C] = [37, 5]; // odd C: rows start in the middle of a u32 word
+    const table = randomArray(V * C, 4);
+    const ids = [0, 36, 12, 13, 12, 20];
+    const T = ids.length;
+    const shards = [
+      [0, 13],
+      [13, 24],
+    ].map(([r0, rows], s) => {
+      const weight = ctx.uploadHalf(table.subarray(r0 * C, (r0 + rows) * C), `embed shard ${s}`);
+      if (weight === undefined) throw new Error('test table must fit f16');
+      return { weight, rows };
+    });
+    const out = ctx.zeros(T * C, 'out');
+    const encoder = ctx.device.createCommandEncoder();
+    encodeEmbedding(ctx, encoder, { out, ids: ctx.upload(Uint32Array.from(ids), 'ids'), shards, T, C });
+    await ctx.submit(encoder);
+
+    const rounded = roundToHalf(table);
+    const expected = ids.flatMap((id) => Array.from(rounded.subarray(id * C, (id + 1) * C)));
+    expect(Array.from(await ctx.read(out, T * C))).toEqual(expected);
   });
 
   it('adds in place', async () => {

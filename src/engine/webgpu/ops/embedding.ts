@@ -1,5 +1,5 @@
 import type { AddArgs } from '../../backend';
-import type { Binding, GpuContext } from '../context';
+import { isHalf, type Binding, type GpuContext } from '../context';
 import { embeddingWgsl, residualAddWgsl } from './embedding.wgsl';
 import { elementwiseDispatch } from './swiglu';
 import type { VocabShard } from './vocab-logprobs';
@@ -15,9 +15,10 @@ export interface ShardedEmbeddingArgs {
 
 /** Records out[t] = table[ids[t]]; each shard writes the rows whose ids it holds. */
 export function encodeEmbedding(ctx: GpuContext, encoder: GPUCommandEncoder, args: ShardedEmbeddingArgs): void {
-  const pipeline = ctx.programs.get('embedding', 'f32', embeddingWgsl);
   let v0 = 0;
   for (const shard of args.shards) {
+    const half = isHalf(shard.weight);
+    const pipeline = ctx.programs.get('embedding', half ? 'f16' : 'f32', () => embeddingWgsl(half));
     const uniforms = ctx.uniforms(
       [{ u32: args.T }, { u32: args.C }, { u32: v0 }, { u32: shard.rows }],
       'embedding dims',

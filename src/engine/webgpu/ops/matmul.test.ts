@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/support/gpu';
 import type { MatmulSpec } from '../../backend';
 import { CpuBackend } from '../../cpu/backend';
+import { roundToHalf } from '../../half-floats';
+import type { GpuContext, HalfBinding } from '../context';
 import { encodeMatmul } from './matmul';
 
 /** out = α · op(a) · op(b) (+ out) (+ u · bᵀ) on the float64 CPU backend, from the same inputs. */
@@ -145,5 +147,54 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
     expect(() =>
       encodeMatmul(ctx, ctx.device.createCommandEncoder(), { out: buf, a: buf, b: buf, M: 0, N: 1, K: 1 }),
     ).toThrow('matmul: M must be a positive integer, got 0');
+  });
+});
+
+function uploadHalf(ctx: GpuContext, data: Float32Array): HalfBinding {
+  const half = ctx.uploadHalf(data, 'w (f16)');
+  if (half === undefined) throw new Error('test weights must fit f16');
+  return half;
+}
+
+// f16 weights: the kernel must compute with exactly the f16-rounded values, so the reference
+// rounds b the same way and the tolerance stays that of f32 accumulation.
+describe.skipIf(!gpuAvailable)('matmul with an f16 weight (b) vs the float64 CPU backend', () => {
+  type Case = [M: number, N: number, K: number, transB: boolean, kernel: 'tiled' | 'rowdot', R: number];
+  const cases: Case[] = [
+    [3, 5, 7, true, 'tiled', 0], //    odd sizes: a word holds values of two rows
+    [65, 67, 33, true, 'tiled', 0],
+    [65, 67, 33, false, 'tiled', 0], // the backward dX = dY·W reads W untransposed
+    [70, 130, 40, true, 'rowdot', 0],
+    [70, 130, 40, true, 'rowdot', 16],
+    [65, 64, 33, true, 'tiled', 17],
+  ];
+  for (const [M, N, K, transB, kernel, R] of cases) {
+    it(`M=${M} N=${N} K=${K} transB=${transB} ${kernel}${R > 0 ? ` LoRA R=${R}` : ''}`, async () => {
+      const ctx = await testGpu();
+      const a = randomArray(M * K, M + 5 * K);
+      const b = randomArray(N * K, N + 3 * K);
+      const u = randomArray(M * R, 7 + R);
+      const loraB = randomArray(N * R, 9 + R);
+      const lora = R > 0 ? { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R } : undefined;
+      const out = ctx.zeros(M * N, 'out');
+      const encoder = ctx.device.createCommandEncoder();
+      encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: uploadHalf(ctx, b), M, N, K, transB, kernel, lora });
+      await ctx.submit(encoder);
+      const cpuLora = R > 0 ? { u, b: loraB, R } : undefined;
+      const expected = reference({ a, b: roundToHalf(b), M, N, K, transB, lora: cpuLora });
+      expect(maxError(await ctx.read(out, M * N), expected).rel).toBeLessThan(tolerance);
+      // …and the rounding is visible, so f32 weights would fail the comparison.
+      const exact = reference({ a, b, M, N, K, transB, lora: cpuLora });
+      expect(maxError(expected, exact).abs).toBeGreaterThan(1e-5);
+    });
+  }
+
+  it('refuses an f16 operand a, naming it', async () => {
+    const ctx = await testGpu();
+    const w = uploadHalf(ctx, randomArray(16, 1));
+    const out = ctx.zeros(16, 'out');
+    expect(() => encodeMatmul(ctx, ctx.device.createCommandEncoder(), { out, a: w, b: w, M: 4, N: 4, K: 4 })).toThrow(
+      'matmul: w (f16) is f16; only the weight operand b may be',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { MatmulArgs } from '../../backend';
-import type { Binding, GpuContext } from '../context';
+import { isHalf, type Binding, type GpuContext } from '../context';
 import { matmulRowDotWgsl, matmulTile, matmulWgsl } from './matmul.wgsl';
 
 export interface MatmulKernelArgs extends MatmulArgs<Binding> {
@@ -29,9 +29,11 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   if (args.kernel === 'rowdot' && !rowDotApplies)
     throw new Error('matmul: the rowdot kernel needs transB, no transA, and K (and R) multiples of 4');
   const rowDot = args.kernel === 'rowdot' || (args.kernel === undefined && ctx.engine.isCpuAdapter && rowDotApplies);
-  const variant = `${rowDot ? 'rowdot' : `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`}${lora ? '+lora' : ''}`;
+  if (isHalf(args.a)) throw new Error(`matmul: ${args.a.label} is f16; only the weight operand b may be`);
+  const halfB = isHalf(args.b);
+  const variant = `${rowDot ? 'rowdot' : `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`}${lora ? '+lora' : ''}${halfB ? '+f16' : ''}`;
   const pipeline = ctx.programs.get('matmul', variant, () =>
-    rowDot ? matmulRowDotWgsl(lora !== undefined) : matmulWgsl(transA, transB, lora !== undefined),
+    rowDot ? matmulRowDotWgsl(lora !== undefined, halfB) : matmulWgsl(transA, transB, lora !== undefined, halfB),
   );
   const workgroups: [number, number] = rowDot
     ? [Math.ceil(N / 32), Math.ceil(M / 32)]

@@ -6,18 +6,19 @@
  * A is [M, K] row-major, or [K, M] when transA; B is [N, K] (a Linear weight, y = x·Wᵀ)
  * when transB, or [K, N]. Each 16×16 workgroup computes a 64×64 tile of C, each thread a
  * 4×4 block, staging 16-wide slices of K in workgroup memory (2 × 4 KiB).
- * The transposes are compile-time constants; sizes are uniforms.
+ * The transposes are compile-time constants; sizes are uniforms. With `halfB`, B holds f16
+ * values two to a u32 word, widened to f32 as they are read (the model's frozen weights).
  */
 export const matmulTile = { rows: 64, cols: 64, depth: 16 } as const;
 
-export function matmulWgsl(transA: boolean, transB: boolean, lora = false): string {
+export function matmulWgsl(transA: boolean, transB: boolean, lora = false, halfB = false): string {
   const aIndex = transA ? 'k * dims.M + m' : 'm * dims.K + k';
   const bIndex = transB ? 'n * dims.K + k' : 'k * dims.N + n';
   return /* wgsl */ `
 struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+${halfB ? '@group(0) @binding(2) var<storage, read> b: array<u32>;   // f16 pairs' : '@group(0) @binding(2) var<storage, read> b: array<f32>;'}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 ${
   lora
@@ -36,7 +37,12 @@ fn loadA(m: u32, k: u32) -> f32 {
 
 fn loadB(n: u32, k: u32) -> f32 {
   if (n >= dims.N || k >= dims.K) { return 0.0; }
-  return b[${bIndex}];
+${
+  halfB
+    ? `  let i = ${bIndex};
+  return unpack2x16float(b[i >> 1u])[i & 1u];`
+    : `  return b[${bIndex}];`
+}
 }
 
 fn multiplyTiles(acc: ptr<function, array<f32, 16>>, lid: vec3u) {
@@ -111,16 +117,16 @@ ${
  * workgroup memory: each thread computes a 4×4 block from vec4 loads along K. On CPU
  * adapters (SwiftShader) workgroup barriers are costly and "global" memory is cached
  * anyway, so this runs about 4× faster there than the tiled kernel (npm run bench -- matmul).
- * With `lora` it adds u·Lᵀ the same way (R a multiple of 4).
+ * With `lora` it adds u·Lᵀ the same way (R a multiple of 4); with `halfB`, B is f16.
  */
-export function matmulRowDotWgsl(lora: boolean): string {
-  const rowDot = (aName: string, bName: string, width: string) => /* wgsl */ `
+export function matmulRowDotWgsl(lora: boolean, halfB = false): string {
+  const rowDot = (aName: string, bRead: (i: string) => string, width: string) => /* wgsl */ `
   {
     let W4 = ${width} / 4u;
     let ra = array<u32, 4>(min(m0, dims.M - 1u) * W4, min(m0 + 1u, dims.M - 1u) * W4, min(m0 + 2u, dims.M - 1u) * W4, min(m0 + 3u, dims.M - 1u) * W4);
     let rb = array<u32, 4>(min(n0, dims.N - 1u) * W4, min(n0 + 1u, dims.N - 1u) * W4, min(n0 + 2u, dims.N - 1u) * W4, min(n0 + 3u, dims.N - 1u) * W4);
     for (var k = 0u; k < W4; k++) {
-      let b0 = ${bName}[rb[0] + k]; let b1 = ${bName}[rb[1] + k]; let b2 = ${bName}[rb[2] + k]; let b3 = ${bName}[rb[3] + k];
+      let b0 = ${bRead('rb[0] + k')}; let b1 = ${bRead('rb[1] + k')}; let b2 = ${bRead('rb[2] + k')}; let b3 = ${bRead('rb[3] + k')};
       let a0 = ${aName}[ra[0] + k]; let a1 = ${aName}[ra[1] + k]; let a2 = ${aName}[ra[2] + k]; let a3 = ${aName}[ra[3] + k];
       c0 += scale * vec4f(dot(a0, b0), dot(a0, b1), dot(a0, b2), dot(a0, b3));
       c1 += scale * vec4f(dot(a1, b0), dot(a1, b1), dot(a1, b2), dot(a1, b3));
@@ -132,7 +138,7 @@ export function matmulRowDotWgsl(lora: boolean): string {
 struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
-@group(0) @binding(2) var<storage, read> b: array<vec4f>;          // (N, K)
+${halfB ? '@group(0) @binding(2) var<storage, read> b: array<vec2u>;          // (N, K) f16, 4 to an element' : '@group(0) @binding(2) var<storage, read> b: array<vec4f>;          // (N, K)'}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
 ${
   lora
@@ -140,6 +146,8 @@ ${
 @group(0) @binding(5) var<storage, read> loraB: array<vec4f>;   // (N, R)`
     : ''
 }
+
+fn widen(h: vec2u) -> vec4f { return vec4f(unpack2x16float(h.x), unpack2x16float(h.y)); }
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -151,9 +159,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var c2 = vec4f(0.0);
   var c3 = vec4f(0.0);
   var scale = dims.alpha;
-  ${rowDot('a', 'b', 'dims.K')}
+  ${rowDot('a', halfB ? (i) => `widen(b[${i}])` : (i) => `b[${i}]`, 'dims.K')}
   scale = 1.0;
-  ${lora ? rowDot('loraU', 'loraB', 'dims.R') : ''}
+  ${lora ? rowDot('loraU', (i) => `loraB[${i}]`, 'dims.R') : ''}
   let rows = array<vec4f, 4>(c0, c1, c2, c3);
   for (var i = 0u; i < 4u; i++) {
     let m = m0 + i;
