@@ -5,7 +5,7 @@ import { presetById } from '../../models/presets';
 import { vocabularyMismatch } from '../../models/vocabulary';
 import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
-import { errorMessage, isAbort } from '../errors';
+import { errorMessage, isAbort, isStorageFull } from '../errors';
 import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice } from './types';
 
 export const createModelsSlice =
@@ -22,8 +22,10 @@ export const createModelsSlice =
       teacher: { presetId: 'demo-teacher', status: 'empty' },
       setBackend: (backend) => set({ backend }),
       setThinking: (thinking) => set({ thinking }),
-      setHubId: (role, hubId) => setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined }),
-      setFolder: (role, folder) => setSlot(role, { folder, status: 'empty', loaded: undefined, error: undefined }),
+      setHubId: (role, hubId) =>
+        setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined, storageFull: undefined }),
+      setFolder: (role, folder) =>
+        setSlot(role, { folder, status: 'empty', loaded: undefined, error: undefined, storageFull: undefined }),
       setHubEndpoint: (hubEndpoint) => set({ hubEndpoint }),
       async refreshCache() {
         try {
@@ -54,7 +56,14 @@ export const createModelsSlice =
           });
       },
       setPreset: (role, presetId) =>
-        setSlot(role, { presetId, status: 'empty', loaded: undefined, error: undefined, progress: undefined }),
+        setSlot(role, {
+          presetId,
+          status: 'empty',
+          loaded: undefined,
+          error: undefined,
+          progress: undefined,
+          storageFull: undefined,
+        }),
       cancelLoad: () => loading?.abort(),
       noteWorkerFailure(err) {
         if (!(err instanceof Error) || err.name !== 'WorkerCrashedError') return;
@@ -75,7 +84,13 @@ export const createModelsSlice =
         const client = services.client();
         const { backend, thinking } = get();
         const loadOne = async (role: ModelRole) => {
-          setSlot(role, { status: 'loading', error: undefined, loaded: undefined, progress: undefined });
+          setSlot(role, {
+            status: 'loading',
+            error: undefined,
+            loaded: undefined,
+            progress: undefined,
+            storageFull: undefined,
+          });
           try {
             const request = {
               source: sourceOf(get()[role], get().hubEndpoint, services.resolveUrl),
@@ -92,9 +107,11 @@ export const createModelsSlice =
                 : await client.teacher.call('load', request, options);
             setSlot(role, { status: 'ready', loaded });
           } catch (err) {
+            // Only this slot fails: the other role's load goes on, and runs and settings are not touched.
             setSlot(role, {
               status: 'failed',
               error: isAbort(err) ? 'loading was cancelled' : `Could not load the ${role}: ${errorMessage(err)}`,
+              storageFull: isStorageFull(err),
             });
           }
         };

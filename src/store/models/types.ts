@@ -21,6 +21,8 @@ export interface ModelSlot {
   progress?: LoadProgress;
   loaded?: LoadedModel;
   error?: string;
+  /** The load failed because the browser's storage is full (the cached-models panel is where to free it). */
+  storageFull?: boolean;
 }
 
 export interface ModelsState {

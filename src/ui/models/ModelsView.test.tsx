@@ -227,6 +227,24 @@ describe('ModelsView', () => {
     expect(within(card('Student')).queryByRole('alert')).toBeNull();
   });
 
+  it('points a load that failed on a full disk to the cached-models panel; other failures get no pointer', () => {
+    useAppStore.setState({
+      student: slot({ status: 'failed', error: 'Could not load the student: HTTP 404' }),
+      teacher: slot({
+        presetId: 'demo-teacher',
+        status: 'failed',
+        error: "Could not load the teacher: This browser's storage is full: caching a/b@main stopped at x.safetensors",
+        storageFull: true,
+      }),
+      cachedModels: [],
+    });
+    render(<ModelsView />);
+    const link = within(card('Teacher')).getByRole('link', { name: 'Free space in "Models in this browser"' });
+    const panel = screen.getByRole('region', { name: 'Models in this browser' });
+    expect(link.getAttribute('href')).toBe(`#${panel.id}`);
+    expect(within(card('Student')).queryByRole('link')).toBeNull();
+  });
+
   it('"Load demo pair" restores the demo presets and loads; the selects list presets by role', () => {
     const loadModels = vi.fn(async () => {});
     const setPreset = vi.fn();

@@ -7,7 +7,7 @@ import type { LoadedModel } from '../../workers/protocols';
 import { formatBytes, formatCount, formatDuration, formatParameters } from '../common/format';
 import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';
-import { CachedModels } from './CachedModels';
+import { CachedModels, cachedModelsId } from './CachedModels';
 import { FolderPicker } from './FolderPicker';
 import { MemoryPlan } from './MemoryPlan';
 import { loadProgressText } from './loadProgress';
@@ -257,6 +257,12 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
       {slot.status === 'failed' && (
         <p className="error" role="alert">
           {slot.error ?? `The ${role} could not be loaded.`}
+        </p>
+      )}
+      {slot.status === 'failed' && slot.storageFull && (
+        <p className="models-notice" role="note">
+          <a href={`#${cachedModelsId}`}>Free space in "Models in this browser"</a>: each cached model has a Delete
+          button, and "Keep downloads" asks the browser for persistent storage.
         </p>
       )}
     </article>
