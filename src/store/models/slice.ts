@@ -6,13 +6,21 @@ import { vocabularyMismatch } from '../../models/vocabulary';
 import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
 import { errorMessage, isAbort, isStorageFull } from '../errors';
-import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice } from './types';
+import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice, type PlanState } from './types';
+
+/** How long the settings must rest before the plans are made again. */
+export const replanDelayMs = 300;
 
 export const createModelsSlice =
   (services: StoreServices): StateCreator<AppStore, [], [], ModelsSlice> =>
   (set, get) => {
     let loading: AbortController | undefined;
+    let replanTimer: ReturnType<typeof setTimeout> | undefined;
+    // Replies to an older request (older settings) are dropped.
+    let planGeneration = 0;
     const setSlot = (role: ModelRole, patch: Partial<ModelSlot>) => set((s) => ({ [role]: { ...s[role], ...patch } }));
+    const setPlan = (role: ModelRole, plan: PlanState | undefined) =>
+      set((s) => ({ plans: { ...s.plans, [role]: plan } }));
     return {
       backend: services.hasWebGpu() ? 'webgpu' : 'cpu',
       hasWebGpu: services.hasWebGpu(),
@@ -27,6 +35,34 @@ export const createModelsSlice =
       setFolder: (role, folder) =>
         setSlot(role, { folder, status: 'empty', loaded: undefined, error: undefined, storageFull: undefined }),
       setHubEndpoint: (hubEndpoint) => set({ hubEndpoint }),
+      plans: {},
+      setMemoryBudget: (memoryBudget) => set({ memoryBudget }),
+      scheduleReplan() {
+        clearTimeout(replanTimer);
+        replanTimer = setTimeout(() => void get().replan(), replanDelayMs);
+      },
+      async replan() {
+        clearTimeout(replanTimer);
+        const generation = ++planGeneration;
+        const { trainingSettings: settings, memoryBudget } = get();
+        const request = { settings, ...(memoryBudget !== undefined ? { budgetBytes: memoryBudget } : {}) };
+        const client = services.client();
+        const planOne = async (role: ModelRole) => {
+          if (get()[role].status !== 'ready') return setPlan(role, undefined);
+          setPlan(role, { ...get().plans[role], status: 'planning', error: undefined });
+          try {
+            const reply =
+              role === 'student'
+                ? await client.student.call('plan', request)
+                : await client.teacher.call('plan', request);
+            if (generation === planGeneration) setPlan(role, { status: 'ready', reply });
+          } catch (err) {
+            if (generation === planGeneration)
+              setPlan(role, { status: 'failed', error: `No plan for these settings: ${errorMessage(err)}` });
+          }
+        };
+        await Promise.all([planOne('student'), planOne('teacher')]);
+      },
       async refreshCache() {
         try {
           const [cachedModels, storage] = await Promise.all([
@@ -91,6 +127,7 @@ export const createModelsSlice =
             progress: undefined,
             storageFull: undefined,
           });
+          setPlan(role, undefined);
           try {
             const request = {
               source: sourceOf(get()[role], get().hubEndpoint, services.resolveUrl),
@@ -128,6 +165,8 @@ export const createModelsSlice =
         const mismatch =
           student.loaded && teacher.loaded && vocabularyMismatch(student.loaded.vocabulary, teacher.loaded.vocabulary);
         if (mismatch) setSlot('teacher', { status: 'failed', error: `This pair cannot be used: ${mismatch}` });
+        // The load planned the default settings; the page shows the Training form's.
+        get().scheduleReplan();
         await get().refreshCache();
       },
     };

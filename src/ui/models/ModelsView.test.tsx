@@ -28,6 +28,7 @@ const loaded = loadedModel({
     totalBytes: 40_290_000,
     peakBytes: 40_290_000,
     largestTensorBytes: 1_300_000,
+    largestTensor: { label: 'k cache 0', part: 'KV caches' },
     vocabularyMatrixBytes: 600_000,
   },
   downloadedBytes: 2_520_000,
@@ -111,7 +112,7 @@ describe('ModelsView', () => {
     render(<ModelsView />);
     const line = card('Student').querySelector('[data-value="limits"]');
     expect(line?.textContent).toBe(
-      'Largest tensor 1.3 MB (the embedding and LM head, 600 kB, are split by rows when they must be); this device allows 1.0 MB a buffer and 1.0 MB a binding.',
+      'Too big for this device: the largest tensor, k cache 0 (KV caches), takes 1.3 MB, and this device allows 1.0 MB a buffer and 1.0 MB a binding. It shrinks with shorter or fewer turns. (The embedding and LM head, 600 kB, are split by rows when they must be.)',
     );
     expect(line?.className).toBe('error');
   });
