@@ -46,11 +46,11 @@ export const createModelsSlice =
         const generation = ++planGeneration;
         const { trainingSettings: settings, memoryBudget } = get();
         const request = { settings, ...(memoryBudget !== undefined ? { budgetBytes: memoryBudget } : {}) };
-        const client = services.client();
         const planOne = async (role: ModelRole) => {
           if (get()[role].status !== 'ready') return setPlan(role, undefined);
           setPlan(role, { ...get().plans[role], status: 'planning', error: undefined });
           try {
+            const client = services.client();
             const reply =
               role === 'student'
                 ? await client.student.call('plan', request)

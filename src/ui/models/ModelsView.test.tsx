@@ -4,6 +4,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
 import { loadProgressText } from './loadProgress';
+import { formatBytes } from '../common/format';
+import { qwen3Config } from '../../engine/qwen3-sizes';
+import { planFor } from '../../workers/engine-host';
 import { ModelsView, noWebGpuMessage } from './ModelsView';
 import { loadedModel } from '../../../tests/support/loaded-model';
 
@@ -116,6 +119,36 @@ describe('ModelsView', () => {
     );
     expect(line?.className).toBe('error');
   });
+
+  it("shows the plan for the Training form's settings, takes a GPU memory budget, and offers the proposal that fits", async () => {
+    const config = qwen3Config('0.6B', 2);
+    const settings = { ...useAppStore.getState().trainingSettings, loraRank: 16, maxTokens: 256 };
+    const smaller = await planFor(config, 'student', { settings: { ...settings, maxTokens: 128 } });
+    const budget = smaller.plan.totalBytes;
+    const reply = await planFor(config, 'student', { settings, budgetBytes: budget });
+    useAppStore.setState({
+      student: slot({ status: 'ready', loaded }),
+      plans: { student: { status: 'ready', reply } },
+      memoryBudget: budget,
+    });
+    render(<ModelsView />);
+    const plan = within(card('Student')).getByRole('region', { name: 'Memory plan' });
+    expect(plan.querySelector('[data-value="planned-for"]')?.textContent).toMatch(
+      /^For the Training form's settings: LoRA rank 16, 4 turns of 256 tokens, 4 samples per prompt, 4 prompts per update in mini-batches of 1: prompts of 300 tokens, trajectories of 1216 more, 4 sequences per optimizer step\.$/,
+    );
+    expect(within(plan).getByRole('heading').textContent).toBe(`Memory plan: ${formatBytes(reply.plan.totalBytes)}`);
+    const proposal = plan.querySelector('[data-value="proposal"]');
+    expect(proposal?.textContent).toContain(`Fits with turns of 128 tokens: ${formatBytes(budget)}.`);
+    fireEvent.click(within(plan).getByRole('button', { name: 'Use these settings' }));
+    expect(useAppStore.getState().trainingSettings).toMatchObject({ loraRank: 16, maxTokens: 128 });
+
+    const input = screen.getByRole('textbox', { name: 'GPU memory' });
+    fireEvent.change(input, { target: { value: '8 GB' } });
+    expect(useAppStore.getState().memoryBudget).toBe(8e9);
+    fireEvent.change(input, { target: { value: 'lots' } });
+    expect(useAppStore.getState().memoryBudget).toBeUndefined();
+    expect(screen.getByText('"lots" is not a size: write e.g. 8 GB or 512 MB.')).toBeTruthy();
+  }, 30_000);
 
   it('has a thinking-mode box, ticked by default, that sets the store', () => {
     render(<ModelsView />);
