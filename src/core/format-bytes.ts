@@ -14,3 +14,11 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(value < 100 ? 1 : 0)} ${unit}`;
 }
+
+/** "8GB", "8 GB", "512MB", "1.5 GiB", "2000000000" as bytes (kB, MB… decimal; KiB, MiB… binary); undefined for anything else. */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(|k|m|g|t)(i?)b?\s*$/i.exec(text);
+  if (match === null) return undefined;
+  const power = ['', 'k', 'm', 'g', 't'].indexOf(match[2].toLowerCase());
+  return Math.round(Number(match[1]) * (match[3] === '' ? 1000 : 1024) ** power);
+}

@@ -37,6 +37,8 @@ export interface MemoryPlan {
   peakBytes: number;
   /** The largest tensor that must fit one buffer and one binding of the adapter. */
   largestTensorBytes: number;
+  /** Its label as the engine gives it (e.g. 'k cache 0'), and the part of the plan it belongs to. */
+  largestTensor: { label: string; part: PlanPart };
   /** The vocabulary-sized matrices (embedding, LM head), which WebGPU splits by rows when they do not fit one. */
   vocabularyMatrixBytes: number;
 }
@@ -119,11 +121,15 @@ export async function planMemory(
   const isVocab = (t: { label: string }) =>
     t.label === 'model.embed_tokens.weight' || t.label === 'lm_head.weight' || t.label === 'vocab logits chunk';
   const largest = (tensors: readonly { bytes: number }[]) => Math.max(0, ...tensors.map((t) => t.bytes));
+  const others = meta.tensors().filter((t) => !isVocab(t));
+  const largestTensorBytes = largest(others);
+  const label = others.find((t) => t.bytes === largestTensorBytes)?.label ?? '';
   return {
     parts,
     totalBytes: meta.liveBytes,
     peakBytes: meta.peakBytes,
-    largestTensorBytes: largest(meta.tensors().filter((t) => !isVocab(t))),
+    largestTensorBytes,
+    largestTensor: { label, part: partOf(label) },
     vocabularyMatrixBytes: largest(meta.tensors().filter(isVocab)),
   };
 }

@@ -21,6 +21,13 @@ import {
   type DownloadTarget,
 } from './hub';
 import { shardsOfIndex } from './shards';
+import {
+  browserStorageEstimate,
+  freeStorageBytes,
+  isQuotaError,
+  StorageFullError,
+  type StorageEstimateReport,
+} from './storage-full';
 
 /** Where a model's files are kept between page loads (the origin-private file system; memory in tests). */
 export interface ModelFileStore {
@@ -58,14 +65,23 @@ export interface ModelDownloadProgress {
   secondsLeft: number | undefined;
 }
 
+export interface FetchHubModelOptions {
+  onProgress?: (p: ModelDownloadProgress) => void;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+  /** What the browser reports of its storage, for the message when it is full (default navigator.storage.estimate). */
+  estimate?: () => Promise<StorageEstimateReport>;
+}
+
 /**
  * Brings every file of `source` into `store` (what is stored complete is not fetched again)
- * and returns the model's files, read from the store.
+ * and returns the model's files, read from the store. When the storage is full, throws a
+ * StorageFullError; what was stored stays, so a later call resumes.
  */
 export async function fetchHubModel(
   source: HubModelSource,
   store: ModelFileStore,
-  options: { onProgress?: (p: ModelDownloadProgress) => void; signal?: AbortSignal; fetch?: typeof fetch } = {},
+  options: FetchHubModelOptions = {},
 ): Promise<ModelFiles> {
   const name = `${source.repo}@${source.revision}`;
   const url = (path: string) => hubFileUrl({ ...source, path });
@@ -86,18 +102,40 @@ export async function fetchHubModel(
       secondsLeft: total !== undefined && rate > 0 ? (total - loaded) / rate : undefined,
     });
   };
+  const estimate = options.estimate ?? browserStorageEstimate();
+  /** A quota error while writing `path`, in the user's terms; what is stored is left as it is. */
+  const storageFull = async (path: string, entry: FileProgress, target: DownloadTarget | undefined) => {
+    let stored = entry.loaded;
+    try {
+      if (target !== undefined) stored = await target.storedBytes();
+    } catch {
+      // The count from the last progress report stands.
+    }
+    const total = entry.total;
+    return new StorageFullError({
+      model: name,
+      file: path,
+      storedBytes: stored,
+      // A file already complete failed while it was being moved into place, which may copy it whole.
+      neededBytes: total === undefined ? undefined : total > stored ? total - stored : total,
+      freeBytes: estimate === undefined ? undefined : await freeStorageBytes(estimate),
+    });
+  };
   const get = async (path: string, required: boolean): Promise<boolean> => {
     const entry: FileProgress = { path, loaded: 0, total: undefined, done: false };
     files.set(path, entry);
-    if (await store.has(path)) {
-      const size = (await store.blob(path)).size;
-      Object.assign(entry, { loaded: size, total: size, done: true });
-      report();
-      return true;
-    }
-    const target = await store.target(path);
-    const resumedFrom = await target.storedBytes(); // loaded, but not fetched in this session
+    let target: DownloadTarget | undefined;
     try {
+      // Every step here may write (folders, the .incomplete file, its bytes, the rename), so each may meet a full disk.
+      if (await store.has(path)) {
+        const size = (await store.blob(path)).size;
+        Object.assign(entry, { loaded: size, total: size, done: true });
+        report();
+        return true;
+      }
+      target = await store.target(path);
+      const resumedFrom = await target.storedBytes(); // loaded, but not fetched in this session
+      Object.assign(entry, { loaded: resumedFrom });
       await download(url(path), target, {
         signal: options.signal,
         fetch: options.fetch,
@@ -108,6 +146,7 @@ export async function fetchHubModel(
         },
       });
     } catch (err) {
+      if (isQuotaError(err)) throw await storageFull(path, entry, target);
       if (!required && err instanceof DownloadError && /\(404\)/.test(err.message)) {
         files.delete(path);
         return false;
@@ -116,7 +155,7 @@ export async function fetchHubModel(
         throw new HubModelError(`${name}: the repository has no ${path}; a model needs its config and tokenizer files`);
       throw err;
     } finally {
-      await target.release?.();
+      await target?.release?.();
     }
     const size = (await store.blob(path)).size;
     Object.assign(entry, { loaded: size, total: size, done: true });

@@ -112,7 +112,13 @@ export async function download(url: string, target: DownloadTarget, options: Dow
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    await target.append(value);
+    try {
+      await target.append(value);
+    } catch (err) {
+      // The bytes will not be kept (a full disk): stop the transfer rather than let it run on unread.
+      await reader.cancel().catch(() => undefined);
+      throw err;
+    }
     received += value.byteLength;
     const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
     const rate = received / seconds;

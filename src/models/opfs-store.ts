@@ -7,7 +7,10 @@
  * load on demand, so weights go to the GPU tensor by tensor without a second full copy.
  *
  * Downloads run in the engine workers (synchronous access handles, which write straight to
- * disk); listing and deleting run anywhere.
+ * disk); listing and deleting run anywhere. When the disk or the site's quota is full, a write
+ * throws the browser's QuotaExceededError and leaves the `.incomplete` file as it was, a prefix
+ * of the file that the next attempt resumes from (fetchHubModel turns the error into a
+ * StorageFullError).
  */
 import type { DownloadTarget } from './hub';
 import type { HubModelSource, ModelFileStore } from './hub-model';
@@ -18,8 +21,16 @@ const incomplete = '.incomplete';
 /** The cache folder name of a repository, as the Hugging Face cache names it. */
 export const repoFolderName = (repo: string) => `models--${repo.replace('/', '--')}`;
 
-async function folder(path: readonly string[], create: boolean): Promise<FileSystemDirectoryHandle> {
-  let dir = await navigator.storage.getDirectory();
+/** The origin-private file system's root: the browser's, or a stand-in (tests). */
+export type OpfsRoot = () => Promise<FileSystemDirectoryHandle>;
+const browserRoot: OpfsRoot = () => navigator.storage.getDirectory();
+
+async function folder(
+  path: readonly string[],
+  create: boolean,
+  root: OpfsRoot = browserRoot,
+): Promise<FileSystemDirectoryHandle> {
+  let dir = await root();
   for (const name of path) dir = await dir.getDirectoryHandle(name, { create });
   return dir;
 }
@@ -72,7 +83,10 @@ class OpfsTarget implements DownloadTarget {
   }
   async append(chunk: Uint8Array): Promise<void> {
     const handle = await this.open();
-    handle.write(chunk, { at: handle.getSize() });
+    const written = handle.write(chunk, { at: handle.getSize() });
+    // The standard has a write refused whole, but a short write leaves a prefix too: the same as a full disk.
+    if (written < chunk.byteLength)
+      throw new DOMException(`wrote ${written} of ${chunk.byteLength} bytes`, 'QuotaExceededError');
   }
   async truncate(): Promise<void> {
     (await this.open()).truncate(0);
@@ -84,9 +98,14 @@ class OpfsTarget implements DownloadTarget {
   }
   /** Closes the file (after a failure too), so the next attempt can open it. */
   async release(): Promise<void> {
-    this.handle?.flush();
-    this.handle?.close();
+    const handle = this.handle;
     this.handle = undefined;
+    // Closed even when the flush fails (a full disk), so the error that stopped the download is the one reported.
+    try {
+      handle?.flush();
+    } finally {
+      handle?.close();
+    }
   }
 }
 
@@ -97,14 +116,23 @@ async function renameFile(dir: FileSystemDirectoryHandle, file: FileSystemFileHa
     await movable.move(name);
     return;
   }
-  const target = await (await dir.getFileHandle(name, { create: true })).createWritable();
-  await (await file.getFile()).stream().pipeTo(target);
+  try {
+    const target = await (await dir.getFileHandle(name, { create: true })).createWritable();
+    await (await file.getFile()).stream().pipeTo(target);
+  } catch (err) {
+    // A half-made copy would pass for the complete file; the .incomplete one stays for the next attempt.
+    await dir.removeEntry(name).catch(() => undefined);
+    throw err;
+  }
   await dir.removeEntry(file.name);
 }
 
 /** The OPFS store of one model revision. */
-export async function opfsModelStore(source: Pick<HubModelSource, 'repo' | 'revision'>): Promise<ModelFileStore> {
-  const root = await folder([hubFolder, repoFolderName(source.repo), source.revision], true);
+export async function opfsModelStore(
+  source: Pick<HubModelSource, 'repo' | 'revision'>,
+  opfsRoot?: OpfsRoot,
+): Promise<ModelFileStore> {
+  const root = await folder([hubFolder, repoFolderName(source.repo), source.revision], true, opfsRoot);
   return {
     async target(path) {
       const { dir, name } = await place(root, path, true);
@@ -147,8 +175,8 @@ async function sizeOf(dir: FileSystemDirectoryHandle): Promise<{ bytes: number; 
 }
 
 /** The models in the page's cache, with their sizes. */
-export async function listCachedModels(): Promise<CachedModel[]> {
-  const hub = await folder([hubFolder], true);
+export async function listCachedModels(opfsRoot?: OpfsRoot): Promise<CachedModel[]> {
+  const hub = await folder([hubFolder], true, opfsRoot);
   const out: CachedModel[] = [];
   for await (const entry of hub.values()) {
     if (entry.kind !== 'directory' || !entry.name.startsWith('models--')) continue;
@@ -161,7 +189,7 @@ export async function listCachedModels(): Promise<CachedModel[]> {
 }
 
 /** Deletes every stored revision of `repo`. */
-export async function deleteCachedModel(repo: string): Promise<void> {
-  const hub = await folder([hubFolder], true);
+export async function deleteCachedModel(repo: string, opfsRoot?: OpfsRoot): Promise<void> {
+  const hub = await folder([hubFolder], true, opfsRoot);
   await hub.removeEntry(repoFolderName(repo), { recursive: true });
 }

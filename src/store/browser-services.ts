@@ -17,7 +17,7 @@ async function fetchTasks(file: string): Promise<Task[]> {
 
 /** The origin-private file system's model cache and the browser's storage manager. */
 const modelCache: ModelCacheService = {
-  list: listCachedModels,
+  list: () => listCachedModels(),
   remove: deleteCachedModel,
   async storage() {
     const { usage = 0, quota = 0 } = await navigator.storage.estimate();

@@ -7,3 +7,8 @@ export function errorMessage(err: unknown): string {
 export function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
 }
+
+/** The browser's storage ran out while a model was cached (a StorageFullError, by name: errors cross from workers as {name, message}). */
+export function isStorageFull(err: unknown): boolean {
+  return err instanceof Error && err.name === 'StorageFullError';
+}

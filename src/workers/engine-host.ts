@@ -1,5 +1,6 @@
 /** What the student and teacher workers share: what a model needs of the device, and loading a model folder onto a backend. */
 import type { Backend } from '../engine/backend';
+import { fitMemory } from '../agent/training/memory-fit';
 import { defaultTrainingSettings, planPromptTokens, workloadOf } from '../agent/training/settings';
 import { parseQwen3Config, type Qwen3Config } from '../engine/config';
 import type { LoraConfig } from '../engine/lora';
@@ -8,9 +9,9 @@ import { summarizeVocabulary } from '../models/vocabulary';
 import { loadQwen3, type ModelFiles } from '../engine/load';
 import type { Qwen3Model } from '../engine/model';
 import { openBackend, type OpenedBackend } from '../engine/open-backend';
-import { weightNames } from '../engine/params';
+import { allLoraTargets, weightNames } from '../engine/params';
 import { weightNeeds, type EngineDevice } from '../engine/webgpu/device';
-import type { LoadedModel, LoadProgress, LoadRequest, ModelSource } from './protocols';
+import type { LoadedModel, LoadProgress, LoadRequest, ModelSource, PlanReply, PlanRequest } from './protocols';
 
 /** What a worker gets from its surroundings: a browser Worker and a Node test differ only here. */
 export interface WorkerEnvironment {
@@ -52,7 +53,7 @@ export async function openAndLoad<R>(
   progress: (p: LoadProgress) => void,
   signal: AbortSignal,
   user: ModelUser<R>,
-): Promise<{ result: R; device?: EngineDevice }> {
+): Promise<{ result: R; device?: EngineDevice; config: Qwen3Config }> {
   const started = performance.now();
   let downloaded = 0;
   const files = env.modelFiles(
@@ -66,7 +67,7 @@ export async function openAndLoad<R>(
   const config = await readConfig(files);
   const planWorkload = workloadOf(defaultTrainingSettings, planPromptTokens);
   const plan = await planMemory(config, planWorkload, lora);
-  return openBackend(
+  const opened = await openBackend(
     { choice: request.backend, gpu: env.gpu(), needs: weightNeeds(config), fallBackToCpu: true },
     {
       run: async (backend, how) => {
@@ -85,6 +86,28 @@ export async function openAndLoad<R>(
       },
     },
   );
+  return { ...opened, config };
+}
+
+/**
+ * The plan of a loaded model for a run of `request.settings`: a student trains an adapter of
+ * the run's rank, a teacher only scores. Over a budget, a student also gets fitMemory's
+ * proposal, the one `sodp plan --memory` prints.
+ */
+export async function planFor(
+  config: Qwen3Config,
+  role: 'student' | 'teacher',
+  request: PlanRequest,
+): Promise<PlanReply> {
+  const { settings, budgetBytes } = request;
+  const workload = workloadOf(settings, planPromptTokens);
+  const lora =
+    role === 'student' ? { rank: settings.loraRank, alpha: 2 * settings.loraRank, targets: allLoraTargets } : undefined;
+  const plan = await planMemory(config, workload, lora);
+  const over = budgetBytes !== undefined && plan.totalBytes > budgetBytes;
+  if (!over || lora === undefined) return { settings, workload, plan };
+  const fit = await fitMemory(config, settings, { targets: allLoraTargets }, planPromptTokens, budgetBytes);
+  return { settings, workload, plan, fit };
 }
 
 /** Loads a model's weights onto `backend`, reporting tensors uploaded. */

@@ -4,6 +4,8 @@
  * agent loop; it reaches the teacher and the sandbox over MessagePorts the main thread wires up.
  */
 import type { EvaluationSummary } from '../agent/evaluate';
+import type { MemoryFit } from '../agent/training/memory-fit';
+import type { TrainingSettings } from '../agent/training/settings';
 import type { SamplingSettings } from '../core/policy';
 import type { RolloutEvent, RolloutLimits } from '../agent/rollout';
 import type { Task } from '../agent/tasks/task';
@@ -76,6 +78,22 @@ export interface LoadedModel {
   fallback?: string;
 }
 
+/** A loaded model's memory plan for a run of `settings` (the Training form's), against a budget if given. */
+export interface PlanRequest {
+  settings: TrainingSettings;
+  /** The memory there is, in bytes: over it, a student gets the largest settings that fit (fitMemory). */
+  budgetBytes?: number;
+}
+
+export interface PlanReply {
+  /** The settings planned (the request's). */
+  settings: TrainingSettings;
+  workload: Workload;
+  plan: MemoryPlan;
+  /** With a budget the plan exceeds, for a student: what fitMemory found. */
+  fit?: MemoryFit;
+}
+
 /** Top alternatives at each response position: [token id, log-probability] pairs, most likely first. */
 export type TokenAlternatives = [number, number][][];
 
@@ -91,6 +109,8 @@ export type ScorerProtocol = {
 
 export type TeacherProtocol = ScorerProtocol & {
   load: { request: LoadRequest; response: LoadedModel; progress: LoadProgress };
+  /** The loaded teacher's plan for scoring a run of these settings. */
+  plan: { request: PlanRequest; response: PlanReply; progress: never };
   /** Serves ScorerProtocol on `port` (its other end goes to the student worker). */
   connect: { request: { port: MessagePort }; response: null; progress: never };
 };
@@ -134,6 +154,8 @@ export interface RolloutRequest {
 
 export type StudentProtocol = {
   load: { request: LoadRequest; response: LoadedModel; progress: LoadProgress };
+  /** The loaded student's plan for a training run of these settings. */
+  plan: { request: PlanRequest; response: PlanReply; progress: never };
   connectTeacher: { request: { port: MessagePort }; response: null; progress: never };
   connectSandbox: { request: { port: MessagePort }; response: null; progress: never };
   /** A fresh LoRA adapter (B = 0, so the student starts exactly as loaded) and optimizer. */

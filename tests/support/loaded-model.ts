@@ -17,6 +17,7 @@ export function loadedModel(patch: Partial<LoadedModel> = {}): LoadedModel {
       totalBytes: 4,
       peakBytes: 4,
       largestTensorBytes: 4,
+      largestTensor: { label: 'model.norm.weight', part: 'weights' },
       vocabularyMatrixBytes: 4,
     },
     planWorkload: { promptTokens: 300, turnTokens: 256, responseTokens: 1216, sequencesPerStep: 4 },

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fitMemory } from '../../agent/training/memory-fit';
 import { planPromptTokens, workloadOf } from '../../agent/training/settings';
-import { formatBytes } from '../../core/format-bytes';
+import { formatBytes, parseByteSize } from '../../core/format-bytes';
 import { parseQwen3Config } from '../../engine/config';
 import { planMemory, type MemoryPlan } from '../../engine/memory-plan';
 import { choiceOption, numberOption, parseOptions, UsageError, type CliCommand } from '../command';
@@ -100,10 +100,9 @@ function report(model: string, role: string, w: ReturnType<typeof workloadOf>, p
   return lines.join('\n') + '\n';
 }
 
-/** "8GB", "512MB", "1.5 GiB", "2000000000" as bytes. */
+/** "8GB", "512MB", "1.5 GiB", "2000000000" as bytes (parseByteSize, which the page's budget uses too). */
 export function parseSize(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(|k|m|g|t)(i?)b?\s*$/i.exec(text);
-  if (match === null) throw new UsageError(`--memory: "${text}" is not a size (e.g. 8GB, 512MB)`);
-  const power = ['', 'k', 'm', 'g', 't'].indexOf(match[2].toLowerCase());
-  return Math.round(Number(match[1]) * (match[3] === '' ? 1000 : 1024) ** power);
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new UsageError(`--memory: "${text}" is not a size (e.g. 8GB, 512MB)`);
+  return bytes;
 }

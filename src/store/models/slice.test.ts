@@ -108,3 +108,41 @@ describe('the model cache', () => {
     expect(store.getState().cacheError).toMatch(/did not grant persistent storage/);
   });
 });
+
+describe('a full disk while the teacher is cached', () => {
+  it('fails the teacher with the message and a pointer flag, keeps the student loaded and runs and settings as they were', async () => {
+    const cache = fakeModelCache([{ repo: 'big/teacher', revisions: ['main'], bytes: 900, partial: true }]);
+    const services = recordingServices([], cache);
+    const client = services.client();
+    // Errors cross from a worker by name and message (src/core/rpc).
+    const full = new Error("This browser's storage is full: caching big/teacher@main stopped at model.safetensors");
+    full.name = 'StorageFullError';
+    client.teacher.call = async () => {
+      throw full;
+    };
+    const store = createAppStore({ ...services, client: () => client });
+    store.getState().setTrainingSettings({ loraRank: 4, maxTokens: 64 });
+    const settings = store.getState().trainingSettings;
+    const runs = store.getState().runs;
+    await store.getState().loadModels();
+    const { student, teacher } = store.getState();
+    expect(student.status).toBe('ready');
+    expect(student.loaded).toEqual(loaded);
+    expect(teacher.status).toBe('failed');
+    expect(teacher.storageFull).toBe(true);
+    expect(teacher.error).toBe(`Could not load the teacher: ${full.message}`);
+    expect(store.getState().trainingSettings).toBe(settings);
+    expect(store.getState().runs).toBe(runs);
+    // The panel the message points to is listed again, with the partial download in it.
+    expect(store.getState().cachedModels).toEqual([
+      { repo: 'big/teacher', revisions: ['main'], bytes: 900, partial: true },
+    ]);
+
+    // Any other failure is no storage matter; a new load clears the flag.
+    client.teacher.call = async () => {
+      throw new Error('HTTP 500');
+    };
+    await store.getState().loadModels();
+    expect(store.getState().teacher.storageFull).toBe(false);
+  });
+});

@@ -5,14 +5,22 @@ import { presetById } from '../../models/presets';
 import { vocabularyMismatch } from '../../models/vocabulary';
 import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
-import { errorMessage, isAbort } from '../errors';
-import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice } from './types';
+import { errorMessage, isAbort, isStorageFull } from '../errors';
+import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice, type PlanState } from './types';
+
+/** How long the settings must rest before the plans are made again. */
+export const replanDelayMs = 300;
 
 export const createModelsSlice =
   (services: StoreServices): StateCreator<AppStore, [], [], ModelsSlice> =>
   (set, get) => {
     let loading: AbortController | undefined;
+    let replanTimer: ReturnType<typeof setTimeout> | undefined;
+    // Replies to an older request (older settings) are dropped.
+    let planGeneration = 0;
     const setSlot = (role: ModelRole, patch: Partial<ModelSlot>) => set((s) => ({ [role]: { ...s[role], ...patch } }));
+    const setPlan = (role: ModelRole, plan: PlanState | undefined) =>
+      set((s) => ({ plans: { ...s.plans, [role]: plan } }));
     return {
       backend: services.hasWebGpu() ? 'webgpu' : 'cpu',
       hasWebGpu: services.hasWebGpu(),
@@ -22,9 +30,39 @@ export const createModelsSlice =
       teacher: { presetId: 'demo-teacher', status: 'empty' },
       setBackend: (backend) => set({ backend }),
       setThinking: (thinking) => set({ thinking }),
-      setHubId: (role, hubId) => setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined }),
-      setFolder: (role, folder) => setSlot(role, { folder, status: 'empty', loaded: undefined, error: undefined }),
+      setHubId: (role, hubId) =>
+        setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined, storageFull: undefined }),
+      setFolder: (role, folder) =>
+        setSlot(role, { folder, status: 'empty', loaded: undefined, error: undefined, storageFull: undefined }),
       setHubEndpoint: (hubEndpoint) => set({ hubEndpoint }),
+      plans: {},
+      setMemoryBudget: (memoryBudget) => set({ memoryBudget }),
+      scheduleReplan() {
+        clearTimeout(replanTimer);
+        replanTimer = setTimeout(() => void get().replan(), replanDelayMs);
+      },
+      async replan() {
+        clearTimeout(replanTimer);
+        const generation = ++planGeneration;
+        const { trainingSettings: settings, memoryBudget } = get();
+        const request = { settings, ...(memoryBudget !== undefined ? { budgetBytes: memoryBudget } : {}) };
+        const planOne = async (role: ModelRole) => {
+          if (get()[role].status !== 'ready') return setPlan(role, undefined);
+          setPlan(role, { ...get().plans[role], status: 'planning', error: undefined });
+          try {
+            const client = services.client();
+            const reply =
+              role === 'student'
+                ? await client.student.call('plan', request)
+                : await client.teacher.call('plan', request);
+            if (generation === planGeneration) setPlan(role, { status: 'ready', reply });
+          } catch (err) {
+            if (generation === planGeneration)
+              setPlan(role, { status: 'failed', error: `No plan for these settings: ${errorMessage(err)}` });
+          }
+        };
+        await Promise.all([planOne('student'), planOne('teacher')]);
+      },
       async refreshCache() {
         try {
           const [cachedModels, storage] = await Promise.all([
@@ -54,7 +92,14 @@ export const createModelsSlice =
           });
       },
       setPreset: (role, presetId) =>
-        setSlot(role, { presetId, status: 'empty', loaded: undefined, error: undefined, progress: undefined }),
+        setSlot(role, {
+          presetId,
+          status: 'empty',
+          loaded: undefined,
+          error: undefined,
+          progress: undefined,
+          storageFull: undefined,
+        }),
       cancelLoad: () => loading?.abort(),
       noteWorkerFailure(err) {
         if (!(err instanceof Error) || err.name !== 'WorkerCrashedError') return;
@@ -75,7 +120,14 @@ export const createModelsSlice =
         const client = services.client();
         const { backend, thinking } = get();
         const loadOne = async (role: ModelRole) => {
-          setSlot(role, { status: 'loading', error: undefined, loaded: undefined, progress: undefined });
+          setSlot(role, {
+            status: 'loading',
+            error: undefined,
+            loaded: undefined,
+            progress: undefined,
+            storageFull: undefined,
+          });
+          setPlan(role, undefined);
           try {
             const request = {
               source: sourceOf(get()[role], get().hubEndpoint, services.resolveUrl),
@@ -92,9 +144,11 @@ export const createModelsSlice =
                 : await client.teacher.call('load', request, options);
             setSlot(role, { status: 'ready', loaded });
           } catch (err) {
+            // Only this slot fails: the other role's load goes on, and runs and settings are not touched.
             setSlot(role, {
               status: 'failed',
               error: isAbort(err) ? 'loading was cancelled' : `Could not load the ${role}: ${errorMessage(err)}`,
+              storageFull: isStorageFull(err),
             });
           }
         };
@@ -111,6 +165,8 @@ export const createModelsSlice =
         const mismatch =
           student.loaded && teacher.loaded && vocabularyMismatch(student.loaded.vocabulary, teacher.loaded.vocabulary);
         if (mismatch) setSlot('teacher', { status: 'failed', error: `This pair cannot be used: ${mismatch}` });
+        // The load planned the default settings; the page shows the Training form's.
+        get().scheduleReplan();
         await get().refreshCache();
       },
     };

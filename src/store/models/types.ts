@@ -1,7 +1,7 @@
 import type { BackendChoice } from '../../engine/open-backend';
 import type { CachedModel } from '../../models/opfs-store';
 import type { PickedFile } from '../../models/picked-files';
-import type { LoadedModel, LoadProgress } from '../../workers/protocols';
+import type { LoadedModel, LoadProgress, PlanReply } from '../../workers/protocols';
 
 export type ModelRole = 'student' | 'teacher';
 
@@ -21,6 +21,8 @@ export interface ModelSlot {
   progress?: LoadProgress;
   loaded?: LoadedModel;
   error?: string;
+  /** The load failed because the browser's storage is full (the cached-models panel is where to free it). */
+  storageFull?: boolean;
 }
 
 export interface ModelsState {
@@ -36,6 +38,17 @@ export interface ModelsState {
   hasWebGpu: boolean;
   student: ModelSlot;
   teacher: ModelSlot;
+  /** The memory the person says the device has, in bytes: plans over it get a proposal of smaller settings. */
+  memoryBudget?: number;
+  /** Each loaded model's plan for the Training form's current settings (the load's own plan is of the defaults). */
+  plans: Partial<Record<ModelRole, PlanState>>;
+}
+
+export interface PlanState {
+  /** 'planning' keeps the last reply, if any, on screen until the new one comes. */
+  status: 'planning' | 'ready' | 'failed';
+  reply?: PlanReply;
+  error?: string;
 }
 
 export interface ModelsActions {
@@ -52,6 +65,11 @@ export interface ModelsActions {
   /** Loads the chosen student and teacher side by side, each in its worker. */
   loadModels(): Promise<void>;
   cancelLoad(): void;
+  setMemoryBudget(bytes: number | undefined): void;
+  /** Plans the loaded models for the Training form's settings (and the budget) now. */
+  replan(): Promise<void>;
+  /** Plans them again after a pause: the settings change keystroke by keystroke, and each plan takes a second or more. */
+  scheduleReplan(): void;
   /** After a failed call: when an engine worker died, its model is gone, so its slot says so. */
   noteWorkerFailure(err: unknown): void;
 }

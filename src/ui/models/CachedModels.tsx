@@ -2,6 +2,9 @@ import { useEffect, useId } from 'react';
 import { useAppStore } from '../../store/store';
 import { formatBytes } from '../common/format';
 
+/** The panel's element id, for links to it (a load that failed on a full disk points here). */
+export const cachedModelsId = 'cached-models';
+
 /** The models downloaded into this browser, their sizes and a delete button each; the storage the site uses, and whether the browser keeps it. */
 export function CachedModels() {
   const models = useAppStore((s) => s.cachedModels);
@@ -15,7 +18,7 @@ export function CachedModels() {
     void refresh();
   }, [refresh]);
   return (
-    <section className="panel cached-models" aria-labelledby={heading}>
+    <section id={cachedModelsId} className="panel cached-models" aria-labelledby={heading}>
       <h3 id={heading}>Models in this browser</h3>
       {models === undefined ? (
         <p className="muted">Looking…</p>

@@ -4,6 +4,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
 import { loadProgressText } from './loadProgress';
+import { formatBytes } from '../common/format';
+import { qwen3Config } from '../../engine/qwen3-sizes';
+import { planFor } from '../../workers/engine-host';
 import { ModelsView, noWebGpuMessage } from './ModelsView';
 import { loadedModel } from '../../../tests/support/loaded-model';
 
@@ -28,6 +31,7 @@ const loaded = loadedModel({
     totalBytes: 40_290_000,
     peakBytes: 40_290_000,
     largestTensorBytes: 1_300_000,
+    largestTensor: { label: 'k cache 0', part: 'KV caches' },
     vocabularyMatrixBytes: 600_000,
   },
   downloadedBytes: 2_520_000,
@@ -111,10 +115,40 @@ describe('ModelsView', () => {
     render(<ModelsView />);
     const line = card('Student').querySelector('[data-value="limits"]');
     expect(line?.textContent).toBe(
-      'Largest tensor 1.3 MB (the embedding and LM head, 600 kB, are split by rows when they must be); this device allows 1.0 MB a buffer and 1.0 MB a binding.',
+      'Too big for this device: the largest tensor, k cache 0 (KV caches), takes 1.3 MB, and this device allows 1.0 MB a buffer and 1.0 MB a binding. It shrinks with shorter or fewer turns. (The embedding and LM head, 600 kB, are split by rows when they must be.)',
     );
     expect(line?.className).toBe('error');
   });
+
+  it("shows the plan for the Training form's settings, takes a GPU memory budget, and offers the proposal that fits", async () => {
+    const config = qwen3Config('0.6B', 2);
+    const settings = { ...useAppStore.getState().trainingSettings, loraRank: 16, maxTokens: 256 };
+    const smaller = await planFor(config, 'student', { settings: { ...settings, maxTokens: 128 } });
+    const budget = smaller.plan.totalBytes;
+    const reply = await planFor(config, 'student', { settings, budgetBytes: budget });
+    useAppStore.setState({
+      student: slot({ status: 'ready', loaded }),
+      plans: { student: { status: 'ready', reply } },
+      memoryBudget: budget,
+    });
+    render(<ModelsView />);
+    const plan = within(card('Student')).getByRole('region', { name: 'Memory plan' });
+    expect(plan.querySelector('[data-value="planned-for"]')?.textContent).toMatch(
+      /^For the Training form's settings: LoRA rank 16, 4 turns of 256 tokens, 4 samples per prompt, 4 prompts per update in mini-batches of 1: prompts of 300 tokens, trajectories of 1216 more, 4 sequences per optimizer step\.$/,
+    );
+    expect(within(plan).getByRole('heading').textContent).toBe(`Memory plan: ${formatBytes(reply.plan.totalBytes)}`);
+    const proposal = plan.querySelector('[data-value="proposal"]');
+    expect(proposal?.textContent).toContain(`Fits with turns of 128 tokens: ${formatBytes(budget)}.`);
+    fireEvent.click(within(plan).getByRole('button', { name: 'Use these settings' }));
+    expect(useAppStore.getState().trainingSettings).toMatchObject({ loraRank: 16, maxTokens: 128 });
+
+    const input = screen.getByRole('textbox', { name: 'GPU memory' });
+    fireEvent.change(input, { target: { value: '8 GB' } });
+    expect(useAppStore.getState().memoryBudget).toBe(8e9);
+    fireEvent.change(input, { target: { value: 'lots' } });
+    expect(useAppStore.getState().memoryBudget).toBeUndefined();
+    expect(screen.getByText('"lots" is not a size: write e.g. 8 GB or 512 MB.')).toBeTruthy();
+  }, 30_000);
 
   it('has a thinking-mode box, ticked by default, that sets the store', () => {
     render(<ModelsView />);
@@ -225,6 +259,24 @@ describe('ModelsView', () => {
     render(<ModelsView />);
     expect(within(card('Teacher')).getByRole('alert').textContent).toBe('Could not load the teacher: HTTP 404');
     expect(within(card('Student')).queryByRole('alert')).toBeNull();
+  });
+
+  it('points a load that failed on a full disk to the cached-models panel; other failures get no pointer', () => {
+    useAppStore.setState({
+      student: slot({ status: 'failed', error: 'Could not load the student: HTTP 404' }),
+      teacher: slot({
+        presetId: 'demo-teacher',
+        status: 'failed',
+        error: "Could not load the teacher: This browser's storage is full: caching a/b@main stopped at x.safetensors",
+        storageFull: true,
+      }),
+      cachedModels: [],
+    });
+    render(<ModelsView />);
+    const link = within(card('Teacher')).getByRole('link', { name: 'Free space in "Models in this browser"' });
+    const panel = screen.getByRole('region', { name: 'Models in this browser' });
+    expect(link.getAttribute('href')).toBe(`#${panel.id}`);
+    expect(within(card('Student')).queryByRole('link')).toBeNull();
   });
 
   it('"Load demo pair" restores the demo presets and loads; the selects list presets by role', () => {

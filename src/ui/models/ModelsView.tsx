@@ -1,4 +1,5 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
+import { parseByteSize } from '../../core/format-bytes';
 import { modelPresets } from '../../models/presets';
 import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
@@ -7,7 +8,7 @@ import type { LoadedModel } from '../../workers/protocols';
 import { formatBytes, formatCount, formatDuration, formatParameters } from '../common/format';
 import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';
-import { CachedModels } from './CachedModels';
+import { CachedModels, cachedModelsId } from './CachedModels';
 import { FolderPicker } from './FolderPicker';
 import { MemoryPlan } from './MemoryPlan';
 import { loadProgressText } from './loadProgress';
@@ -210,6 +211,7 @@ export function ModelsView() {
         </div>
       </form>
 
+      <MemoryBudget />
       <div className="models-cards">
         {roles.map((role) => (
           <ModelCard key={role} role={role} slot={slots[role]} />
@@ -230,6 +232,9 @@ export function ModelsView() {
 /** One model's state: progress while it loads, its numbers once ready, the error if it failed. */
 export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) {
   const headingId = useId();
+  const planned = useAppStore((s) => s.plans[role]);
+  const budget = useAppStore((s) => s.memoryBudget);
+  const setTrainingSettings = useAppStore((s) => s.setTrainingSettings);
   const name = roleNames[role];
   const preset = modelPresets.find((p) => p.id === slot.presetId);
   return (
@@ -248,7 +253,9 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
       {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
       {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
       {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
-      {slot.status === 'ready' && slot.loaded !== undefined && <MemoryPlan model={slot.loaded} />}
+      {slot.status === 'ready' && slot.loaded !== undefined && (
+        <MemoryPlan model={slot.loaded} planned={planned} budget={budget} onUseSettings={setTrainingSettings} />
+      )}
       {slot.loaded?.fallback !== undefined && (
         <p className="models-notice" role="note">
           {slot.loaded.fallback}
@@ -257,6 +264,12 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
       {slot.status === 'failed' && (
         <p className="error" role="alert">
           {slot.error ?? `The ${role} could not be loaded.`}
+        </p>
+      )}
+      {slot.status === 'failed' && slot.storageFull && (
+        <p className="models-notice" role="note">
+          <a href={`#${cachedModelsId}`}>Free space in "Models in this browser"</a>: each cached model has a Delete
+          button, and "Keep downloads" asks the browser for persistent storage.
         </p>
       )}
     </article>
@@ -323,5 +336,38 @@ function LoadedFacts({ model }: { model: LoadedModel }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+/** The memory the device has, as the person says it ("8 GB"): each plan then says whether it fits, and a student's the largest settings that do. */
+function MemoryBudget() {
+  const budget = useAppStore((s) => s.memoryBudget);
+  const setBudget = useAppStore((s) => s.setMemoryBudget);
+  const [text, setText] = useState(() => (budget === undefined ? '' : `${budget} B`));
+  const id = useId();
+  const valid = text.trim() === '' || parseByteSize(text) !== undefined;
+  return (
+    <div className="models-select models-budget">
+      <label className="field-label" htmlFor={id}>
+        GPU memory
+      </label>
+      <input
+        id={id}
+        type="text"
+        placeholder="e.g. 8 GB"
+        value={text}
+        spellCheck={false}
+        aria-invalid={!valid}
+        onChange={(e) => {
+          setText(e.target.value);
+          setBudget(e.target.value.trim() === '' ? undefined : parseByteSize(e.target.value));
+        }}
+      />
+      <span className="hint">
+        {valid
+          ? 'The memory each model may take: its plan says whether it fits, and proposes the largest training settings that do.'
+          : `"${text}" is not a size: write e.g. 8 GB or 512 MB.`}
+      </span>
+    </div>
   );
 }
