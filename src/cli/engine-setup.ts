@@ -10,8 +10,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { choiceOption, type OptionSpec } from './command';
 
-export const backendOptionSpec = { backend: { type: 'string' } } as const satisfies OptionSpec;
-export const backendOptionHelp = '  --backend B   webgpu or cpu (default: webgpu when an adapter is found, else cpu)';
+export const backendOptionSpec = {
+  backend: { type: 'string' },
+  weights: { type: 'string' },
+} as const satisfies OptionSpec;
+export const backendOptionHelp = `  --backend B   webgpu or cpu (default: webgpu when an adapter is found, else cpu)
+  --weights F   how WebGPU stores the weights: f16 or f32 (default: f16 where the adapter
+                has shader-f16, else f32; the CPU backend keeps f32)`;
+
+export const weightFormats = ['f16', 'f32'] as const;
 
 /**
  * Opens the chosen backend (or the default: WebGPU when the `webgpu` package finds an adapter,
@@ -19,18 +26,26 @@ export const backendOptionHelp = '  --backend B   webgpu or cpu (default: webgpu
  * failure to open the device falls back to the CPU: an error of the work itself is reported as is.
  */
 export async function withBackend<R>(
-  choice: string | undefined,
+  options: { backend?: string; weights?: string },
   log: (line: string) => void,
   user: BackendUser<R>,
 ): Promise<R> {
-  const wanted = choice === undefined ? undefined : choiceOption('backend', choice, backendChoices, 'cpu');
+  const wanted =
+    options.backend === undefined ? undefined : choiceOption('backend', options.backend, backendChoices, 'cpu');
+  const weights =
+    options.weights === undefined ? undefined : choiceOption('weights', options.weights, weightFormats, 'f32');
   const gpu = wanted === 'cpu' ? undefined : await nodeGpu();
   const opened = await openBackend(
-    { choice: wanted ?? (gpu === undefined ? 'cpu' : 'webgpu'), gpu, fallBackToCpu: wanted === undefined },
+    {
+      choice: wanted ?? (gpu === undefined ? 'cpu' : 'webgpu'),
+      gpu,
+      fallBackToCpu: wanted === undefined,
+      ...(weights !== undefined ? { weights } : {}),
+    },
     {
       run: (backend, how) => {
         if (how.fallback !== undefined) log(`backend: cpu (${how.fallback})`);
-        else log(how.device === 'CPU' ? 'backend: cpu' : `backend: webgpu on ${how.device}`);
+        else log(how.device === 'CPU' ? 'backend: cpu' : `backend: webgpu on ${how.device}, weights in ${how.weights}`);
         return user.run(backend, how);
       },
     },

@@ -28,7 +28,7 @@ describe('openBackend', () => {
     const { result, device } = await openBackend({ choice: 'cpu', gpu: undefined, fallBackToCpu: false }, user);
     expect(result).toBe('done');
     expect(device).toBeUndefined();
-    expect(runs).toEqual([{ backend: 'cpu', opened: { device: 'CPU' } }]);
+    expect(runs).toEqual([{ backend: 'cpu', opened: { device: 'CPU', weights: 'f32' } }]);
   });
 
   it('falls back to the CPU, saying why, when no adapter can be had', async () => {
@@ -42,7 +42,9 @@ describe('openBackend', () => {
   it('falls back to the CPU, saying why, where there is no WebGPU at all', async () => {
     const { runs, user } = recorder();
     await openBackend({ choice: 'webgpu', gpu: undefined, fallBackToCpu: true }, user);
-    expect(runs).toEqual([{ backend: 'cpu', opened: { device: 'CPU', fallback: expect.stringMatching(/no WebGPU/) } }]);
+    expect(runs).toEqual([
+      { backend: 'cpu', opened: { device: 'CPU', weights: 'f32', fallback: expect.stringMatching(/no WebGPU/) } },
+    ]);
   });
 
   it('throws instead when falling back is not allowed, and runs nothing', async () => {
@@ -66,6 +68,25 @@ describe('openBackend', () => {
       expect(runs).toHaveLength(1);
       expect(runs[0].backend).toMatch(/^webgpu/);
       expect(runs[0].opened.fallback).toBeUndefined();
+    },
+  );
+
+  it.skipIf(!gpuAvailable)(
+    'stores WebGPU weights as asked, and by default f16 only where the adapter has shader-f16',
+    async () => {
+      const gpu = await nodeGpu();
+      const adapter = await gpu?.requestAdapter();
+      const expectedDefault = adapter?.features.has('shader-f16') ? 'f16' : 'f32';
+      for (const [weights, expected] of [
+        [undefined, expectedDefault],
+        ['f16', 'f16'],
+        ['f32', 'f32'],
+      ] as const) {
+        const { runs, user } = recorder();
+        const { device } = await openBackend({ choice: 'webgpu', gpu, fallBackToCpu: false, weights }, user);
+        device?.destroy();
+        expect(runs[0].opened.weights).toBe(expected);
+      }
     },
   );
 });

@@ -1,5 +1,5 @@
 /** What the student and teacher workers share: what a model needs of the device, and loading a model folder onto a backend. */
-import type { Backend } from '../engine/backend';
+import type { Backend, WeightFormat } from '../engine/backend';
 import { fitMemory } from '../agent/training/memory-fit';
 import { defaultTrainingSettings, planPromptTokens, workloadOf } from '../agent/training/settings';
 import { parseQwen3Config, type Qwen3Config } from '../engine/config';
@@ -43,8 +43,9 @@ export interface ModelUser<R> {
 /**
  * Opens the requested backend (the CPU, with the reason, when WebGPU cannot be had) and loads
  * the model folder onto it. The device, if any, is returned for the worker to keep while its
- * model is loaded. Before any weights, the memory plan: of a run of the default training
- * settings with an adapter of `lora` (a student), or of scoring it (a teacher: no `lora`).
+ * model is loaded. Before any weights, the memory plan (with the weights stored as the opened
+ * backend stores them): of a run of the default training settings with an adapter of `lora`
+ * (a student), or of scoring it (a teacher: no `lora`).
  */
 export async function openAndLoad<R>(
   request: LoadRequest,
@@ -53,7 +54,7 @@ export async function openAndLoad<R>(
   progress: (p: LoadProgress) => void,
   signal: AbortSignal,
   user: ModelUser<R>,
-): Promise<{ result: R; device?: EngineDevice; config: Qwen3Config }> {
+): Promise<{ result: R; device?: EngineDevice; planBasis: PlanBasis }> {
   const started = performance.now();
   let downloaded = 0;
   const files = env.modelFiles(
@@ -66,11 +67,19 @@ export async function openAndLoad<R>(
   );
   const config = await readConfig(files);
   const planWorkload = workloadOf(defaultTrainingSettings, planPromptTokens);
-  const plan = await planMemory(config, planWorkload, lora);
+  let weights: WeightFormat = 'f32';
   const opened = await openBackend(
-    { choice: request.backend, gpu: env.gpu(), needs: weightNeeds(config), fallBackToCpu: true },
+    {
+      choice: request.backend,
+      gpu: env.gpu(),
+      needs: weightNeeds(config),
+      fallBackToCpu: true,
+      ...(request.weights !== undefined ? { weights: request.weights } : {}),
+    },
     {
       run: async (backend, how) => {
+        weights = how.weights;
+        const plan = await planMemory(config, planWorkload, lora, weights);
         const { model, describe } = await loadModel(backend, request, files, progress, signal, started);
         const tokenizer: TokenizerJson = {
           json: JSON.parse(await files.text('tokenizer.json')),
@@ -86,7 +95,13 @@ export async function openAndLoad<R>(
       },
     },
   );
-  return { ...opened, config };
+  return { ...opened, planBasis: { config, weights } };
+}
+
+/** What a loaded model's plans are made of: its config, and how its weights are stored. */
+export interface PlanBasis {
+  config: Qwen3Config;
+  weights: WeightFormat;
 }
 
 /**
@@ -95,7 +110,7 @@ export async function openAndLoad<R>(
  * proposal, the one `sodp plan --memory` prints.
  */
 export async function planFor(
-  config: Qwen3Config,
+  { config, weights }: PlanBasis,
   role: 'student' | 'teacher',
   request: PlanRequest,
 ): Promise<PlanReply> {
@@ -103,10 +118,10 @@ export async function planFor(
   const workload = workloadOf(settings, planPromptTokens);
   const lora =
     role === 'student' ? { rank: settings.loraRank, alpha: 2 * settings.loraRank, targets: allLoraTargets } : undefined;
-  const plan = await planMemory(config, workload, lora);
+  const plan = await planMemory(config, workload, lora, weights);
   const over = budgetBytes !== undefined && plan.totalBytes > budgetBytes;
   if (!over || lora === undefined) return { settings, workload, plan };
-  const fit = await fitMemory(config, settings, { targets: allLoraTargets }, planPromptTokens, budgetBytes);
+  const fit = await fitMemory(config, settings, { targets: allLoraTargets }, planPromptTokens, budgetBytes, weights);
   return { settings, workload, plan, fit };
 }
 
@@ -127,7 +142,11 @@ async function loadModel<T>(
     progress({ phase: 'upload', done: p.done, total: p.total, elapsedMs: performance.now() - started });
   });
   const c = model.config;
-  const parameters = weightNames(c).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  const parameters = weightNames(c).reduce((n, w) => n + count(w.shape), 0);
+  // Matrices in the backend's format, vectors (the norms) in f32.
+  const weightBytes = (format: WeightFormat) =>
+    weightNames(c).reduce((n, w) => n + count(w.shape) * (w.shape.length === 2 && format === 'f16' ? 2 : 4), 0);
   return {
     model,
     describe: (opened) => ({
@@ -138,7 +157,8 @@ async function loadModel<T>(
       hiddenSize: c.hiddenSize,
       vocabSize: c.vocabSize,
       parameters,
-      weightBytes: parameters * 4,
+      weights: opened.weights,
+      weightBytes: weightBytes(opened.weights),
       allocatedBytes: backend.liveBytes,
       ...(opened.limits !== undefined ? { limits: opened.limits } : {}),
       seconds: (performance.now() - started) / 1000,

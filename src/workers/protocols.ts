@@ -12,6 +12,7 @@ import type { Task } from '../agent/tasks/task';
 import type { Trajectory } from '../agent/trajectory';
 import type { UpdateMetrics, UpdateSettings } from '../agent/update';
 import type { MemoryPlan, Workload } from '../engine/memory-plan';
+import type { WeightFormat } from '../engine/backend';
 import type { BackendChoice } from '../engine/open-backend';
 import type { FileProgress, HubModelSource } from '../models/hub-model';
 import type { PickedFile } from '../models/picked-files';
@@ -35,6 +36,8 @@ export interface LoadRequest {
   backend: BackendChoice;
   /** Qwen3's thinking mode for the student's chat template (default: defaultThinking); the teacher ignores it. */
   thinking?: boolean;
+  /** How WebGPU stores the weights; by default f16 where the adapter has `shader-f16`. The CPU keeps f32. */
+  weights?: WeightFormat;
 }
 
 export interface LoadProgress {
@@ -60,7 +63,9 @@ export interface LoadedModel {
   hiddenSize: number;
   vocabSize: number;
   parameters: number;
-  /** Bytes the weights take on the backend (f32). */
+  /** How the backend stores the matrices (the norms stay f32). */
+  weights: WeightFormat;
+  /** Bytes the weights take on the backend. */
   weightBytes: number;
   /** Bytes the engine held on its backend right after loading (its own count, Backend.liveBytes). */
   allocatedBytes: number;

@@ -14,7 +14,6 @@ import type { Backend } from '../engine/backend';
 import { Decoder, EnginePolicy } from '../engine/inference';
 import { initLoraParams, loraLayout } from '../engine/lora';
 import { createLoraState, releaseLoraState } from '../engine/lora-state';
-import type { Qwen3Config } from '../engine/config';
 import type { LoraState, Qwen3Model } from '../engine/model';
 import { allLoraTargets } from '../engine/params';
 import { exportPeft } from '../engine/peft';
@@ -22,7 +21,7 @@ import { defaultAdamW, LoraTrainer } from '../engine/train';
 import type { EngineDevice } from '../engine/webgpu/device';
 import { usesTeacher } from '../sod/advantages';
 import type { ToolSandbox } from '../tools/sandbox';
-import { openAndLoad, planFor, type WorkerEnvironment } from './engine-host';
+import { openAndLoad, planFor, type PlanBasis, type WorkerEnvironment } from './engine-host';
 import type {
   AdapterSettings,
   LoadedModel,
@@ -101,7 +100,7 @@ function textAlternatives(chat: ChatFormat, alternatives: TokenAlternatives): [s
 
 export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtocol> {
   let student: Student | undefined;
-  let config: Qwen3Config | undefined;
+  let planBasis: PlanBasis | undefined;
   let device: EngineDevice | undefined;
   let teacher: RemoteScorer | undefined;
   let sandbox: ToolSandbox | undefined;
@@ -118,7 +117,7 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
   return {
     async load(request, { progress, signal }) {
       student = undefined;
-      config = undefined;
+      planBasis = undefined;
       device?.destroy();
       device = undefined;
       const lora = { rank: defaultAdapter.rank, alpha: defaultAdapter.alpha, targets: allLoraTargets };
@@ -136,15 +135,15 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
       // The device stays open while the model is loaded.
       device = opened.device;
       student = opened.result;
-      config = opened.config;
+      planBasis = opened.planBasis;
       student.newAdapter(defaultAdapter);
       return student.loaded;
     },
 
     async plan(request) {
       need();
-      if (config === undefined) throw new Error('load a student model first');
-      return planFor(config, 'student', request);
+      if (planBasis === undefined) throw new Error('load a student model first');
+      return planFor(planBasis, 'student', request);
     },
 
     async connectTeacher({ port }) {

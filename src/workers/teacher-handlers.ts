@@ -1,10 +1,9 @@
 /** The teacher worker: a model that scores the student's tokens (τ) and lists its own top alternatives. */
 import { topAlternatives } from '../engine/alternatives';
 import { Decoder, EngineScorer } from '../engine/inference';
-import type { Qwen3Config } from '../engine/config';
 import type { Qwen3Model } from '../engine/model';
 import type { EngineDevice } from '../engine/webgpu/device';
-import { openAndLoad, planFor, type WorkerEnvironment } from './engine-host';
+import { openAndLoad, planFor, type PlanBasis, type WorkerEnvironment } from './engine-host';
 import type { ScorerProtocol, TeacherProtocol } from './protocols';
 import { serve, type Handlers } from '../core/rpc/rpc';
 
@@ -21,7 +20,7 @@ function scorerOn<T>(model: Qwen3Model<T>, name: string): Handlers<ScorerProtoco
 
 export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtocol> {
   let scorer: Handlers<ScorerProtocol> | undefined;
-  let config: Qwen3Config | undefined;
+  let planBasis: PlanBasis | undefined;
   let device: EngineDevice | undefined;
   const need = (): Handlers<ScorerProtocol> => {
     if (scorer === undefined) throw new Error('load a teacher model first');
@@ -35,7 +34,7 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
   return {
     async load(request, { progress, signal }) {
       scorer = undefined;
-      config = undefined;
+      planBasis = undefined;
       device?.destroy();
       device = undefined;
       const opened = await openAndLoad(request, undefined, env, progress, signal, {
@@ -43,12 +42,12 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
       });
       device = opened.device;
       scorer = opened.result.handlers;
-      config = opened.config;
+      planBasis = opened.planBasis;
       return opened.result.loaded;
     },
     async plan(request) {
-      if (config === undefined) throw new Error('load a teacher model first');
-      return planFor(config, 'teacher', request);
+      if (planBasis === undefined) throw new Error('load a teacher model first');
+      return planFor(planBasis, 'teacher', request);
     },
     async connect({ port }) {
       serve<ScorerProtocol>(port, forwarded);

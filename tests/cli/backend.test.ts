@@ -29,4 +29,25 @@ describe.skipIf(!gpuAvailable)('sodp on the default backend (WebGPU found)', () 
     expect(run.stderr.match(/adapter_config\.json/g)).toHaveLength(1);
     expect(run.stderr).not.toMatch(/backend: cpu/);
   }, 60_000);
+
+  it('stores the weights as --weights says and scores with them: f16 close to f32, not equal', async () => {
+    const model = writeTinyModelFolder('teacher', {}, 2);
+    const line = JSON.stringify({ prompt_ids: [1, 2, 3], response_ids: [4, 5, 6, 7] });
+    const score = async (weights: string) => {
+      const run = await runSodp(
+        ['logprobs', '--model', model, '--as', 'teacher', '--backend', 'webgpu', '--weights', weights],
+        line,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(new RegExp(`^backend: webgpu on .+, weights in ${weights}$`, 'm'));
+      return (JSON.parse(run.stdout) as { teacher_logprobs: number[] }).teacher_logprobs;
+    };
+    const f32 = await score('f32');
+    const f16 = await score('f16');
+    const drift = Math.max(...f32.map((x, i) => Math.abs(x - f16[i])));
+    expect(drift).toBeGreaterThan(0);
+    expect(drift).toBeLessThan(1e-2);
+    const bad = await runSodp(['logprobs', '--model', model, '--as', 'teacher', '--weights', 'int3'], line);
+    expect(bad.stderr).toMatch(/--weights must be one of f16, f32; got 'int3'/);
+  }, 60_000);
 });

@@ -3,6 +3,7 @@
  * fit, found by shrinking what costs memory in turn (turn length, sequences per optimizer step,
  * group size, LoRA rank) and planning again each time.
  */
+import type { WeightFormat } from '../../engine/backend';
 import type { Qwen3Config } from '../../engine/config';
 import { planMemory, type MemoryPlan } from '../../engine/memory-plan';
 import type { LoraConfig } from '../../engine/lora';
@@ -37,16 +38,17 @@ const shrinks: [(s: TrainingSettings) => TrainingSettings | undefined, (s: Train
   [(s) => (s.maxTurns > 2 ? { ...s, maxTurns: s.maxTurns - 1 } : undefined), (s) => `${s.maxTurns} turns`],
 ];
 
-/** Plans `settings` for a student of `config` against `budgetBytes`, shrinking them until they fit. */
+/** Plans `settings` for a student of `config` (matrices stored as `weights`) against `budgetBytes`, shrinking them until they fit. */
 export async function fitMemory(
   config: Qwen3Config,
   settings: TrainingSettings,
   lora: Omit<LoraConfig, 'rank' | 'alpha'>,
   promptTokens: number,
   budgetBytes: number,
+  weights: WeightFormat = 'f32',
 ): Promise<MemoryFit> {
   const plan = (s: TrainingSettings) =>
-    planMemory(config, workloadOf(s, promptTokens), { ...lora, rank: s.loraRank, alpha: 2 * s.loraRank });
+    planMemory(config, workloadOf(s, promptTokens), { ...lora, rank: s.loraRank, alpha: 2 * s.loraRank }, weights);
   let current = settings;
   let planned = await plan(current);
   // One line per kind of change, with the value it reached.
@@ -62,11 +64,11 @@ export async function fitMemory(
   }
   const changes = [...changed.values()];
   const fits = planned.totalBytes <= budgetBytes;
-  const weights = planned.parts.find((p) => p.part === 'weights')?.bytes ?? 0;
+  const weightBytes = planned.parts.find((p) => p.part === 'weights')?.bytes ?? 0;
   const largest = planned.parts[0];
   const why = fits
     ? undefined
-    : weights > budgetBytes
+    : weightBytes > budgetBytes
       ? 'the weights alone are larger than the budget: use a smaller model, or the CPU backend'
       : `${largest.part} still take the most; use a smaller model, or the CPU backend`;
   return { plan: planned, settings: current, fits, changes, ...(why !== undefined ? { why } : {}) };

@@ -59,7 +59,7 @@ export const evalCommand: CliCommand = {
     const chat = await chatFormatFor(modelDir, values.thinking);
     const sandbox = createNodeSandbox();
     try {
-      const trajectories = await withBackend(values.backend, log, {
+      const trajectories = await withBackend(values, log, {
         run: async (backend) => {
           const { model, lora } = await loadModelWithAdapter(backend, modelDir, values.adapter);
           const policy = new EnginePolicy(modelDir, model, lora);

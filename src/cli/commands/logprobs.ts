@@ -80,7 +80,7 @@ export const logprobsCommand: CliCommand = {
         await scorer.dispose();
       }
     }
-    return withBackend(values.backend, log, {
+    return withBackend(values, log, {
       run: async (backend) => {
         const { model, lora } = await loadModelWithAdapter(backend, modelDir, values.adapter);
         return scoreAll(new EngineScorer(modelDir, model, lora), field, values.input, io);

@@ -6,6 +6,7 @@ import { formatBytes, parseByteSize } from '../../core/format-bytes';
 import { parseQwen3Config } from '../../engine/config';
 import { planMemory, type MemoryPlan } from '../../engine/memory-plan';
 import { choiceOption, numberOption, parseOptions, UsageError, type CliCommand } from '../command';
+import { weightFormats } from '../engine-setup';
 import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
 import { trainOptionHelp, trainOptionSpec, trainOptionsFrom } from '../train-options';
 
@@ -14,7 +15,7 @@ const defaultLimits = { maxStorageBufferBindingSize: 128 << 20, maxBufferSize: 2
 
 const help = `Usage: sodp plan --model DIR|ID [--as student|teacher] [--prompt-tokens N] [training options]
 
-Prints the memory the engine would take for the model, by part (weights in f32, KV caches,
+Prints the memory the engine would take for the model, by part (weights, KV caches,
 activations and scratch, the shared prompt, LoRA, AdamW state), before loading anything: the
 engine's own code runs one rollout, scoring and (for a student) one training step of the
 given settings on a backend that only counts bytes. Reads config.json only.
@@ -22,6 +23,8 @@ given settings on a backend that only counts bytes. Reads config.json only.
   --model DIR|ID      a Qwen3 model folder or Hub id (only its config and tokenizer are fetched)
   --as ROLE           student (default: trains a LoRA adapter) or teacher (scores only)
   --prompt-tokens N   tokens of the longest prompt (default ${planPromptTokens})
+  --weights F         f32 (default) or f16: how WebGPU stores the matrices (f16 where the
+                      adapter has shader-f16, unless sodp's --weights says otherwise)
   --memory SIZE       the memory there is (e.g. 8GB, 512MB): when the plan does not fit, says
                       which part is too big and the largest settings that fit (a student)
   --cache-dir DIR     the Hugging Face cache for Hub ids
@@ -43,6 +46,7 @@ export const planCommand: CliCommand = {
       as: { type: 'string' },
       'prompt-tokens': { type: 'string' },
       memory: { type: 'string' },
+      weights: { type: 'string' },
       ...trainOptionSpec,
       ...modelSourceOptionSpec,
       help: { type: 'boolean', short: 'h' },
@@ -62,8 +66,9 @@ export const planCommand: CliCommand = {
     const { settings, alpha, targets } = trainOptionsFrom(values);
     const workload = workloadOf(settings, numberOption('prompt-tokens', values['prompt-tokens'], planPromptTokens));
     const lora = role === 'student' ? { rank: settings.loraRank, alpha, targets } : undefined;
-    const plan = await planMemory(config, workload, lora);
-    io.stdout.write(report(values.model, role, workload, plan));
+    const weights = choiceOption('weights', values.weights, weightFormats, 'f32');
+    const plan = await planMemory(config, workload, lora, weights);
+    io.stdout.write(report(values.model, role, workload, plan, weights));
     if (values.memory === undefined) return 0;
     const budget = parseSize(values.memory);
     if (plan.totalBytes <= budget) {
@@ -74,7 +79,7 @@ export const planCommand: CliCommand = {
       `\ndoes not fit in ${formatBytes(budget)}: ${plan.parts[0].part} take the most (${formatBytes(plan.parts[0].bytes)})\n`,
     );
     if (lora === undefined) return 1;
-    const fit = await fitMemory(config, settings, { targets }, workload.promptTokens, budget);
+    const fit = await fitMemory(config, settings, { targets }, workload.promptTokens, budget, weights);
     io.stdout.write(
       fit.fits
         ? `fits with ${fit.changes.join(', ')}: ${formatBytes(fit.plan.totalBytes)}\n`
@@ -84,11 +89,20 @@ export const planCommand: CliCommand = {
   },
 };
 
-function report(model: string, role: string, w: ReturnType<typeof workloadOf>, plan: MemoryPlan): string {
+function report(
+  model: string,
+  role: string,
+  w: ReturnType<typeof workloadOf>,
+  plan: MemoryPlan,
+  weights: string,
+): string {
   const lines = [
     `${model} as ${role}: prompts of ${w.promptTokens} tokens, trajectories of ${w.responseTokens} more, turns of ${w.turnTokens}${role === 'student' ? `, ${w.sequencesPerStep} sequences per optimizer step` : ''}`,
     '',
-    ...plan.parts.map((p) => `  ${p.part.padEnd(26)}${formatBytes(p.bytes).padStart(10)}`),
+    ...plan.parts.map(
+      (p) =>
+        `  ${(p.part === 'weights' ? `weights (${weights})` : p.part).padEnd(26)}${formatBytes(p.bytes).padStart(10)}`,
+    ),
     `  ${'total'.padEnd(26)}${formatBytes(plan.totalBytes).padStart(10)}   (at most ${formatBytes(plan.peakBytes)} at once)`,
     '',
     `largest tensor: ${formatBytes(plan.largestTensorBytes)}; the embedding and LM head: ${formatBytes(plan.vocabularyMatrixBytes)} (split by rows on WebGPU above a binding)`,

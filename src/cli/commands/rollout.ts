@@ -137,7 +137,7 @@ export const rolloutCommand: CliCommand = {
       const group = numberOption('group', values.group, 1);
       const chosen: Task[] = tasks.slice(0, n);
       const chat = await chatFormatFor(modelDir, values.thinking);
-      await withBackend(values.backend, log, {
+      await withBackend(values, log, {
         run: async (backend) => {
           const { model, lora } = await loadModelWithAdapter(backend, modelDir, values.adapter);
           const policy = new EnginePolicy(modelDir, model, lora);

@@ -91,7 +91,7 @@ export const trainCommand: CliCommand = {
     const evaluationsOut = createWriteStream(join(outDir, 'evaluations.jsonl'));
     const sandbox = createNodeSandbox();
     try {
-      await withBackend(values.backend, log, {
+      await withBackend(values, log, {
         run: async (backend) => {
           const { model: student } = await loadModelWithAdapter(backend, studentDir);
           const layout = loraLayout(student.config, { rank: settings.loraRank, alpha, targets });

@@ -28,6 +28,16 @@ describe('loading models', () => {
     expect(requests.slice(2).map((r) => r.thinking)).toEqual([false, false]);
   });
 
+  it('leaves the weight format to the worker unless one is chosen', async () => {
+    const requests: LoadRequest[] = [];
+    const store = createAppStore(recordingServices(requests));
+    await store.getState().loadModels();
+    expect(requests.map((r) => r.weights)).toEqual([undefined, undefined]);
+    store.getState().setWeights('f16');
+    await store.getState().loadModels();
+    expect(requests.slice(2).map((r) => r.weights)).toEqual(['f16', 'f16']);
+  });
+
   it('loads a Hub id through the page cache from the chosen address, and refuses a malformed one', async () => {
     const requests: LoadRequest[] = [];
     const store = createAppStore(recordingServices(requests));

@@ -24,11 +24,13 @@ export const createModelsSlice =
     return {
       backend: services.hasWebGpu() ? 'webgpu' : 'cpu',
       hasWebGpu: services.hasWebGpu(),
+      weights: 'auto',
       thinking: defaultThinking,
       hubEndpoint: defaultHubEndpoint,
       student: { presetId: 'demo-student', status: 'empty' },
       teacher: { presetId: 'demo-teacher', status: 'empty' },
       setBackend: (backend) => set({ backend }),
+      setWeights: (weights) => set({ weights }),
       setThinking: (thinking) => set({ thinking }),
       setHubId: (role, hubId) =>
         setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined, storageFull: undefined }),
@@ -118,7 +120,7 @@ export const createModelsSlice =
         const controller = new AbortController();
         loading = controller;
         const client = services.client();
-        const { backend, thinking } = get();
+        const { backend, thinking, weights } = get();
         const loadOne = async (role: ModelRole) => {
           setSlot(role, {
             status: 'loading',
@@ -133,6 +135,7 @@ export const createModelsSlice =
               source: sourceOf(get()[role], get().hubEndpoint, services.resolveUrl),
               backend,
               thinking,
+              ...(weights !== 'auto' ? { weights } : {}),
             };
             const options = {
               signal: controller.signal,

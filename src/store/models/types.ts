@@ -1,3 +1,4 @@
+import type { WeightFormat } from '../../engine/backend';
 import type { BackendChoice } from '../../engine/open-backend';
 import type { CachedModel } from '../../models/opfs-store';
 import type { PickedFile } from '../../models/picked-files';
@@ -25,8 +26,12 @@ export interface ModelSlot {
   storageFull?: boolean;
 }
 
+/** How WebGPU stores the weights: 'auto' is f16 where the adapter has `shader-f16`, else f32. */
+export type WeightChoice = 'auto' | WeightFormat;
+
 export interface ModelsState {
   backend: BackendChoice;
+  weights: WeightChoice;
   /** Qwen3's thinking mode for the student's chat template. */
   thinking: boolean;
   /** Where Hub models come from: https://huggingface.co or a mirror. */
@@ -53,6 +58,7 @@ export interface PlanState {
 
 export interface ModelsActions {
   setBackend(backend: BackendChoice): void;
+  setWeights(weights: WeightChoice): void;
   setThinking(thinking: boolean): void;
   setHubId(role: ModelRole, hubId: string): void;
   setFolder(role: ModelRole, folder: { name: string; files: PickedFile[] }): void;

@@ -95,7 +95,7 @@ describe('ModelsView', () => {
     expect(fact(el, 'backend')).toBe('CPU');
     expect(fact(el, 'shape')).toBe('3 layers · hidden size 64 · vocabulary 151,936 tokens');
     expect(fact(el, 'parameters')).toBe('0.63 M');
-    expect(fact(el, 'memory')).toBe('2.5 MB (weights 2.4 MB)');
+    expect(fact(el, 'memory')).toBe('2.5 MB (weights 2.4 MB in f32)');
     const plan = within(el).getByRole('region', { name: 'Memory plan' });
     expect(within(plan).getByRole('heading').textContent).toBe('Memory plan: 40.3 MB');
     expect(within(plan).getByRole('img').getAttribute('aria-label')).toBe(
@@ -123,9 +123,9 @@ describe('ModelsView', () => {
   it("shows the plan for the Training form's settings, takes a GPU memory budget, and offers the proposal that fits", async () => {
     const config = qwen3Config('0.6B', 2);
     const settings = { ...useAppStore.getState().trainingSettings, loraRank: 16, maxTokens: 256 };
-    const smaller = await planFor(config, 'student', { settings: { ...settings, maxTokens: 128 } });
+    const smaller = await planFor({ config, weights: 'f32' }, 'student', { settings: { ...settings, maxTokens: 128 } });
     const budget = smaller.plan.totalBytes;
-    const reply = await planFor(config, 'student', { settings, budgetBytes: budget });
+    const reply = await planFor({ config, weights: 'f32' }, 'student', { settings, budgetBytes: budget });
     useAppStore.setState({
       student: slot({ status: 'ready', loaded }),
       plans: { student: { status: 'ready', reply } },
@@ -156,6 +156,17 @@ describe('ModelsView', () => {
     expect(box.checked).toBe(true);
     fireEvent.click(box);
     expect(useAppStore.getState().thinking).toBe(false);
+  });
+
+  it('chooses how WebGPU stores the weights, and sends it with the load; not for the CPU', () => {
+    useAppStore.setState({ hasWebGpu: true, backend: 'webgpu' });
+    render(<ModelsView />);
+    const select = screen.getByRole<HTMLSelectElement>('combobox', { name: /Weights on the GPU/ });
+    expect(select.value).toBe('auto');
+    fireEvent.change(select, { target: { value: 'f16' } });
+    expect(useAppStore.getState().weights).toBe('f16');
+    act(() => useAppStore.setState({ backend: 'cpu' }));
+    expect(select.disabled).toBe(true);
   });
 
   it('takes a Hub id and an address, and lists each file of a download with its progress', () => {

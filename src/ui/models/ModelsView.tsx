@@ -1,7 +1,13 @@
 import { useId, useState } from 'react';
 import { parseByteSize } from '../../core/format-bytes';
 import { modelPresets } from '../../models/presets';
-import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot } from '../../store/models/types';
+import {
+  folderPresetId,
+  hubPresetId,
+  type ModelRole,
+  type ModelSlot,
+  type WeightChoice,
+} from '../../store/models/types';
 import { useAppStore } from '../../store/store';
 import type { BackendChoice } from '../../engine/open-backend';
 import type { LoadedModel } from '../../workers/protocols';
@@ -25,6 +31,8 @@ const statusNames: Record<ModelSlot['status'], string> = {
   failed: 'failed',
 };
 
+const weightChoices: readonly WeightChoice[] = ['auto', 'f16', 'f32'];
+
 export const noWebGpuMessage = 'This browser has no WebGPU; the CPU backend works everywhere (slower).';
 
 /** The Models step: pick a student and a teacher (or the demo pair), a backend, and load them. */
@@ -34,6 +42,8 @@ export function ModelsView() {
   const student = useAppStore((s) => s.student);
   const teacher = useAppStore((s) => s.teacher);
   const setBackend = useAppStore((s) => s.setBackend);
+  const weights = useAppStore((s) => s.weights);
+  const setWeights = useAppStore((s) => s.setWeights);
   const thinking = useAppStore((s) => s.thinking);
   const setThinking = useAppStore((s) => s.setThinking);
   const setPreset = useAppStore((s) => s.setPreset);
@@ -183,6 +193,21 @@ export function ModelsView() {
             />
             <span>CPU</span>
           </label>
+          <label className="models-weights">
+            <span>Weights on the GPU</span>
+            <select
+              value={weights}
+              disabled={backend !== 'webgpu'}
+              onChange={(e) => setWeights(weightChoices.find((c) => c === e.target.value) ?? 'auto')}
+            >
+              <option value="auto">automatic: f16 where the adapter has shader-f16</option>
+              <option value="f16">f16 (half the memory)</option>
+              <option value="f32">f32</option>
+            </select>
+            <span className="hint">
+              f16 halves the weights' memory; every product is still summed in f32. The CPU backend keeps f32.
+            </span>
+          </label>
         </fieldset>
 
         <label className="models-thinking">
@@ -323,7 +348,11 @@ function LoadedFacts({ model }: { model: LoadedModel }) {
       `${model.layers} layers · hidden size ${formatCount(model.hiddenSize)} · vocabulary ${formatCount(model.vocabSize)} tokens`,
     ],
     ['parameters', 'Parameters', formatParameters(model.parameters)],
-    ['memory', 'Memory used', `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)})`],
+    [
+      'memory',
+      'Memory used',
+      `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)} in ${model.weights})`,
+    ],
     ['downloaded', 'Downloaded', formatBytes(model.downloadedBytes)],
     ['seconds', 'Load time', formatDuration(model.seconds)],
   ];
