@@ -5,7 +5,10 @@
  * process's peak memory and the engine's own byte count beside the memory plan.
  *
  *   npm run bench -- real-size
- *   REAL_SIZE_TOKENS=64 REAL_SIZE_LAYERS=28 REAL_SIZE_BACKENDS=cpu npm run bench -- real-size
+ *   REAL_SIZE_TOKENS=64 REAL_SIZE_LAYERS=28 REAL_SIZE_BACKENDS=cpu,webgpu,webgpu-f16 npm run bench -- real-size
+ *
+ * Backends: cpu; webgpu (its default weight format: f16 where the adapter has shader-f16);
+ * webgpu-f32 and webgpu-f16 (that format). The process peak is the whole run's so far.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +75,7 @@ async function run<T>(name: string, backend: Backend<T>, folder: string, report:
     model.config,
     { promptTokens: 16, turnTokens: decodeTokens, responseTokens: tokens - 16, sequencesPerStep: 1 },
     layout.config,
+    backend instanceof WebGpuBackend ? backend.weightFormat : 'f32',
   );
   console.log(
     `${name.padEnd(8)} load ${load.toFixed(1)} s · prefill ${prefill.toFixed(1)} tok/s · decode ${decode.toFixed(2)} tok/s · ` +
@@ -97,16 +101,18 @@ export async function benchRealSize(report: BenchReport): Promise<void> {
       `random Qwen3-0.6B, ${c.numLayers} layers, bf16 in 2 shards, written in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${tokens} tokens`,
     );
     if (backends.includes('cpu')) await run('cpu', new CpuBackend(), folder, report);
-    if (backends.includes('webgpu')) {
+    const formats = { webgpu: undefined, 'webgpu-f32': 'f32', 'webgpu-f16': 'f16' } as const;
+    for (const [name, weights] of Object.entries(formats)) {
+      if (!backends.includes(name)) continue;
       const device = await openEngineDevice(await nodeGpu()).catch((err: unknown) => {
         console.log(`webgpu: not available (${err instanceof Error ? err.message : err})`);
         return undefined;
       });
-      if (device !== undefined) {
-        report.adapter = device.adapterName;
-        await run(`webgpu`, new WebGpuBackend(device), folder, report);
-        device.destroy();
-      }
+      if (device === undefined) break;
+      report.adapter = device.adapterName;
+      const backend = new WebGpuBackend(device, weights === undefined ? {} : { weights });
+      await run(`${name} (${backend.weightFormat})`, backend, folder, report);
+      device.destroy();
     }
   } finally {
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
