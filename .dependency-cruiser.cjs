@@ -32,6 +32,18 @@ module.exports = {
       to: { path: '^node_modules/(react|react-dom|zustand|recharts)/' },
     },
     {
+      name: 'transformers-js-only-for-onnx',
+      comment:
+        'transformers.js brings onnxruntime into whatever bundle imports it: only the ONNX teacher (and the CLI, and tests) may; tokenizers and chat templates use @huggingface/tokenizers and @huggingface/jinja.',
+      severity: 'error',
+      from: {
+        path: '^src/',
+        pathNot: ['^src/models/transformers-scorer\\.ts$', '^src/models/onnx/', '^src/cli/', '\\.test\\.tsx?$'],
+      },
+      // No ^: node_modules may be a link, resolved to where it really lies.
+      to: { path: 'node_modules/(@huggingface/transformers|onnxruntime-(web|node|common))/' },
+    },
+    {
       name: 'tests-only-from-tests',
       comment: 'Test helpers under tests/ are for test files.',
       severity: 'error',

@@ -21,7 +21,8 @@ import { existsSync, mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChatFormat, loadTokenizer } from '../src/agent/chat';
+import { ChatFormat } from '../src/agent/chat';
+import { loadTokenizer } from '../src/agent/load-tokenizer';
 import { evaluateGreedy, summarize } from '../src/agent/evaluate';
 import { countOutcomes } from '../src/agent/outcome';
 import { readSituation, summarizeSituations } from '../src/agent/situation';
@@ -110,7 +111,7 @@ const validationTasks = generateArithmeticTasks(
   new Set([...heldOut, ...teacherTasks.map((t) => t.question)]),
 );
 
-// 1. The tokenizer, loaded back through AutoTokenizer as every model folder is.
+// 1. The tokenizer, loaded back from its files as every model folder is.
 const source = qwen3TokenizerSource();
 const { files: tokenizer, vocabSize } = demoTokenizer(
   teacherTasks.slice(0, 600),

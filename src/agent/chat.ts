@@ -1,4 +1,6 @@
-import { AutoTokenizer, env, PreTrainedTokenizer } from '@huggingface/transformers';
+import { type ChatMessage, type ChatTokenizer, HfChatTokenizer } from './tokenizer';
+
+export type { ChatMessage, ChatTokenizer } from './tokenizer';
 
 /** The one tool: Python code run in the sandbox. */
 export const codeInterpreterTool = {
@@ -15,32 +17,9 @@ export const codeInterpreterTool = {
   },
 } as const;
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | 'tool';
-  content: string;
-  tool_calls?: { type: 'function'; function: { name: string; arguments: Record<string, unknown> } }[];
-}
-
-/** What the chat format needs of a tokenizer (transformers.js' PreTrainedTokenizer has it). */
-export interface ChatTokenizer {
-  encode(text: string, options: { add_special_tokens: boolean }): number[];
-  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
-  apply_chat_template(messages: ChatMessage[], options: Record<string, unknown>): unknown;
-}
-
-/** The tokenizer of a model's parsed tokenizer.json and tokenizer_config.json. */
+/** The tokenizer of a model's parsed tokenizer.json and tokenizer_config.json (Node loads a folder with load-tokenizer.ts). */
 export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: unknown): ChatTokenizer {
-  // Every Qwen3 tokenizer class in transformers.js is the base class.
-  return new PreTrainedTokenizer(tokenizerJson, tokenizerConfig);
-}
-
-/** Loads the tokenizer of a model folder on disk (Node; the page's workers parse the files they read with tokenizerFromJson). */
-export async function loadTokenizer(folder: string): Promise<ChatTokenizer> {
-  const cut = folder.replace(/\/+$/, '').lastIndexOf('/');
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = cut >= 0 ? folder.slice(0, cut + 1) : './';
-  return AutoTokenizer.from_pretrained(cut >= 0 ? folder.slice(cut + 1).replace(/\/+$/, '') : folder);
+  return new HfChatTokenizer(tokenizerJson, tokenizerConfig);
 }
 
 const probe = ['\u0001probe-0\u0001', '\u0001probe-1\u0001'];

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ChatFormat, loadTokenizer } from '../agent/chat';
+import { ChatFormat } from '../agent/chat';
+import { loadTokenizer } from '../agent/load-tokenizer';
 import { defaultThinking, thinkingOptions } from '../agent/thinking';
 import { parseTasks, type Task } from '../agent/tasks/task';
 import type { SamplingSettings } from '../core/policy';

@@ -48,6 +48,30 @@ describe('TransformersScorer (transformers.js on onnxruntime)', () => {
     }
   });
 
+  it('reads an absolute folder wherever localModelPath points, and with localFilesOnly never fetches a missing Hub id', async () => {
+    const { dir } = writeTinyOnnxFolder('tiny-local');
+    env.localModelPath = '/nowhere/';
+    const scorer = await TransformersScorer.load(dir, { devices: ['cpu'], localFilesOnly: true });
+    expect((await scorer.scoreTokens([1, 2], [3])).length).toBe(1);
+    await scorer.dispose();
+    const { allowRemoteModels, fetch } = env;
+    const fetched: string[] = [];
+    env.allowRemoteModels = true;
+    env.fetch = async (input) => {
+      fetched.push(String(input));
+      throw new Error('no network in tests');
+    };
+    try {
+      await expect(
+        TransformersScorer.load('test-org/missing', { devices: ['cpu'], localFilesOnly: true }),
+      ).rejects.toThrow(/could not load/);
+      expect(fetched).toEqual([]);
+    } finally {
+      env.allowRemoteModels = allowRemoteModels;
+      env.fetch = fetch;
+    }
+  });
+
   it('says which devices failed when none loads', async () => {
     env.allowRemoteModels = false;
     await expect(TransformersScorer.load('no-such-model', { devices: ['cpu'] })).rejects.toThrow(

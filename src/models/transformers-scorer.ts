@@ -9,6 +9,8 @@ export interface TransformersScorerOptions {
   devices?: readonly TransformersDevice[];
   /** Input tokens per forward pass: at most this many rows of vocabulary logits exist at once. */
   chunkTokens?: number;
+  /** Read the model from disk only, never from the Hub (a folder the CLI already resolved; pass an absolute path). */
+  localFilesOnly?: boolean;
 }
 
 type CausalLm = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
@@ -41,7 +43,11 @@ export class TransformersScorer implements LogprobScorer {
     const failures: string[] = [];
     for (const device of devices) {
       try {
-        const model = await AutoModelForCausalLM.from_pretrained(modelId, { dtype: 'fp32', device });
+        const model = await AutoModelForCausalLM.from_pretrained(modelId, {
+          dtype: 'fp32',
+          device,
+          local_files_only: options.localFilesOnly ?? false,
+        });
         return new TransformersScorer(
           model,
           `${modelId} (transformers.js, ${device})`,

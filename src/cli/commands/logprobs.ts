@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { LogprobScorer } from '../../core/policy';
 import { EngineScorer } from '../../engine/inference';
 import { TransformersScorer } from '../../models/transformers-scorer';
@@ -72,7 +73,8 @@ export const logprobsCommand: CliCommand = {
     const modelDir = await modelFolder(values.model, values['cache-dir'], log);
     if (engine === 'onnx') {
       if (values.adapter !== undefined) throw new UsageError('--adapter works with the engine only');
-      const scorer = await TransformersScorer.load(modelDir, { devices: ['cpu'] });
+      // An absolute path is read as a folder, never taken for a Hub id.
+      const scorer = await TransformersScorer.load(resolve(modelDir), { devices: ['cpu'], localFilesOnly: true });
       log(`scoring with ${scorer.name}`);
       try {
         return await scoreAll(scorer, field, values.input, io);

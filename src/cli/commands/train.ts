@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LogprobScorer } from '../../core/policy';
 import { evaluateGreedy, summarize } from '../../agent/evaluate';
 import { RunControl, runTraining } from '../../agent/training/run';
@@ -102,7 +102,8 @@ export const trainCommand: CliCommand = {
           if (usesTeacher(method) && teacherDir !== undefined) {
             if (teacherBackend === 'onnx') {
               const { TransformersScorer } = await import('../../models/transformers-scorer');
-              teacher = await TransformersScorer.load(teacherDir, { devices: ['cpu'] });
+              // An absolute path is read as a folder, never taken for a Hub id.
+              teacher = await TransformersScorer.load(resolve(teacherDir), { devices: ['cpu'], localFilesOnly: true });
             } else {
               const { model } = await loadModelWithAdapter(backend, teacherDir);
               teacher = new EngineScorer(teacherDir, model);

