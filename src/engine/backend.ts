@@ -14,7 +14,8 @@ export interface Backend<T> {
   upload(data: Float32Array, label: string): T;
   /**
    * A matrix of `rows` rows holding `data`: the same as upload, except that a backend may split
-   * it by rows over several buffers when it is larger than one binding (WebGPU).
+   * it by rows over several buffers when it is larger than one binding (WebGPU), and that the
+   * caller gives `data` up: a backend may keep it as the tensor rather than copy it (the CPU's).
    */
   uploadRows(data: Float32Array, rows: number, label: string): T;
   /** A zero-filled tensor of `length` values. */

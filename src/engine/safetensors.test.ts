@@ -28,6 +28,22 @@ describe('safetensors', () => {
     });
   }
 
+  for (const dtype of ['F32', 'BF16'] as const) {
+    it(`reads a ${dtype} tensor larger than one read (16 MiB) in slices, every value in place`, async () => {
+      // Integers exact in bf16, of a period (251) no slice is a multiple of, after another tensor (an odd offset).
+      const n = (9 << 20) + 3;
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = (i % 251) - 125;
+      const bytes = writeSafetensors(
+        { a: { shape: [3], data: values.subarray(0, 3) }, big: { shape: [n], data } },
+        { dtype },
+      );
+      const back = await (await SafetensorsFile.open(new Blob([bytes]), 'big.safetensors')).read('big');
+      expect(back.length).toBe(n);
+      expect(back.every((v, i) => v === data[i])).toBe(true);
+    });
+  }
+
   it('refuses a truncated file, naming the file and the tensor', async () => {
     const bytes = writeSafetensors({ 'model.embed_tokens.weight': { shape: [2, 4], data: values } });
     await expect(

@@ -109,21 +109,42 @@ export class SafetensorsFile {
     return info;
   }
 
-  /** Reads one tensor as float32 (converting F16 and BF16). */
+  /**
+   * Reads one tensor as float32 (converting F16 and BF16), a slice of the file at a time, so
+   * the file's bytes of a large tensor (Qwen3's 151936-row embedding) are never held whole
+   * beside the float32 result.
+   */
   async read(name: string): Promise<Float32Array> {
     const info = this.info(name);
-    const bytes = await this.blob.slice(info.begin, info.end).arrayBuffer();
-    return toFloat32(bytes, info.dtype);
+    const width = info.dtype === 'F32' ? 4 : 2;
+    const count = (info.end - info.begin) / width;
+    const out = new Float32Array(count);
+    const step = Math.floor(readChunkBytes / width);
+    for (let i = 0; i < count; i += step) {
+      const n = Math.min(step, count - i);
+      const bytes = await this.blob.slice(info.begin + i * width, info.begin + (i + n) * width).arrayBuffer();
+      toFloat32(bytes, info.dtype, out.subarray(i, i + n));
+    }
+    return out;
   }
 }
 
-/** Converts raw little-endian bytes of `dtype` to float32. */
-export function toFloat32(bytes: ArrayBuffer, dtype: SafetensorsDtype): Float32Array {
-  if (dtype === 'F32') return new Float32Array(bytes);
+/** Bytes of a file read at once by SafetensorsFile.read. */
+const readChunkBytes = 16 << 20;
+
+/** Converts raw little-endian bytes of `dtype` to float32, into `out` when given. */
+export function toFloat32(
+  bytes: ArrayBuffer,
+  dtype: SafetensorsDtype,
+  out: Float32Array = new Float32Array(bytes.byteLength / (dtype === 'F32' ? 4 : 2)),
+): Float32Array {
+  if (dtype === 'F32') {
+    out.set(new Float32Array(bytes));
+    return out;
+  }
   const halves = new Uint16Array(bytes);
-  const out = new Float32Array(halves.length);
   if (dtype === 'BF16') {
-    const bits = new Uint32Array(out.buffer);
+    const bits = new Uint32Array(out.buffer, out.byteOffset, halves.length);
     for (let i = 0; i < halves.length; i++) bits[i] = halves[i] << 16;
     return out;
   }

@@ -6,6 +6,22 @@ import { join, normalize, relative } from 'node:path';
 export interface HubServerOptions {
   /** Drop the connection of the next file download after this many bytes (once), to test resuming. */
   failAfterBytes?: number;
+  /**
+   * Hold the first download of this file after `bytes` bytes, the connection left open, as a
+   * slow link would (once): the test then reloads the page mid-download. `paused` resolves when
+   * the bytes are sent.
+   */
+  pauseAfter?: { repo: string; path: string; bytes: number };
+}
+
+export interface HubServer {
+  url: string;
+  server: Server;
+  /** `METHOD /path[ range]` of every request, in order. */
+  requests: string[];
+  commitOf(repo: string): string;
+  /** Resolves once the download `pauseAfter` names is held (never without that option). */
+  paused: Promise<void>;
 }
 
 /**
@@ -22,9 +38,12 @@ export interface HubServerOptions {
 export async function startHubServer(
   repos: Record<string, string>,
   options: HubServerOptions = {},
-): Promise<{ url: string; server: Server; requests: string[]; commitOf(repo: string): string }> {
+): Promise<HubServer> {
   const requests: string[] = [];
   let failAfter = options.failAfterBytes;
+  let pauseAfter = options.pauseAfter;
+  let onPaused = () => {};
+  const paused = new Promise<void>((resolve) => (onPaused = resolve));
   const commitOf = (repo: string) => createHash('sha1').update(repo).digest('hex');
   const filesOf = (root: string): string[] =>
     readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(root, f)).isFile());
@@ -43,7 +62,7 @@ export async function startHubServer(
   const notFound = (res: ServerResponse, code = 'EntryNotFound') =>
     res.writeHead(404, { 'content-type': 'text/plain', 'x-error-code': code }).end(`${code}`);
 
-  const serveFile = (req: IncomingMessage, res: ServerResponse, file: string) => {
+  const serveFile = (req: IncomingMessage, res: ServerResponse, file: string, held: boolean) => {
     const size = statSync(file).size;
     const headers = { etag: `"${etagOf(file)}"`, 'accept-ranges': 'bytes' };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
@@ -67,6 +86,16 @@ export async function startHubServer(
       return;
     }
     const length = end - start + 1;
+    if (held && pauseAfter !== undefined && length > pauseAfter.bytes) {
+      // Part of the body, then nothing more until the client goes away (a page reload).
+      const cut = pauseAfter.bytes;
+      pauseAfter = undefined;
+      req.on('close', () => res.destroy());
+      createReadStream(file, { start, end: start + cut - 1 })
+        .on('end', onPaused)
+        .pipe(res, { end: false });
+      return;
+    }
     if (failAfter !== undefined && length > failAfter) {
       // An injected failure: part of the body, then a dropped connection.
       const cut = failAfter;
@@ -139,11 +168,12 @@ export async function startHubServer(
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     const at = resolve ? locate(resolve[1], resolve[2], resolve[3]) : undefined;
-    if (at === undefined) return notFound(res);
-    serveFile(req, res, at.file);
+    if (at === undefined || resolve === null) return notFound(res);
+    const [, repo, , file] = resolve;
+    serveFile(req, res, at.file, pauseAfter !== undefined && pauseAfter.repo === repo && pauseAfter.path === file);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the hub server has no TCP address');
-  return { url: `http://127.0.0.1:${address.port}`, server, requests, commitOf };
+  return { url: `http://127.0.0.1:${address.port}`, server, requests, commitOf, paused };
 }

@@ -26,7 +26,8 @@ export class CpuBackend implements Backend<Floats> {
     return this.counted(this.Array.from(data));
   }
   uploadRows(data: Float32Array, _rows: number, label: string): Floats {
-    return this.upload(data, label);
+    // The caller gave `data` up (Backend.uploadRows): keep it, so a checkpoint is not held twice while it loads.
+    return this.Array === Float32Array ? this.counted(data) : this.upload(data, label);
   }
   zeros(length: number, _label?: string): Floats {
     return this.counted(new this.Array(length));

@@ -1,0 +1,27 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RandomQwen3Options, writeRandomQwen3Folder } from '../../src/models/testing/random-qwen3';
+
+/** Where generated checkpoints are kept between test runs (they take seconds each to write). */
+const cacheRoot = join(tmpdir(), 'sodp-test-checkpoints');
+
+/**
+ * A random Qwen3 folder (writeRandomQwen3Folder) written once and reused: named by its options,
+ * written under another name and renamed when complete, so a run killed midway leaves nothing
+ * that a later run would take for a finished folder.
+ */
+export function cachedRandomQwen3Folder(options: RandomQwen3Options): string {
+  const key = Object.entries(options)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}-${typeof v === 'object' ? JSON.stringify(v).replace(/[^\w.]+/g, '_') : String(v)}`)
+    .join('_');
+  const dir = join(cacheRoot, `qwen3_${key}`);
+  if (existsSync(dir)) return dir;
+  mkdirSync(cacheRoot, { recursive: true });
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  writeRandomQwen3Folder(partial, options);
+  renameSync(partial, dir);
+  return dir;
+}
