@@ -24,7 +24,7 @@ export async function benchCpuMatmul(report: BenchReport): Promise<void> {
     const b = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i));
     const out = new Float32Array(M * N);
     const flops = 2 * M * N * K;
-    const rate = async (f: typeof matmul) =>
+    const rate = async (f: typeof matmulReference) =>
       flops / median(await timeRuns(5, async () => f({ ...options, out, a, b, M, N, K }))) / 1e9;
     const reference = await rate(matmulReference);
     const fast = await rate(matmul);

@@ -75,7 +75,7 @@ async function run<T>(name: string, backend: Backend<T>, folder: string, report:
     model.config,
     { promptTokens: 16, turnTokens: decodeTokens, responseTokens: tokens - 16, sequencesPerStep: 1 },
     layout.config,
-    backend instanceof WebGpuBackend ? backend.weightFormat : 'f32',
+    backend instanceof WebGpuBackend ? backend.weightStorage : { format: 'f32' },
   );
   console.log(
     `${name.padEnd(8)} load ${load.toFixed(1)} s · prefill ${prefill.toFixed(1)} tok/s · decode ${decode.toFixed(2)} tok/s · ` +

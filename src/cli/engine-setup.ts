@@ -8,7 +8,10 @@ import { backendChoices, openBackend, type BackendUser } from '../engine/open-ba
 import { nodeGpu } from '../engine/webgpu/node-gpu';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { choiceOption, type OptionSpec } from './command';
+import { choiceOption, numberOption, UsageError, type OptionSpec } from './command';
+import type { WeightStorage } from '../engine/backend';
+import { quantFormats } from '../engine/quantize';
+import { defaultGroupSize, describeWeights } from '../engine/weight-format';
 
 export const backendOptionSpec = {
   backend: { type: 'string' },
@@ -20,20 +23,50 @@ export const backendOptionHelp = `  --backend B   webgpu or cpu (default: webgpu
 
 export const weightFormats = ['f16', 'f32'] as const;
 
+/** Quantized weights, for commands that only score. */
+export const quantizeOptionSpec = {
+  quantize: { type: 'string' },
+  'group-size': { type: 'string' },
+} as const satisfies OptionSpec;
+export const quantizeOptionHelp = `  --quantize Q           int8 (a scale per row) or int4 (a scale per group of values):
+                         the weights quantized as they load, on either backend
+  --group-size N         int4's values per scale (default ${defaultGroupSize}; a multiple of 8)`;
+
+/** How the weights are to be stored, from --weights or --quantize; undefined leaves it to the backend. */
+function weightStorageOption(options: BackendOptions): WeightStorage | undefined {
+  if (options.quantize !== undefined) {
+    if (options.weights !== undefined) throw new UsageError('--weights and --quantize exclude each other');
+    const format = choiceOption('quantize', options.quantize, quantFormats, 'int8');
+    const groupSize = numberOption('group-size', options['group-size'], defaultGroupSize);
+    return format === 'int4' ? { format, groupSize } : { format };
+  }
+  if (options['group-size'] !== undefined) throw new UsageError('--group-size goes with --quantize int4');
+  return options.weights === undefined
+    ? undefined
+    : { format: choiceOption('weights', options.weights, weightFormats, 'f32') };
+}
+
+/** The options withBackend reads. */
+export interface BackendOptions {
+  backend?: string;
+  weights?: string;
+  quantize?: string;
+  'group-size'?: string;
+}
+
 /**
  * Opens the chosen backend (or the default: WebGPU when the `webgpu` package finds an adapter,
  * else the CPU) and runs `user` on it once; says which on stderr. Without --backend, only a
  * failure to open the device falls back to the CPU: an error of the work itself is reported as is.
  */
 export async function withBackend<R>(
-  options: { backend?: string; weights?: string },
+  options: BackendOptions,
   log: (line: string) => void,
   user: BackendUser<R>,
 ): Promise<R> {
   const wanted =
     options.backend === undefined ? undefined : choiceOption('backend', options.backend, backendChoices, 'cpu');
-  const weights =
-    options.weights === undefined ? undefined : choiceOption('weights', options.weights, weightFormats, 'f32');
+  const weights = weightStorageOption(options);
   const gpu = wanted === 'cpu' ? undefined : await nodeGpu();
   const opened = await openBackend(
     {
@@ -44,8 +77,14 @@ export async function withBackend<R>(
     },
     {
       run: (backend, how) => {
-        if (how.fallback !== undefined) log(`backend: cpu (${how.fallback})`);
-        else log(how.device === 'CPU' ? 'backend: cpu' : `backend: webgpu on ${how.device}, weights in ${how.weights}`);
+        const quantized = how.weights.format.startsWith('int') ? `, weights in ${describeWeights(how.weights)}` : '';
+        if (how.fallback !== undefined) log(`backend: cpu${quantized} (${how.fallback})`);
+        else
+          log(
+            how.device === 'CPU'
+              ? `backend: cpu${quantized}`
+              : `backend: webgpu on ${how.device}, weights in ${describeWeights(how.weights)}`,
+          );
         return user.run(backend, how);
       },
     },

@@ -1,3 +1,5 @@
+import type { QuantFormat } from './quantize';
+
 /**
  * The arguments of the Backend port's ops, one named-argument object per op, over a
  * backend's opaque tensor type T. Field order everywhere: outputs first, then inputs and
@@ -5,10 +7,17 @@
  */
 
 /**
- * How a backend stores a model's matrices. 'f16' halves their memory; compute stays f32
- * (each weight is widened as it is read).
+ * How a backend stores a model's matrices. 'f16' halves their memory; 'int8' and 'int4'
+ * (./quantize) quarter and eighth it, for models that only score. Compute stays f32: each
+ * weight is widened as it is read.
  */
-export type WeightFormat = 'f32' | 'f16';
+export type WeightFormat = 'f32' | 'f16' | QuantFormat;
+
+/** A weight format and, for int4, its values per scale. */
+export interface WeightStorage {
+  format: WeightFormat;
+  groupSize?: number;
+}
 
 /** Sizes of one causal GQA attention: T queries at positions P..P+T−1 over P+T keys. */
 export interface AttentionDims {

@@ -27,8 +27,8 @@ describe('planMemory', () => {
 
   it('counts f16 matrices at 2 bytes and vectors at 4', async () => {
     const config = qwen3Config('0.6B');
-    const f32 = await planMemory(config, workload, undefined, 'f32');
-    const f16 = await planMemory(config, workload, undefined, 'f16');
+    const f32 = await planMemory(config, workload, undefined, { format: 'f32' });
+    const f16 = await planMemory(config, workload, undefined, { format: 'f16' });
     const weights = (plan: typeof f32) => plan.parts.find((p) => p.part === 'weights')?.bytes ?? 0;
     const vectors = (2 * 28 * 1024 + 2 * 28 * 128 + 1024) * 4; // the norms
     expect(weights(f16)).toBe((weights(f32) - vectors) / 2 + vectors);
@@ -81,7 +81,7 @@ describe.skipIf(!gpuAvailable)('planMemory against the WebGPU backend', () => {
     async (weights) => {
       const device = await openEngineDevice(await nodeGpu());
       for (const adapter of [lora, undefined]) {
-        const plan = await planMemory(config, small, adapter, weights);
+        const plan = await planMemory(config, small, adapter, { format: weights });
         const gpu = new WebGpuBackend(device, { weights });
         await runWorkload(randomModel(gpu, config, 3), small, adapter);
         await gpu.flush();

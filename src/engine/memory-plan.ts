@@ -4,7 +4,7 @@
  * nothing and counts every tensor's bytes. So the plan is what the engine would allocate,
  * not a second formula for it.
  */
-import type { WeightFormat } from './backend';
+import type { WeightStorage } from './backend';
 import type { Qwen3Config } from './config';
 import { EnginePolicy, EngineScorer } from './inference';
 import { loraLayout, type LoraConfig } from './lora';
@@ -101,7 +101,7 @@ export async function planMemory(
   config: Qwen3Config,
   workload: Workload,
   lora?: LoraConfig,
-  weights: WeightFormat = 'f32',
+  weights: WeightStorage = { format: 'f32' },
 ): Promise<MemoryPlan> {
   const meta = new MetaBackend(4, weights);
   const shapes = new Map(weightNames(config).map(({ name, shape }) => [name, shape]));
@@ -112,7 +112,7 @@ export async function planMemory(
     assembleWeights(config, (name) => {
       const shape = shapes.get(name) ?? [0];
       const count = shape.reduce((a, b) => a * b, 1);
-      return shape.length === 2 ? meta.matrix(count, name) : meta.zeros(count, name);
+      return shape.length === 2 ? meta.matrix(count, shape[1], name) : meta.zeros(count, name);
     }),
   );
   await runWorkload(model, workload, lora);

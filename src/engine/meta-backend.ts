@@ -1,4 +1,5 @@
-import type { Backend, VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs, WeightFormat } from './backend';
+import type { Backend, VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs, WeightStorage } from './backend';
+import { matrixBytes } from './weight-format';
 import { BufferPool } from './webgpu/buffers';
 import { vocabChunkTokens } from './webgpu/ops/vocab-logprobs';
 
@@ -24,21 +25,22 @@ export class MetaBackend implements Backend<MetaTensor> {
   private readonly live = new Set<MetaTensor>();
   private vocabChunk: MetaTensor | undefined;
 
-  /** `weights`: how uploadRows would store matrices, as the WebGPU backend does. */
+  /** `weights`: how uploadRows would store matrices, as the backends do. */
   constructor(
     private readonly bytesPerValue = 4,
-    private readonly weights: WeightFormat = 'f32',
+    private readonly weights: WeightStorage = { format: 'f32' },
   ) {}
 
   upload(data: Float32Array, label: string): MetaTensor {
     return this.make(data.length, label);
   }
-  uploadRows(data: Float32Array, _rows: number, label: string): MetaTensor {
-    return this.matrix(data.length, label);
+  uploadRows(data: Float32Array, rows: number, label: string): MetaTensor {
+    return this.matrix(data.length, data.length / rows, label);
   }
-  /** What uploadRows of `length` values would hold, without the values. */
-  matrix(length: number, label: string): MetaTensor {
-    return this.make(length, label, this.weights === 'f16' ? 2 : this.bytesPerValue);
+  /** What uploadRows of `length` values in rows of `cols` would hold, without the values. */
+  matrix(length: number, cols: number, label: string): MetaTensor {
+    if (this.weights.format === 'f32') return this.make(length, label);
+    return this.make(matrixBytes(this.weights, length, cols), label, 1);
   }
   zeros(length: number, label: string): MetaTensor {
     return this.make(length, label);

@@ -28,7 +28,7 @@ describe('openBackend', () => {
     const { result, device } = await openBackend({ choice: 'cpu', gpu: undefined, fallBackToCpu: false }, user);
     expect(result).toBe('done');
     expect(device).toBeUndefined();
-    expect(runs).toEqual([{ backend: 'cpu', opened: { device: 'CPU', weights: 'f32' } }]);
+    expect(runs).toEqual([{ backend: 'cpu', opened: { device: 'CPU', weights: { format: 'f32' } } }]);
   });
 
   it('falls back to the CPU, saying why, when no adapter can be had', async () => {
@@ -43,7 +43,10 @@ describe('openBackend', () => {
     const { runs, user } = recorder();
     await openBackend({ choice: 'webgpu', gpu: undefined, fallBackToCpu: true }, user);
     expect(runs).toEqual([
-      { backend: 'cpu', opened: { device: 'CPU', weights: 'f32', fallback: expect.stringMatching(/no WebGPU/) } },
+      {
+        backend: 'cpu',
+        opened: { device: 'CPU', weights: { format: 'f32' }, fallback: expect.stringMatching(/no WebGPU/) },
+      },
     ]);
   });
 
@@ -83,9 +86,13 @@ describe('openBackend', () => {
         ['f32', 'f32'],
       ] as const) {
         const { runs, user } = recorder();
-        const { device } = await openBackend({ choice: 'webgpu', gpu, fallBackToCpu: false, weights }, user);
+        const request = { choice: 'webgpu', gpu, fallBackToCpu: false } as const;
+        const { device } = await openBackend(
+          weights === undefined ? request : { ...request, weights: { format: weights } },
+          user,
+        );
         device?.destroy();
-        expect(runs[0].opened.weights).toBe(expected);
+        expect(runs[0].opened.weights).toEqual({ format: expected });
       }
     },
   );

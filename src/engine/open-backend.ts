@@ -3,8 +3,9 @@
  * is decided once, when the WebGPU device is opened; an error thrown by the work itself is
  * the work's error and reaches the caller as it is, never as a reason to run it again.
  */
-import type { Backend, WeightFormat } from './backend';
-import { CpuBackend } from './cpu/backend';
+import type { Backend, WeightStorage } from './backend';
+import { CpuBackend, QuantizedCpuBackend } from './cpu/backend';
+import { defaultGroupSize } from './weight-format';
 import { WebGpuBackend } from './webgpu/backend';
 import {
   GpuUnavailableError,
@@ -25,8 +26,12 @@ export interface OpenBackendRequest {
   needs?: DeviceNeeds;
   /** When WebGPU cannot be opened: run on the CPU and say why (true), or throw (false). */
   fallBackToCpu: boolean;
-  /** How WebGPU stores the weights; by default f16 where the adapter has `shader-f16`. The CPU keeps f32. */
-  weights?: WeightFormat;
+  /**
+   * How the weights are stored: by default f16 on WebGPU where the adapter has `shader-f16`,
+   * f32 on the CPU, which keeps f32 when f16 is asked for. int8 and int4 are for models that
+   * only score (a teacher), on both backends.
+   */
+  weights?: WeightStorage;
 }
 
 /** Which backend runs the work, as the user reads it. */
@@ -38,7 +43,7 @@ export interface OpenedBackend {
   /** On WebGPU, the device's limits on one buffer and one storage binding, in bytes. */
   limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** How the model's matrices are stored. */
-  weights: WeightFormat;
+  weights: WeightStorage;
 }
 
 /** Code that works with whichever backend was opened. */
@@ -54,8 +59,14 @@ export async function openBackend<R>(
   request: OpenBackendRequest,
   user: BackendUser<R>,
 ): Promise<{ result: R; device?: EngineDevice }> {
-  if (request.choice === 'cpu') return { result: await user.run(new CpuBackend(), { device: 'CPU', weights: 'f32' }) };
-  const onCpu = (fallback: string) => user.run(new CpuBackend(), { device: 'CPU', weights: 'f32', fallback });
+  const onCpu = (fallback?: string) => {
+    const { format, groupSize = defaultGroupSize } = request.weights ?? { format: 'f32' };
+    const quantized = format === 'int8' || format === 'int4';
+    const backend = quantized ? new QuantizedCpuBackend(format, groupSize) : new CpuBackend();
+    const weights: WeightStorage = quantized ? { format, groupSize } : { format: 'f32' };
+    return user.run(backend, { device: 'CPU', weights, ...(fallback !== undefined ? { fallback } : {}) });
+  };
+  if (request.choice === 'cpu') return { result: await onCpu() };
   if (request.gpu === undefined && request.fallBackToCpu)
     return { result: await onCpu('there is no WebGPU here (no navigator.gpu), so the model runs on the CPU') };
   let device: EngineDevice;
@@ -67,11 +78,14 @@ export async function openBackend<R>(
   }
   try {
     const { maxBufferSize, maxStorageBufferBindingSize } = device.limits;
-    const backend = new WebGpuBackend(device, { weights: request.weights });
+    const backend = new WebGpuBackend(device, {
+      ...(request.weights !== undefined ? { weights: request.weights.format } : {}),
+      ...(request.weights?.groupSize !== undefined ? { groupSize: request.weights.groupSize } : {}),
+    });
     const opened = {
       device: device.adapterName,
       limits: { maxBufferSize, maxStorageBufferBindingSize },
-      weights: backend.weightFormat,
+      weights: backend.weightStorage,
     };
     return { result: await user.run(backend, opened), device };
   } catch (err) {

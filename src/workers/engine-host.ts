@@ -1,5 +1,6 @@
 /** What the student and teacher workers share: what a model needs of the device, and loading a model folder onto a backend. */
-import type { Backend, WeightFormat } from '../engine/backend';
+import type { Backend, WeightStorage } from '../engine/backend';
+import { matrixBytes } from '../engine/weight-format';
 import { fitMemory } from '../agent/training/memory-fit';
 import { defaultTrainingSettings, planPromptTokens, workloadOf } from '../agent/training/settings';
 import { parseQwen3Config, type Qwen3Config } from '../engine/config';
@@ -67,7 +68,7 @@ export async function openAndLoad<R>(
   );
   const config = await readConfig(files);
   const planWorkload = workloadOf(defaultTrainingSettings, planPromptTokens);
-  let weights: WeightFormat = 'f32';
+  let weights: WeightStorage = { format: 'f32' };
   const opened = await openBackend(
     {
       choice: request.backend,
@@ -101,7 +102,7 @@ export async function openAndLoad<R>(
 /** What a loaded model's plans are made of: its config, and how its weights are stored. */
 export interface PlanBasis {
   config: Qwen3Config;
-  weights: WeightFormat;
+  weights: WeightStorage;
 }
 
 /**
@@ -145,8 +146,11 @@ async function loadModel<T>(
   const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
   const parameters = weightNames(c).reduce((n, w) => n + count(w.shape), 0);
   // Matrices in the backend's format, vectors (the norms) in f32.
-  const weightBytes = (format: WeightFormat) =>
-    weightNames(c).reduce((n, w) => n + count(w.shape) * (w.shape.length === 2 && format === 'f16' ? 2 : 4), 0);
+  const weightBytes = (storage: WeightStorage) =>
+    weightNames(c).reduce(
+      (n, w) => n + (w.shape.length === 2 ? matrixBytes(storage, count(w.shape), w.shape[1]) : 4 * count(w.shape)),
+      0,
+    );
   return {
     model,
     describe: (opened) => ({

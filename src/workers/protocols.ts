@@ -12,7 +12,7 @@ import type { Task } from '../agent/tasks/task';
 import type { Trajectory } from '../agent/trajectory';
 import type { UpdateMetrics, UpdateSettings } from '../agent/update';
 import type { MemoryPlan, Workload } from '../engine/memory-plan';
-import type { WeightFormat } from '../engine/backend';
+import type { WeightStorage } from '../engine/backend';
 import type { BackendChoice } from '../engine/open-backend';
 import type { FileProgress, HubModelSource } from '../models/hub-model';
 import type { PickedFile } from '../models/picked-files';
@@ -36,8 +36,11 @@ export interface LoadRequest {
   backend: BackendChoice;
   /** Qwen3's thinking mode for the student's chat template (default: defaultThinking); the teacher ignores it. */
   thinking?: boolean;
-  /** How WebGPU stores the weights; by default f16 where the adapter has `shader-f16`. The CPU keeps f32. */
-  weights?: WeightFormat;
+  /**
+   * How the weights are stored: by default f16 on WebGPU where the adapter has `shader-f16`,
+   * f32 on the CPU. int8/int4 only for a teacher (a student trains on its weights).
+   */
+  weights?: WeightStorage;
 }
 
 export interface LoadProgress {
@@ -64,7 +67,7 @@ export interface LoadedModel {
   vocabSize: number;
   parameters: number;
   /** How the backend stores the matrices (the norms stay f32). */
-  weights: WeightFormat;
+  weights: WeightStorage;
   /** Bytes the weights take on the backend. */
   weightBytes: number;
   /** Bytes the engine held on its backend right after loading (its own count, Backend.liveBytes). */

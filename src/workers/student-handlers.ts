@@ -116,6 +116,11 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
 
   return {
     async load(request, { progress, signal }) {
+      const format = request.weights?.format;
+      if (format === 'int8' || format === 'int4')
+        throw new Error(
+          `the student trains on its weights and cannot load them as ${format}: quantize only the teacher`,
+        );
       student = undefined;
       planBasis = undefined;
       device?.destroy();

@@ -10,7 +10,7 @@ export function loadedModel(patch: Partial<LoadedModel> = {}): LoadedModel {
     hiddenSize: 8,
     vocabSize: 10,
     parameters: 1,
-    weights: 'f32',
+    weights: { format: 'f32' },
     weightBytes: 4,
     allocatedBytes: 4,
     plan: {

@@ -3,7 +3,7 @@
  * fit, found by shrinking what costs memory in turn (turn length, sequences per optimizer step,
  * group size, LoRA rank) and planning again each time.
  */
-import type { WeightFormat } from '../../engine/backend';
+import type { WeightStorage } from '../../engine/backend';
 import type { Qwen3Config } from '../../engine/config';
 import { planMemory, type MemoryPlan } from '../../engine/memory-plan';
 import type { LoraConfig } from '../../engine/lora';
@@ -45,7 +45,7 @@ export async function fitMemory(
   lora: Omit<LoraConfig, 'rank' | 'alpha'>,
   promptTokens: number,
   budgetBytes: number,
-  weights: WeightFormat = 'f32',
+  weights: WeightStorage = { format: 'f32' },
 ): Promise<MemoryFit> {
   const plan = (s: TrainingSettings) =>
     planMemory(config, workloadOf(s, promptTokens), { ...lora, rank: s.loraRank, alpha: 2 * s.loraRank }, weights);

@@ -4,7 +4,14 @@ import { EngineScorer } from '../../engine/inference';
 import { TransformersScorer } from '../../models/transformers-scorer';
 import { numberArrayField } from '../../sod/record';
 import { choiceOption, parseOptions, UsageError, type CliCommand, type CliIO } from '../command';
-import { backendOptionHelp, backendOptionSpec, loadModelWithAdapter, withBackend } from '../engine-setup';
+import {
+  backendOptionHelp,
+  backendOptionSpec,
+  loadModelWithAdapter,
+  quantizeOptionHelp,
+  quantizeOptionSpec,
+  withBackend,
+} from '../engine-setup';
 import { readJsonl, reportBadLine, writeJsonLine } from '../jsonl';
 import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
 
@@ -21,6 +28,7 @@ it) for each response token. Other fields pass through.
   --teacher-backend B    engine (default) or onnx: @huggingface/transformers on
                          onnxruntime, reading DIR/onnx/model.onnx
 ${backendOptionHelp}
+${quantizeOptionHelp}
   --cache-dir DIR        the Hugging Face cache for Hub ids
   -h, --help             show this help
 
@@ -58,6 +66,7 @@ export const logprobsCommand: CliCommand = {
       'teacher-backend': { type: 'string' },
       ...modelSourceOptionSpec,
       ...backendOptionSpec,
+      ...quantizeOptionSpec,
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -82,6 +91,10 @@ export const logprobsCommand: CliCommand = {
         await scorer.dispose();
       }
     }
+    if (values.quantize !== undefined && values.adapter !== undefined)
+      throw new UsageError(
+        '--quantize is for scoring without an adapter (a teacher); train and score adapters on f32 or f16',
+      );
     return withBackend(values, log, {
       run: async (backend) => {
         const { model, lora } = await loadModelWithAdapter(backend, modelDir, values.adapter);

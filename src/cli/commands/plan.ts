@@ -66,9 +66,9 @@ export const planCommand: CliCommand = {
     const { settings, alpha, targets } = trainOptionsFrom(values);
     const workload = workloadOf(settings, numberOption('prompt-tokens', values['prompt-tokens'], planPromptTokens));
     const lora = role === 'student' ? { rank: settings.loraRank, alpha, targets } : undefined;
-    const weights = choiceOption('weights', values.weights, weightFormats, 'f32');
+    const weights = { format: choiceOption('weights', values.weights, weightFormats, 'f32') };
     const plan = await planMemory(config, workload, lora, weights);
-    io.stdout.write(report(values.model, role, workload, plan, weights));
+    io.stdout.write(report(values.model, role, workload, plan, weights.format));
     if (values.memory === undefined) return 0;
     const budget = parseSize(values.memory);
     if (plan.totalBytes <= budget) {

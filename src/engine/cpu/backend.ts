@@ -1,33 +1,34 @@
 import type { Backend } from '../backend';
+import { dequantizeRow, quantizeRows, type QuantFormat } from '../quantize';
 import type * as Op from '../backend-types';
 import { adamw, gradNorm } from './adamw';
 import { attentionBackward, attentionForward } from './attention';
-import type { Floats } from './floats';
+import { isQuantized, type CpuTensor, type Floats } from './floats';
 import { matmul } from './matmul';
 import { rmsNormBackward, rmsNormForward } from './rmsnorm';
 import { rope, ropeTable } from './rope';
 import { swigluBackward, swigluForward } from './swiglu';
 import { vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
 
+/** An op's float arguments, but for `key`, which may be a matrix of type M. */
+type WithMatrix<A, K extends keyof A, M> = Omit<A, K> & { [key in K]: M };
+
 /**
- * The reference backend: plain TypeScript loops on float arrays. Float32 normally;
- * Float64 for finite-difference gradient checks.
+ * The reference backend's ops: plain TypeScript loops on float arrays. Float32 normally;
+ * Float64 for finite-difference gradient checks. How matrices are uploaded is the subclass's:
+ * CpuBackend keeps floats, QuantizedCpuBackend packs them (M: what a matrix may be). Only the ops that read weights when
+ * scoring take a quantized matrix (the forward projections, the embedding, the vocabulary
+ * log-probs); their argument types say so.
  */
-export class CpuBackend implements Backend<Floats> {
-  readonly name: string;
+abstract class CpuOps<M extends CpuTensor> {
+  abstract readonly name: string;
   liveBytes = 0;
   private readonly ropeTables = new Map<string, Float64Array>();
 
-  constructor(private readonly Array: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array) {
-    this.name = Array === Float64Array ? 'cpu (float64)' : 'cpu';
-  }
+  constructor(protected readonly Array: Float32ArrayConstructor | Float64ArrayConstructor) {}
 
   upload(data: Float32Array, _label?: string): Floats {
     return this.counted(this.Array.from(data));
-  }
-  uploadRows(data: Float32Array, _rows: number, label: string): Floats {
-    // The caller gave `data` up (Backend.uploadRows): keep it, so a checkpoint is not held twice while it loads.
-    return this.Array === Float32Array ? this.counted(data) : this.upload(data, label);
   }
   zeros(length: number, _label?: string): Floats {
     return this.counted(new this.Array(length));
@@ -47,12 +48,13 @@ export class CpuBackend implements Backend<Floats> {
   view(t: Floats, offset: number, length: number): Floats {
     return t.subarray(offset, offset + length);
   }
-  release(t: Floats): void {
-    this.liveBytes -= t.byteLength; // the garbage collector frees it
+  release(t: Floats | M): void {
+    // The garbage collector frees it.
+    this.liveBytes -= isQuantized(t) ? t.words.byteLength + t.scales.byteLength : t.byteLength;
   }
   async flush(): Promise<void> {}
 
-  private counted(t: Floats): Floats {
+  protected counted(t: Floats): Floats {
     this.liveBytes += t.byteLength;
     return t;
   }
@@ -66,12 +68,13 @@ export class CpuBackend implements Backend<Floats> {
   add({ x, delta, n }: Op.AddArgs<Floats>): void {
     for (let i = 0; i < n; i++) x[i] += delta[i];
   }
-  embedding({ out, ids, table, T, C, V }: Op.EmbeddingArgs<Floats>): void {
+  embedding({ out, ids, table, T, C, V }: WithMatrix<Op.EmbeddingArgs<Floats>, 'table', M>): void {
     for (let t = 0; t < T; t++) {
       const id = ids[t];
       if (!(id >= 0 && id < V))
         throw new RangeError(`token id ${id} at position ${t} is outside the vocabulary of ${V}`);
-      out.set(table.subarray(id * C, (id + 1) * C), t * C);
+      if (isQuantized(table)) dequantizeRow(table, id, out.subarray(t * C, (t + 1) * C));
+      else out.set(table.subarray(id * C, (id + 1) * C), t * C);
     }
   }
   rmsNormForward(args: Op.RmsNormForwardArgs<Floats>): void {
@@ -80,7 +83,7 @@ export class CpuBackend implements Backend<Floats> {
   rmsNormBackward(args: Op.RmsNormBackwardArgs<Floats>): void {
     rmsNormBackward(args);
   }
-  matmul(args: Op.MatmulArgs<Floats>): void {
+  matmul(args: WithMatrix<Op.MatmulArgs<Floats>, 'b', M>): void {
     matmul(args);
   }
   rope(args: Op.RopeArgs<Floats>): void {
@@ -98,7 +101,7 @@ export class CpuBackend implements Backend<Floats> {
   swigluBackward(args: Op.SwigluBackwardArgs<Floats>): void {
     swigluBackward(args);
   }
-  vocabLogprobsForward(args: Op.VocabLogprobsForwardArgs<Floats>): void {
+  vocabLogprobsForward(args: WithMatrix<Op.VocabLogprobsForwardArgs<Floats>, 'weight', M>): void {
     vocabLogprobsForward(args);
   }
   vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<Floats>): void {
@@ -120,5 +123,40 @@ export class CpuBackend implements Backend<Floats> {
       this.ropeTables.set(key, table);
     }
     return table;
+  }
+}
+
+/** The CPU backend: every tensor a float array. */
+export class CpuBackend extends CpuOps<Floats> implements Backend<Floats> {
+  readonly name: string;
+
+  constructor(Array: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array) {
+    super(Array);
+    this.name = Array === Float64Array ? 'cpu (float64)' : 'cpu';
+  }
+
+  uploadRows(data: Float32Array, _rows: number, label: string): Floats {
+    // The caller gave `data` up (Backend.uploadRows): keep it, so a checkpoint is not held twice while it loads.
+    return this.Array === Float32Array ? this.counted(data) : this.upload(data, label);
+  }
+}
+
+/** The CPU backend of a model that only scores: its matrices quantized as they are uploaded. */
+export class QuantizedCpuBackend extends CpuOps<CpuTensor> implements Backend<CpuTensor> {
+  readonly name: string;
+
+  constructor(
+    readonly format: QuantFormat,
+    /** int4's values per scale. */
+    readonly groupSize = 32,
+  ) {
+    super(Float32Array);
+    this.name = `cpu (${format === 'int4' ? `int4, groups of ${groupSize}` : format})`;
+  }
+
+  uploadRows(data: Float32Array, rows: number, label: string): CpuTensor {
+    const quantized = quantizeRows(data, rows, this.format, this.groupSize, label);
+    this.liveBytes += quantized.words.byteLength + quantized.scales.byteLength;
+    return quantized;
   }
 }

@@ -1,5 +1,6 @@
 import type { MatmulArgs } from '../backend';
-import type { Floats } from './floats';
+import { dequantizeRow } from '../quantize';
+import { isQuantized, type CpuTensor, type Floats } from './floats';
 
 /** Doubles of op(b)ᵀ packed at once (512 KiB): a panel that stays in L2 while every row of op(a) passes over it. */
 const PANEL_DOUBLES = 65536;
@@ -20,13 +21,19 @@ function grow(buffer: Float64Array, length: number): Float64Array {
  */
 function pack(
   dst: Float64Array,
-  src: Floats,
+  src: CpuTensor,
   transposed: boolean,
   r0: number,
   rows: number,
   K: number,
   stride: number,
 ): void {
+  if (isQuantized(src)) {
+    // A quantized weight is read by rows only: the forward y = x·Wᵀ of a model that scores.
+    if (transposed) throw new Error('matmul: a quantized matrix is read only as a Linear weight (y = x·Wᵀ)');
+    for (let r = 0; r < rows; r++) dequantizeRow(src, r0 + r, dst.subarray(r * K, (r + 1) * K));
+    return;
+  }
   if (!transposed) {
     dst.set(src.subarray(r0 * K, (r0 + rows) * K)); // native, converting float32 → float64
     return;
@@ -163,9 +170,10 @@ function kernelRow(
  * several times faster: for each panel of columns, op(b)ᵀ's rows are packed into float64
  * scratch, then each block of 4 rows of op(a), so every layout runs the same
  * register-blocked kernel on contiguous memory. Scratch stays bounded (the LM head's
- * 151,936 × 1024 weight is never copied whole).
+ * 151,936 × 1024 weight is never copied whole). A quantized b (transB only) is dequantized
+ * panel by panel as it is packed.
  */
-export function matmul(args: MatmulArgs<Floats>): void {
+export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }): void {
   const { out, a, b, M, N, K, transA = false, transB = false, alpha = 1, accumulate = false, lora } = args;
   const panel = Math.min(N, Math.max(4, (PANEL_DOUBLES / Math.max(K, 1)) & ~3)); // rows of op(b)ᵀ: a multiple of 4, or all N
   packA = grow(packA, 4 * K);

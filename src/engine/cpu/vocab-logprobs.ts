@@ -1,5 +1,5 @@
 import type { VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs } from '../backend';
-import type { Floats } from './floats';
+import type { CpuTensor, Floats } from './floats';
 import { matmul } from './matmul';
 
 /** Rows (tokens) processed at once: the only (rows × V) buffer that exists. */
@@ -18,7 +18,7 @@ export function vocabLogprobsForward({
   T,
   C,
   V,
-}: VocabLogprobsForwardArgs<Floats>): void {
+}: Omit<VocabLogprobsForwardArgs<Floats>, 'weight'> & { weight: CpuTensor }): void {
   const logits = new Float64Array(Math.min(T, vocabChunkRows) * V);
   for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
     const rows = Math.min(vocabChunkRows, T - t0);

@@ -29,7 +29,7 @@ export function randomModel<T>(
   backend: Backend<T>,
   config: Qwen3Config = tinyConfig,
   seed = 1,
-  matrices: (w: Float32Array) => Float32Array = (w) => w,
+  matrices: (w: Float32Array, rows: number) => Float32Array = (w) => w,
 ): Qwen3Model<T> {
   const weights = randomWeights(config, seed);
   const rows = new Map(weightNames(config).map(({ name, shape }) => [name, shape.length === 2 ? shape[0] : 0]));
@@ -40,7 +40,7 @@ export function randomModel<T>(
       const w = weights.get(name);
       if (w === undefined) throw new Error(`no weight ${name}`);
       const r = rows.get(name) ?? 0;
-      return r > 0 ? backend.uploadRows(matrices(w), r, name) : backend.upload(w, name);
+      return r > 0 ? backend.uploadRows(matrices(w, r), r, name) : backend.upload(w, name);
     }),
   );
 }

@@ -1,6 +1,7 @@
 import type { Backend } from '../backend';
 import type * as Op from '../backend-types';
-import type { WeightFormat } from '../backend-types';
+import type { WeightFormat, WeightStorage } from '../backend-types';
+import { defaultGroupSize, matrixBytes } from '../weight-format';
 import {
   bufferOf,
   GpuContext,
@@ -9,7 +10,7 @@ import {
   subBinding,
   tensorUsage,
   type Binding,
-  type HalfBinding,
+  type SplitBinding,
 } from './context';
 import { defaultWeightFormat, type EngineDevice } from './device';
 import { encodeAdamW, encodeGradNorm } from './ops/adamw';
@@ -39,15 +40,26 @@ export class WebGpuBackend implements Backend<Binding> {
 
   /** A matrix larger than this is split by rows over buffers (uploadRows). */
   readonly maxBindingBytes: number;
-  /** How uploadRows stores matrices (the model's weights): f16 halves their memory. */
+  /** How uploadRows stores matrices (the model's weights): f16 halves their memory; int8/int4 are for scoring only. */
   readonly weightFormat: WeightFormat;
+  /** int4's values per scale. */
+  readonly groupSize: number;
 
-  constructor(device: EngineDevice, options: { maxBindingBytes?: number; weights?: WeightFormat } = {}) {
+  constructor(
+    device: EngineDevice,
+    options: { maxBindingBytes?: number; weights?: WeightFormat; groupSize?: number } = {},
+  ) {
     this.ctx = new GpuContext(device);
     this.name = `webgpu (${device.adapterName})`;
     const { maxStorageBufferBindingSize, maxBufferSize } = device.limits;
     this.maxBindingBytes = options.maxBindingBytes ?? Math.min(maxStorageBufferBindingSize, maxBufferSize);
     this.weightFormat = options.weights ?? defaultWeightFormat(device);
+    this.groupSize = options.groupSize ?? defaultGroupSize;
+  }
+
+  /** The weight format, with the group size where it has one. */
+  get weightStorage(): WeightStorage {
+    return this.weightFormat === 'int4' ? { format: 'int4', groupSize: this.groupSize } : { format: this.weightFormat };
   }
 
   /** Everything the engine holds on the device: tensors, the ops' pooled scratch, RoPE tables. */
@@ -78,23 +90,29 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   uploadRows(data: Float32Array, rows: number, label: string): Binding {
     const cols = data.length / rows;
-    const bytesPerValue = this.weightFormat === 'f16' ? 2 : 4;
-    const shardRows = Math.floor(this.maxBindingBytes / (bytesPerValue * cols) / 64) * 64;
-    if (data.length * bytesPerValue <= this.maxBindingBytes || shardRows >= rows) return this.uploadWeight(data, label);
-    if (shardRows === 0)
-      throw new Error(`webgpu: a row of ${label} (${bytesPerValue * cols} bytes) is wider than a binding`);
-    const shards: { weight: GPUBuffer | HalfBinding; rows: number }[] = [];
+    const storage = { format: this.weightFormat, groupSize: this.groupSize };
+    const rowBytes = matrixBytes(storage, cols, cols);
+    const shardRows = Math.floor(this.maxBindingBytes / rowBytes / 64) * 64;
+    if (rows * rowBytes <= this.maxBindingBytes || shardRows >= rows) return this.uploadWeight(data, rows, label);
+    if (shardRows === 0) throw new Error(`webgpu: a row of ${label} (${rowBytes} bytes) is wider than a binding`);
+    const shards: SplitBinding['shards'] = [];
     for (let r0 = 0; r0 < rows; r0 += shardRows) {
       const n = Math.min(shardRows, rows - r0);
       shards.push({
-        weight: this.uploadWeight(data.subarray(r0 * cols, (r0 + n) * cols), `${label} rows ${r0}+`),
+        weight: this.uploadWeight(data.subarray(r0 * cols, (r0 + n) * cols), n, `${label} rows ${r0}+`),
         rows: n,
       });
     }
     return { shards, cols, label };
   }
-  /** One buffer of a weight, as f16 when that is the format and every value fits f16's range. */
-  private uploadWeight(data: Float32Array, label: string): GPUBuffer | HalfBinding {
+  /** One buffer of a weight in the backend's format; an f16 one stays f32 when a value is beyond f16's range. */
+  private uploadWeight(data: Float32Array, rows: number, label: string): SplitBinding['shards'][number]['weight'] {
+    if (this.weightFormat === 'int8' || this.weightFormat === 'int4') {
+      const quant = this.ctx.uploadQuant(data, rows, this.weightFormat, this.groupSize, label);
+      this.counted(quant.quant);
+      this.counted(quant.scales);
+      return quant;
+    }
     const half = this.weightFormat === 'f16' ? this.ctx.uploadHalf(data, label) : undefined;
     if (half === undefined) {
       if (data.byteLength > this.maxBindingBytes)

@@ -1,4 +1,5 @@
 import { toHalves } from '../half-floats';
+import { quantizeRows, type QuantFormat } from '../quantize';
 import { BufferPool } from './buffers';
 import type { EngineDevice } from './device';
 import { ProgramCache } from './programs';
@@ -9,7 +10,7 @@ const uniformUsage = 0x0040 | 0x0008; // UNIFORM | COPY_DST
 const readbackUsage = 0x0001 | 0x0008; // MAP_READ | COPY_DST
 
 /** A whole buffer, or a range of one (offsets must be multiples of 256 bytes). */
-export type Binding = GPUBuffer | BufferRange | SplitBinding | HalfBinding;
+export type Binding = GPUBuffer | BufferRange | SplitBinding | HalfBinding | QuantBinding;
 
 export interface BufferRange {
   buffer: GPUBuffer;
@@ -28,18 +29,39 @@ export interface HalfBinding {
 }
 
 /**
+ * A frozen weight quantized by rows (../quantize): packed words and their scales, read by
+ * the ops that read weights when scoring (the matmul's b as y = x·Wᵀ, the embedding gather).
+ */
+export interface QuantBinding {
+  quant: GPUBuffer; //  u32 words (rows, cols / values per word)
+  scales: GPUBuffer; // f32 (rows, cols / groupSize)
+  format: QuantFormat;
+  groupSize: number;
+  label: string;
+}
+
+/**
  * A matrix (rows, cols) too large for one storage binding, split by rows over several buffers
  * (each a multiple of 64 rows): Qwen3's embedding and LM head, 151936 rows. Only the ops that
  * read a vocabulary-sized matrix (embedding, vocabulary log-probs, the decode logits) take one.
  */
 export interface SplitBinding {
-  shards: { weight: GPUBuffer | HalfBinding; rows: number }[];
+  shards: { weight: GPUBuffer | HalfBinding | QuantBinding; rows: number }[];
   cols: number;
   label: string;
 }
 
 export function isHalf(b: Binding): b is HalfBinding {
   return 'half' in b;
+}
+
+export function isQuant(b: Binding): b is QuantBinding {
+  return 'quant' in b;
+}
+
+/** How a weight binding stores its values, as kernels name their variants. */
+export function storageOf(b: Binding): 'f32' | 'f16' | QuantFormat {
+  return isHalf(b) ? 'f16' : isQuant(b) ? b.format : 'f32';
 }
 
 /** The row shards of a matrix of `rows` rows: its own, when it is split, else itself whole. */
@@ -51,6 +73,7 @@ export function rowShards(b: Binding, rows: number): { weight: Binding; rows: nu
 export function ownedBuffers(b: Binding): GPUBuffer[] {
   if ('buffer' in b) return [];
   if ('shards' in b) return b.shards.flatMap((s) => ownedBuffers(s.weight));
+  if (isQuant(b)) return [b.quant, b.scales];
   return [isHalf(b) ? b.half : b];
 }
 
@@ -60,6 +83,7 @@ function unsplit(b: Binding): GPUBuffer | BufferRange {
       `webgpu: ${b.label} is split over ${b.shards.length} buffers (it is above the device's binding limit) and this op reads it whole`,
     );
   if (isHalf(b)) throw new Error(`webgpu: ${b.label} is stored as f16 and this op reads f32 values`);
+  if (isQuant(b)) throw new Error(`webgpu: ${b.label} is quantized (${b.format}) and this op reads f32 values`);
   return b;
 }
 
@@ -74,6 +98,13 @@ export function subBinding(b: Binding, offsetBytes: number, sizeBytes: number): 
 export function bufferOf(b: Binding): BufferRange {
   const whole = unsplit(b);
   return 'buffer' in whole ? whole : { buffer: whole, offset: 0, size: whole.size };
+}
+
+/** What a binding binds: a weight's packed values (its scales are bound apart), or the buffer range. */
+function resourceOf(b: Binding): GPUBufferBinding {
+  if (isHalf(b)) return { buffer: b.half };
+  if (isQuant(b)) return { buffer: b.quant };
+  return bufferOf(b);
 }
 
 /** A uniform block: u32 and f32 fields in declaration order, each 4 bytes. */
@@ -105,6 +136,18 @@ export class GpuContext {
     const halves = toHalves(data);
     if (halves === undefined) return undefined;
     return { half: this.upload(new Uint32Array(halves.buffer), label), label };
+  }
+
+  /** A new quantized tensor holding `data` (rows, ·) quantized by rows. */
+  uploadQuant(data: Float32Array, rows: number, format: QuantFormat, groupSize: number, label: string): QuantBinding {
+    const q = quantizeRows(data, rows, format, groupSize, label);
+    return {
+      quant: this.upload(q.words, `${label} (${format})`),
+      scales: this.upload(q.scales, `${label} scales`),
+      format,
+      groupSize: q.groupSize,
+      label,
+    };
   }
 
   /** A new zero-filled tensor buffer of `length` f32 values. */
@@ -154,7 +197,7 @@ export class GpuContext {
     const bindGroup = this.device.createBindGroup({
       label: pipeline.label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: bindings.map((b, binding) => ({ binding, resource: isHalf(b) ? { buffer: b.half } : bufferOf(b) })),
+      entries: bindings.map((b, binding) => ({ binding, resource: resourceOf(b) })),
     });
     const pass = encoder.beginComputePass({ label: pipeline.label });
     pass.setPipeline(pipeline);

@@ -18,7 +18,7 @@ function planningServices(requests: PlanRequest[]): StoreServices {
     call: async (method: string, request: unknown) => {
       if (method === 'load') return loadedModel();
       requests.push(request as PlanRequest);
-      return planFor({ config, weights: 'f32' }, role, request as PlanRequest);
+      return planFor({ config, weights: { format: 'f32' } }, role, request as PlanRequest);
     },
   });
   const client = {
@@ -68,8 +68,9 @@ describe("the memory plan follows the Training form's settings", () => {
     // --memory's, from the same function.
     store.getState().setTrainingSettings({ maxTokens: 256 });
     const settings = store.getState().trainingSettings;
-    const budget = (await planFor({ config, weights: 'f32' }, 'student', { settings: { ...settings, maxTokens: 128 } }))
-      .plan.totalBytes;
+    const budget = (
+      await planFor({ config, weights: { format: 'f32' } }, 'student', { settings: { ...settings, maxTokens: 128 } })
+    ).plan.totalBytes;
     store.getState().setMemoryBudget(budget);
     await vi.waitFor(() => expect(store.getState().plans.student?.reply?.fit).toBeDefined(), 20_000);
     const fit = store.getState().plans.student?.reply?.fit;

@@ -35,7 +35,11 @@ describe('loading models', () => {
     expect(requests.map((r) => r.weights)).toEqual([undefined, undefined]);
     store.getState().setWeights('f16');
     await store.getState().loadModels();
-    expect(requests.slice(2).map((r) => r.weights)).toEqual(['f16', 'f16']);
+    expect(requests.slice(2).map((r) => r.weights)).toEqual([{ format: 'f16' }, { format: 'f16' }]);
+    // A quantized teacher: only the teacher's request says so.
+    store.getState().setTeacherQuantization('int4-128');
+    await store.getState().loadModels();
+    expect(requests.slice(4).map((r) => r.weights)).toEqual([{ format: 'f16' }, { format: 'int4', groupSize: 128 }]);
   });
 
   it('loads a Hub id through the page cache from the chosen address, and refuses a malformed one', async () => {

@@ -6,7 +6,16 @@ import { vocabularyMismatch } from '../../models/vocabulary';
 import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
 import { errorMessage, isAbort, isStorageFull } from '../errors';
-import { folderPresetId, hubPresetId, type ModelRole, type ModelSlot, type ModelsSlice, type PlanState } from './types';
+import type { WeightStorage } from '../../engine/backend';
+import {
+  folderPresetId,
+  hubPresetId,
+  teacherQuantizations,
+  type ModelRole,
+  type ModelSlot,
+  type ModelsSlice,
+  type PlanState,
+} from './types';
 
 /** How long the settings must rest before the plans are made again. */
 export const replanDelayMs = 300;
@@ -25,12 +34,14 @@ export const createModelsSlice =
       backend: services.hasWebGpu() ? 'webgpu' : 'cpu',
       hasWebGpu: services.hasWebGpu(),
       weights: 'auto',
+      teacherQuantization: 'none',
       thinking: defaultThinking,
       hubEndpoint: defaultHubEndpoint,
       student: { presetId: 'demo-student', status: 'empty' },
       teacher: { presetId: 'demo-teacher', status: 'empty' },
       setBackend: (backend) => set({ backend }),
       setWeights: (weights) => set({ weights }),
+      setTeacherQuantization: (teacherQuantization) => set({ teacherQuantization }),
       setThinking: (thinking) => set({ thinking }),
       setHubId: (role, hubId) =>
         setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined, storageFull: undefined }),
@@ -120,7 +131,13 @@ export const createModelsSlice =
         const controller = new AbortController();
         loading = controller;
         const client = services.client();
-        const { backend, thinking, weights } = get();
+        const { backend, thinking } = get();
+        const weightsOf = (role: ModelRole): WeightStorage | undefined => {
+          const quantized = teacherQuantizations.find((q) => q.id === get().teacherQuantization);
+          if (role === 'teacher' && quantized !== undefined && 'storage' in quantized) return quantized.storage;
+          const { weights } = get();
+          return weights === 'auto' ? undefined : { format: weights };
+        };
         const loadOne = async (role: ModelRole) => {
           setSlot(role, {
             status: 'loading',
@@ -135,7 +152,7 @@ export const createModelsSlice =
               source: sourceOf(get()[role], get().hubEndpoint, services.resolveUrl),
               backend,
               thinking,
-              ...(weights !== 'auto' ? { weights } : {}),
+              ...(weightsOf(role) !== undefined ? { weights: weightsOf(role) } : {}),
             };
             const options = {
               signal: controller.signal,

@@ -1,4 +1,4 @@
-import type { WeightFormat } from '../../engine/backend';
+import type { WeightStorage } from '../../engine/backend';
 import type { BackendChoice } from '../../engine/open-backend';
 import type { CachedModel } from '../../models/opfs-store';
 import type { PickedFile } from '../../models/picked-files';
@@ -27,11 +27,21 @@ export interface ModelSlot {
 }
 
 /** How WebGPU stores the weights: 'auto' is f16 where the adapter has `shader-f16`, else f32. */
-export type WeightChoice = 'auto' | WeightFormat;
+export type WeightChoice = 'auto' | 'f16' | 'f32';
+
+/** The teacher only scores, so its weights may be quantized as they load (on either backend). */
+export const teacherQuantizations = [
+  { id: 'none', label: 'not quantized' },
+  { id: 'int8', label: 'int8, a scale per row', storage: { format: 'int8' } },
+  { id: 'int4-32', label: 'int4, a scale per 32 values', storage: { format: 'int4', groupSize: 32 } },
+  { id: 'int4-128', label: 'int4, a scale per 128 values', storage: { format: 'int4', groupSize: 128 } },
+] as const satisfies readonly { id: string; label: string; storage?: WeightStorage }[];
+export type TeacherQuantization = (typeof teacherQuantizations)[number]['id'];
 
 export interface ModelsState {
   backend: BackendChoice;
   weights: WeightChoice;
+  teacherQuantization: TeacherQuantization;
   /** Qwen3's thinking mode for the student's chat template. */
   thinking: boolean;
   /** Where Hub models come from: https://huggingface.co or a mirror. */
@@ -59,6 +69,7 @@ export interface PlanState {
 export interface ModelsActions {
   setBackend(backend: BackendChoice): void;
   setWeights(weights: WeightChoice): void;
+  setTeacherQuantization(quantization: TeacherQuantization): void;
   setThinking(thinking: boolean): void;
   setHubId(role: ModelRole, hubId: string): void;
   setFolder(role: ModelRole, folder: { name: string; files: PickedFile[] }): void;

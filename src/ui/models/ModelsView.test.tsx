@@ -123,9 +123,11 @@ describe('ModelsView', () => {
   it("shows the plan for the Training form's settings, takes a GPU memory budget, and offers the proposal that fits", async () => {
     const config = qwen3Config('0.6B', 2);
     const settings = { ...useAppStore.getState().trainingSettings, loraRank: 16, maxTokens: 256 };
-    const smaller = await planFor({ config, weights: 'f32' }, 'student', { settings: { ...settings, maxTokens: 128 } });
+    const smaller = await planFor({ config, weights: { format: 'f32' } }, 'student', {
+      settings: { ...settings, maxTokens: 128 },
+    });
     const budget = smaller.plan.totalBytes;
-    const reply = await planFor({ config, weights: 'f32' }, 'student', { settings, budgetBytes: budget });
+    const reply = await planFor({ config, weights: { format: 'f32' } }, 'student', { settings, budgetBytes: budget });
     useAppStore.setState({
       student: slot({ status: 'ready', loaded }),
       plans: { student: { status: 'ready', reply } },
@@ -167,6 +169,10 @@ describe('ModelsView', () => {
     expect(useAppStore.getState().weights).toBe('f16');
     act(() => useAppStore.setState({ backend: 'cpu' }));
     expect(select.disabled).toBe(true);
+    const teacher = screen.getByRole<HTMLSelectElement>('combobox', { name: /Teacher quantization/ });
+    expect(teacher.value).toBe('none');
+    fireEvent.change(teacher, { target: { value: 'int4-32' } });
+    expect(useAppStore.getState().teacherQuantization).toBe('int4-32');
   });
 
   it('takes a Hub id and an address, and lists each file of a download with its progress', () => {

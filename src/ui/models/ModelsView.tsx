@@ -1,9 +1,11 @@
 import { useId, useState } from 'react';
 import { parseByteSize } from '../../core/format-bytes';
 import { modelPresets } from '../../models/presets';
+import { describeWeights } from '../../engine/weight-format';
 import {
   folderPresetId,
   hubPresetId,
+  teacherQuantizations,
   type ModelRole,
   type ModelSlot,
   type WeightChoice,
@@ -44,6 +46,8 @@ export function ModelsView() {
   const setBackend = useAppStore((s) => s.setBackend);
   const weights = useAppStore((s) => s.weights);
   const setWeights = useAppStore((s) => s.setWeights);
+  const teacherQuantization = useAppStore((s) => s.teacherQuantization);
+  const setTeacherQuantization = useAppStore((s) => s.setTeacherQuantization);
   const thinking = useAppStore((s) => s.thinking);
   const setThinking = useAppStore((s) => s.setThinking);
   const setPreset = useAppStore((s) => s.setPreset);
@@ -210,6 +214,27 @@ export function ModelsView() {
           </label>
         </fieldset>
 
+        <label className="models-weights">
+          <span>Teacher quantization</span>
+          <select
+            value={teacherQuantization}
+            disabled={loading}
+            onChange={(e) =>
+              setTeacherQuantization(teacherQuantizations.find((q) => q.id === e.target.value)?.id ?? 'none')
+            }
+          >
+            {teacherQuantizations.map((q) => (
+              <option key={q.id} value={q.id}>
+                {q.label}
+              </option>
+            ))}
+          </select>
+          <span className="hint">
+            The teacher only scores, so its weights may be quantized as they load (on either backend): int8 takes a
+            quarter of f32's memory, int4 an eighth. The student trains on its own and stays unquantized.
+          </span>
+        </label>
+
         <label className="models-thinking">
           <input
             type="checkbox"
@@ -351,7 +376,7 @@ function LoadedFacts({ model }: { model: LoadedModel }) {
     [
       'memory',
       'Memory used',
-      `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)} in ${model.weights})`,
+      `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)} in ${describeWeights(model.weights)})`,
     ],
     ['downloaded', 'Downloaded', formatBytes(model.downloadedBytes)],
     ['seconds', 'Load time', formatDuration(model.seconds)],

@@ -1,5 +1,5 @@
 import type { AddArgs } from '../../backend';
-import { isHalf, type Binding, type GpuContext } from '../context';
+import { isQuant, storageOf, type Binding, type GpuContext } from '../context';
 import { embeddingWgsl, residualAddWgsl } from './embedding.wgsl';
 import { elementwiseDispatch } from './swiglu';
 import type { VocabShard } from './vocab-logprobs';
@@ -17,13 +17,25 @@ export interface ShardedEmbeddingArgs {
 export function encodeEmbedding(ctx: GpuContext, encoder: GPUCommandEncoder, args: ShardedEmbeddingArgs): void {
   let v0 = 0;
   for (const shard of args.shards) {
-    const half = isHalf(shard.weight);
-    const pipeline = ctx.programs.get('embedding', half ? 'f16' : 'f32', () => embeddingWgsl(half));
+    const kind = storageOf(shard.weight);
+    const pipeline = ctx.programs.get('embedding', kind, () => embeddingWgsl(kind));
     const uniforms = ctx.uniforms(
-      [{ u32: args.T }, { u32: args.C }, { u32: v0 }, { u32: shard.rows }],
+      [
+        { u32: args.T },
+        { u32: args.C },
+        { u32: v0 },
+        { u32: shard.rows },
+        { u32: isQuant(shard.weight) ? shard.weight.groupSize : 0 },
+      ],
       'embedding dims',
     );
-    ctx.dispatch(encoder, pipeline, [uniforms, args.ids, shard.weight, args.out], elementwiseDispatch(args.T * args.C));
+    const scales = isQuant(shard.weight) ? [shard.weight.scales] : [];
+    ctx.dispatch(
+      encoder,
+      pipeline,
+      [uniforms, args.ids, shard.weight, args.out, ...scales],
+      elementwiseDispatch(args.T * args.C),
+    );
     v0 += shard.rows;
   }
 }

@@ -1,13 +1,16 @@
+import { weightWgsl, type WeightKind } from './weight-read.wgsl';
+
 /**
  * Embedding gather from one shard of the table: out[t] = shard[ids[t] − v0] for ids inside
- * the shard. With `half`, the shard holds f16 values two to a u32 word.
+ * the shard. The shard may be f16 or quantized (./weight-read.wgsl; its scales at binding 4,
+ * G values to a scale).
  */
-export function embeddingWgsl(half: boolean): string {
+export function embeddingWgsl(kind: WeightKind): string {
   return /* wgsl */ `
-struct Dims { T: u32, C: u32, v0: u32, rows: u32 }
+struct Dims { T: u32, C: u32, v0: u32, rows: u32, G: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;          // (T)
-@group(0) @binding(2) var<storage, read> shard: array<${half ? 'u32' : 'f32'}>;        // (rows, C)
+${weightWgsl('shard', kind, 2, 4, 'dims.G', false)}
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;    // (T, C)
 
 @compute @workgroup_size(256)
@@ -17,8 +20,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let t = i / dims.C;
   let id = ids[t];
   if (id < dims.v0 || id >= dims.v0 + dims.rows) { return; }
-  let j = (id - dims.v0) * dims.C + i % dims.C;
-  out[i] = ${half ? 'unpack2x16float(shard[j >> 1u])[j & 1u]' : 'shard[j]'};
+  out[i] = read_shard((id - dims.v0) * dims.C + i % dims.C);
 }
 `;
 }

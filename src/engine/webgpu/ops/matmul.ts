@@ -1,5 +1,5 @@
 import type { MatmulArgs } from '../../backend';
-import { isHalf, type Binding, type GpuContext } from '../context';
+import { isQuant, storageOf, type Binding, type GpuContext } from '../context';
 import { matmulRowDotWgsl, matmulTile, matmulWgsl } from './matmul.wgsl';
 
 export interface MatmulKernelArgs extends MatmulArgs<Binding> {
@@ -29,11 +29,14 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   if (args.kernel === 'rowdot' && !rowDotApplies)
     throw new Error('matmul: the rowdot kernel needs transB, no transA, and K (and R) multiples of 4');
   const rowDot = args.kernel === 'rowdot' || (args.kernel === undefined && ctx.engine.isCpuAdapter && rowDotApplies);
-  if (isHalf(args.a)) throw new Error(`matmul: ${args.a.label} is f16; only the weight operand b may be`);
-  const halfB = isHalf(args.b);
-  const variant = `${rowDot ? 'rowdot' : `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`}${lora ? '+lora' : ''}${halfB ? '+f16' : ''}`;
+  if (storageOf(args.a) !== 'f32')
+    throw new Error(
+      `matmul: ${'label' in args.a ? args.a.label : 'a'} is ${storageOf(args.a)}; only the weight operand b may be`,
+    );
+  const bKind = storageOf(args.b);
+  const variant = `${rowDot ? 'rowdot' : `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`}${lora ? '+lora' : ''}+${bKind}`;
   const pipeline = ctx.programs.get('matmul', variant, () =>
-    rowDot ? matmulRowDotWgsl(lora !== undefined, halfB) : matmulWgsl(transA, transB, lora !== undefined, halfB),
+    rowDot ? matmulRowDotWgsl(lora !== undefined, bKind) : matmulWgsl(transA, transB, lora !== undefined, bKind),
   );
   const workgroups: [number, number] = rowDot
     ? [Math.ceil(N / 32), Math.ceil(M / 32)]
@@ -46,9 +49,11 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
       { f32: args.alpha ?? 1 },
       { u32: args.accumulate ? 1 : 0 },
       { u32: lora?.R ?? 0 },
+      { u32: isQuant(args.b) ? args.b.groupSize : 0 },
     ],
     'matmul dims',
   );
-  const bindings = [uniforms, args.a, args.b, args.out, ...(lora ? [lora.u, lora.b] : [])];
+  const scales = isQuant(args.b) ? [args.b.scales] : [];
+  const bindings = [uniforms, args.a, args.b, args.out, ...scales, ...(lora ? [lora.u, lora.b] : [])];
   ctx.dispatch(encoder, pipeline, bindings, workgroups);
 }

@@ -1,3 +1,5 @@
+import { weightWgsl, type WeightKind } from './weight-read.wgsl';
+
 /**
  * Tiled matmul: C[M×N] = α · op(A) · op(B) (+ C when accumulating).
  * With `lora`, a second product is fused into the same tiles: C += U · Lᵀ, where U = s·x·Aᵀ
@@ -6,24 +8,30 @@
  * A is [M, K] row-major, or [K, M] when transA; B is [N, K] (a Linear weight, y = x·Wᵀ)
  * when transB, or [K, N]. Each 16×16 workgroup computes a 64×64 tile of C, each thread a
  * 4×4 block, staging 16-wide slices of K in workgroup memory (2 × 4 KiB).
- * The transposes are compile-time constants; sizes are uniforms. With `halfB`, B holds f16
- * values two to a u32 word, widened to f32 as they are read (the model's frozen weights).
+ * The transposes are compile-time constants; sizes are uniforms. B may be stored as f16 or
+ * quantized (`bKind`, ./weight-read.wgsl), widened to f32 as it is read (the model's frozen
+ * weights); quantized, its scales are bound after the output and dims.G is their group size.
  */
 export const matmulTile = { rows: 64, cols: 64, depth: 16 } as const;
 
-export function matmulWgsl(transA: boolean, transB: boolean, lora = false, halfB = false): string {
+/** The uniforms of both kernels; G is the quantized b's values per scale (0 otherwise). */
+const matmulDims = /* wgsl */ `struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32, G: u32 }
+@group(0) @binding(0) var<uniform> dims: Dims;`;
+
+export function matmulWgsl(transA: boolean, transB: boolean, lora = false, bKind: WeightKind = 'f32'): string {
+  const quantized = bKind === 'int8' || bKind === 'int4';
+  const loraBinding = quantized ? 5 : 4;
   const aIndex = transA ? 'k * dims.M + m' : 'm * dims.K + k';
   const bIndex = transB ? 'n * dims.K + k' : 'k * dims.N + n';
   return /* wgsl */ `
-struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32 }
-@group(0) @binding(0) var<uniform> dims: Dims;
+${matmulDims}
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-${halfB ? '@group(0) @binding(2) var<storage, read> b: array<u32>;   // f16 pairs' : '@group(0) @binding(2) var<storage, read> b: array<f32>;'}
+${weightWgsl('b', bKind, 2, 4, 'dims.G', false)}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 ${
   lora
-    ? `@group(0) @binding(4) var<storage, read> loraU: array<f32>;   // (M, R)
-@group(0) @binding(5) var<storage, read> loraB: array<f32>;   // (N, R)`
+    ? `@group(0) @binding(${loraBinding}) var<storage, read> loraU: array<f32>;   // (M, R)
+@group(0) @binding(${loraBinding + 1}) var<storage, read> loraB: array<f32>;   // (N, R)`
     : ''
 }
 
@@ -37,12 +45,7 @@ fn loadA(m: u32, k: u32) -> f32 {
 
 fn loadB(n: u32, k: u32) -> f32 {
   if (n >= dims.N || k >= dims.K) { return 0.0; }
-${
-  halfB
-    ? `  let i = ${bIndex};
-  return unpack2x16float(b[i >> 1u])[i & 1u];`
-    : `  return b[${bIndex}];`
-}
+  return read_b(${bIndex});
 }
 
 fn multiplyTiles(acc: ptr<function, array<f32, 16>>, lid: vec3u) {
@@ -117,9 +120,11 @@ ${
  * workgroup memory: each thread computes a 4×4 block from vec4 loads along K. On CPU
  * adapters (SwiftShader) workgroup barriers are costly and "global" memory is cached
  * anyway, so this runs about 4× faster there than the tiled kernel (npm run bench -- matmul).
- * With `lora` it adds u·Lᵀ the same way (R a multiple of 4); with `halfB`, B is f16.
+ * With `lora` it adds u·Lᵀ the same way (R a multiple of 4); B may be f16 or quantized.
  */
-export function matmulRowDotWgsl(lora: boolean, halfB = false): string {
+export function matmulRowDotWgsl(lora: boolean, bKind: WeightKind = 'f32'): string {
+  const quantized = bKind === 'int8' || bKind === 'int4';
+  const loraBinding = quantized ? 5 : 4;
   const rowDot = (aName: string, bRead: (i: string) => string, width: string) => /* wgsl */ `
   {
     let W4 = ${width} / 4u;
@@ -135,19 +140,16 @@ export function matmulRowDotWgsl(lora: boolean, halfB = false): string {
     }
   }`;
   return /* wgsl */ `
-struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32 }
-@group(0) @binding(0) var<uniform> dims: Dims;
+${matmulDims}
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
-${halfB ? '@group(0) @binding(2) var<storage, read> b: array<vec2u>;          // (N, K) f16, 4 to an element' : '@group(0) @binding(2) var<storage, read> b: array<vec4f>;          // (N, K)'}
+${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
 ${
   lora
-    ? `@group(0) @binding(4) var<storage, read> loraU: array<vec4f>;   // (M, R)
-@group(0) @binding(5) var<storage, read> loraB: array<vec4f>;   // (N, R)`
+    ? `@group(0) @binding(${loraBinding}) var<storage, read> loraU: array<vec4f>;   // (M, R)
+@group(0) @binding(${loraBinding + 1}) var<storage, read> loraB: array<vec4f>;   // (N, R)`
     : ''
 }
-
-fn widen(h: vec2u) -> vec4f { return vec4f(unpack2x16float(h.x), unpack2x16float(h.y)); }
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -159,7 +161,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var c2 = vec4f(0.0);
   var c3 = vec4f(0.0);
   var scale = dims.alpha;
-  ${rowDot('a', halfB ? (i) => `widen(b[${i}])` : (i) => `b[${i}]`, 'dims.K')}
+  ${rowDot('a', (i) => `read4_b(${i})`, 'dims.K')}
   scale = 1.0;
   ${lora ? rowDot('loraU', (i) => `loraB[${i}]`, 'dims.R') : ''}
   let rows = array<vec4f, 4>(c0, c1, c2, c3);
