@@ -31,6 +31,7 @@ describe.skipIf(!browserAvailable)('Hub models at Qwen3-0.6B dimensions in the p
   const backendName = process.env.SODP_E2E_BACKEND === 'webgpu' ? 'WebGPU' : 'CPU';
   const folders: Record<string, string> = {};
   const steps: string[] = [];
+  const seen: string[] = [];
   let hub: HubServer;
   let opened: PlaygroundPage | undefined;
   let page: Page;
@@ -50,6 +51,10 @@ describe.skipIf(!browserAvailable)('Hub models at Qwen3-0.6B dimensions in the p
     hub = await startHubServer(folders, { pauseAfter: { repo: student, path: shard, bytes: pauseBytes } });
     opened = await timed('open the page', () => openPlaygroundPage());
     page = opened.page;
+    // Every request of the page and its workers, to check that none leaves this machine.
+    page.context().on('request', (r) => {
+      if (/^(https?|wss?):/.test(r.url())) seen.push(r.url());
+    });
   }, 240_000);
 
   afterAll(async () => {
@@ -162,6 +167,11 @@ describe.skipIf(!browserAvailable)('Hub models at Qwen3-0.6B dimensions in the p
     });
     expect(opened?.consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   }, 800_000);
+
+  it('reached nothing but this machine', () => {
+    expect(seen.some((url) => url.startsWith(`${hub.url}/${student}/resolve/`))).toBe(true);
+    expect(seen.filter((url) => !['127.0.0.1', 'localhost'].includes(new URL(url).hostname))).toEqual([]);
+  });
 
   const sizeOf = (path: string) => statSync(join(folders[student], path)).size;
 });
