@@ -1,0 +1,252 @@
+/**
+ * How far each way of running the teacher moves its log-probs τ, and with them SOD's step
+ * weights w_k, from the f32 engine's: the table in docs/teacher-precision.md and
+ * src/models/teacher-precision.json (which the Models view shows).
+ *
+ *   npm run precision:teacher [-- --trajectories N] [--real-trajectories N] [--out DIR]
+ *
+ * Trajectories: the demo student's own rollouts at temperature 1 (sodp rollout, cached in
+ * --out). Two teachers score them:
+ *   - the demo teacher (trained: peaked distributions, as a real teacher's);
+ *   - a random Qwen3 of the real Qwen3-0.6B dimensions in 2 layers with the real tokenizer,
+ *     scoring the same trajectories re-encoded with it, segment by segment so every step keeps
+ *     its boundaries (the student's log-probs there come from a second random model).
+ * Each path scores every trajectory; against the f32 CPU engine we report mean and max |Δτ|
+ * over generated tokens, and mean |Δw_k| over steps (src/sod's weighSteps, defaults).
+ * Paths: the engine in f16 (WebGPU's values, computed on the CPU), int8, int4 in groups of 32
+ * and 128 (the CPU's packed kernels; WebGPU's agree with them to 2e-4,
+ * src/engine/quantized-model.test.ts), and the ONNX
+ * exports of `sodp export-onnx` through transformers.js on onnxruntime (Node's CPU provider).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadTokenizer } from '../src/agent/load-tokenizer';
+import { trajectoryFromRecord } from '../src/agent/trajectory';
+import type { LogprobScorer } from '../src/core/policy';
+import type { Backend } from '../src/engine/backend';
+import { CpuBackend, QuantizedCpuBackend } from '../src/engine/cpu/backend';
+import { EngineScorer } from '../src/engine/inference';
+import { loadQwen3 } from '../src/engine/load';
+import { folderFiles } from '../src/engine/node-files';
+import type { Floats } from '../src/engine/cpu/floats';
+import { roundToHalf } from '../src/engine/half-floats';
+import { writeRandomQwen3Folder } from '../src/models/testing/random-qwen3';
+import { weighSteps } from '../src/sod/weights';
+
+const { values } = parseArgs({
+  options: {
+    trajectories: { type: 'string', default: '32' },
+    'real-trajectories': { type: 'string', default: '8' },
+    out: { type: 'string', default: 'runs/teacher-precision' },
+  },
+});
+const count = Number(values.trajectories);
+const realCount = Number(values['real-trajectories']);
+const out = resolve(values.out);
+mkdirSync(out, { recursive: true });
+
+interface Scored {
+  prompt: number[];
+  response: number[];
+  mask: number[];
+  student: number[];
+}
+
+/** A teacher path: a name, and how to open it on a model folder. */
+interface TeacherPath {
+  name: string;
+  /** Key of the path in the JSON the Models view reads. */
+  key: string;
+  open(folder: string): Promise<{ scorer: LogprobScorer; close(): void }>;
+}
+
+function enginePath(name: string, key: string, backend: () => Promise<Backend<unknown>>): TeacherPath {
+  return {
+    name,
+    key,
+    async open(folder) {
+      const b = await backend();
+      const model = await loadQwen3(b, folderFiles(folder));
+      return { scorer: new EngineScorer(name, model), close: () => {} };
+    },
+  };
+}
+
+/**
+ * f16 storage computed on the CPU: the matrices rounded to f16, the values the WebGPU kernels
+ * compute with (they agree with this to 2e-4, src/engine/webgpu/backend.test.ts), at the CPU's
+ * speed rather than SwiftShader's.
+ */
+class HalfRoundedCpuBackend extends CpuBackend {
+  override uploadRows(data: Float32Array, rows: number, label: string): Floats {
+    return super.uploadRows(roundToHalf(data), rows, label);
+  }
+}
+
+const reference = enginePath('engine f32 (CPU)', 'f32', async () => new CpuBackend());
+const paths: TeacherPath[] = [
+  enginePath('engine f16 (WebGPU)', 'f16', async () => new HalfRoundedCpuBackend()),
+  enginePath('engine int8', 'int8', async () => new QuantizedCpuBackend('int8')),
+  enginePath('engine int4, groups of 32', 'int4-32', async () => new QuantizedCpuBackend('int4', 32)),
+  enginePath('engine int4, groups of 128', 'int4-128', async () => new QuantizedCpuBackend('int4', 128)),
+];
+
+/** The demo student's rollouts, made once. */
+function demoTrajectories(): Scored[] {
+  const file = join(out, `demo-trajectories-${count}.jsonl`);
+  if (!existsSync(file)) {
+    console.log(`rolling out ${count} trajectories with the demo student…`);
+    execFileSync(
+      'node',
+      [
+        'bin/sodp.mjs',
+        'rollout',
+        '--model',
+        'public/models/tiny-qwen3-student',
+        '--tasks',
+        'public/tasks/arithmetic-test.jsonl',
+        '--n',
+        String(count),
+        '--temperature',
+        '1',
+        '--seed',
+        '7',
+        '--backend',
+        'cpu',
+        '--out',
+        file,
+      ],
+      { stdio: 'inherit' },
+    );
+  }
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const t = trajectoryFromRecord(JSON.parse(line));
+      if (t.student_logprobs === undefined) throw new Error(`${file}: a trajectory without student_logprobs`);
+      return { prompt: t.prompt_ids, response: t.response_ids, mask: t.mask, student: t.student_logprobs };
+    });
+}
+
+/** The same trajectories in another tokenizer: each run of equal mask re-encoded from its text. */
+async function reencode(trajectories: Scored[], from: string, to: string): Promise<Omit<Scored, 'student'>[]> {
+  const source = await loadTokenizer(from);
+  const target = await loadTokenizer(to);
+  const convert = (ids: number[]) =>
+    target.encode(source.decode(ids, { skip_special_tokens: false }), { add_special_tokens: false });
+  return trajectories.map(({ prompt, response, mask }) => {
+    const ids: number[] = [];
+    const newMask: number[] = [];
+    for (let start = 0; start < response.length; ) {
+      let end = start;
+      while (end < response.length && mask[end] === mask[start]) end++;
+      const segment = convert(response.slice(start, end));
+      ids.push(...segment);
+      newMask.push(...segment.map(() => mask[start]));
+      start = end;
+    }
+    return { prompt: convert(prompt), response: ids, mask: newMask };
+  });
+}
+
+async function scoreAll(path: TeacherPath, folder: string, trajectories: readonly Omit<Scored, 'student'>[]) {
+  const { scorer, close } = await path.open(folder);
+  const t0 = performance.now();
+  const tau: Float64Array[] = [];
+  for (const t of trajectories) tau.push(await scorer.scoreTokens(t.prompt, t.response));
+  const seconds = (performance.now() - t0) / 1000;
+  close();
+  return { tau, seconds };
+}
+
+interface Row {
+  path: string;
+  key: string;
+  meanAbsTau: number;
+  maxAbsTau: number;
+  meanAbsW: number;
+}
+
+function compare(path: TeacherPath, trajectories: Scored[], ref: Float64Array[], tau: Float64Array[]): Row {
+  let sum = 0;
+  let n = 0;
+  let max = 0;
+  let wSum = 0;
+  let wN = 0;
+  trajectories.forEach((t, i) => {
+    for (let j = 0; j < t.response.length; j++) {
+      if (t.mask[j] !== 1) continue;
+      const d = Math.abs(tau[i][j] - ref[i][j]);
+      sum += d;
+      n++;
+      max = Math.max(max, d);
+    }
+    const w = weighSteps({ studentLogprobs: t.student, teacherLogprobs: tau[i], mask: t.mask }).weights;
+    const wRef = weighSteps({ studentLogprobs: t.student, teacherLogprobs: ref[i], mask: t.mask }).weights;
+    w.forEach((wk, k) => {
+      wSum += Math.abs(wk - wRef[k]);
+      wN++;
+    });
+  });
+  return { path: path.name, key: path.key, meanAbsTau: sum / n, maxAbsTau: max, meanAbsW: wSum / wN };
+}
+
+async function measure(model: string, teacher: string, trajectories: Scored[]): Promise<Row[]> {
+  console.log(`${model}: scoring ${trajectories.length} trajectories with the f32 engine…`);
+  const ref = await scoreAll(reference, teacher, trajectories);
+  const rows: Row[] = [];
+  for (const path of paths) {
+    console.log(`${model}: ${path.name}…`);
+    const { tau } = await scoreAll(path, teacher, trajectories);
+    const row = compare(path, trajectories, ref.tau, tau);
+    console.log(
+      `  mean |Δτ| ${row.meanAbsTau.toExponential(2)}, max |Δτ| ${row.maxAbsTau.toExponential(2)}, mean |Δw_k| ${row.meanAbsW.toExponential(2)}`,
+    );
+    rows.push(row);
+  }
+  return rows;
+}
+
+const demo = demoTrajectories();
+const demoRows = await measure('demo teacher', 'public/models/tiny-qwen3-teacher', demo);
+
+// Real dimensions: the same trajectories in Qwen3's vocabulary, a random student and teacher.
+const realTeacher = join(out, 'random-qwen3-0.6B-2layers-teacher');
+const realStudent = join(out, 'random-qwen3-0.6B-2layers-student');
+if (!existsSync(realTeacher)) writeRandomQwen3Folder(realTeacher, { size: '0.6B', layers: 2, seed: 2 });
+if (!existsSync(realStudent)) writeRandomQwen3Folder(realStudent, { size: '0.6B', layers: 2, seed: 1 });
+// Fewer at real size: each token there goes through a 151936-row LM head.
+const reencoded = await reencode(demo.slice(0, realCount), 'public/models/tiny-qwen3-student', realTeacher);
+const studentScores = await scoreAll(
+  enginePath('student', 'student', async () => new CpuBackend()),
+  realStudent,
+  reencoded,
+);
+const real: Scored[] = reencoded.map((t, i) => ({ ...t, student: Array.from(studentScores.tau[i]) }));
+const realRows = await measure('random Qwen3-0.6B dims, 2 layers', realTeacher, real);
+
+const tokens = (ts: Scored[]) => ts.reduce((n, t) => n + t.mask.reduce((a, b) => a + b, 0), 0);
+const steps = (ts: Scored[]) =>
+  ts.reduce(
+    (n, t) => n + weighSteps({ studentLogprobs: t.student, teacherLogprobs: t.student, mask: t.mask }).steps.length,
+    0,
+  );
+const result = {
+  made: new Date().toISOString().slice(0, 10),
+  command: 'npm run precision:teacher',
+  models: [
+    { model: 'demo teacher', trajectories: demo.length, tokens: tokens(demo), steps: steps(demo), rows: demoRows },
+    {
+      model: 'random Qwen3-0.6B dimensions, 2 layers',
+      trajectories: real.length,
+      tokens: tokens(real),
+      steps: steps(real),
+      rows: realRows,
+    },
+  ],
+};
+writeFileSync(join(out, 'teacher-precision.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(`wrote ${join(out, 'teacher-precision.json')}`);
