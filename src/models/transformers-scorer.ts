@@ -1,5 +1,6 @@
 import { AutoModelForCausalLM, Tensor } from '@huggingface/transformers';
 import type { LogprobScorer } from '../core/policy';
+import type { OnnxDtype } from './onnx/dtypes';
 
 /** Where transformers.js runs the ONNX model: `webgpu` or `wasm` in a browser, `cpu` in Node. */
 export type TransformersDevice = 'webgpu' | 'wasm' | 'cpu';
@@ -12,11 +13,8 @@ export interface TransformersScorerOptions {
   /** Read the model from disk only, never from the Hub (a folder the CLI already resolved; pass an absolute path). */
   localFilesOnly?: boolean;
   /** Which ONNX file of the folder: fp32 `onnx/model.onnx` (default), fp16 `model_fp16.onnx`, q4 `model_q4.onnx`. */
-  dtype?: TransformersDtype;
+  dtype?: OnnxDtype;
 }
-
-/** The transformers.js dtypes a teacher may be loaded in (see `sodp export-onnx`). */
-export type TransformersDtype = 'fp32' | 'fp16' | 'q4';
 
 type CausalLm = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
 

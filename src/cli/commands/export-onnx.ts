@@ -1,5 +1,5 @@
 import { exportOnnxFolder } from '../../models/onnx/export-folder';
-import { onnxDtypes, type OnnxDtype } from '../../models/onnx/export-qwen3';
+import { onnxDtypes, type OnnxDtype } from '../../models/onnx/dtypes';
 import { q4BlockSizes } from '../../models/onnx/quantize-q4';
 import { choiceOption, parseOptions, UsageError, type CliCommand } from '../command';
 import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';

@@ -16,7 +16,7 @@ import { writeSafetensors, type TensorToWrite } from '../../engine/safetensors';
 import { folderFiles } from '../../engine/node-files';
 import { TransformersScorer } from '../transformers-scorer';
 import { exportOnnxFolder, transformersJsConfig } from './export-folder';
-import type { OnnxDtype } from './export-qwen3';
+import type { OnnxDtype } from './dtypes';
 import { dequantizeQ4, quantizeQ4 } from './quantize-q4';
 
 /**

@@ -9,7 +9,8 @@ import { parseQwen3Config, qwen3SizeFields } from '../../engine/config';
 import { openWeights } from '../../engine/load';
 import { folderFiles } from '../../engine/node-files';
 import { weightNames } from '../../engine/params';
-import { onnxFileNames, qwen3OnnxModel, type OnnxDtype } from './export-qwen3';
+import { onnxFileNames, type OnnxDtype } from './dtypes';
+import { qwen3OnnxModel } from './export-qwen3';
 import type { ExternalDataOptions } from './onnx-file';
 import { writeOnnxFile } from './write-onnx-file';
 

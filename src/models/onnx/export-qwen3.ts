@@ -3,21 +3,11 @@ import type { Qwen3SizeFields } from '../../engine/config';
 import { floatToHalf } from '../../engine/half-floats';
 import { bytesOf, GraphBuilder, valueInfo } from './graph-builder';
 import { encodeOnnxModel, type OnnxModelParts } from './onnx-file';
+import type { OnnxDtype } from './dtypes';
 import { quantizeQ4, type Q4Weight } from './quantize-q4';
 
 /** Weights by their Hugging Face names (`model.layers.0.self_attn.q_proj.weight`, …), as f32. */
 export type WeightLookup = (name: string) => Float32Array | Promise<Float32Array>;
-
-/** How the weights are stored: the transformers.js dtypes we write. */
-export type OnnxDtype = 'fp32' | 'fp16' | 'q4';
-export const onnxDtypes: readonly OnnxDtype[] = ['fp32', 'fp16', 'q4'];
-
-/** The file transformers.js requests for each dtype (its suffix table: '' / '_fp16' / '_q4'). */
-export const onnxFileNames: Record<OnnxDtype, string> = {
-  fp32: 'model.onnx',
-  fp16: 'model_fp16.onnx',
-  q4: 'model_q4.onnx',
-};
 
 export interface Qwen3OnnxOptions {
   /** Default fp32. */
