@@ -69,6 +69,8 @@ describe('sodp export-onnx: the exported folder in transformers.js', () => {
     prompt = ids.slice(0, 16);
     response = ids.slice(16);
     engineLogprobs = await new EngineScorer('engine', model).scoreTokens(prompt, response);
+    const meanLogp = engineLogprobs.reduce((a, b) => a + b, 0) / engineLogprobs.length;
+    console.log(`export-onnx: the engine's mean log p on the test sequence is ${meanLogp.toFixed(2)}`);
   }, 60_000);
 
   async function exportAndScore(dtype: OnnxDtype, blockSize?: number): Promise<Agreement> {
