@@ -42,13 +42,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * The `transformers.js_config` of config.json after writing `file` with `chunks` external
- * data files. transformers.js fetches external data only when `use_external_data_format`
- * names the file (with the number of `_data`, `_data_1`, … chunks), so that entry is set or
- * cleared per file; a previous export's entries for other files are kept. `dtype` (what a
+ * data files. transformers.js fetches external data files only when `use_external_data_format`
+ * names the file with their number (`_data`, `_data_1`, …): a browser then hands them to
+ * onnxruntime-web by name, while in Node onnxruntime reads them from beside the model file
+ * (given a path, it needs no list). The entry is set or cleared per file; a previous export's entries for other files are kept. `dtype` (what a
  * load without one picks) is set to the first dtype exported, so a folder holding only
  * model_q4.onnx still loads with no dtype given.
  */
-export function transformersJsConfig(previous: unknown, file: string, chunks: number, dtype: OnnxDtype) {
+export function transformersJsConfig(
+  previous: unknown,
+  file: string,
+  chunks: number,
+  dtype: OnnxDtype,
+): Record<string, unknown> {
   const config: Record<string, unknown> = isRecord(previous) ? { ...previous } : {};
   const external = isRecord(config.use_external_data_format) ? { ...config.use_external_data_format } : {};
   if (chunks > 0) external[file] = chunks;
