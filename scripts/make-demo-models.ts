@@ -397,7 +397,7 @@ async function writeFolder(dir: string, config: Qwen3Config, model: DemoModel, o
     mkdirSync(join(dir, 'onnx'));
     writeFileSync(
       join(dir, 'onnx/model.onnx'),
-      qwen3ToOnnx(qwen3SizeFields(config), (n) => tensors.get(n) ?? new Float32Array(0)),
+      await qwen3ToOnnx(qwen3SizeFields(config), (n) => tensors.get(n) ?? new Float32Array(0)),
     );
   }
   log(`wrote ${dir}`);

@@ -19,13 +19,14 @@ export interface LoadProgress {
   total: number;
 }
 
-interface TensorSource {
+/** The tensors of a checkpoint (one safetensors file or a sharded one), read one at a time as f32. */
+export interface TensorSource {
   info(name: string): { shape: number[] };
   read(name: string): Promise<Float32Array>;
   has(name: string): boolean;
 }
 
-async function openWeights(files: ModelFiles): Promise<TensorSource> {
+export async function openWeights(files: ModelFiles): Promise<TensorSource> {
   if (await files.exists('model.safetensors.index.json')) {
     const index: unknown = JSON.parse(await files.text('model.safetensors.index.json'));
     const checkpoint = await ShardedCheckpoint.open(index, (file) => files.blob(file));

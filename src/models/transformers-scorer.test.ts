@@ -33,7 +33,7 @@ async function fullPassLogprobs(bytes: Uint8Array, ids: number[]): Promise<numbe
 
 describe('TransformersScorer (transformers.js on onnxruntime)', () => {
   it('gives the teacher-forced log-probs of the response whatever the chunk size', async () => {
-    const { root, bytes } = writeTinyOnnxFolder('tiny-teacher');
+    const { root, bytes } = await writeTinyOnnxFolder('tiny-teacher');
     env.allowRemoteModels = false;
     env.localModelPath = root;
     const prompt = [1, 7, 7, 30, 2];
@@ -49,7 +49,7 @@ describe('TransformersScorer (transformers.js on onnxruntime)', () => {
   });
 
   it('reads an absolute folder wherever localModelPath points, and with localFilesOnly never fetches a missing Hub id', async () => {
-    const { dir } = writeTinyOnnxFolder('tiny-local');
+    const { dir } = await writeTinyOnnxFolder('tiny-local');
     env.localModelPath = '/nowhere/';
     const scorer = await TransformersScorer.load(dir, { devices: ['cpu'], localFilesOnly: true });
     expect((await scorer.scoreTokens([1, 2], [3])).length).toBe(1);

@@ -1,5 +1,6 @@
 import { AutoModelForCausalLM, Tensor } from '@huggingface/transformers';
 import type { LogprobScorer } from '../core/policy';
+import type { OnnxDtype } from './onnx/dtypes';
 
 /** Where transformers.js runs the ONNX model: `webgpu` or `wasm` in a browser, `cpu` in Node. */
 export type TransformersDevice = 'webgpu' | 'wasm' | 'cpu';
@@ -11,6 +12,8 @@ export interface TransformersScorerOptions {
   chunkTokens?: number;
   /** Read the model from disk only, never from the Hub (a folder the CLI already resolved; pass an absolute path). */
   localFilesOnly?: boolean;
+  /** Which ONNX file of the folder: fp32 `onnx/model.onnx` (default), fp16 `model_fp16.onnx`, q4 `model_q4.onnx`. */
+  dtype?: OnnxDtype;
 }
 
 type CausalLm = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
@@ -40,17 +43,18 @@ export class TransformersScorer implements LogprobScorer {
   /** Loads `modelId` (resolved by transformers.js' env: a local folder or the Hub) on the first device that works. */
   static async load(modelId: string, options: TransformersScorerOptions = {}): Promise<TransformersScorer> {
     const devices = options.devices ?? ['webgpu', 'wasm'];
+    const dtype = options.dtype ?? 'fp32';
     const failures: string[] = [];
     for (const device of devices) {
       try {
         const model = await AutoModelForCausalLM.from_pretrained(modelId, {
-          dtype: 'fp32',
+          dtype,
           device,
           local_files_only: options.localFilesOnly ?? false,
         });
         return new TransformersScorer(
           model,
-          `${modelId} (transformers.js, ${device})`,
+          `${modelId} (transformers.js, ${device}, ${dtype})`,
           device,
           options.chunkTokens ?? 64,
         );
@@ -85,8 +89,11 @@ export class TransformersScorer implements LogprobScorer {
         ),
         past_key_values: past,
       });
-      const logits: unknown = result.logits?.data;
-      if (!(logits instanceof Float32Array)) throw new Error('scoreTokens: the model returned no float32 logits');
+      // Other exports' fp16 graphs return float16 logits; log-probs are taken in float32 or more.
+      const raw: unknown = result.logits;
+      const logits: unknown =
+        raw instanceof Tensor ? (raw.type === 'float16' ? raw.to('float32') : raw).data : undefined;
+      if (!(logits instanceof Float32Array)) throw new Error('scoreTokens: the model returned no float logits');
       const vocab = logits.length / ids.length;
       for (let row = 0; row < ids.length; row++) {
         const target = start + row + 1; // index in `sequence` this row predicts

@@ -71,11 +71,11 @@ export function lookup(weights: Map<string, Float32Array>) {
 }
 
 /** Writes config.json, generation_config.json and onnx/model.onnx of the tiny model under a fresh root; returns the root. */
-export function writeTinyOnnxFolder(name: string): { root: string; dir: string; bytes: Uint8Array } {
+export async function writeTinyOnnxFolder(name: string): Promise<{ root: string; dir: string; bytes: Uint8Array }> {
   const root = mkdtempSync(join(tmpdir(), 'sodp-onnx-'));
   const dir = join(root, name);
   mkdirSync(join(dir, 'onnx'), { recursive: true });
-  const bytes = qwen3ToOnnx(tinyDims, lookup(randomWeights(tinyDims)));
+  const bytes = await qwen3ToOnnx(tinyDims, lookup(randomWeights(tinyDims)));
   writeFileSync(join(dir, 'onnx', 'model.onnx'), bytes);
   const config = {
     architectures: ['Qwen3ForCausalLM'],

@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command';
 import { advantagesCommand } from './advantages';
 import { evalCommand } from './eval';
+import { exportOnnxCommand } from './export-onnx';
 import { logprobsCommand } from './logprobs';
 import { planCommand } from './plan';
 import { rolloutCommand } from './rollout';
@@ -18,4 +19,5 @@ export const commands: readonly CliCommand[] = [
   trainCommand,
   evalCommand,
   planCommand,
+  exportOnnxCommand,
 ];

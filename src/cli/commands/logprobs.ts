@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { LogprobScorer } from '../../core/policy';
 import { EngineScorer } from '../../engine/inference';
+import { onnxDtypes, type OnnxDtype } from '../../models/onnx/dtypes';
 import { TransformersScorer } from '../../models/transformers-scorer';
 import { numberArrayField } from '../../sod/record';
 import { choiceOption, parseOptions, UsageError, type CliCommand, type CliIO } from '../command';
@@ -15,7 +16,7 @@ import {
 import { readJsonl, reportBadLine, writeJsonLine } from '../jsonl';
 import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
 
-const help = `Usage: sodp logprobs --model DIR --as student|teacher [--adapter DIR] [--input FILE] [--teacher-backend engine|onnx]
+const help = `Usage: sodp logprobs --model DIR --as student|teacher [--adapter DIR] [--input FILE] [--teacher-backend engine|onnx] [--onnx-dtype fp32|fp16|q4]
 
 Scores every trajectory of the input JSONL (prompt_ids, response_ids) teacher-forced with
 the model and adds student_logprobs or teacher_logprobs: log p(token | everything before
@@ -27,6 +28,8 @@ it) for each response token. Other fields pass through.
   --input FILE           trajectory JSONL (default: standard input)
   --teacher-backend B    engine (default) or onnx: @huggingface/transformers on
                          onnxruntime, reading DIR/onnx/model.onnx
+  --onnx-dtype D         with onnx: fp32 (default, model.onnx), fp16 (model_fp16.onnx)
+                         or q4 (model_q4.onnx), as 'sodp export-onnx' writes them
 ${backendOptionHelp}
 ${quantizeOptionHelp}
   --cache-dir DIR        the Hugging Face cache for Hub ids
@@ -64,6 +67,7 @@ export const logprobsCommand: CliCommand = {
       adapter: { type: 'string' },
       input: { type: 'string' },
       'teacher-backend': { type: 'string' },
+      'onnx-dtype': { type: 'string' },
       ...modelSourceOptionSpec,
       ...backendOptionSpec,
       ...quantizeOptionSpec,
@@ -78,12 +82,19 @@ export const logprobsCommand: CliCommand = {
     const role = choiceOption('as', values.as, ['student', 'teacher'] as const, 'student');
     const field = role === 'student' ? 'student_logprobs' : 'teacher_logprobs';
     const engine = choiceOption('teacher-backend', values['teacher-backend'], ['engine', 'onnx'] as const, 'engine');
+    const dtype = choiceOption<OnnxDtype>('onnx-dtype', values['onnx-dtype'], onnxDtypes, 'fp32');
+    if (values['onnx-dtype'] !== undefined && engine !== 'onnx')
+      throw new UsageError('--onnx-dtype applies to --teacher-backend onnx only');
     const log = (line: string) => io.stderr.write(`${line}\n`);
     const modelDir = await modelFolder(values.model, values['cache-dir'], log);
     if (engine === 'onnx') {
       if (values.adapter !== undefined) throw new UsageError('--adapter works with the engine only');
       // An absolute path is read as a folder, never taken for a Hub id.
-      const scorer = await TransformersScorer.load(resolve(modelDir), { devices: ['cpu'], localFilesOnly: true });
+      const scorer = await TransformersScorer.load(resolve(modelDir), {
+        devices: ['cpu'],
+        localFilesOnly: true,
+        dtype,
+      });
       log(`scoring with ${scorer.name}`);
       try {
         return await scoreAll(scorer, field, values.input, io);

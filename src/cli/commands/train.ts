@@ -11,6 +11,7 @@ import { initLoraParams, loraLayout } from '../../engine/lora';
 import { createLoraState } from '../../engine/lora-state';
 import { exportPeft } from '../../engine/peft';
 import { defaultAdamW, LoraTrainer } from '../../engine/train';
+import { onnxDtypes, type OnnxDtype } from '../../models/onnx/dtypes';
 import { usesTeacher } from '../../sod/advantages';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { choiceOption, parseOptions, UsageError, type CliCommand } from '../command';
@@ -32,6 +33,8 @@ adapter folder).
 
 ${trainOptionHelp}
   --teacher-backend engine|onnx   how the teacher runs (default engine)
+  --onnx-dtype fp32|fp16|q4       with onnx: which file of the teacher's onnx/ folder
+                                  (model.onnx, model_fp16.onnx, model_q4.onnx; default fp32)
 ${backendOptionHelp}
   --cache-dir DIR     the Hugging Face cache for Hub ids
 ${thinkingOptionHelp}
@@ -50,6 +53,7 @@ export const trainCommand: CliCommand = {
       tasks: { type: 'string' },
       out: { type: 'string' },
       'teacher-backend': { type: 'string' },
+      'onnx-dtype': { type: 'string' },
       ...modelSourceOptionSpec,
       ...thinkingOptionSpec,
       help: { type: 'boolean', short: 'h' },
@@ -78,6 +82,9 @@ export const trainCommand: CliCommand = {
       ['engine', 'onnx'] as const,
       'engine',
     );
+    const onnxDtype = choiceOption<OnnxDtype>('onnx-dtype', values['onnx-dtype'], onnxDtypes, 'fp32');
+    if (values['onnx-dtype'] !== undefined && teacherBackend !== 'onnx')
+      throw new UsageError('--onnx-dtype applies to --teacher-backend onnx only');
     const tasks = await readTasks(values.tasks);
     if (tasks.length === 0) throw new UsageError(`${values.tasks} holds no tasks`);
     const heldOut = evalTasksFile === undefined ? [] : await readTasks(evalTasksFile);
@@ -103,7 +110,11 @@ export const trainCommand: CliCommand = {
             if (teacherBackend === 'onnx') {
               const { TransformersScorer } = await import('../../models/transformers-scorer');
               // An absolute path is read as a folder, never taken for a Hub id.
-              teacher = await TransformersScorer.load(resolve(teacherDir), { devices: ['cpu'], localFilesOnly: true });
+              teacher = await TransformersScorer.load(resolve(teacherDir), {
+                devices: ['cpu'],
+                localFilesOnly: true,
+                dtype: onnxDtype,
+              });
             } else {
               const { model } = await loadModelWithAdapter(backend, teacherDir);
               teacher = new EngineScorer(teacherDir, model);

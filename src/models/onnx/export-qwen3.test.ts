@@ -30,7 +30,7 @@ async function run(session: ort.InferenceSession, ids: number[], past: ort.Tenso
 
 describe('Qwen3 as ONNX', () => {
   it('runs in onnxruntime and decoding with the KV cache equals recomputing the whole sequence', async () => {
-    const bytes = qwen3ToOnnx(dims, lookup(randomWeights(dims)));
+    const bytes = await qwen3ToOnnx(dims, lookup(randomWeights(dims)));
     const session = await ort.InferenceSession.create(bytes);
     expect(session.inputNames).toContain('past_key_values.1.value');
     expect(session.outputNames).toContain('present.0.key');
@@ -54,7 +54,7 @@ describe('Qwen3 as ONNX', () => {
 describe('the exported folder under @huggingface/transformers', () => {
   it('loads with AutoModelForCausalLM and gives the logits and greedy continuation of onnxruntime', async () => {
     const { AutoModelForCausalLM, env } = await import('@huggingface/transformers');
-    const { root, bytes } = writeTinyOnnxFolder('tiny-qwen3');
+    const { root, bytes } = await writeTinyOnnxFolder('tiny-qwen3');
     env.allowRemoteModels = false;
     env.localModelPath = root;
     const model = await AutoModelForCausalLM.from_pretrained('tiny-qwen3', { dtype: 'fp32', device: 'cpu' });
