@@ -66,14 +66,21 @@ export function quantizeRows(
 
 /** Values [c0, c0 + out.length) of row `row`, dequantized into `out`. */
 export function dequantizeRow(m: QuantizedMatrix, row: number, out: Float32Array | Float64Array, c0 = 0): void {
-  const perWord = valuesPerWord[m.format];
-  const bits = 32 / perWord;
-  const base = row * m.cols;
-  for (let j = 0; j < out.length; j++) {
-    const i = base + c0 + j;
-    const field = (m.words[Math.floor(i / perWord)] >>> (bits * (i % perWord))) & ((1 << bits) - 1);
-    const q = m.format === 'int8' ? (field << 24) >> 24 : field - 8;
-    out[j] = q * m.scales[Math.floor(i / m.groupSize)];
+  // The CPU's matmul calls this for every row of every panel: keep the inner loop to shifts and one multiply.
+  const { words, scales, groupSize } = m;
+  const base = row * m.cols + c0;
+  const int8 = m.format === 'int8';
+  let j = 0;
+  while (j < out.length) {
+    const i = base + j;
+    const scale = scales[Math.floor(i / groupSize)];
+    const end = Math.min(out.length, j + groupSize - (i % groupSize)); // the rest of this group
+    for (; j < end; j++) {
+      const k = base + j;
+      out[j] = int8
+        ? ((words[k >>> 2] << (24 - 8 * (k & 3))) >> 24) * scale
+        : (((words[k >>> 3] >>> (4 * (k & 7))) & 15) - 8) * scale;
+    }
   }
 }
 
