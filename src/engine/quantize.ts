@@ -75,12 +75,16 @@ export function dequantizeRow(m: QuantizedMatrix, row: number, out: Float32Array
     const i = base + j;
     const scale = scales[Math.floor(i / groupSize)];
     const end = Math.min(out.length, j + groupSize - (i % groupSize)); // the rest of this group
-    for (; j < end; j++) {
-      const k = base + j;
-      out[j] = int8
-        ? ((words[k >>> 2] << (24 - 8 * (k & 3))) >> 24) * scale
-        : (((words[k >>> 3] >>> (4 * (k & 7))) & 15) - 8) * scale;
-    }
+    if (int8)
+      for (; j < end; j++) {
+        const k = base + j;
+        out[j] = ((words[k >>> 2] << (24 - 8 * (k & 3))) >> 24) * scale;
+      }
+    else
+      for (; j < end; j++) {
+        const k = base + j;
+        out[j] = (((words[k >>> 3] >>> (4 * (k & 7))) & 15) - 8) * scale;
+      }
   }
 }
 
