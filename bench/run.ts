@@ -8,6 +8,7 @@ import { benchEngine } from './engine';
 import { benchMatmul } from './webgpu-matmul';
 import { benchSharedPrefix } from './shared-prefix';
 import { benchRealSize } from './real-size';
+import { benchTeacherPaths } from './teacher-paths';
 import { newReport, writeReport, type BenchReport } from './report';
 
 const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
@@ -16,6 +17,7 @@ const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
   'cpu-matmul': benchCpuMatmul,
   'shared-prefix': benchSharedPrefix,
   'real-size': benchRealSize,
+  'teacher-paths': benchTeacherPaths,
 };
 
 const requested = process.argv.slice(2);
@@ -24,8 +26,8 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${Object.keys(benchmarks).join(', ')}`);
   process.exit(2);
 }
-// A full-size model takes tens of minutes on a CPU: only when asked for by name.
-const onRequest = new Set(['real-size']);
+// Real-size models take minutes to tens of minutes on a CPU: only when asked for by name.
+const onRequest = new Set(['real-size', 'teacher-paths']);
 const chosen = requested.length > 0 ? requested : Object.keys(benchmarks).filter((name) => !onRequest.has(name));
 for (const name of chosen) {
   console.log(`\n== ${name} ==`);

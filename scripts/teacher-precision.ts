@@ -20,7 +20,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTokenizer } from '../src/agent/load-tokenizer';
 import { trajectoryFromRecord } from '../src/agent/trajectory';
@@ -32,7 +32,10 @@ import { loadQwen3 } from '../src/engine/load';
 import { folderFiles } from '../src/engine/node-files';
 import type { Floats } from '../src/engine/cpu/floats';
 import { roundToHalf } from '../src/engine/half-floats';
+import { onnxDtypes, onnxFileNames, type OnnxDtype } from '../src/models/onnx/dtypes';
+import { exportOnnxFolder } from '../src/models/onnx/export-folder';
 import { writeRandomQwen3Folder } from '../src/models/testing/random-qwen3';
+import { TransformersScorer } from '../src/models/transformers-scorer';
 import { weighSteps } from '../src/sod/weights';
 
 const { values } = parseArgs({
@@ -85,12 +88,31 @@ class HalfRoundedCpuBackend extends CpuBackend {
   }
 }
 
+/** An ONNX export of the teacher (sodp export-onnx, made once beside it) through transformers.js on onnxruntime. */
+function onnxPath(dtype: OnnxDtype): TeacherPath {
+  return {
+    name: `ONNX ${dtype} (transformers.js)`,
+    key: `onnx-${dtype}`,
+    async open(folder) {
+      const exported = join(out, 'onnx', basename(folder));
+      if (!existsSync(join(exported, onnxFileNames[dtype]))) await exportOnnxFolder(folder, exported, { dtype });
+      const scorer = await TransformersScorer.load(resolve(exported), {
+        devices: ['cpu'],
+        localFilesOnly: true,
+        dtype,
+      });
+      return { scorer, close: () => void scorer.dispose() };
+    },
+  };
+}
+
 const reference = enginePath('engine f32 (CPU)', 'f32', async () => new CpuBackend());
 const paths: TeacherPath[] = [
   enginePath('engine f16 (WebGPU)', 'f16', async () => new HalfRoundedCpuBackend()),
   enginePath('engine int8', 'int8', async () => new QuantizedCpuBackend('int8')),
   enginePath('engine int4, groups of 32', 'int4-32', async () => new QuantizedCpuBackend('int4', 32)),
   enginePath('engine int4, groups of 128', 'int4-128', async () => new QuantizedCpuBackend('int4', 128)),
+  ...onnxDtypes.map(onnxPath),
 ];
 
 /** The demo student's rollouts, made once. */
@@ -249,4 +271,50 @@ const result = {
   ],
 };
 writeFileSync(join(out, 'teacher-precision.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.log(`wrote ${join(out, 'teacher-precision.json')}`);
+writeFileSync('src/models/teacher-precision.json', `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync('docs/teacher-precision.md', markdown(result));
+console.log('wrote src/models/teacher-precision.json and docs/teacher-precision.md');
+
+function markdown(r: typeof result): string {
+  const e = (x: number) => (x === 0 ? '0' : x.toExponential(1));
+  const tables = r.models.map(
+    (m) => `### ${m.model}
+
+${m.trajectories} trajectories, ${m.tokens} generated tokens, ${m.steps} steps.
+
+| teacher path | mean \\|Δτ\\| | max \\|Δτ\\| | mean \\|Δw_k\\| |
+| --- | --- | --- | --- |
+${m.rows.map((row) => `| ${row.path} | ${e(row.meanAbsTau)} | ${e(row.maxAbsTau)} | ${e(row.meanAbsW)} |`).join('\n')}
+`,
+  );
+  return `# Teacher precision: how each way of running the teacher moves τ and w_k
+
+The teacher only scores: τ_t = log π_teacher(y_t | y_<t) for every response token. Stored in
+less than f32, its τ moves, and with it SOD's step weights w_k. This table says by how much, so
+a researcher can tell a change of w_k that comes from the student from one that comes from the
+teacher's storage. Each path is compared with the f32 engine on the CPU, on the same
+trajectories: |Δτ| over the tokens the student generated, |Δw_k| over the steps (src/sod's
+weighSteps, default ε and δ). Made by \`${r.command}\` (scripts/teacher-precision.ts) on ${r.made}.
+
+Paths:
+- **engine f16**: the WebGPU backend's f16 weights (computed here on the CPU with the
+  f16-rounded weights, the values WebGPU's kernels read; the two agree to 2e-4).
+- **engine int8 / int4**: weights quantized as they load (src/engine/quantize.ts): int8 with a
+  scale per row, int4 with a scale per group of 32 or 128 values. The CPU's and WebGPU's
+  packed kernels agree to 2e-4.
+- **ONNX fp32 / fp16 / q4**: \`sodp export-onnx\` of the teacher, scored by transformers.js on
+  onnxruntime (Node's CPU provider; the page runs the same graphs on onnxruntime-web). q4 is
+  \`MatMulNBits\` with blocks of 32.
+
+Trajectories: the demo student's rollouts at temperature 1 on the held-out arithmetic tasks.
+The second table scores the same trajectories, re-encoded with Qwen3's tokenizer segment by
+segment, with a random Qwen3 of the real 0.6B dimensions in 2 layers (its student log-probs
+from a second random model). A random model's distributions are near uniform and its logits
+large, so its |Δτ| under 4-bit storage is larger than a trained model's would be.
+
+${tables.join('\n')}
+How to read it: a change of w_k smaller than a path's mean |Δw_k| may come from the teacher's
+storage alone. int8 and f16 move w_k by far less than a training update does; int4 moves τ by
+tenths of a nat on the demo teacher, enough to matter for single tokens.
+`;
+}
