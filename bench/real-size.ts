@@ -75,7 +75,7 @@ async function run<T>(name: string, backend: Backend<T>, folder: string, report:
     model.config,
     { promptTokens: 16, turnTokens: decodeTokens, responseTokens: tokens - 16, sequencesPerStep: 1 },
     layout.config,
-    backend instanceof WebGpuBackend ? backend.weightStorage : { format: 'f32' },
+    backend instanceof WebGpuBackend ? backend.weights : { format: 'f32' },
   );
   console.log(
     `${name.padEnd(8)} load ${load.toFixed(1)} s · prefill ${prefill.toFixed(1)} tok/s · decode ${decode.toFixed(2)} tok/s · ` +
@@ -111,7 +111,7 @@ export async function benchRealSize(report: BenchReport): Promise<void> {
       if (device === undefined) break;
       report.adapter = device.adapterName;
       const backend = new WebGpuBackend(device, weights === undefined ? {} : { weights });
-      await run(`${name} (${backend.weightFormat})`, backend, folder, report);
+      await run(`${name} (${backend.weights.format})`, backend, folder, report);
       device.destroy();
     }
   } finally {

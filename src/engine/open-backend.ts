@@ -85,7 +85,7 @@ export async function openBackend<R>(
     const opened = {
       device: device.adapterName,
       limits: { maxBufferSize, maxStorageBufferBindingSize },
-      weights: backend.weightStorage,
+      weights: backend.weights,
     };
     return { result: await user.run(backend, opened), device };
   } catch (err) {

@@ -41,9 +41,7 @@ export class WebGpuBackend implements Backend<Binding> {
   /** A matrix larger than this is split by rows over buffers (uploadRows). */
   readonly maxBindingBytes: number;
   /** How uploadRows stores matrices (the model's weights): f16 halves their memory; int8/int4 are for scoring only. */
-  readonly weightFormat: WeightFormat;
-  /** int4's values per scale. */
-  readonly groupSize: number;
+  readonly weights: WeightStorage;
 
   constructor(
     device: EngineDevice,
@@ -53,13 +51,8 @@ export class WebGpuBackend implements Backend<Binding> {
     this.name = `webgpu (${device.adapterName})`;
     const { maxStorageBufferBindingSize, maxBufferSize } = device.limits;
     this.maxBindingBytes = options.maxBindingBytes ?? Math.min(maxStorageBufferBindingSize, maxBufferSize);
-    this.weightFormat = options.weights ?? defaultWeightFormat(device);
-    this.groupSize = options.groupSize ?? defaultGroupSize;
-  }
-
-  /** The weight format, with the group size where it has one. */
-  get weightStorage(): WeightStorage {
-    return this.weightFormat === 'int4' ? { format: 'int4', groupSize: this.groupSize } : { format: this.weightFormat };
+    const format = options.weights ?? defaultWeightFormat(device);
+    this.weights = format === 'int4' ? { format, groupSize: options.groupSize ?? defaultGroupSize } : { format };
   }
 
   /** Everything the engine holds on the device: tensors, the ops' pooled scratch, RoPE tables. */
@@ -90,8 +83,7 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   uploadRows(data: Float32Array, rows: number, label: string): Binding {
     const cols = data.length / rows;
-    const storage = { format: this.weightFormat, groupSize: this.groupSize };
-    const rowBytes = matrixBytes(storage, cols, cols);
+    const rowBytes = matrixBytes(this.weights, cols, cols);
     const shardRows = Math.floor(this.maxBindingBytes / rowBytes / 64) * 64;
     if (rows * rowBytes <= this.maxBindingBytes || shardRows >= rows) return this.uploadWeight(data, rows, label);
     if (shardRows === 0) throw new Error(`webgpu: a row of ${label} (${rowBytes} bytes) is wider than a binding`);
@@ -107,13 +99,14 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   /** One buffer of a weight in the backend's format; an f16 one stays f32 when a value is beyond f16's range. */
   private uploadWeight(data: Float32Array, rows: number, label: string): SplitBinding['shards'][number]['weight'] {
-    if (this.weightFormat === 'int8' || this.weightFormat === 'int4') {
-      const quant = this.ctx.uploadQuant(data, rows, this.weightFormat, this.groupSize, label);
+    const { format, groupSize = defaultGroupSize } = this.weights;
+    if (format === 'int8' || format === 'int4') {
+      const quant = this.ctx.uploadQuant(data, rows, format, groupSize, label);
       this.counted(quant.quant);
       this.counted(quant.scales);
       return quant;
     }
-    const half = this.weightFormat === 'f16' ? this.ctx.uploadHalf(data, label) : undefined;
+    const half = format === 'f16' ? this.ctx.uploadHalf(data, label) : undefined;
     if (half === undefined) {
       if (data.byteLength > this.maxBindingBytes)
         throw new Error(`webgpu: ${label} has values beyond f16's range and is too large for one binding in f32`);
