@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Qwen3SizeFields } from '../../src/engine/config';
+import { parseQwen3Config, qwen3SizeFields, type Qwen3Config, type Qwen3SizeFields } from '../../src/engine/config';
+import { randomWeights as engineWeights } from '../../src/engine/params';
 import { qwen3ToOnnx } from '../../src/models/onnx/export-qwen3';
+import { writeTinyModelFolder } from './tiny-model-folder';
 
 /** A tiny Qwen3 with GQA and head_dim ≠ hidden/heads, for ONNX and transformers.js tests. */
 export const tinyDims: Qwen3SizeFields = {
@@ -89,4 +91,20 @@ export function writeTinyOnnxFolder(name: string): { root: string; dir: string; 
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: 39, do_sample: false }));
   return { root, dir, bytes };
+}
+
+/**
+ * A tiny Qwen3 repository in both layouts, as a Hub ONNX repository beside the engine's: the folder
+ * of writeTinyModelFolder (config, tokenizer, model.safetensors) plus `onnx/model.onnx`, the same
+ * weights exported by our exporter (fp32). Returns the folder.
+ */
+export function writeTinyOnnxRepo(name: string, seed: number, shape: Partial<Qwen3Config> = {}): string {
+  const dir = writeTinyModelFolder(name, shape, seed);
+  const config = parseQwen3Config(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  mkdirSync(join(dir, 'onnx'));
+  writeFileSync(
+    join(dir, 'onnx', 'model.onnx'),
+    qwen3ToOnnx(qwen3SizeFields(config), lookup(engineWeights(config, seed))),
+  );
+  return dir;
 }

@@ -1,5 +1,6 @@
 import type { WeightFormat } from '../../engine/backend';
 import type { BackendChoice } from '../../engine/open-backend';
+import type { OnnxDtype } from '../../models/onnx-files';
 import type { CachedModel } from '../../models/opfs-store';
 import type { PickedFile } from '../../models/picked-files';
 import type { LoadedModel, LoadProgress, PlanReply } from '../../workers/protocols';
@@ -29,8 +30,14 @@ export interface ModelSlot {
 /** How WebGPU stores the weights: 'auto' is f16 where the adapter has `shader-f16`, else f32. */
 export type WeightChoice = 'auto' | WeightFormat;
 
+/** What runs the teacher: the engine, or an ONNX export on transformers.js. */
+export type TeacherRuntimeChoice = 'engine' | 'onnx';
+
 export interface ModelsState {
   backend: BackendChoice;
+  teacherRuntime: TeacherRuntimeChoice;
+  /** The dtype of an ONNX teacher's graph (which `onnx/model*.onnx` is loaded). */
+  onnxDtype: OnnxDtype;
   weights: WeightChoice;
   /** Qwen3's thinking mode for the student's chat template. */
   thinking: boolean;
@@ -59,6 +66,8 @@ export interface PlanState {
 export interface ModelsActions {
   setBackend(backend: BackendChoice): void;
   setWeights(weights: WeightChoice): void;
+  setTeacherRuntime(runtime: TeacherRuntimeChoice): void;
+  setOnnxDtype(dtype: OnnxDtype): void;
   setThinking(thinking: boolean): void;
   setHubId(role: ModelRole, hubId: string): void;
   setFolder(role: ModelRole, folder: { name: string; files: PickedFile[] }): void;

@@ -1,11 +1,13 @@
 import { useId, useState } from 'react';
 import { parseByteSize } from '../../core/format-bytes';
+import { onnxDtypes } from '../../models/onnx-files';
 import { modelPresets } from '../../models/presets';
 import {
   folderPresetId,
   hubPresetId,
   type ModelRole,
   type ModelSlot,
+  type TeacherRuntimeChoice,
   type WeightChoice,
 } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
@@ -16,7 +18,7 @@ import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';
 import { CachedModels, cachedModelsId } from './CachedModels';
 import { FolderPicker } from './FolderPicker';
-import { MemoryPlan } from './MemoryPlan';
+import { hasPlan, MemoryPlan } from './MemoryPlan';
 import { loadProgressText } from './loadProgress';
 import './models.css';
 
@@ -32,6 +34,7 @@ const statusNames: Record<ModelSlot['status'], string> = {
 };
 
 const weightChoices: readonly WeightChoice[] = ['auto', 'f16', 'f32'];
+const teacherRuntimes: readonly TeacherRuntimeChoice[] = ['engine', 'onnx'];
 
 export const noWebGpuMessage = 'This browser has no WebGPU; the CPU backend works everywhere (slower).';
 
@@ -54,6 +57,10 @@ export function ModelsView() {
   const loadModels = useAppStore((s) => s.loadModels);
   const cancelLoad = useAppStore((s) => s.cancelLoad);
   const setView = useAppStore((s) => s.setView);
+  const teacherRuntime = useAppStore((s) => s.teacherRuntime);
+  const setTeacherRuntime = useAppStore((s) => s.setTeacherRuntime);
+  const onnxDtype = useAppStore((s) => s.onnxDtype);
+  const setOnnxDtype = useAppStore((s) => s.setOnnxDtype);
   const slots: Record<ModelRole, ModelSlot> = { student, teacher };
   const loading = student.status === 'loading' || teacher.status === 'loading';
   const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu')?.device;
@@ -138,6 +145,45 @@ export function ModelsView() {
                     disabled={loading}
                     onPick={(folder) => setFolder(role, folder)}
                   />
+                )}
+                {role === 'teacher' && (
+                  <div className="models-runtime">
+                    <label>
+                      <span>Teacher runs on</span>
+                      <select
+                        value={teacherRuntime}
+                        disabled={loading}
+                        onChange={(e) =>
+                          setTeacherRuntime(teacherRuntimes.find((r) => r === e.target.value) ?? 'engine')
+                        }
+                      >
+                        <option value="engine">the engine (safetensors weights)</option>
+                        <option value="onnx">ONNX (transformers.js)</option>
+                      </select>
+                    </label>
+                    {teacherRuntime === 'onnx' && (
+                      <label>
+                        <span>ONNX dtype</span>
+                        <select
+                          value={onnxDtype}
+                          disabled={loading}
+                          onChange={(e) => setOnnxDtype(onnxDtypes.find((d) => d === e.target.value) ?? 'fp32')}
+                        >
+                          {onnxDtypes.map((d) => (
+                            <option key={d} value={d}>
+                              {d}
+                            </option>
+                          ))}
+                        </select>
+                      </label>
+                    )}
+                    {teacherRuntime === 'onnx' && (
+                      <span className="hint">
+                        An ONNX export from the Hub (onnx/model*.onnx) run by onnxruntime on WebGPU, or on wasm where
+                        WebGPU fails; kept in this browser like the engine's models.
+                      </span>
+                    )}
+                  </div>
                 )}
               </div>
             );
@@ -278,7 +324,7 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
       {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
       {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
       {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
-      {slot.status === 'ready' && slot.loaded !== undefined && (
+      {slot.status === 'ready' && slot.loaded !== undefined && hasPlan(slot.loaded) && (
         <MemoryPlan model={slot.loaded} planned={planned} budget={budget} onUseSettings={setTrainingSettings} />
       )}
       {slot.loaded?.fallback !== undefined && (
@@ -314,7 +360,7 @@ function LoadingBar({ role, slot }: { role: ModelRole; slot: ModelSlot }) {
         max={known ? p.total : undefined}
         text={loadProgressText(p)}
       />
-      {p.phase === 'download' && p.files !== undefined && (
+      {(p.phase === 'download' || p.phase === 'read') && p.files !== undefined && (
         <ul className="models-files" aria-label={`${roleNames[role]} files`}>
           {p.files.map((f) => (
             <li key={f.path} data-done={f.done}>
@@ -340,7 +386,11 @@ function LoadedFacts({ model }: { model: LoadedModel }) {
     [
       'backend',
       'Backend',
-      model.device === backendNames[model.backend] ? model.device : `${backendNames[model.backend]} · ${model.device}`,
+      model.onnx !== undefined
+        ? `ONNX on transformers.js · ${model.onnx.device} · ${model.onnx.dtype}`
+        : model.device === backendNames[model.backend]
+          ? model.device
+          : `${backendNames[model.backend]} · ${model.device}`,
     ],
     [
       'shape',
@@ -348,11 +398,13 @@ function LoadedFacts({ model }: { model: LoadedModel }) {
       `${model.layers} layers · hidden size ${formatCount(model.hiddenSize)} · vocabulary ${formatCount(model.vocabSize)} tokens`,
     ],
     ['parameters', 'Parameters', formatParameters(model.parameters)],
-    [
-      'memory',
-      'Memory used',
-      `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)} in ${model.weights})`,
-    ],
+    model.onnx !== undefined
+      ? ['memory', 'ONNX files', `${formatBytes(model.weightBytes)} in ${model.onnx.dtype}`]
+      : [
+          'memory',
+          'Memory used',
+          `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)} in ${model.weights})`,
+        ],
     ['downloaded', 'Downloaded', formatBytes(model.downloadedBytes)],
     ['seconds', 'Load time', formatDuration(model.seconds)],
   ];
