@@ -101,6 +101,59 @@ describe('the ONNX teacher in the teacher worker', () => {
     ).rejects.toThrow(/has no onnx\/model_q4\.onnx \(the q4 graph\): its ONNX files are onnx\/model\.onnx/);
   });
 
+  it('downloads and loads a graph whose weights are in an external data file', async () => {
+    const external = writeTinyOnnxRepo('tiny-external', 2, {}, { externalData: true });
+    const server = await startHubServer({ 'test-org/tiny-external': external });
+    try {
+      const phases: LoadProgress[] = [];
+      const client = localClient(
+        teacherHandlers({ ...env, onnx: { store: async () => new MemoryFileStore(), devices: ['cpu'] } }),
+      );
+      await client.call(
+        'load',
+        {
+          source: {
+            url: '',
+            name: 'external',
+            hub: { repo: 'test-org/tiny-external', revision: 'main', endpoint: server.url },
+          },
+          backend: 'cpu',
+          runtime: { kind: 'onnx', dtype: 'fp32' },
+        },
+        { onProgress: (p) => phases.push(p) },
+      );
+      const files = phases.filter((p) => p.phase === 'download').at(-1)?.files ?? [];
+      const data = files.find((f) => f.path === 'onnx/model.onnx_data');
+      // The data file holds the weights; the graph is small without them.
+      expect(data?.done).toBe(true);
+      expect(data?.total ?? 0).toBeGreaterThan(5 * (files.find((f) => f.path === 'onnx/model.onnx')?.total ?? 0));
+      expect(server.requests).toContain('GET /test-org/tiny-external/resolve/main/onnx/model.onnx_data');
+      // The same weights as the inline export: the same scores as the engine.
+      const promptIds = random(9, 300);
+      const responseIds = random(40, 300);
+      const [got, want] = await Promise.all([
+        client.call('score', { promptIds, responseIds }),
+        engine.call('score', { promptIds, responseIds }),
+      ]);
+      for (let t = 0; t < want.length; t++) expect(Math.abs(got[t] - want[t])).toBeLessThan(1e-4);
+    } finally {
+      server.server.close();
+    }
+  }, 60_000);
+
+  it('falls back to the next device and says why', async () => {
+    const client = localClient(
+      teacherHandlers({ ...env, onnx: { store: async () => store, devices: ['wasm', 'cpu'] } }),
+    );
+    const loaded = await client.call('load', {
+      source: source(),
+      backend: 'cpu',
+      runtime: { kind: 'onnx', dtype: 'fp32' },
+    });
+    expect(loaded.onnx?.device).toBe('cpu');
+    expect(loaded.fallback).toMatch(/^wasm failed \(.+\): the ONNX teacher runs on cpu instead$/);
+  }, 60_000);
+
   it('says an ONNX teacher needs a Hub id', async () => {
     await expect(
       onnx.call('load', {

@@ -13,7 +13,7 @@ import { writeTinyOnnxRepo } from '../support/tiny-onnx-model';
 /**
  * A student on the engine and an ONNX teacher on transformers.js in headless Chromium, both from
  * a local server laid out like the Hub: the teacher's repository holds its weights twice, as
- * model.safetensors and as their fp32 ONNX export, so the page's ONNX scores can be checked
+ * model.safetensors and as their fp32 ONNX export (graph and external data file), so the page's ONNX scores can be checked
  * against the engine's scores of the same weights (computed here in Node, on the CPU).
  */
 describe.skipIf(!browserAvailable)('an ONNX teacher in the page', () => {
@@ -25,7 +25,8 @@ describe.skipIf(!browserAvailable)('an ONNX teacher in the page', () => {
 
   beforeAll(async () => {
     const studentDir = writeTinyModelFolder('student', {}, 1);
-    teacherDir = writeTinyOnnxRepo('teacher', 2);
+    // Its weights in an external data file, as the Hub's large exports keep them.
+    teacherDir = writeTinyOnnxRepo('teacher', 2, {}, { externalData: true });
     hub = await startHubServer({ 'test-org/student': studentDir, 'test-org/teacher-onnx': teacherDir });
     opened = await openPlaygroundPage();
     page = opened.page;
@@ -63,6 +64,7 @@ describe.skipIf(!browserAvailable)('an ONNX teacher in the page', () => {
     console.info(`ONNX teacher device: ${backend}${note.length > 0 ? ` — ${note.join(' ')}` : ''}`);
     // Its files went through the page's downloader into the cache (never a CDN: the server saw them all).
     expect(hub.requests).toContain('GET /test-org/teacher-onnx/resolve/main/onnx/model.onnx');
+    expect(hub.requests).toContain('GET /test-org/teacher-onnx/resolve/main/onnx/model.onnx_data');
     const panel = page.getByRole('region', { name: 'Models in this browser' });
     await panel.getByText('test-org/teacher-onnx').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: `${shots}/onnx-teacher-1-loaded.png`, fullPage: true });
