@@ -98,7 +98,10 @@ export class OnnxTeacher {
     for (const path of needed)
       if (!(await store.has(path))) throw new Error(`${source.repo}: ${path} is not in the page's model store`);
     const files = new Map<string, { path: string; loaded: number; total: number }>();
+    let current: OnnxDevice = options.devices[0] ?? 'wasm';
     const onProgress = (info: ProgressInfo) => {
+      // A cancelled load stops at the next file read (transformers.js takes no signal).
+      options.signal?.throwIfAborted();
       if (info.status !== 'progress') return;
       files.set(info.file, { path: info.file, loaded: info.loaded, total: info.total });
       options.onProgress?.({ stage: 'read', files: [...files.values()] });
@@ -106,7 +109,6 @@ export class OnnxTeacher {
         options.onProgress?.({ stage: 'session', device: current });
     };
     const failures: string[] = [];
-    let current: OnnxDevice = options.devices[0] ?? 'wasm';
     for (const device of options.devices) {
       options.signal?.throwIfAborted();
       current = device;
@@ -125,6 +127,7 @@ export class OnnxTeacher {
         failures.push(`${device} failed (${message(err)})`);
       }
     }
+    options.signal?.throwIfAborted();
     throw new Error(`could not load ${source.repo} (${dtype}) with transformers.js: ${failures.join('; ')}`);
   }
 
@@ -219,9 +222,12 @@ function float32Logits(logits: unknown): Float32Array {
   if (data instanceof Float32Array) return data;
   if (logits.type === 'float16' && data instanceof Uint16Array) return Float32Array.from(data, halfToFloat);
   // Where the runtime has Float16Array, float16 data comes as one; Float32Array.from widens it.
-  if (logits.type === 'float16' && ArrayBuffer.isView(data) && 'length' in data)
-    return Float32Array.from(data as unknown as ArrayLike<number>);
+  if (logits.type === 'float16' && isNumberArray(data)) return Float32Array.from(data);
   throw new Error(`the model returned ${logits.type} logits; float32 or float16 expected`);
+}
+
+function isNumberArray(data: unknown): data is ArrayLike<number> {
+  return ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array);
 }
 
 /** An IEEE half-precision value from its 16 bits. */

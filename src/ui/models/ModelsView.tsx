@@ -63,7 +63,8 @@ export function ModelsView() {
   const setOnnxDtype = useAppStore((s) => s.setOnnxDtype);
   const slots: Record<ModelRole, ModelSlot> = { student, teacher };
   const loading = student.status === 'loading' || teacher.status === 'loading';
-  const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu')?.device;
+  // The engine's adapter (an ONNX teacher's device is onnxruntime's, not the engine's).
+  const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu' && m.onnx === undefined)?.device;
   const ids = { heading: useId(), student: useId(), teacher: useId(), noGpu: useId(), endpoint: useId() };
   const usesHub = roles.some(
     (role) =>
