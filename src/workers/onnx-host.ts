@@ -93,6 +93,7 @@ export async function loadOnnxTeacher(
     hiddenSize: config.hiddenSize,
     vocabSize: config.vocabSize,
     parameters,
+    // The engine's formats have no q4; the card shows `onnx.dtype` instead of this.
     weights: dtype === 'fp32' ? 'f32' : 'f16',
     weightBytes: fileBytes,
     // onnxruntime does not report what it holds.

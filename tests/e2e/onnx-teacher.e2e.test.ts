@@ -35,21 +35,25 @@ describe.skipIf(!browserAvailable)('an ONNX teacher in the page', () => {
   afterAll(async () => {
     await opened?.close();
     hub.server.close();
+    hub.server.closeAllConnections();
     console.info(`onnx-teacher e2e: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
 
   const card = (role: string) => page.getByRole('article', { name: role });
-  const status = (role: string) => card(role).locator('.model-status');
-
-  it('loads the engine student and the ONNX teacher (fp32); the teacher card says its device', async () => {
+  const chooseModels = async (endpoint: string, dtype: string) => {
     await page.getByRole('radio', { name: /^CPU/ }).check();
     await page.getByRole('combobox', { name: 'Student model' }).selectOption('hub');
     await page.getByRole('textbox', { name: 'Student Hub id' }).fill('test-org/student');
     await page.getByRole('combobox', { name: 'Teacher model' }).selectOption('hub');
     await page.getByRole('textbox', { name: 'Teacher Hub id' }).fill('test-org/teacher-onnx');
     await page.getByRole('combobox', { name: 'Teacher runs on' }).selectOption('onnx');
-    await page.getByRole('combobox', { name: 'ONNX dtype' }).selectOption('fp32');
-    await page.getByLabel('Hub address').fill(hub.url);
+    await page.getByRole('combobox', { name: 'ONNX dtype' }).selectOption(dtype);
+    await page.getByLabel('Hub address').fill(endpoint);
+  };
+  const status = (role: string) => card(role).locator('.model-status');
+
+  it('loads the engine student and the ONNX teacher (fp32); the teacher card says its device', async () => {
+    await chooseModels(hub.url, 'fp32');
     await page.getByRole('button', { name: 'Load models' }).click();
     await expect.poll(() => status('Student').textContent(), { timeout: 120_000 }).toBe('ready');
     await expect.poll(() => status('Teacher').textContent(), { timeout: 120_000 }).toMatch(/ready|failed/);
@@ -79,8 +83,9 @@ describe.skipIf(!browserAvailable)('an ONNX teacher in the page', () => {
     await page.getByRole('button', { name: 'Inspect trajectory 2' }).waitFor({ timeout: 120_000 });
     await page.getByRole('button', { name: 'Inspect trajectory 1' }).click();
     await page.getByRole('button', { name: 'Show both models’ top alternatives' }).click();
+    // The bar goes once the alternatives are in the record (it reads "Computing alternatives…" meanwhile).
     await expect
-      .poll(() => page.getByRole('button', { name: 'Show both models’ top alternatives' }).count(), {
+      .poll(() => page.getByRole('button', { name: /top alternatives|Computing alternatives/ }).count(), {
         timeout: 120_000,
       })
       .toBe(0);
@@ -134,4 +139,27 @@ describe.skipIf(!browserAvailable)('an ONNX teacher in the page', () => {
     expect(worst).toBeLessThan(1e-3);
     expect(opened?.consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   }, 400_000);
+
+  it('names the ONNX files the repository has when it lacks the dtype chosen', async () => {
+    await page.getByRole('tab', { name: /Models/ }).click();
+    await page.getByRole('combobox', { name: 'ONNX dtype' }).selectOption('q4');
+    await page.getByRole('button', { name: 'Load models' }).click();
+    await expect.poll(() => status('Teacher').textContent(), { timeout: 60_000 }).toBe('failed');
+    expect(await card('Teacher').getByRole('alert').textContent()).toMatch(
+      /has no onnx\/model_q4\.onnx \(the q4 graph\): its ONNX files are onnx\/model\.onnx/,
+    );
+  }, 120_000);
+
+  it('loads the ONNX teacher again from the browser cache with the server gone', async () => {
+    hub.server.close();
+    hub.server.closeAllConnections();
+    await page.reload();
+    await page.getByRole('tab', { name: /Models/ }).click();
+    await chooseModels('http://127.0.0.1:9', 'fp32');
+    await page.getByRole('button', { name: 'Load models' }).click();
+    await expect.poll(() => status('Teacher').textContent(), { timeout: 120_000 }).toBe('ready');
+    expect(await card('Teacher').locator('[data-value="backend"] dd').textContent()).toMatch(
+      /^ONNX on transformers\.js/,
+    );
+  }, 180_000);
 });
