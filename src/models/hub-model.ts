@@ -71,6 +71,13 @@ export interface FetchHubModelOptions {
   fetch?: typeof fetch;
   /** What the browser reports of its storage, for the message when it is full (default navigator.storage.estimate). */
   estimate?: () => Promise<StorageEstimateReport>;
+  /**
+   * The weight files to fetch once the config is read (default: model.safetensors, or the shards its index
+   * names). An ONNX model names its graph and external data files here.
+   */
+  weightFiles?: (config: unknown, name: string) => string[];
+  /** Says what to do about a required weight file the repository does not have (default: a HubModelError naming it). */
+  missingWeight?: (path: string, name: string) => Promise<Error>;
 }
 
 /**
@@ -121,6 +128,8 @@ export async function fetchHubModel(
       freeBytes: estimate === undefined ? undefined : await freeStorageBytes(estimate),
     });
   };
+  let missing = async (path: string): Promise<Error> =>
+    new HubModelError(`${name}: the repository has no ${path}; a model needs its config and tokenizer files`);
   const get = async (path: string, required: boolean): Promise<boolean> => {
     const entry: FileProgress = { path, loaded: 0, total: undefined, done: false };
     files.set(path, entry);
@@ -151,8 +160,7 @@ export async function fetchHubModel(
         files.delete(path);
         return false;
       }
-      if (err instanceof DownloadError && /\(404\)/.test(err.message))
-        throw new HubModelError(`${name}: the repository has no ${path}; a model needs its config and tokenizer files`);
+      if (err instanceof DownloadError && /\(404\)/.test(err.message)) throw await missing(path);
       throw err;
     } finally {
       await target?.release?.();
@@ -166,13 +174,18 @@ export async function fetchHubModel(
   for (const path of modelMetadataFiles) await get(path, true);
   for (const path of optionalMetadataFiles) await get(path, false);
   // Checked before any weights are fetched.
-  parseQwen3Config(JSON.parse(await (await store.blob('config.json')).text()), `${name}/config.json`);
-  const weights = (await get('model.safetensors.index.json', false))
-    ? shardsOfIndex(
-        await (await store.blob('model.safetensors.index.json')).text(),
-        `${name}/model.safetensors.index.json`,
-      )
-    : ['model.safetensors'];
+  const config: unknown = JSON.parse(await (await store.blob('config.json')).text());
+  parseQwen3Config(config, `${name}/config.json`);
+  const missingWeight = options.missingWeight;
+  if (missingWeight !== undefined) missing = (path) => missingWeight(path, name);
+  const weights = options.weightFiles
+    ? options.weightFiles(config, name)
+    : (await get('model.safetensors.index.json', false))
+      ? shardsOfIndex(
+          await (await store.blob('model.safetensors.index.json')).text(),
+          `${name}/model.safetensors.index.json`,
+        )
+      : ['model.safetensors'];
   for (const path of weights) await get(path, true);
   return {
     name,

@@ -8,6 +8,8 @@ export interface ModelPreset {
   hubId?: string;
   role: 'student' | 'teacher';
   description: string;
+  /** 'onnx': an ONNX export run by transformers.js (a teacher only); otherwise the engine runs it. */
+  runtime?: 'onnx';
 }
 
 export const modelPresets: readonly ModelPreset[] = [
@@ -52,6 +54,20 @@ export const modelPresets: readonly ModelPreset[] = [
       'Released by SOD’s authors: their teacher, Qwen3-4B trained with GRPO; about 8 GB in bf16.',
     ],
   ]),
+  ...[
+    ['onnx-community/Qwen3-0.6B-ONNX', 'Qwen3-0.6B', 'fp32 about 3 GB, q4f16 about 0.6 GB.'],
+    ['onnx-community/Qwen3-1.7B-ONNX', 'Qwen3-1.7B', 'fp32 about 7 GB, q4f16 about 1.3 GB.'],
+    ['onnx-community/Qwen3-4B-ONNX', 'Qwen3-4B', 'fp32 about 16 GB, q4f16 about 2.8 GB: choose a small dtype.'],
+  ].map(
+    ([hubId, name, sizes]): ModelPreset => ({
+      id: `teacher-onnx:${hubId}`,
+      label: `${name} as ONNX, on transformers.js (Hub: ${hubId})`,
+      hubId,
+      role: 'teacher',
+      runtime: 'onnx',
+      description: `Qwen3 exported to ONNX, run by onnxruntime (WebGPU, else wasm) in the dtype chosen below; ${sizes}`,
+    }),
+  ),
 ];
 
 /** Presets for Hub checkpoints of one role: [Hub id, name, description]. */

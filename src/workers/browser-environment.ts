@@ -17,6 +17,13 @@ function lazyFiles(name: string, open: () => Promise<ModelFiles>): ModelFiles {
   };
 }
 
+// The dev server's base is absolute ('/'); the build's is relative ('./'), and puts the worker's file in
+// assets/, one level below the folder that holds ort/ (vite.config.ts serves and copies it there).
+const base = import.meta.env.BASE_URL;
+const ortBase = base.startsWith('/')
+  ? new URL(`${base}ort/`, globalThis.location.href).href
+  : new URL('../ort/', import.meta.url).href;
+
 /** Inside a browser worker: the page's WebGPU, model folders fetched over HTTP, and Hub models through the page's cache. */
 export const browserEnvironment: WorkerEnvironment = {
   gpu: () => globalThis.navigator?.gpu,
@@ -38,5 +45,14 @@ export const browserEnvironment: WorkerEnvironment = {
           }),
       }),
     );
+  },
+  onnx: {
+    store: (source) => opfsModelStore(source),
+    devices: ['webgpu', 'wasm'],
+    // One onnxruntime-web build serves both devices (the one its WebGPU bundle loads).
+    wasmPaths: {
+      mjs: `${ortBase}ort-wasm-simd-threaded.asyncify.mjs`,
+      wasm: `${ortBase}ort-wasm-simd-threaded.asyncify.wasm`,
+    },
   },
 };

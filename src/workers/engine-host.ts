@@ -6,6 +6,8 @@ import { defaultTrainingSettings, planPromptTokens, workloadOf } from '../agent/
 import { parseQwen3Config, type Qwen3Config } from '../engine/config';
 import type { LoraConfig } from '../engine/lora';
 import { planMemory } from '../engine/memory-plan';
+import type { HubModelSource, ModelFileStore } from '../models/hub-model';
+import type { OnnxDevice } from '../models/onnx-files';
 import { summarizeVocabulary } from '../models/vocabulary';
 import { loadQwen3, type ModelFiles } from '../engine/load';
 import type { Qwen3Model } from '../engine/model';
@@ -19,6 +21,18 @@ export interface WorkerEnvironment {
   gpu(): GPU | undefined;
   /** The files of a model folder; `onDownload` reports download progress. */
   modelFiles(source: ModelSource, onDownload: (p: DownloadReport) => void, signal: AbortSignal): ModelFiles;
+  /** Where an ONNX teacher can run, when it can here. */
+  onnx?: OnnxEnvironment;
+}
+
+/** What an ONNX teacher needs of its surroundings. */
+export interface OnnxEnvironment {
+  /** Where a Hub model's files are kept (the page's OPFS cache; memory in tests). */
+  store(source: HubModelSource): Promise<ModelFileStore>;
+  /** transformers.js devices to try, in order. */
+  devices: readonly OnnxDevice[];
+  /** onnxruntime-web's runtime files, served by the app (browsers). */
+  wasmPaths?: { mjs: string; wasm: string };
 }
 
 /** A download's progress as an environment reports it. */

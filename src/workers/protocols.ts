@@ -15,6 +15,7 @@ import type { MemoryPlan, Workload } from '../engine/memory-plan';
 import type { WeightStorage } from '../engine/backend';
 import type { BackendChoice } from '../engine/open-backend';
 import type { FileProgress, HubModelSource } from '../models/hub-model';
+import type { OnnxDevice, OnnxDtype } from '../models/onnx-files';
 import type { PickedFile } from '../models/picked-files';
 import type { VocabularySummary } from '../models/vocabulary';
 import type { ToolRun } from '../tools/sandbox';
@@ -31,9 +32,15 @@ export interface ModelSource {
   name: string;
 }
 
+/** What runs a teacher: the engine (the default), or an ONNX export of it on transformers.js in the dtype chosen. */
+export type TeacherRuntime = { kind: 'engine' } | { kind: 'onnx'; dtype: OnnxDtype };
+
 export interface LoadRequest {
   source: ModelSource;
+  /** The engine's backend (an ONNX teacher tries WebGPU, then wasm, whatever this says). */
   backend: BackendChoice;
+  /** A teacher's runtime (default: the engine); the student always runs on the engine. */
+  runtime?: TeacherRuntime;
   /** Qwen3's thinking mode for the student's chat template (default: defaultThinking); the teacher ignores it. */
   thinking?: boolean;
   /**
@@ -44,11 +51,14 @@ export interface LoadRequest {
 }
 
 export interface LoadProgress {
-  phase: 'download' | 'upload';
-  /** Bytes fetched so far (download) or tensors uploaded (upload). */
+  /** An ONNX teacher reads its stored files into onnxruntime ('read'), then creates its session ('session'). */
+  phase: 'download' | 'upload' | 'read' | 'session';
+  /** Bytes fetched so far (download) or read (read), or tensors uploaded (upload); 0 while a session is created. */
   done: number;
   /** Total bytes (0 when the server does not say) or tensors. */
   total: number;
+  /** The device a session is being created on ('session'). */
+  device?: string;
   /** Milliseconds since the load began. */
   elapsedMs: number;
   /** A Hub download: each file's progress, the rate of this session and the time left. */
@@ -72,10 +82,15 @@ export interface LoadedModel {
   weightBytes: number;
   /** Bytes the engine held on its backend right after loading (its own count, Backend.liveBytes). */
   allocatedBytes: number;
-  /** What the model will take in a run of the default training settings (a student) or scoring them (a teacher), planned before loading. */
-  plan: MemoryPlan;
+  /**
+   * What the model will take in a run of the default training settings (a student) or scoring them (a teacher), planned
+   * before loading; none for an ONNX teacher, whose memory onnxruntime manages.
+   */
+  plan?: MemoryPlan;
   /** The workload the plan is for. */
-  planWorkload: Workload;
+  planWorkload?: Workload;
+  /** An ONNX teacher: the dtype of its graph and the transformers.js device it runs on. */
+  onnx?: { dtype: OnnxDtype; device: OnnxDevice };
   /** On WebGPU, the device's limits on one buffer and one storage binding, in bytes. */
   limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** Its tokenizer in brief: a student and a teacher must share it. */

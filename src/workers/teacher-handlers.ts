@@ -4,6 +4,7 @@ import { Decoder, EngineScorer } from '../engine/inference';
 import type { Qwen3Model } from '../engine/model';
 import type { EngineDevice } from '../engine/webgpu/device';
 import { openAndLoad, planFor, type PlanBasis, type WorkerEnvironment } from './engine-host';
+import { loadOnnxTeacher } from './onnx-host';
 import type { ScorerProtocol, TeacherProtocol } from './protocols';
 import { serve, type Handlers } from '../core/rpc/rpc';
 
@@ -22,6 +23,7 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
   let scorer: Handlers<ScorerProtocol> | undefined;
   let planBasis: PlanBasis | undefined;
   let device: EngineDevice | undefined;
+  let unload: (() => Promise<void>) | undefined;
   const need = (): Handlers<ScorerProtocol> => {
     if (scorer === undefined) throw new Error('load a teacher model first');
     return scorer;
@@ -37,6 +39,14 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
       planBasis = undefined;
       device?.destroy();
       device = undefined;
+      await unload?.();
+      unload = undefined;
+      if (request.runtime?.kind === 'onnx') {
+        const onnx = await loadOnnxTeacher(request, request.runtime.dtype, env, progress, signal);
+        scorer = onnx.handlers;
+        unload = onnx.dispose;
+        return onnx.loaded;
+      }
       const opened = await openAndLoad(request, undefined, env, progress, signal, {
         use: async (_backend, model, loaded) => ({ handlers: scorerOn(model, request.source.name), loaded }),
       });
@@ -46,7 +56,12 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
       return opened.result.loaded;
     },
     async plan(request) {
-      if (planBasis === undefined) throw new Error('load a teacher model first');
+      if (planBasis === undefined)
+        throw new Error(
+          unload !== undefined
+            ? 'an ONNX teacher has no memory plan: onnxruntime manages its memory'
+            : 'load a teacher model first',
+        );
       return planFor(planBasis, 'teacher', request);
     },
     async connect({ port }) {

@@ -7,6 +7,9 @@ import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailable, launchChromium } from '../support/browser';
+import { startHubServer } from '../support/hub-server';
+import { writeTinyModelFolder } from '../support/tiny-model-folder';
+import { writeTinyOnnxRepo } from '../support/tiny-onnx-model';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const types: Record<string, string> = {
@@ -77,4 +80,38 @@ describe.skipIf(!browserAvailable)('the built site under a sub-path', () => {
     expect(await page.getByText('Python', { exact: true }).count()).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   }, 300_000);
+
+  it('loads an ONNX teacher with onnxruntime-web from the built folder', async () => {
+    const hub = await startHubServer({
+      'test-org/student': writeTinyModelFolder('student', {}, 1),
+      'test-org/teacher-onnx': await writeTinyOnnxRepo('teacher', 2),
+    });
+    const ort: string[] = [];
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => {
+      if (/ort-wasm/.test(r.url())) ort.push(new URL(r.url()).pathname);
+    });
+    try {
+      await page.goto(host.url);
+      await page.getByRole('radio', { name: /^CPU/ }).check();
+      await page.getByRole('combobox', { name: 'Student model' }).selectOption('hub');
+      await page.getByRole('textbox', { name: 'Student Hub id' }).fill('test-org/student');
+      await page.getByRole('combobox', { name: 'Teacher model' }).selectOption('hub');
+      await page.getByRole('textbox', { name: 'Teacher Hub id' }).fill('test-org/teacher-onnx');
+      await page.getByRole('combobox', { name: 'Teacher runs on' }).selectOption('onnx');
+      await page.getByLabel('Hub address').fill(hub.url);
+      await page.getByRole('button', { name: 'Load models' }).click();
+      const teacher = page.getByRole('article', { name: 'Teacher' });
+      await expect.poll(() => teacher.locator('.model-status').textContent(), { timeout: 120_000 }).toBe('ready');
+      expect(await teacher.locator('[data-value="backend"] dd').textContent()).toMatch(/^ONNX on transformers\.js/);
+      // onnxruntime's runtime came from the built folder, under the sub-path.
+      expect(ort).toContain('/some/sub/path/ort/ort-wasm-simd-threaded.asyncify.wasm');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      hub.server.close();
+    }
+  }, 180_000);
 });

@@ -1,8 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Qwen3SizeFields } from '../../src/engine/config';
+import { parseQwen3Config, qwen3SizeFields, type Qwen3Config, type Qwen3SizeFields } from '../../src/engine/config';
+import { randomWeights as engineWeights } from '../../src/engine/params';
 import { qwen3ToOnnx } from '../../src/models/onnx/export-qwen3';
+import { onnx } from '../../src/models/onnx/onnx-proto';
+import { writeTinyModelFolder } from './tiny-model-folder';
 
 /** A tiny Qwen3 with GQA and head_dim ≠ hidden/heads, for ONNX and transformers.js tests. */
 export const tinyDims: Qwen3SizeFields = {
@@ -89,4 +92,61 @@ export async function writeTinyOnnxFolder(name: string): Promise<{ root: string;
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: 39, do_sample: false }));
   return { root, dir, bytes };
+}
+
+/**
+ * An ONNX model with its initializers moved to an external data file, as exports over 2 GB are
+ * stored: the graph refers to `location` by offset and length.
+ */
+export function withExternalData(model: Uint8Array, location: string): { graph: Uint8Array; data: Uint8Array } {
+  const proto = onnx.ModelProto.decode(model);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const tensor of proto.graph?.initializer ?? []) {
+    const raw = tensor.rawData;
+    if (raw === null || raw === undefined || raw.byteLength < 64) continue;
+    chunks.push(raw.slice());
+    tensor.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.byteLength) },
+    ];
+    tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    tensor.rawData = new Uint8Array(0);
+    offset += raw.byteLength;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.byteLength;
+  }
+  return { graph: onnx.ModelProto.encode(proto).finish(), data };
+}
+
+/**
+ * A tiny Qwen3 repository in both layouts, as a Hub ONNX repository beside the engine's: the folder
+ * of writeTinyModelFolder (config, tokenizer, model.safetensors) plus `onnx/model.onnx`, the same
+ * weights exported by our exporter (fp32). With `externalData`, the weights go to
+ * `onnx/model.onnx_data` and the config says so, as in the Hub's large exports. Returns the folder.
+ */
+export async function writeTinyOnnxRepo(
+  name: string,
+  seed: number,
+  shape: Partial<Qwen3Config> = {},
+  options: { externalData?: boolean } = {},
+): Promise<string> {
+  const dir = writeTinyModelFolder(name, shape, seed);
+  const configJson = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  const config = parseQwen3Config(configJson);
+  mkdirSync(join(dir, 'onnx'));
+  const bytes = await qwen3ToOnnx(qwen3SizeFields(config), lookup(engineWeights(config, seed)));
+  if (options.externalData) {
+    const { graph, data } = withExternalData(bytes, 'model.onnx_data');
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), graph);
+    writeFileSync(join(dir, 'onnx', 'model.onnx_data'), data);
+    configJson['transformers.js_config'] = { use_external_data_format: { 'model.onnx': 1 } };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(configJson, null, 2));
+  } else writeFileSync(join(dir, 'onnx', 'model.onnx'), bytes);
+  return dir;
 }

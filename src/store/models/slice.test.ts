@@ -61,6 +61,57 @@ describe('loading models', () => {
   });
 });
 
+describe('an ONNX teacher', () => {
+  it('takes its runtime from the preset, and sends it with the dtype to the teacher only', async () => {
+    const requests: LoadRequest[] = [];
+    const store = createAppStore(recordingServices(requests));
+    expect(store.getState().teacherRuntime).toBe('engine');
+    store.getState().setPreset('teacher', 'teacher-onnx:onnx-community/Qwen3-0.6B-ONNX');
+    expect(store.getState().teacherRuntime).toBe('onnx');
+    store.getState().setOnnxDtype('q4f16');
+    await store.getState().loadModels();
+    const [student, teacher] = requests;
+    expect(student.runtime).toBeUndefined();
+    expect(teacher.runtime).toEqual({ kind: 'onnx', dtype: 'q4f16' });
+    expect(teacher.source.hub?.repo).toBe('onnx-community/Qwen3-0.6B-ONNX');
+    // An engine preset runs on the engine again; a Hub id keeps the runtime chosen.
+    store.getState().setPreset('teacher', 'demo-teacher');
+    expect(store.getState().teacherRuntime).toBe('engine');
+    store.getState().setPreset('teacher', 'hub');
+    store.getState().setTeacherRuntime('onnx');
+    store.getState().setHubId('teacher', 'test-org/tiny-ONNX');
+    await store.getState().loadModels();
+    expect(requests[3].runtime).toEqual({ kind: 'onnx', dtype: 'q4f16' });
+  });
+
+  it('asks the teacher for no plan: onnxruntime manages its memory', async () => {
+    const requests: LoadRequest[] = [];
+    const services = recordingServices(requests);
+    const onnxLoaded = {
+      ...loaded,
+      plan: undefined,
+      planWorkload: undefined,
+      onnx: { dtype: 'fp32', device: 'wasm' },
+    } as const;
+    const planned: string[] = [];
+    const call = async (method: string, request: LoadRequest) => {
+      planned.push(method);
+      requests.push(request);
+      return method === 'load' && request.runtime?.kind === 'onnx' ? onnxLoaded : loaded;
+    };
+    const client = { student: { call }, teacher: { call }, ready: async () => {}, tasks: async () => [] };
+    const store = createAppStore({ ...services, client: () => client });
+    store.getState().setPreset('teacher', 'hub');
+    store.getState().setTeacherRuntime('onnx');
+    store.getState().setHubId('teacher', 'test-org/tiny-ONNX');
+    await store.getState().loadModels();
+    expect(store.getState().teacher.loaded?.onnx?.device).toBe('wasm');
+    await store.getState().replan();
+    expect(planned.filter((m) => m === 'plan')).toHaveLength(1);
+    expect(store.getState().plans.teacher).toBeUndefined();
+  });
+});
+
 describe('a pair whose tokenizers differ', () => {
   it('is refused after loading, with the reason on the teacher', async () => {
     const services = recordingServices([]);

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { defaultThinking } from '../../agent/thinking';
 import { defaultHubEndpoint, modelMetadataFiles, parseHubModelId } from '../../models/hub';
-import { presetById } from '../../models/presets';
+import { modelPresets, presetById } from '../../models/presets';
 import { vocabularyMismatch } from '../../models/vocabulary';
 import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
@@ -35,6 +35,8 @@ export const createModelsSlice =
       hasWebGpu: services.hasWebGpu(),
       weights: 'auto',
       teacherQuantization: 'none',
+      teacherRuntime: 'engine',
+      onnxDtype: 'fp32',
       thinking: defaultThinking,
       hubEndpoint: defaultHubEndpoint,
       student: { presetId: 'demo-student', status: 'empty' },
@@ -42,6 +44,14 @@ export const createModelsSlice =
       setBackend: (backend) => set({ backend }),
       setWeights: (weights) => set({ weights }),
       setTeacherQuantization: (teacherQuantization) => set({ teacherQuantization }),
+      setTeacherRuntime: (teacherRuntime) => {
+        set({ teacherRuntime });
+        setSlot('teacher', { status: 'empty', loaded: undefined, error: undefined });
+      },
+      setOnnxDtype: (onnxDtype) => {
+        set({ onnxDtype });
+        setSlot('teacher', { status: 'empty', loaded: undefined, error: undefined });
+      },
       setThinking: (thinking) => set({ thinking }),
       setHubId: (role, hubId) =>
         setSlot(role, { hubId, status: 'empty', loaded: undefined, error: undefined, storageFull: undefined }),
@@ -60,7 +70,8 @@ export const createModelsSlice =
         const { trainingSettings: settings, memoryBudget } = get();
         const request = { settings, ...(memoryBudget !== undefined ? { budgetBytes: memoryBudget } : {}) };
         const planOne = async (role: ModelRole) => {
-          if (get()[role].status !== 'ready') return setPlan(role, undefined);
+          // An ONNX teacher has no plan: onnxruntime manages its memory.
+          if (get()[role].status !== 'ready' || get()[role].loaded?.onnx !== undefined) return setPlan(role, undefined);
           setPlan(role, { ...get().plans[role], status: 'planning', error: undefined });
           try {
             const client = services.client();
@@ -104,7 +115,11 @@ export const createModelsSlice =
             cacheError: 'The browser did not grant persistent storage: it may clear the cache when space runs low.',
           });
       },
-      setPreset: (role, presetId) =>
+      setPreset: (role, presetId) => {
+        const preset = modelPresets.find((p) => p.id === presetId);
+        // A preset says what runs it; a Hub id or a folder keeps the runtime chosen.
+        if (role === 'teacher' && preset !== undefined)
+          set({ teacherRuntime: preset.runtime === 'onnx' ? 'onnx' : 'engine' });
         setSlot(role, {
           presetId,
           status: 'empty',
@@ -112,7 +127,8 @@ export const createModelsSlice =
           error: undefined,
           progress: undefined,
           storageFull: undefined,
-        }),
+        });
+      },
       cancelLoad: () => loading?.abort(),
       noteWorkerFailure(err) {
         if (!(err instanceof Error) || err.name !== 'WorkerCrashedError') return;
@@ -131,7 +147,7 @@ export const createModelsSlice =
         const controller = new AbortController();
         loading = controller;
         const client = services.client();
-        const { backend, thinking } = get();
+        const { backend, thinking, teacherRuntime, onnxDtype } = get();
         const weightsOf = (role: ModelRole): WeightStorage | undefined => {
           const quantized = teacherQuantizations.find((q) => q.id === get().teacherQuantization);
           if (role === 'teacher' && quantized !== undefined && 'storage' in quantized) return quantized.storage;
@@ -153,6 +169,9 @@ export const createModelsSlice =
               backend,
               thinking,
               ...(weightsOf(role) !== undefined ? { weights: weightsOf(role) } : {}),
+              ...(role === 'teacher' && teacherRuntime === 'onnx'
+                ? { runtime: { kind: 'onnx' as const, dtype: onnxDtype } }
+                : {}),
             };
             const options = {
               signal: controller.signal,

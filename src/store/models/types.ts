@@ -1,5 +1,6 @@
 import type { WeightStorage } from '../../engine/backend';
 import type { BackendChoice } from '../../engine/open-backend';
+import type { OnnxDtype } from '../../models/onnx-files';
 import type { CachedModel } from '../../models/opfs-store';
 import type { PickedFile } from '../../models/picked-files';
 import type { LoadedModel, LoadProgress, PlanReply } from '../../workers/protocols';
@@ -38,8 +39,14 @@ export const teacherQuantizations = [
 ] as const satisfies readonly { id: string; label: string; storage?: WeightStorage }[];
 export type TeacherQuantization = (typeof teacherQuantizations)[number]['id'];
 
+/** What runs the teacher: the engine, or an ONNX export on transformers.js. */
+export type TeacherRuntimeChoice = 'engine' | 'onnx';
+
 export interface ModelsState {
   backend: BackendChoice;
+  teacherRuntime: TeacherRuntimeChoice;
+  /** The dtype of an ONNX teacher's graph (which `onnx/model*.onnx` is loaded). */
+  onnxDtype: OnnxDtype;
   weights: WeightChoice;
   teacherQuantization: TeacherQuantization;
   /** Qwen3's thinking mode for the student's chat template. */
@@ -70,6 +77,8 @@ export interface ModelsActions {
   setBackend(backend: BackendChoice): void;
   setWeights(weights: WeightChoice): void;
   setTeacherQuantization(quantization: TeacherQuantization): void;
+  setTeacherRuntime(runtime: TeacherRuntimeChoice): void;
+  setOnnxDtype(dtype: OnnxDtype): void;
   setThinking(thinking: boolean): void;
   setHubId(role: ModelRole, hubId: string): void;
   setFolder(role: ModelRole, folder: { name: string; files: PickedFile[] }): void;

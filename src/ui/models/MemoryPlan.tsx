@@ -31,8 +31,14 @@ export function plannedSettingsText(s: TrainingSettings, w: Workload, student: b
     : `scoring ${turns}: prompts of ${w.promptTokens} tokens, trajectories of ${w.responseTokens} more`;
 }
 
+/** A loaded model with the plan made before it loaded (every engine model; not an ONNX teacher). */
+export type PlannedModel = LoadedModel & Required<Pick<LoadedModel, 'plan' | 'planWorkload'>>;
+
+export const hasPlan = (model: LoadedModel): model is PlannedModel =>
+  model.plan !== undefined && model.planWorkload !== undefined;
+
 interface MemoryPlanProps {
-  model: LoadedModel;
+  model: PlannedModel;
   /** The plan for the Training form's settings, once asked for (else the load's plan, of the defaults, is shown). */
   planned?: PlanState;
   /** The memory the person says there is, in bytes. */

@@ -339,3 +339,46 @@ describe('loadProgressText', () => {
     );
   });
 });
+
+describe('an ONNX teacher in the Models view', () => {
+  it('offers the dtypes once the teacher runs on ONNX, and an ONNX preset chooses that runtime', () => {
+    render(<ModelsView />);
+    expect(screen.queryByRole('combobox', { name: 'ONNX dtype' })).toBeNull();
+    fireEvent.change(screen.getByRole('combobox', { name: 'Teacher model' }), {
+      target: { value: 'teacher-onnx:onnx-community/Qwen3-1.7B-ONNX' },
+    });
+    expect(screen.getByRole('combobox', { name: 'Teacher runs on' })).toHaveProperty('value', 'onnx');
+    const dtype = screen.getByRole('combobox', { name: 'ONNX dtype' });
+    expect(
+      within(dtype)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual(['fp32', 'fp16', 'q4', 'q4f16']);
+    fireEvent.change(dtype, { target: { value: 'q4' } });
+    expect(useAppStore.getState().onnxDtype).toBe('q4');
+  });
+
+  it('shows the device and dtype of a loaded ONNX teacher, the fallback, the reading and the session', () => {
+    const onnxTeacher = loadedModel({
+      plan: undefined,
+      planWorkload: undefined,
+      weightBytes: 3_000_000,
+      onnx: { dtype: 'fp32', device: 'wasm' },
+      fallback: 'webgpu failed (no adapter): the ONNX teacher runs on wasm instead',
+    });
+    useAppStore.setState({
+      teacher: slot({ presetId: 'hub', hubId: 'o/m-ONNX', status: 'ready', loaded: onnxTeacher }),
+    });
+    render(<ModelsView />);
+    const teacher = card('Teacher');
+    expect(fact(teacher, 'backend')).toBe('ONNX on transformers.js · wasm · fp32');
+    expect(fact(teacher, 'memory')).toBe(`${formatBytes(3_000_000)} in fp32`);
+    expect(within(teacher).getByRole('note').textContent).toMatch(/webgpu failed \(no adapter\)/);
+    expect(loadProgressText({ phase: 'session', done: 0, total: 0, elapsedMs: 1, device: 'webgpu' })).toBe(
+      'creating the onnxruntime session on webgpu',
+    );
+    expect(loadProgressText({ phase: 'read', done: 1_000_000, total: 2_000_000, elapsedMs: 1 })).toBe(
+      `reading the stored files into onnxruntime: ${formatBytes(1_000_000)} of ${formatBytes(2_000_000)}`,
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import { parseByteSize } from '../../core/format-bytes';
+import { onnxDtypes } from '../../models/onnx-files';
 import { modelPresets } from '../../models/presets';
 import { describeWeights } from '../../engine/weight-format';
 import {
@@ -8,6 +9,7 @@ import {
   teacherQuantizations,
   type ModelRole,
   type ModelSlot,
+  type TeacherRuntimeChoice,
   type WeightChoice,
 } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
@@ -18,7 +20,7 @@ import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';
 import { CachedModels, cachedModelsId } from './CachedModels';
 import { FolderPicker } from './FolderPicker';
-import { MemoryPlan } from './MemoryPlan';
+import { hasPlan, MemoryPlan } from './MemoryPlan';
 import { loadProgressText } from './loadProgress';
 import './models.css';
 
@@ -34,6 +36,7 @@ const statusNames: Record<ModelSlot['status'], string> = {
 };
 
 const weightChoices: readonly WeightChoice[] = ['auto', 'f16', 'f32'];
+const teacherRuntimes: readonly TeacherRuntimeChoice[] = ['engine', 'onnx'];
 
 export const noWebGpuMessage = 'This browser has no WebGPU; the CPU backend works everywhere (slower).';
 
@@ -58,9 +61,14 @@ export function ModelsView() {
   const loadModels = useAppStore((s) => s.loadModels);
   const cancelLoad = useAppStore((s) => s.cancelLoad);
   const setView = useAppStore((s) => s.setView);
+  const teacherRuntime = useAppStore((s) => s.teacherRuntime);
+  const setTeacherRuntime = useAppStore((s) => s.setTeacherRuntime);
+  const onnxDtype = useAppStore((s) => s.onnxDtype);
+  const setOnnxDtype = useAppStore((s) => s.setOnnxDtype);
   const slots: Record<ModelRole, ModelSlot> = { student, teacher };
   const loading = student.status === 'loading' || teacher.status === 'loading';
-  const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu')?.device;
+  // The engine's adapter (an ONNX teacher's device is onnxruntime's, not the engine's).
+  const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu' && m.onnx === undefined)?.device;
   const ids = { heading: useId(), student: useId(), teacher: useId(), noGpu: useId(), endpoint: useId() };
   const usesHub = roles.some(
     (role) =>
@@ -143,6 +151,71 @@ export function ModelsView() {
                     onPick={(folder) => setFolder(role, folder)}
                   />
                 )}
+                {role === 'teacher' && (
+                  <div className="models-runtime">
+                    <label>
+                      <span>Teacher runs on</span>
+                      <select
+                        value={teacherRuntime}
+                        disabled={loading}
+                        onChange={(e) =>
+                          setTeacherRuntime(teacherRuntimes.find((r) => r === e.target.value) ?? 'engine')
+                        }
+                      >
+                        <option value="engine">the engine (safetensors weights)</option>
+                        <option value="onnx">ONNX (transformers.js)</option>
+                      </select>
+                    </label>
+                    {teacherRuntime === 'onnx' && (
+                      <label>
+                        <span>ONNX dtype</span>
+                        <select
+                          value={onnxDtype}
+                          disabled={loading}
+                          onChange={(e) => setOnnxDtype(onnxDtypes.find((d) => d === e.target.value) ?? 'fp32')}
+                        >
+                          {onnxDtypes.map((d) => (
+                            <option key={d} value={d}>
+                              {d}
+                            </option>
+                          ))}
+                        </select>
+                      </label>
+                    )}
+                    {teacherRuntime === 'engine' && (
+                      <label>
+                        <span>Teacher quantization</span>
+                        <select
+                          value={teacherQuantization}
+                          disabled={loading}
+                          onChange={(e) =>
+                            setTeacherQuantization(
+                              teacherQuantizations.find((q) => q.id === e.target.value)?.id ?? 'none',
+                            )
+                          }
+                        >
+                          {teacherQuantizations.map((q) => (
+                            <option key={q.id} value={q.id}>
+                              {q.label}
+                            </option>
+                          ))}
+                        </select>
+                      </label>
+                    )}
+                    {teacherRuntime === 'engine' && (
+                      <span className="hint">
+                        The teacher only scores, so its weights may be quantized as they load (on either backend): int8
+                        takes a quarter of f32's memory, int4 an eighth. The student trains and stays unquantized.
+                      </span>
+                    )}
+                    {teacherRuntime === 'onnx' && (
+                      <span className="hint">
+                        An ONNX export from the Hub (onnx/model*.onnx) run by onnxruntime on WebGPU, or on wasm where
+                        WebGPU fails; kept in this browser like the engine's models.
+                      </span>
+                    )}
+                  </div>
+                )}
               </div>
             );
           })}
@@ -214,27 +287,6 @@ export function ModelsView() {
           </label>
         </fieldset>
 
-        <label className="models-weights">
-          <span>Teacher quantization</span>
-          <select
-            value={teacherQuantization}
-            disabled={loading}
-            onChange={(e) =>
-              setTeacherQuantization(teacherQuantizations.find((q) => q.id === e.target.value)?.id ?? 'none')
-            }
-          >
-            {teacherQuantizations.map((q) => (
-              <option key={q.id} value={q.id}>
-                {q.label}
-              </option>
-            ))}
-          </select>
-          <span className="hint">
-            The teacher only scores, so its weights may be quantized as they load (on either backend): int8 takes a
-            quarter of f32's memory, int4 an eighth. The student trains on its own and stays unquantized.
-          </span>
-        </label>
-
         <label className="models-thinking">
           <input
             type="checkbox"
@@ -303,7 +355,7 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
       {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
       {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
       {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
-      {slot.status === 'ready' && slot.loaded !== undefined && (
+      {slot.status === 'ready' && slot.loaded !== undefined && hasPlan(slot.loaded) && (
         <MemoryPlan model={slot.loaded} planned={planned} budget={budget} onUseSettings={setTrainingSettings} />
       )}
       {slot.loaded?.fallback !== undefined && (
@@ -339,7 +391,7 @@ function LoadingBar({ role, slot }: { role: ModelRole; slot: ModelSlot }) {
         max={known ? p.total : undefined}
         text={loadProgressText(p)}
       />
-      {p.phase === 'download' && p.files !== undefined && (
+      {(p.phase === 'download' || p.phase === 'read') && p.files !== undefined && (
         <ul className="models-files" aria-label={`${roleNames[role]} files`}>
           {p.files.map((f) => (
             <li key={f.path} data-done={f.done}>
@@ -365,7 +417,11 @@ function LoadedFacts({ model }: { model: LoadedModel }) {
     [
       'backend',
       'Backend',
-      model.device === backendNames[model.backend] ? model.device : `${backendNames[model.backend]} · ${model.device}`,
+      model.onnx !== undefined
+        ? `ONNX on transformers.js · ${model.onnx.device} · ${model.onnx.dtype}`
+        : model.device === backendNames[model.backend]
+          ? model.device
+          : `${backendNames[model.backend]} · ${model.device}`,
     ],
     [
       'shape',
@@ -373,11 +429,13 @@ function LoadedFacts({ model }: { model: LoadedModel }) {
       `${model.layers} layers · hidden size ${formatCount(model.hiddenSize)} · vocabulary ${formatCount(model.vocabSize)} tokens`,
     ],
     ['parameters', 'Parameters', formatParameters(model.parameters)],
-    [
-      'memory',
-      'Memory used',
-      `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)} in ${describeWeights(model.weights)})`,
-    ],
+    model.onnx !== undefined
+      ? ['memory', 'ONNX files', `${formatBytes(model.weightBytes)} in ${model.onnx.dtype}`]
+      : [
+          'memory',
+          'Memory used',
+          `${formatBytes(model.allocatedBytes)} (weights ${formatBytes(model.weightBytes)} in ${describeWeights(model.weights)})`,
+        ],
     ['downloaded', 'Downloaded', formatBytes(model.downloadedBytes)],
     ['seconds', 'Load time', formatDuration(model.seconds)],
   ];

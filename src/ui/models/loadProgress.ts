@@ -10,10 +10,13 @@ export function secondsLeft(p: LoadProgress): number | undefined {
   return Math.max(0, p.total - p.done) / bytesPerMs / 1000;
 }
 
-/** "1.2 MB of 2.5 MB · about 3 s left", "1.2 MB downloaded", "uploading tensors 12/40". */
+/** "1.2 MB of 2.5 MB · about 3 s left", "1.2 MB downloaded", "uploading tensors 12/40", an ONNX teacher's reading and session. */
 export function loadProgressText(p: LoadProgress): string {
   if (p.phase === 'upload')
     return p.total > 0 ? `uploading tensors ${p.done}/${p.total}` : `uploading tensors ${p.done}`;
+  if (p.phase === 'session') return `creating the onnxruntime session on ${p.device ?? 'its device'}`;
+  if (p.phase === 'read')
+    return `reading the stored files into onnxruntime: ${formatBytes(p.done)} of ${formatBytes(p.total)}`;
   if (p.total <= 0) return `${formatBytes(p.done)} downloaded`;
   const left = secondsLeft(p);
   // Whole seconds: a rate averaged over the load so far is no more precise than that.

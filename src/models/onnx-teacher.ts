@@ -1,0 +1,260 @@
+/**
+ * The ONNX teacher: a Qwen3 export (the Hub's `onnx-community/Qwen3-*-ONNX`, or one `sodp
+ * export-onnx` wrote) run by transformers.js on onnxruntime, serving the same two calls as the
+ * engine's teacher: teacher-forced log-probs and top-k alternatives. Its files are read from the
+ * page's model store (fetchOnnxModel put them there), never fetched by transformers.js itself.
+ * The teacher worker imports this module only when an ONNX teacher is loaded, so onnxruntime
+ * never enters the main bundle or the student's worker.
+ */
+import { AutoModelForCausalLM, env, type ProgressInfo, Tensor } from '@huggingface/transformers';
+import { topLogprobs } from '../engine/alternatives';
+import type { HubModelSource, ModelFileStore } from './hub-model';
+import { onnxWeightFiles, repoPathOfKey, type OnnxDevice, type OnnxDtype } from './onnx-files';
+
+type CausalLm = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
+
+/** What a load reports: files read from the store into onnxruntime, then the session being created. */
+export type OnnxLoadEvent =
+  | { stage: 'read'; files: { path: string; loaded: number; total: number }[] }
+  | { stage: 'session'; device: OnnxDevice };
+
+export interface OnnxTeacherOptions {
+  source: HubModelSource;
+  dtype: OnnxDtype;
+  /** Holds every file the model needs (fetchOnnxModel brought them there). */
+  store: ModelFileStore;
+  /** Devices to try in order; the first whose session is created is used. */
+  devices: readonly OnnxDevice[];
+  /** Where onnxruntime-web's `.mjs` and `.wasm` are served by the app (browsers only). */
+  wasmPaths?: { mjs: string; wasm: string };
+  /** Input tokens per forward pass: at most this many rows of vocabulary logits exist at once. */
+  chunkTokens?: number;
+  onProgress?: (event: OnnxLoadEvent) => void;
+  signal?: AbortSignal;
+}
+
+const int64 = (values: readonly number[], dims: number[]) =>
+  new Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
+
+/** A Response of a stored file, with its length (transformers.js reads sizes for its progress from it). */
+async function storedResponse(store: ModelFileStore, path: string): Promise<Response | undefined> {
+  if (!(await store.has(path))) return undefined;
+  const blob = await store.blob(path);
+  return new Response(blob, { headers: { 'content-length': String(blob.size) } });
+}
+
+/**
+ * Points transformers.js at the page's store: its cache answers every file of `source` from the
+ * store, and its fetch refuses, so a file the store lacks is "not found" (an optional one is
+ * skipped, a required one fails) rather than downloaded past the page's downloader.
+ */
+function configure(options: OnnxTeacherOptions): void {
+  const { source, store } = options;
+  env.allowLocalModels = false;
+  env.allowRemoteModels = true;
+  env.remoteHost = `${source.endpoint.replace(/\/+$/, '')}/`;
+  env.remotePathTemplate = '{model}/resolve/{revision}/';
+  env.useBrowserCache = false;
+  env.useFSCache = false;
+  env.useCustomCache = true;
+  env.customCache = {
+    match: async (key: string) => {
+      const path = repoPathOfKey(source, key);
+      return path === undefined ? undefined : storedResponse(store, path);
+    },
+    // Nothing reaches put: every file comes out of the store.
+    put: async () => undefined,
+  };
+  env.fetch = async (input: string | URL) =>
+    new Response(`not in the page's model store: ${String(input)}`, { status: 404 });
+  // onnxruntime-web's runtime comes from the app's own origin, never a CDN.
+  env.useWasmCache = false;
+  const wasm = env.backends.onnx.wasm;
+  if (options.wasmPaths !== undefined && wasm !== undefined) wasm.wasmPaths = { ...options.wasmPaths };
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class OnnxTeacher {
+  private constructor(
+    private readonly model: CausalLm,
+    /** The device whose session was created. */
+    readonly device: OnnxDevice,
+    /** Why the devices before it were not used, when one was not. */
+    readonly fallback: string | undefined,
+    private readonly chunkTokens: number,
+  ) {}
+
+  static async load(options: OnnxTeacherOptions): Promise<OnnxTeacher> {
+    configure(options);
+    const { source, dtype, store } = options;
+    const config: unknown = JSON.parse(await (await store.blob('config.json')).text());
+    // The files transformers.js will read; all must be stored, so a gap is named here, not deep inside it.
+    const needed = ['config.json', ...onnxWeightFiles(config, dtype)];
+    for (const path of needed)
+      if (!(await store.has(path))) throw new Error(`${source.repo}: ${path} is not in the page's model store`);
+    const files = new Map<string, { path: string; loaded: number; total: number }>();
+    let current: OnnxDevice = options.devices[0] ?? 'wasm';
+    const onProgress = (info: ProgressInfo) => {
+      // A cancelled load stops at the next file read (transformers.js takes no signal).
+      options.signal?.throwIfAborted();
+      if (info.status !== 'progress') return;
+      files.set(info.file, { path: info.file, loaded: info.loaded, total: info.total });
+      options.onProgress?.({ stage: 'read', files: [...files.values()] });
+      if ([...files.values()].every((f) => f.loaded >= f.total) && needed.every((p) => files.has(p)))
+        options.onProgress?.({ stage: 'session', device: current });
+    };
+    const failures: string[] = [];
+    for (const device of options.devices) {
+      options.signal?.throwIfAborted();
+      current = device;
+      files.clear();
+      try {
+        const model = await AutoModelForCausalLM.from_pretrained(source.repo, {
+          revision: source.revision,
+          dtype,
+          device,
+          progress_callback: onProgress,
+        });
+        const fallback =
+          failures.length === 0 ? undefined : `${failures.join('; ')}: the ONNX teacher runs on ${device} instead`;
+        return new OnnxTeacher(model, device, fallback, options.chunkTokens ?? 32);
+      } catch (err) {
+        failures.push(`${device} failed (${message(err)})`);
+      }
+    }
+    options.signal?.throwIfAborted();
+    throw new Error(`could not load ${source.repo} (${dtype}) with transformers.js: ${failures.join('; ')}`);
+  }
+
+  /** log p(responseIds[t] | prompt, responseIds[<t]) for every t, teacher-forced. */
+  async scoreTokens(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<number[]> {
+    const out = new Array<number>(responseIds.length).fill(0);
+    await this.predictions(
+      promptIds,
+      responseIds,
+      (t, row) => {
+        out[t] = logSoftmaxAt(row, responseIds[t]);
+      },
+      signal,
+    );
+    return out;
+  }
+
+  /** The model's top-k next tokens at every response position, as [token id, log-probability], most likely first. */
+  async alternatives(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    k: number,
+    signal?: AbortSignal,
+  ): Promise<[number, number][][]> {
+    const out: [number, number][][] = new Array(responseIds.length);
+    await this.predictions(promptIds, responseIds, (t, row) => (out[t] = topLogprobs(row, k)), signal);
+    return out;
+  }
+
+  /**
+   * Feeds prompt + response in chunks through the KV cache and hands over, for each response
+   * position t, the logits row that predicts responseIds[t]. Only one chunk's rows
+   * (`chunkTokens × vocab`) exist at a time.
+   */
+  private async predictions(
+    promptIds: readonly number[],
+    responseIds: readonly number[],
+    visit: (t: number, row: Float32Array) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (promptIds.length === 0) throw new Error('the prompt must hold at least one token');
+    const sequence = [...promptIds, ...responseIds];
+    // Inputs 0..n−2 predict tokens 1..n−1; the rows that predict response tokens are the ones wanted.
+    const inputs = sequence.length - 1;
+    let past: Record<string, Tensor> = {};
+    try {
+      for (let start = 0; start < inputs; start += this.chunkTokens) {
+        signal?.throwIfAborted();
+        const end = Math.min(start + this.chunkTokens, inputs);
+        const ids = sequence.slice(start, end);
+        const result = await this.model({
+          input_ids: int64(ids, [1, ids.length]),
+          attention_mask: int64(new Array<number>(end).fill(1), [1, end]),
+          position_ids: int64(
+            ids.map((_, i) => start + i),
+            [1, ids.length],
+          ),
+          past_key_values: start === 0 ? null : past,
+        });
+        const logits = float32Logits(result.logits);
+        const vocab = logits.length / ids.length;
+        for (let row = 0; row < ids.length; row++) {
+          const t = start + row + 1 - promptIds.length; // the response position this row predicts
+          if (t >= 0) visit(t, logits.subarray(row * vocab, (row + 1) * vocab));
+        }
+        const next = presentToPast(result);
+        disposeAll(past); // on WebGPU the cache lives in GPU buffers, freed only when disposed
+        past = next;
+      }
+    } finally {
+      disposeAll(past);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}
+
+function disposeAll(tensors: Record<string, Tensor>): void {
+  for (const t of Object.values(tensors)) t.dispose();
+}
+
+/** The logits as float32 (an fp16 export returns float16 logits). */
+function float32Logits(logits: unknown): Float32Array {
+  if (!(logits instanceof Tensor)) throw new Error('the model returned no logits');
+  const data: unknown = logits.data;
+  if (data instanceof Float32Array) return data;
+  if (logits.type === 'float16' && data instanceof Uint16Array) return Float32Array.from(data, halfToFloat);
+  // Where the runtime has Float16Array, float16 data comes as one; Float32Array.from widens it.
+  if (logits.type === 'float16' && isNumberArray(data)) return Float32Array.from(data);
+  throw new Error(`the model returned ${logits.type} logits; float32 or float16 expected`);
+}
+
+function isNumberArray(data: unknown): data is ArrayLike<number> {
+  return ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array);
+}
+
+/** An IEEE half-precision value from its 16 bits. */
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction === 0 ? sign * Infinity : Number.NaN;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+/** log softmax(row)[index], in float64. */
+function logSoftmaxAt(row: Float32Array, index: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  return row[index] - max - Math.log(sum);
+}
+
+/** The model's `present.{i}.key/value` outputs become the next call's `past_key_values.{i}.key/value`. */
+function presentToPast(outputs: Record<string, unknown>): Record<string, Tensor> {
+  const past: Record<string, Tensor> = {};
+  for (const [name, value] of Object.entries(outputs)) {
+    if (name.startsWith('present.') && value instanceof Tensor)
+      past[name.replace('present.', 'past_key_values.')] = value;
+  }
+  return past;
+}
