@@ -157,6 +157,8 @@ export async function fetchHubModel(
     } catch (err) {
       if (isQuotaError(err)) throw await storageFull(path, entry, target);
       if (!required && err instanceof DownloadError && /\(404\)/.test(err.message)) {
+        // Opening the target made an empty .incomplete file, which would list the model as unfinished.
+        await target?.discard?.();
         files.delete(path);
         return false;
       }

@@ -59,6 +59,8 @@ export interface DownloadTarget {
   complete(): Promise<void>;
   /** Lets go of the file after a failed attempt, so a later one can open it again. */
   release?(): Promise<void>;
+  /** Removes what was stored: the file does not exist upstream, so nothing is unfinished. */
+  discard?(): Promise<void>;
 }
 
 export class DownloadError extends Error {

@@ -121,4 +121,19 @@ describe('a full disk while a Hub model is cached in the origin-private file sys
     expect(same(fs.files().get(`${cached}config.json`), config)).toBe(true);
     for (const [path, bytes] of Object.entries(other)) expect(same(fs.files().get(path), bytes)).toBe(true);
   });
+
+  it('lists a model without the optional files (one weight file, no index) as complete', async () => {
+    const single = join(root, 'qwen3-single');
+    writeRandomQwen3Folder(single, { size: '0.6B', layers: 1, dims: small, shards: 1 });
+    const server = await startHubServer({ 'test-org/qwen3-single': single });
+    try {
+      const source = { repo: 'test-org/qwen3-single', revision: 'main', endpoint: server.url };
+      const fs = new FakeOpfs();
+      await fetchHubModel(source, await opfsModelStore(source, fs.root));
+      expect([...fs.files().keys()].filter((path) => path.endsWith('.incomplete'))).toEqual([]);
+      expect(await listCachedModels(fs.root)).toMatchObject([{ repo: 'test-org/qwen3-single', partial: false }]);
+    } finally {
+      server.server.close();
+    }
+  });
 });

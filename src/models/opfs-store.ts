@@ -96,6 +96,10 @@ class OpfsTarget implements DownloadTarget {
     const part = await this.dir.getFileHandle(this.name + incomplete);
     await renameFile(this.dir, part, this.name);
   }
+  async discard(): Promise<void> {
+    await this.release();
+    await this.dir.removeEntry(this.name + incomplete).catch(() => undefined);
+  }
   /** Closes the file (after a failure too), so the next attempt can open it. */
   async release(): Promise<void> {
     const handle = this.handle;
