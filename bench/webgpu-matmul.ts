@@ -1,23 +1,32 @@
 /**
  * Matmul throughput on the WebGPU adapter present (SwiftShader on CPU-only machines),
  * against the adapter's measured f32 peak and against the plain CPU loop, for the shapes
- * of the tiny demo models and of Qwen3-0.6B. Prints a table and writes bench/results/.
+ * of the tiny demo models and of Qwen3-0.6B, per shape class and kernel (GFLOP/s, % of peak).
+ * Prints a table and writes bench/results/.
  *
  *   npm run bench -- matmul
  */
 import { GpuContext } from '../src/engine/webgpu/context';
 import { openEngineDevice } from '../src/engine/webgpu/device';
 import { nodeGpu } from '../src/engine/webgpu/node-gpu';
-import { encodeMatmul } from '../src/engine/webgpu/ops/matmul';
+import { encodeMatmul, type MatmulKernel } from '../src/engine/webgpu/ops/matmul';
 import { peakFlopsPerThread, peakWgsl } from '../src/engine/webgpu/ops/peak.wgsl';
 import { median, timeRuns, type BenchReport } from './report';
 
-/** y = x·Wᵀ shapes (M tokens, N outputs, K inputs). */
-const shapes: { name: string; M: number; N: number; K: number }[] = [
-  { name: 'tiny teacher q_proj (256 tok)', M: 256, N: 256, K: 256 },
-  { name: 'tiny teacher mlp up (256 tok)', M: 256, N: 768, K: 256 },
-  { name: 'Qwen3-0.6B q_proj (256 tok)', M: 256, N: 2048, K: 1024 },
-  { name: 'Qwen3-0.6B mlp up (256 tok)', M: 256, N: 3072, K: 1024 },
+/**
+ * Shapes by class: prefill/training forward y = x·Wᵀ (transB, M tokens, N outputs, K inputs),
+ * decode (the same with M = 1), and the backward products of a projection: dX = dY·W ('nn')
+ * and dW = dYᵀ·X ('tn').
+ */
+const shapes: { name: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean }[] = [
+  { name: 'tiny teacher q_proj (256 tok)', M: 256, N: 256, K: 256, transB: true },
+  { name: 'tiny teacher mlp up (256 tok)', M: 256, N: 768, K: 256, transB: true },
+  { name: 'Qwen3-0.6B q_proj (256 tok)', M: 256, N: 2048, K: 1024, transB: true },
+  { name: 'Qwen3-0.6B mlp up (256 tok)', M: 256, N: 3072, K: 1024, transB: true },
+  { name: 'Qwen3-0.6B q_proj decode (1 tok)', M: 1, N: 2048, K: 1024, transB: true },
+  { name: 'Qwen3-0.6B mlp up decode (1 tok)', M: 1, N: 3072, K: 1024, transB: true },
+  { name: 'Qwen3-0.6B q_proj dX (nn)', M: 256, N: 1024, K: 2048 },
+  { name: 'Qwen3-0.6B q_proj dW (tn)', M: 2048, N: 1024, K: 256, transA: true },
 ];
 
 function cpuMatmul(x: Float32Array, w: Float32Array, M: number, N: number, K: number): Float32Array {
@@ -50,36 +59,45 @@ export async function benchMatmul(report: BenchReport): Promise<void> {
   report.results.push({ name: 'webgpu f32 peak (FMA probe)', value: peakGflops, unit: 'GFLOP/s' });
   console.log(`adapter: ${report.adapter}\nmeasured f32 peak: ${peakGflops.toFixed(2)} GFLOP/s`);
 
-  for (const { name, M, N, K } of shapes) {
+  const pct = (x: number) => `${((100 * x) / peakGflops).toFixed(1)}%`.padStart(6);
+  for (const { name, M, N, K, transA = false, transB = false } of shapes) {
     const x = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
     const w = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i));
     const a = ctx.upload(x, 'x');
     const b = ctx.upload(w, 'w');
     const out = ctx.zeros(M * N, 'y');
     const flops = 2 * M * N * K;
-    const gpuRate = async (kernel: 'tiled' | 'rowdot') => {
-      const seconds = await timeRuns(5, async () => {
+    const gpuRate = async (kernel: MatmulKernel | undefined) => {
+      const seconds = await timeRuns(3, async () => {
         const encoder = ctx.device.createCommandEncoder();
-        encodeMatmul(ctx, encoder, { out, a, b, M, N, K, transB: true, kernel });
+        encodeMatmul(ctx, encoder, { out, a, b, M, N, K, transA, transB, ...(kernel ? { kernel } : {}) });
         await ctx.submit(encoder);
         await ctx.read(out, 1);
       });
       return flops / median(seconds) / 1e9;
     };
-    const tiled = await gpuRate('tiled');
-    const rowDot = await gpuRate('rowdot');
-    const cpuSeconds = await timeRuns(3, async () => {
-      cpuMatmul(x, w, M, N, K);
-    });
-    const cpu = flops / median(cpuSeconds) / 1e9;
-    const best = Math.max(tiled, rowDot);
-    report.results.push({ name: `matmul ${name} webgpu tiled`, value: tiled, unit: 'GFLOP/s', shape: { M, N, K } });
-    report.results.push({ name: `matmul ${name} webgpu rowdot`, value: rowDot, unit: 'GFLOP/s', shape: { M, N, K } });
-    report.results.push({ name: `matmul ${name} cpu loop`, value: cpu, unit: 'GFLOP/s', shape: { M, N, K } });
-    const pct = (x: number) => `${((100 * x) / peakGflops).toFixed(1)}%`;
-    console.log(
-      `${name.padEnd(30)} tiled ${tiled.toFixed(2).padStart(6)} (${pct(tiled)})  rowdot ${rowDot.toFixed(2).padStart(6)} (${pct(rowDot)})  cpu loop ${cpu.toFixed(2).padStart(5)} GFLOP/s  best webgpu/cpu ${(best / cpu).toFixed(2)}×`,
-    );
+    // Each kernel that applies; 'default' is what encodeMatmul picks for this adapter and shape.
+    const kernels: (MatmulKernel | 'default')[] = ['tiled', ...(transB ? ['rowdot' as const] : []), 'block', 'default'];
+    const cells: string[] = [];
+    for (const kernel of kernels) {
+      const rate = await gpuRate(kernel === 'default' ? undefined : kernel);
+      report.results.push({
+        name: `matmul ${name} webgpu ${kernel}`,
+        value: rate,
+        unit: 'GFLOP/s',
+        shape: { M, N, K, transA, transB },
+      });
+      cells.push(`${kernel} ${rate.toFixed(2).padStart(5)} (${pct(rate)})`);
+    }
+    if (transB && M > 1) {
+      const cpuSeconds = await timeRuns(1, async () => {
+        cpuMatmul(x, w, M, N, K);
+      });
+      const cpu = flops / median(cpuSeconds) / 1e9;
+      report.results.push({ name: `matmul ${name} cpu loop`, value: cpu, unit: 'GFLOP/s', shape: { M, N, K } });
+      cells.push(`cpu loop ${cpu.toFixed(2)}`);
+    }
+    console.log(`${name.padEnd(34)} ${cells.join('  ')}`);
   }
   ctx.destroy();
   ctx.engine.destroy();

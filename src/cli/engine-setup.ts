@@ -6,6 +6,8 @@ import type { LoraState, Qwen3Model } from '../engine/model';
 import { folderFiles } from '../engine/node-files';
 import { backendChoices, openBackend, type BackendUser } from '../engine/open-backend';
 import { nodeGpu } from '../engine/webgpu/node-gpu';
+import { findAdapterName } from '../engine/webgpu/device';
+import { defaultBackend } from '../engine/default-backend';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { choiceOption, numberOption, UsageError, type OptionSpec } from './command';
@@ -17,7 +19,8 @@ export const backendOptionSpec = {
   backend: { type: 'string' },
   weights: { type: 'string' },
 } as const satisfies OptionSpec;
-export const backendOptionHelp = `  --backend B   webgpu or cpu (default: webgpu when an adapter is found, else cpu)
+export const backendOptionHelp = `  --backend B   webgpu or cpu (default: webgpu on a GPU adapter; cpu where there is
+                none or it is a software one such as SwiftShader, slower than the CPU)
   --weights F   how WebGPU stores the weights: f16 or f32 (default: f16 where the adapter
                 has shader-f16, else f32; the CPU backend keeps f32)`;
 
@@ -55,9 +58,10 @@ export interface BackendOptions {
 }
 
 /**
- * Opens the chosen backend (or the default: WebGPU when the `webgpu` package finds an adapter,
- * else the CPU) and runs `user` on it once; says which on stderr. Without --backend, only a
- * failure to open the device falls back to the CPU: an error of the work itself is reported as is.
+ * Opens the chosen backend (or the default, by ../engine/default-backend's rule: WebGPU on a
+ * GPU adapter, else the CPU) and runs `user` on it once; says which and why on stderr. Without
+ * --backend, only a failure to open the device falls back to the CPU: an error of the work
+ * itself is reported as is.
  */
 export async function withBackend<R>(
   options: BackendOptions,
@@ -68,9 +72,11 @@ export async function withBackend<R>(
     options.backend === undefined ? undefined : choiceOption('backend', options.backend, backendChoices, 'cpu');
   const weights = weightStorageOption(options);
   const gpu = wanted === 'cpu' ? undefined : await nodeGpu();
+  const byDefault = wanted === undefined ? defaultBackend(await findAdapterName(gpu)) : undefined;
+  const why = byDefault === undefined ? ' (--backend)' : ` (default: ${byDefault.reason})`;
   const opened = await openBackend(
     {
-      choice: wanted ?? (gpu === undefined ? 'cpu' : 'webgpu'),
+      choice: wanted ?? byDefault?.choice ?? 'cpu',
       gpu,
       fallBackToCpu: wanted === undefined,
       ...(weights !== undefined ? { weights } : {}),
@@ -82,8 +88,8 @@ export async function withBackend<R>(
         else
           log(
             how.device === 'CPU'
-              ? `backend: cpu${quantized}`
-              : `backend: webgpu on ${how.device}, weights in ${describeWeights(how.weights)}`,
+              ? `backend: cpu${quantized}${why}`
+              : `backend: webgpu on ${how.device}, weights in ${describeWeights(how.weights)}${why}`,
           );
         return user.run(backend, how);
       },

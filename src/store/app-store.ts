@@ -13,6 +13,8 @@ export type AppStore = InspectorSlice & UiSlice & ModelsSlice & RolloutsSlice & 
 export interface StoreServices {
   client(): PlaygroundClient & { tasks(file: string): Promise<Task[]> };
   hasWebGpu(): boolean;
+  /** The WebGPU adapter's name, once requested (undefined: none); absent where the page does not ask. */
+  findAdapterName?(): Promise<string | undefined>;
   /** A path under the app's base URL as an absolute URL (workers fetch with it). */
   resolveUrl(path: string): string;
   /** The page's cache of downloaded models, and the browser's storage. */

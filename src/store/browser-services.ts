@@ -2,6 +2,7 @@ import { parseTasks, type Task } from '../agent/tasks/task';
 import { PlaygroundWorkers } from '../workers/playground-workers';
 import { deleteCachedModel, listCachedModels } from '../models/opfs-store';
 import type { StoreServices } from './app-store';
+import { findAdapterName } from '../engine/webgpu/device';
 import type { ModelCacheService } from './models/types';
 
 function resolveUrl(path: string): string {
@@ -32,6 +33,7 @@ let workers: (PlaygroundWorkers & { tasks(file: string): Promise<Task[]> }) | un
 export const browserServices: StoreServices = {
   client: () => (workers ??= Object.assign(new PlaygroundWorkers(), { tasks: fetchTasks })),
   hasWebGpu: () => globalThis.navigator?.gpu !== undefined,
+  findAdapterName: () => findAdapterName(globalThis.navigator?.gpu),
   resolveUrl,
   modelCache,
 };

@@ -3,11 +3,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateArithmeticTasks } from '../../src/agent/tasks/arithmetic';
+import { defaultBackend, isSoftwareAdapter } from '../../src/engine/default-backend';
+import { findAdapterName } from '../../src/engine/webgpu/device';
+import { nodeGpu } from '../../src/engine/webgpu/node-gpu';
 import { gpuAvailable } from '../support/gpu';
 import { runSodp } from '../support/run-sodp';
 import { writeTinyModelFolder } from '../support/tiny-model-folder';
 
 describe.skipIf(!gpuAvailable)('sodp on the default backend (WebGPU found)', () => {
+  it('says which backend the adapter rule chose and why, and --backend overrides it; no XDG noise', async () => {
+    const model = writeTinyModelFolder('teacher', {}, 2);
+    const line = JSON.stringify({ prompt_ids: [1, 2, 3], response_ids: [4, 5, 6, 7] });
+    const name = await findAdapterName(await nodeGpu());
+    const { choice, reason } = defaultBackend(name);
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const byDefault = await runSodp(['logprobs', '--model', model, '--as', 'teacher'], line, { XDG_RUNTIME_DIR: '' });
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    const device = choice === 'cpu' ? 'cpu' : 'webgpu on .+, weights in .+';
+    expect(byDefault.stderr).toMatch(new RegExp(`^backend: ${device} \\(default: ${escape(reason)}\\)$`, 'm'));
+    if (name !== undefined && isSoftwareAdapter(name))
+      expect(byDefault.stderr).toMatch(
+        /^backend: cpu \(default: the WebGPU adapter \(.*swiftshader.*\) is a software one, slower than the CPU backend\)$/im,
+      );
+    expect(byDefault.stderr).not.toMatch(/XDG_RUNTIME_DIR/);
+
+    const forced = await runSodp(['logprobs', '--model', model, '--as', 'teacher', '--backend', 'webgpu'], line, {
+      XDG_RUNTIME_DIR: '',
+    });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/^backend: webgpu on .+, weights in f(16|32) \(--backend\)$/m);
+    expect(forced.stderr).not.toMatch(/XDG_RUNTIME_DIR/);
+  }, 60_000);
+
   it('reports an error of the work once, without running the command again on the CPU', async () => {
     const work = mkdtempSync(join(tmpdir(), 'sodp-backend-'));
     const model = writeTinyModelFolder('student', {}, 1);
@@ -25,9 +52,9 @@ describe.skipIf(!gpuAvailable)('sodp on the default backend (WebGPU found)', () 
     const run = await runSodp(['eval', '--model', model, '--adapter', adapter, '--tasks', tasks, '--n', '1']);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^backend: webgpu on .+$/m);
+    // One backend (the default's, whichever the adapter gives), never a second run on the other.
+    expect(run.stderr.match(/^backend: /gm)).toHaveLength(1);
     expect(run.stderr.match(/adapter_config\.json/g)).toHaveLength(1);
-    expect(run.stderr).not.toMatch(/backend: cpu/);
   }, 60_000);
 
   it('stores the weights as --weights says and scores with them: f16 close to f32, not equal', async () => {
@@ -39,7 +66,7 @@ describe.skipIf(!gpuAvailable)('sodp on the default backend (WebGPU found)', () 
         line,
       );
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stderr).toMatch(new RegExp(`^backend: webgpu on .+, weights in ${weights}$`, 'm'));
+      expect(run.stderr).toMatch(new RegExp(`^backend: webgpu on .+, weights in ${weights} \\(--backend\\)$`, 'm'));
       return (JSON.parse(run.stdout) as { teacher_logprobs: number[] }).teacher_logprobs;
     };
     const f32 = await score('f32');

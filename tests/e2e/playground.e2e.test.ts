@@ -24,7 +24,8 @@ describe.skipIf(!browserAvailable).each(['webgpu', 'cpu'] as const)(
     });
 
     it('loads the demo pair', async () => {
-      if (backend === 'cpu') await page.getByRole('radio', { name: /^CPU/ }).check();
+      // Picked either way: on SwiftShader (a software adapter) the page's default is the CPU.
+      await page.getByRole('radio', { name: backend === 'cpu' ? /^CPU/ : /^WebGPU/ }).check();
       await page.getByRole('button', { name: 'Load demo pair' }).click();
       const status = page.locator('.header-model-status');
       await expect

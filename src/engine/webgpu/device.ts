@@ -7,6 +7,7 @@
 
 import type { WeightFormat } from '../backend-types';
 import type { Qwen3Config } from '../config';
+import { isSoftwareAdapter } from '../default-backend';
 import { weightNames } from '../params';
 
 /** The limits a model needs, in bytes. */
@@ -89,7 +90,7 @@ export class EngineDevice {
     /** Whether kernels may store weights as f16 (`shader-f16`). */
     readonly hasF16: boolean,
     /** A software adapter running on the CPU (SwiftShader, lavapipe): kernels pick CPU-friendly variants. */
-    readonly isCpuAdapter = /swiftshader|llvmpipe|lavapipe/i.test(adapterName),
+    readonly isCpuAdapter = isSoftwareAdapter(adapterName),
   ) {
     device.addEventListener('uncapturederror', (event) => {
       const error = 'error' in event && event.error instanceof GPUError ? event.error : undefined;
@@ -145,12 +146,19 @@ export class EngineDevice {
   }
 }
 
-function describeAdapter(adapter: GPUAdapter): string {
+/** The adapter's name as the engine reports it (vendor, architecture, device, description). */
+export function describeAdapter(adapter: GPUAdapter): string {
   const info = adapter.info;
   const name = [info.vendor, info.architecture, info.device, info.description]
     .filter((s) => s !== undefined && s !== '')
     .join(' ');
   return name === '' ? 'unnamed WebGPU adapter' : name;
+}
+
+/** The name of the adapter openEngineDevice would open, or undefined where there is none; opens no device. */
+export async function findAdapterName(gpu: GPU | undefined): Promise<string | undefined> {
+  const adapter = await gpu?.requestAdapter({ powerPreference: 'high-performance' });
+  return adapter ? describeAdapter(adapter) : undefined;
 }
 
 /**

@@ -7,13 +7,29 @@
  * the machine has no GPU device node (/dev/dri/renderD*, /dev/nvidia0) — Mesa's lavapipe,
  * often installed alongside, is refused by Dawn — or when SODP_WEBGPU_ADAPTER=swiftshader.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const swiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 function hasGpuDevice(): boolean {
   if (existsSync('/dev/nvidia0')) return true;
   return existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+}
+
+/**
+ * Without a valid XDG_RUNTIME_DIR, the Vulkan stack under Dawn prints "error: XDG_RUNTIME_DIR
+ * is invalid or not set in the environment." when the adapter is created: harmless, but it
+ * reads as an error. A private, empty directory for this process (removed at exit) silences
+ * it; it must be set before the `webgpu` package loads. Other stderr output is untouched.
+ */
+function ensureRuntimeDir(): void {
+  const dir = process.env.XDG_RUNTIME_DIR;
+  if (dir !== undefined && dir !== '' && existsSync(dir)) return;
+  const own = mkdtempSync(join(tmpdir(), 'sodp-runtime-'));
+  process.env.XDG_RUNTIME_DIR = own;
+  process.on('exit', () => rmSync(own, { recursive: true, force: true }));
 }
 
 let cached: Promise<GPU | undefined> | undefined;
@@ -29,6 +45,7 @@ export function nodeGpu(): Promise<GPU | undefined> {
     ) {
       process.env.VK_ICD_FILENAMES = swiftShaderIcd;
     }
+    ensureRuntimeDir();
     try {
       const { create, globals } = await import('webgpu');
       // GPUBufferUsage, GPUMapMode, GPUError, … as in a browser.

@@ -61,6 +61,39 @@ describe('loading models', () => {
   });
 });
 
+describe('the default backend', () => {
+  const withAdapter = (name: string | undefined): StoreServices => ({
+    ...recordingServices([]),
+    hasWebGpu: () => true,
+    findAdapterName: async () => name,
+  });
+
+  it('follows the adapter: the CPU over a software adapter, WebGPU on a GPU, with the reason', async () => {
+    const soft = createAppStore(withAdapter('google swiftshader SwiftShader driver'));
+    expect(soft.getState().backend).toBe('webgpu'); // until the adapter is known
+    await expect.poll(() => soft.getState().backend).toBe('cpu');
+    expect(soft.getState().backendReason).toMatch(/software one, slower than the CPU backend/);
+
+    const gpu = createAppStore(withAdapter('nvidia NVIDIA H200'));
+    await expect.poll(() => gpu.getState().backendReason).toMatch(/a GPU adapter was found/);
+    expect(gpu.getState().backend).toBe('webgpu');
+  });
+
+  it('keeps the backend the person picked', async () => {
+    let answer: (name: string) => void = () => {};
+    const store = createAppStore({
+      ...withAdapter(undefined),
+      findAdapterName: () => new Promise<string>((resolve) => (answer = resolve)),
+    });
+    store.getState().setBackend('webgpu');
+    answer('google swiftshader');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(store.getState().backend).toBe('webgpu');
+    expect(store.getState().backendChosen).toBe(true);
+  });
+});
+
 describe('an ONNX teacher', () => {
   it('takes its runtime from the preset, and sends it with the dtype to the teacher only', async () => {
     const requests: LoadRequest[] = [];

@@ -7,6 +7,7 @@ import type { LoadProgress, ModelSource } from '../../workers/protocols';
 import type { AppStore, StoreServices } from '../app-store';
 import { errorMessage, isAbort, isStorageFull } from '../errors';
 import type { WeightStorage } from '../../engine/backend';
+import { defaultBackend } from '../../engine/default-backend';
 import {
   folderPresetId,
   hubPresetId,
@@ -30,9 +31,21 @@ export const createModelsSlice =
     const setSlot = (role: ModelRole, patch: Partial<ModelSlot>) => set((s) => ({ [role]: { ...s[role], ...patch } }));
     const setPlan = (role: ModelRole, plan: PlanState | undefined) =>
       set((s) => ({ plans: { ...s.plans, [role]: plan } }));
+    // The adapter is known only once requested: until then WebGPU where the page has it.
+    if (services.findAdapterName !== undefined)
+      void services.findAdapterName().then(
+        (name) => get().adapterFound(name),
+        () => get().adapterFound(undefined),
+      );
     return {
       backend: services.hasWebGpu() ? 'webgpu' : 'cpu',
       hasWebGpu: services.hasWebGpu(),
+      backendChosen: false,
+      adapterFound(adapterName) {
+        if (get().backendChosen) return;
+        const { choice, reason } = defaultBackend(adapterName);
+        set({ backend: choice, backendReason: reason });
+      },
       weights: 'auto',
       teacherQuantization: 'none',
       teacherRuntime: 'engine',
@@ -41,7 +54,7 @@ export const createModelsSlice =
       hubEndpoint: defaultHubEndpoint,
       student: { presetId: 'demo-student', status: 'empty' },
       teacher: { presetId: 'demo-teacher', status: 'empty' },
-      setBackend: (backend) => set({ backend }),
+      setBackend: (backend) => set({ backend, backendChosen: true }),
       setWeights: (weights) => set({ weights }),
       setTeacherQuantization: (teacherQuantization) => set({ teacherQuantization }),
       setTeacherRuntime: (teacherRuntime) => {

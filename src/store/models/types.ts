@@ -58,6 +58,10 @@ export interface ModelsState {
   storage?: StorageState;
   cacheError?: string;
   hasWebGpu: boolean;
+  /** Why `backend` is the default it is (../../engine/default-backend), until the person picks one. */
+  backendReason?: string;
+  /** The person picked the backend: the adapter's rule no longer changes it. */
+  backendChosen: boolean;
   student: ModelSlot;
   teacher: ModelSlot;
   /** The memory the person says the device has, in bytes: plans over it get a proposal of smaller settings. */
@@ -75,6 +79,8 @@ export interface PlanState {
 
 export interface ModelsActions {
   setBackend(backend: BackendChoice): void;
+  /** The WebGPU adapter is known (undefined: none): the default backend follows the rule, unless one was picked. */
+  adapterFound(adapterName: string | undefined): void;
   setWeights(weights: WeightChoice): void;
   setTeacherQuantization(quantization: TeacherQuantization): void;
   setTeacherRuntime(runtime: TeacherRuntimeChoice): void;

@@ -44,6 +44,7 @@ export const noWebGpuMessage = 'This browser has no WebGPU; the CPU backend work
 export function ModelsView() {
   const backend = useAppStore((s) => s.backend);
   const hasWebGpu = useAppStore((s) => s.hasWebGpu);
+  const backendReason = useAppStore((s) => (s.backendChosen ? undefined : s.backendReason));
   const student = useAppStore((s) => s.student);
   const teacher = useAppStore((s) => s.teacher);
   const setBackend = useAppStore((s) => s.setBackend);
@@ -270,6 +271,11 @@ export function ModelsView() {
             />
             <span>CPU</span>
           </label>
+          {backendReason !== undefined && (
+            <p className="hint models-backend-reason">
+              Default: {backend === 'webgpu' ? 'WebGPU' : 'CPU'}, because {backendReason}.
+            </p>
+          )}
           <label className="models-weights">
             <span>Weights on the GPU</span>
             <select

@@ -5,7 +5,7 @@ import { CpuBackend } from '../../cpu/backend';
 import { roundToHalf } from '../../half-floats';
 import { dequantizeRows, quantizeRows } from '../../quantize';
 import type { Binding, GpuContext, HalfBinding } from '../context';
-import { encodeMatmul } from './matmul';
+import { encodeMatmul, type MatmulKernel } from './matmul';
 
 /** out = α · op(a) · op(b) (+ out) (+ u · bᵀ) on the float64 CPU backend, from the same inputs. */
 function reference(spec: MatmulSpec<Float32Array> & { a: Float32Array; b: Float32Array; out?: Float32Array }) {
@@ -33,15 +33,19 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
     [65, 67, 33],
     [130, 70, 200],
     [7, 300, 129],
+    [68, 72, 33], // the block kernel's nn and tn layouts with a K tail (K % 4 ≠ 0) and partial blocks
+    [1, 40, 24], // a single row (decode)
   ];
   for (const [M, N, K] of shapes) {
-    type Variant = [transA: boolean, transB: boolean, kernel: 'tiled' | 'rowdot'];
+    type Variant = [transA: boolean, transB: boolean, kernel: MatmulKernel];
     const variants: Variant[] = [
       [false, true, 'tiled'],
       [false, false, 'tiled'],
       [true, false, 'tiled'],
     ];
-    if (K % 4 === 0) variants.push([false, true, 'rowdot']);
+    if (K % 4 === 0) variants.push([false, true, 'rowdot'], [false, true, 'block']);
+    if (N % 4 === 0) variants.push([false, false, 'block']);
+    if (M % 4 === 0 && N % 4 === 0) variants.push([true, false, 'block']);
     for (const [transA, transB, kernel] of variants) {
       it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB} ${kernel}`, async () => {
         const ctx = await testGpu();
@@ -98,6 +102,9 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
     [65, 64, 33, 17, 'tiled'],
     [70, 130, 40, 16, 'rowdot'],
     [5, 9, 12, 4, 'rowdot'],
+    [70, 130, 40, 16, 'block'],
+    [5, 9, 12, 4, 'block'],
+    [1, 9, 12, 4, 'block'],
   ] as const) {
     it(`fuses a LoRA branch: M=${M} N=${N} K=${K} R=${R} ${kernel}`, async () => {
       const ctx = await testGpu();
@@ -142,6 +149,68 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
     expect(ctx.pool.created).toBe(created);
   });
 
+  // Every register block the shape classes use (and an uneven one), on one product per layout.
+  for (const [rows, cols] of [
+    [1, 4],
+    [4, 32],
+    [4, 16],
+    [16, 16],
+    [12, 8],
+  ] as const) {
+    for (const [transA, transB] of [
+      [false, true],
+      [false, false],
+      [true, false],
+    ] as const) {
+      if (transA && rows % 4 !== 0) continue; // 'tn' reads A as vec4 along m: whole groups of 4 rows
+      it(`block ${rows}×${cols} transA=${transA} transB=${transB}`, async () => {
+        const ctx = await testGpu();
+        const [M, N, K] = [36, 76, 44];
+        const a = randomArray(M * K, rows + 2 * cols);
+        const b = randomArray(N * K, rows + 3 * cols);
+        const c0 = randomArray(M * N, 5);
+        const out = ctx.upload(c0, 'out');
+        const encoder = ctx.device.createCommandEncoder();
+        const block = { rows, cols };
+        const [A, B] = [ctx.upload(a, 'a'), ctx.upload(b, 'b')];
+        encodeMatmul(ctx, encoder, {
+          out,
+          a: A,
+          b: B,
+          M,
+          N,
+          K,
+          transA,
+          transB,
+          alpha: 2,
+          accumulate: true,
+          kernel: 'block',
+          block,
+        });
+        await ctx.submit(encoder);
+        const expected = reference({ out: c0, a, b, M, N, K, transA, transB, alpha: 2, accumulate: true });
+        expect(maxError(await ctx.read(out, M * N), expected).rel).toBeLessThan(tolerance);
+      });
+    }
+  }
+
+  it('refuses the block kernel where its vec4 loads do not fit, naming the condition', async () => {
+    const ctx = await testGpu();
+    const buf = ctx.zeros(64, 'x');
+    expect(() =>
+      encodeMatmul(ctx, ctx.device.createCommandEncoder(), {
+        out: buf,
+        a: buf,
+        b: buf,
+        M: 3,
+        N: 3,
+        K: 6,
+        transB: true,
+        kernel: 'block',
+      }),
+    ).toThrow('matmul: the block kernel needs vec4 rows');
+  });
+
   it('refuses a non-positive size, naming it', async () => {
     const ctx = await testGpu();
     const buf = ctx.zeros(4, 'x');
@@ -162,7 +231,7 @@ function uploadHalf(ctx: GpuContext, data: Float32Array): HalfBinding {
 // accumulation; that the stored values differ from the originals shows each case would
 // catch a kernel reading b as f32.
 describe.skipIf(!gpuAvailable)('matmul with a stored weight (b: f16, int8, int4) vs the float64 CPU backend', () => {
-  type Case = [M: number, N: number, K: number, transB: boolean, kernel: 'tiled' | 'rowdot', R: number];
+  type Case = [M: number, N: number, K: number, transB: boolean, kernel: MatmulKernel, R: number];
   const cases: Case[] = [
     [3, 5, 32, true, 'tiled', 0],
     [65, 67, 32, true, 'tiled', 0],
@@ -170,6 +239,10 @@ describe.skipIf(!gpuAvailable)('matmul with a stored weight (b: f16, int8, int4)
     [70, 130, 64, true, 'rowdot', 0],
     [70, 130, 64, true, 'rowdot', 16],
     [65, 64, 32, true, 'tiled', 17],
+    [70, 130, 64, true, 'block', 0],
+    [70, 130, 64, true, 'block', 16],
+    [1, 130, 64, true, 'block', 0], // decode
+    [65, 64, 32, false, 'block', 0], // dX = dY·W
   ];
   const stores: [string, (ctx: GpuContext, b: Float32Array, N: number) => [Binding, Float32Array]][] = [
     ['f16', (ctx, b) => [uploadHalf(ctx, b), roundToHalf(b)]],
@@ -199,7 +272,9 @@ describe.skipIf(!gpuAvailable)('matmul with a stored weight (b: f16, int8, int4)
         const lora = R > 0 ? { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R } : undefined;
         const out = ctx.zeros(M * N, 'out');
         const encoder = ctx.device.createCommandEncoder();
-        encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: stored, M, N, K, transB, kernel, lora });
+        // The weight is read the same way whatever the block: a small one compiles fast.
+        const block = kernel === 'block' && M > 1 ? { rows: 4, cols: 8 } : undefined;
+        encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: stored, M, N, K, transB, kernel, lora, block });
         await ctx.submit(encoder);
         const cpuLora = R > 0 ? { u, b: loraB, R } : undefined;
         const expected = reference({ a, b: values, M, N, K, transB, lora: cpuLora });

@@ -1,10 +1,44 @@
 import type { MatmulArgs } from '../../backend';
 import { isQuant, storageOf, type Binding, type GpuContext } from '../context';
-import { matmulRowDotWgsl, matmulTile, matmulWgsl } from './matmul.wgsl';
+import {
+  blockWorkgroup,
+  matmulBlockWgsl,
+  matmulRowDotWgsl,
+  matmulTile,
+  matmulWgsl,
+  type BlockLayout,
+  type BlockShape,
+} from './matmul.wgsl';
+
+export type MatmulKernel = 'tiled' | 'rowdot' | 'block';
 
 export interface MatmulKernelArgs extends MatmulArgs<Binding> {
-  /** Force a kernel (tests and benchmarks); by default CPU adapters take 'rowdot' where it applies, GPUs 'tiled'. */
-  kernel?: 'tiled' | 'rowdot';
+  /** Force a kernel (tests and benchmarks); by default the shape class and the adapter choose (chooseKernel). */
+  kernel?: MatmulKernel;
+  /** Force the register block of the 'block' kernel (benchmarks). */
+  block?: BlockShape;
+}
+
+/** Whether the register-blocked kernel can run this layout and size (vec4 loads need multiples of 4). */
+function blockApplies(layout: BlockLayout | undefined, M: number, N: number, K: number, R: number): boolean {
+  if (layout === 'nt') return K % 4 === 0 && R % 4 === 0;
+  if (layout === 'nn') return N % 4 === 0 && R === 0;
+  if (layout === 'tn') return M % 4 === 0 && N % 4 === 0 && R === 0;
+  return false;
+}
+
+/**
+ * The register block by shape class (npm run bench -- matmul). On SwiftShader each operand
+ * load costs more than the multiply-adds it feeds, so larger blocks run faster (32 × 32 more
+ * than 16 × 16), but the unrolled kernel's compile time grows faster still (at first use:
+ * 16 × 16 about 2 s, 32 × 32 about 30 s), so large-M products take 16 × 16; fewer rows when
+ * M is small (no work on clamped duplicate rows); a single row (decode) four outputs per
+ * thread, which streams each weight row once and keeps enough threads for every core.
+ */
+export function defaultBlock(layout: BlockLayout, M: number): BlockShape {
+  if (layout === 'tn') return { rows: 16, cols: 16 };
+  if (M === 1) return { rows: 1, cols: 4 };
+  return { rows: Math.min(16, 2 ** Math.ceil(Math.log2(M))), cols: 16 };
 }
 
 /**
@@ -28,19 +62,40 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   const rowDotApplies = !transA && transB && K % 4 === 0 && (lora === undefined || lora.R % 4 === 0);
   if (args.kernel === 'rowdot' && !rowDotApplies)
     throw new Error('matmul: the rowdot kernel needs transB, no transA, and K (and R) multiples of 4');
-  const rowDot = args.kernel === 'rowdot' || (args.kernel === undefined && ctx.engine.isCpuAdapter && rowDotApplies);
+  const layout: BlockLayout | undefined = transA ? (transB ? undefined : 'tn') : transB ? 'nt' : 'nn';
+  const canBlock = blockApplies(layout, M, N, K, lora?.R ?? 0);
+  if (args.kernel === 'block' && !canBlock)
+    throw new Error(
+      'matmul: the block kernel needs vec4 rows: K (and R) multiples of 4 with transB, N with neither transpose, M and N with transA',
+    );
+  const rowDot = args.kernel === 'rowdot';
+  // CPU adapters (SwiftShader) take the register-blocked kernel wherever it applies; GPUs the tiled one.
+  const blocked =
+    layout !== undefined &&
+    (args.kernel === 'block' || (args.kernel === undefined && ctx.engine.isCpuAdapter && canBlock));
+  const block = blocked ? (args.block ?? defaultBlock(layout, M)) : undefined;
   if (storageOf(args.a) !== 'f32')
     throw new Error(
       `matmul: ${'label' in args.a ? args.a.label : 'a'} is ${storageOf(args.a)}; only the weight operand b may be`,
     );
   const bKind = storageOf(args.b);
-  const variant = `${rowDot ? 'rowdot' : `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`}${lora ? '+lora' : ''}+${bKind}`;
-  const pipeline = ctx.programs.get('matmul', variant, () =>
-    rowDot ? matmulRowDotWgsl(lora !== undefined, bKind) : matmulWgsl(transA, transB, lora !== undefined, bKind),
-  );
+  const layoutName = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
+  const kernelName = rowDot
+    ? 'rowdot'
+    : block !== undefined
+      ? `block${block.rows}x${block.cols}-${layoutName}`
+      : layoutName;
+  const variant = `${kernelName}${lora ? '+lora' : ''}+${bKind}`;
+  const pipeline = ctx.programs.get('matmul', variant, () => {
+    if (rowDot) return matmulRowDotWgsl(lora !== undefined, bKind);
+    if (block !== undefined && layout !== undefined) return matmulBlockWgsl(layout, block, lora !== undefined, bKind);
+    return matmulWgsl(transA, transB, lora !== undefined, bKind);
+  });
   const workgroups: [number, number] = rowDot
     ? [Math.ceil(N / 32), Math.ceil(M / 32)]
-    : [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)];
+    : block !== undefined
+      ? [Math.ceil(N / (block.cols * blockWorkgroup(block).x)), Math.ceil(M / (block.rows * blockWorkgroup(block).y))]
+      : [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)];
   const uniforms = ctx.uniforms(
     [
       { u32: M },

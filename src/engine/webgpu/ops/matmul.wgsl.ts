@@ -179,3 +179,192 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }
 `;
 }
+
+/**
+ * The register-blocked kernel's workgroup: 4 × 4 threads (four SIMD groups of SwiftShader's
+ * 4 lanes; small, so that even a small product spreads over the CPU's cores), or 64 along n
+ * for a single row (decode).
+ */
+export function blockWorkgroup(block: BlockShape): { x: number; y: number } {
+  return block.rows === 1 ? { x: 64, y: 1 } : { x: 4, y: 4 };
+}
+
+/** The operand layouts of the register-blocked kernel: forward y = x·Wᵀ ('nt'), dX = dY·W ('nn'), dW = dYᵀ·X ('tn'). */
+export type BlockLayout = 'nt' | 'nn' | 'tn';
+
+/** A register block: each thread computes `rows` × `cols` outputs (cols a multiple of 4). */
+export interface BlockShape {
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Register-blocked matmul without workgroup memory, for CPU adapters: each thread keeps a
+ * rows × cols block of C in registers and reads its operands with vec4 loads. On SwiftShader
+ * every load whose index depends on the invocation is a per-lane gather, costlier than the
+ * multiply-adds it feeds, so the block's size (operand loads per multiply-add) sets the speed;
+ * there are no barriers to pay for. The code is fully unrolled (the block's variables are
+ * named registers, never an indexed array). Rows and columns past the edge are clamped on
+ * load and dropped on store.
+ * - 'nt' (y = x·Wᵀ): both operands are contiguous in k: vec4 loads along k (K % 4 == 0); the
+ *   fused LoRA term u·Lᵀ is added the same way (R % 4 == 0).
+ * - 'nn' (A (M, K), B (K, N)) and 'tn' (A (K, M), B (K, N)): B is read as vec4 along n
+ *   (N % 4 == 0), A as scalars ('nn') or vec4 along m ('tn', M % 4 == 0 and rows % 4 == 0).
+ * B may be f16 or quantized (./weight-read.wgsl: read4_b, groups of 4 never straddle a scale).
+ */
+export function matmulBlockWgsl(
+  layout: BlockLayout,
+  block: BlockShape,
+  lora: boolean,
+  bKind: WeightKind = 'f32',
+): string {
+  const { rows: BM, cols: BN } = block;
+  if (BN % 4 !== 0 || (layout === 'tn' && BM % 4 !== 0)) throw new Error(`matmul: bad block ${BM}×${BN} for ${layout}`);
+  const quantized = bKind === 'int8' || bKind === 'int4';
+  const loraBinding = quantized ? 5 : 4;
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const Q = BN / 4;
+  const acc = range(BM).flatMap((i) => range(Q).map((q) => `  var c${i}_${q} = vec4f(0.0);`));
+  let body: string;
+  if (layout === 'nt') {
+    const product = (aName: string, bRead: (i: string) => string, width: string) => `  {
+    let W4 = ${width} / 4u;
+${range(BM)
+  .map((i) => `    let ra${i} = min(m0 + ${i}u, dims.M - 1u) * W4;`)
+  .join('\n')}
+${range(BN)
+  .map((j) => `    let rb${j} = min(n0 + ${j}u, dims.N - 1u) * W4;`)
+  .join('\n')}
+    for (var k = 0u; k < W4; k++) {
+${range(BN)
+  .map((j) => `      let b${j} = ${bRead(`rb${j} + k`)};`)
+  .join('\n')}
+${range(BM)
+  .map(
+    (i) =>
+      `      let a${i} = ${aName}[ra${i} + k];\n` +
+      range(Q)
+        .map(
+          (q) =>
+            `      c${i}_${q} += vec4f(${range(4)
+              .map((s) => `dot(a${i}, b${4 * q + s})`)
+              .join(', ')});`,
+        )
+        .join('\n'),
+  )
+  .join('\n')}
+    }
+  }`;
+    body = `${product('a', (i) => `read4_b(${i})`, 'dims.K')}
+${scaleAll()}
+${lora ? product('loraU', (i) => `loraB[${i}]`, 'dims.R') : ''}`;
+  } else {
+    // B (K, N) as vec4 along n; column blocks past N are clamped to its last vec4. Four k
+    // steps per iteration, so that each accumulator is read and written once per 16
+    // multiply-adds (spilled accumulators cost a load and a store each); then a tail of K % 4.
+    const N4 = 'dims.N / 4u';
+    const bLoads = (steps: number) =>
+      range(steps).flatMap((r) => range(Q).map((q) => `      let b${r}_${q} = read4_b((k + ${r}u) * ${N4} + cb${q});`));
+    // a(m0 + i, k + r)
+    const aLoads = (steps: number) =>
+      layout === 'nn'
+        ? range(BM).map(
+            (i) =>
+              `      let a${i} = ${
+                steps === 4
+                  ? `vec4f(${range(4)
+                      .map((r) => `a[ra${i} + k + ${r}u]`)
+                      .join(', ')})`
+                  : `vec4f(a[ra${i} + k], 0.0, 0.0, 0.0)`
+              };`,
+          )
+        : range(steps).flatMap((r) =>
+            range(BM / 4).map((p) => `      let a${r}_${p} = a4[(k + ${r}u) * (dims.M / 4u) + ra${p}];`),
+          );
+    const aValue = (i: number, r: number) => (layout === 'nn' ? `a${i}[${r}]` : `a${r}_${Math.floor(i / 4)}[${i % 4}]`);
+    const update = (steps: number) =>
+      range(BM)
+        .flatMap((i) =>
+          range(Q).map(
+            (q) =>
+              `      c${i}_${q} += ${range(steps)
+                .map((r) => `${aValue(i, r)} * b${r}_${q}`)
+                .join(' + ')};`,
+          ),
+        )
+        .join('\n');
+    body = `  {
+${
+  layout === 'nn'
+    ? range(BM)
+        .map((i) => `    let ra${i} = min(m0 + ${i}u, dims.M - 1u) * dims.K;`)
+        .join('\n')
+    : range(BM / 4)
+        .map((p) => `    let ra${p} = min(m0 / 4u + ${p}u, dims.M / 4u - 1u);`)
+        .join('\n')
+}
+${range(Q)
+  .map((q) => `    let cb${q} = min(n0 / 4u + ${q}u, ${N4} - 1u);`)
+  .join('\n')}
+    var k = 0u;
+    for (; k + 4u <= dims.K; k += 4u) {
+${bLoads(4).join('\n')}
+${aLoads(4).join('\n')}
+${update(4)}
+    }
+    for (; k < dims.K; k++) {
+${bLoads(1).join('\n')}
+${aLoads(1).join('\n')}
+${update(1)}
+    }
+  }
+${scaleAll()}`;
+  }
+  function scaleAll(): string {
+    return range(BM)
+      .flatMap((i) => range(Q).map((q) => `  c${i}_${q} *= dims.alpha;`))
+      .join('\n');
+  }
+  const stores = range(BM)
+    .flatMap((i) => range(Q).map((q) => `  store(m0 + ${i}u, n0 + ${4 * q}u, c${i}_${q});`))
+    .join('\n');
+  const aDecl =
+    layout === 'nt'
+      ? '@group(0) @binding(1) var<storage, read> a: array<vec4f>;'
+      : layout === 'nn'
+        ? '@group(0) @binding(1) var<storage, read> a: array<f32>;'
+        : '@group(0) @binding(1) var<storage, read> a4: array<vec4f>;';
+  return /* wgsl */ `
+${matmulDims}
+${aDecl}
+${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+${
+  lora
+    ? `@group(0) @binding(${loraBinding}) var<storage, read> loraU: array<vec4f>;   // (M, R)
+@group(0) @binding(${loraBinding + 1}) var<storage, read> loraB: array<vec4f>;   // (N, R)`
+    : ''
+}
+
+fn store(m: u32, n0: u32, v: vec4f) {
+  if (m >= dims.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    let n = n0 + j;
+    if (n >= dims.N) { return; }
+    var value = v[j];
+    if (dims.accumulate != 0u) { value += c[m * dims.N + n]; }
+    c[m * dims.N + n] = value;
+  }
+}
+
+@compute @workgroup_size(${blockWorkgroup(block).x}, ${blockWorkgroup(block).y})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let m0 = gid.y * ${BM}u;
+  let n0 = gid.x * ${BN}u;
+  if (m0 >= dims.M || n0 >= dims.N) { return; }
+${acc.join('\n')}
+${body}
+${stores}
+}
+`;
+}
