@@ -71,7 +71,7 @@ export class WebGpuBackend implements Backend<Binding> {
   private submitPending(): void {
     if (this.encoder === undefined) return;
     this.ctx.engine.check();
-    this.ctx.device.queue.submit([this.encoder.finish()]);
+    this.ctx.submitNow(this.encoder);
     this.encoder = undefined;
   }
 

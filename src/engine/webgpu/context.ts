@@ -110,10 +110,41 @@ function resourceOf(b: Binding): GPUBufferBinding {
 /** A uniform block: u32 and f32 fields in declaration order, each 4 bytes. */
 export type UniformField = { u32: number } | { f32: number };
 
+/**
+ * What the engine asked of the GPU so far. Unlike times these are deterministic, so tests
+ * assert them per decoded token and per training step, and the bench prints them.
+ */
+export interface GpuCounters {
+  /** Compute dispatches recorded. */
+  dispatches: number;
+  /** Command buffers submitted to the queue. */
+  submits: number;
+  /** Copies mapped back to the CPU. */
+  readbacks: number;
+  /** Bytes those copies brought back. */
+  bytesRead: number;
+}
+
+export function zeroCounters(): GpuCounters {
+  return { dispatches: 0, submits: 0, readbacks: 0, bytesRead: 0 };
+}
+
+/** What happened between two snapshots of the counters. */
+export function countersSince(now: GpuCounters, before: GpuCounters): GpuCounters {
+  return {
+    dispatches: now.dispatches - before.dispatches,
+    submits: now.submits - before.submits,
+    readbacks: now.readbacks - before.readbacks,
+    bytesRead: now.bytesRead - before.bytesRead,
+  };
+}
+
 /** What every op needs to record work: the device, compiled programs and pooled buffers. */
 export class GpuContext {
   readonly programs: ProgramCache;
   readonly pool: BufferPool;
+  /** Running totals; read a copy with `snapshot()`. */
+  readonly counters: GpuCounters = zeroCounters();
 
   constructor(readonly engine: EngineDevice) {
     this.programs = new ProgramCache(engine.device);
@@ -155,14 +186,29 @@ export class GpuContext {
     return this.device.createBuffer({ label, size: Math.max(16, length * 4), usage: tensorUsage });
   }
 
-  /** Copies `length` f32 values back to the CPU (waits for all submitted work). */
-  async read(buffer: GPUBuffer, length: number, offset = 0): Promise<Float32Array> {
+  snapshot(): GpuCounters {
+    return { ...this.counters };
+  }
+
+  /** Submits one command buffer, counted. */
+  submitNow(encoder: GPUCommandEncoder): void {
+    this.counters.submits++;
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * Copies `length` f32 values back to the CPU (waits for all submitted work). With `encoder`,
+   * the copy is recorded after the work in it and both go in one submit.
+   */
+  async read(buffer: GPUBuffer, length: number, offset = 0, encoder?: GPUCommandEncoder): Promise<Float32Array> {
     this.engine.check();
     const bytes = length * 4;
     const staging = this.pool.acquire(bytes, readbackUsage, `read ${buffer.label}`);
-    const encoder = this.device.createCommandEncoder({ label: `read ${buffer.label}` });
-    encoder.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
-    this.device.queue.submit([encoder.finish()]);
+    const commands = encoder ?? this.device.createCommandEncoder({ label: `read ${buffer.label}` });
+    commands.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
+    this.submitNow(commands);
+    this.counters.readbacks++;
+    this.counters.bytesRead += bytes;
     await staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, bytes);
     const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
@@ -199,6 +245,7 @@ export class GpuContext {
       layout: pipeline.getBindGroupLayout(0),
       entries: bindings.map((b, binding) => ({ binding, resource: resourceOf(b) })),
     });
+    this.counters.dispatches++;
     const pass = encoder.beginComputePass({ label: pipeline.label });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -209,7 +256,7 @@ export class GpuContext {
   /** Submits recorded work and recycles the pooled buffers it used once the GPU is done. */
   async submit(encoder: GPUCommandEncoder): Promise<void> {
     this.engine.check();
-    this.device.queue.submit([encoder.finish()]);
+    this.submitNow(encoder);
     await this.pool.recycle();
     this.engine.check();
   }
