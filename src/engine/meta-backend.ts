@@ -94,6 +94,7 @@ export class MetaBackend implements Backend<MetaTensor> {
   }
   gradNorm(): void {}
   adamw(): void {}
+  sampleToken(): void {}
 
   /**
    * The WebGPU kernels' logits of one chunk of tokens over the vocabulary (in a pooled buffer,

@@ -20,6 +20,7 @@ import { encodeEmbedding, encodeResidualAdd } from './ops/embedding';
 import { encodeMatmul } from './ops/matmul';
 import { encodeRmsNormBackward, encodeRmsNormForward } from './ops/rmsnorm';
 import { encodeRope, ropeTable } from './ops/rope';
+import { encodeSampleToken } from './ops/sample-token';
 import { encodeSwigluBackward, encodeSwigluForward } from './ops/swiglu';
 import { encodeVocabLogprobs, encodeVocabLogprobsBackward, vocabChunkTokens } from './ops/vocab-logprobs';
 
@@ -259,6 +260,9 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   adamw(args: Op.AdamWArgs<Binding>): void {
     encodeAdamW(this.ctx, this.enc, args);
+  }
+  sampleToken(args: Op.SampleTokenArgs<Binding>): void {
+    encodeSampleToken(this.ctx, this.enc, args);
   }
 
   /** The cos/sin table for (D, θ) covering `positions`, grown (doubling) when a longer sequence arrives. */
