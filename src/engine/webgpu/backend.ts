@@ -131,9 +131,13 @@ export class WebGpuBackend implements Backend<Binding> {
     this.ctx.device.queue.writeBuffer(buffer, offset, data.buffer, 0, data.byteLength);
   }
   async read(t: Binding, length: number, offset = 0): Promise<Float32Array> {
-    await this.flush();
+    // The copy goes after the recorded work, in the same submit: one submit per read.
+    const encoder = this.encoder;
+    this.encoder = undefined;
     const { buffer, offset: base } = bufferOf(t);
-    return this.ctx.read(buffer, length, base / 4 + offset);
+    const values = await this.ctx.read(buffer, length, base / 4 + offset, encoder);
+    for (const released of this.released.splice(0)) released.destroy();
+    return values;
   }
   view(t: Binding, offset: number, length: number): Binding {
     if (offset % 64 !== 0) throw new Error(`webgpu: a view must start on a multiple of 64 values, got ${offset}`);

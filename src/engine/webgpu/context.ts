@@ -123,10 +123,12 @@ export interface GpuCounters {
   readbacks: number;
   /** Bytes those copies brought back. */
   bytesRead: number;
+  /** Buffers created: tensors, and scratch the pool had to add. */
+  buffers: number;
 }
 
 export function zeroCounters(): GpuCounters {
-  return { dispatches: 0, submits: 0, readbacks: 0, bytesRead: 0 };
+  return { dispatches: 0, submits: 0, readbacks: 0, bytesRead: 0, buffers: 0 };
 }
 
 /** What happened between two snapshots of the counters. */
@@ -136,6 +138,7 @@ export function countersSince(now: GpuCounters, before: GpuCounters): GpuCounter
     submits: now.submits - before.submits,
     readbacks: now.readbacks - before.readbacks,
     bytesRead: now.bytesRead - before.bytesRead,
+    buffers: now.buffers - before.buffers,
   };
 }
 
@@ -143,8 +146,8 @@ export function countersSince(now: GpuCounters, before: GpuCounters): GpuCounter
 export class GpuContext {
   readonly programs: ProgramCache;
   readonly pool: BufferPool;
-  /** Running totals; read a copy with `snapshot()`. */
-  readonly counters: GpuCounters = zeroCounters();
+  /** Running totals (the pool's buffers apart); read them with `snapshot()`. */
+  private readonly counters: GpuCounters = zeroCounters();
 
   constructor(readonly engine: EngineDevice) {
     this.programs = new ProgramCache(engine.device);
@@ -157,6 +160,7 @@ export class GpuContext {
 
   /** A new tensor buffer holding `data` (f32 values, or u32 token ids). */
   upload(data: Float32Array | Uint32Array, label: string): GPUBuffer {
+    this.counters.buffers++;
     const buffer = this.device.createBuffer({ label, size: Math.max(16, align4(data.byteLength)), usage: tensorUsage });
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
@@ -183,11 +187,13 @@ export class GpuContext {
 
   /** A new zero-filled tensor buffer of `length` f32 values. */
   zeros(length: number, label: string): GPUBuffer {
+    this.counters.buffers++;
     return this.device.createBuffer({ label, size: Math.max(16, length * 4), usage: tensorUsage });
   }
 
+  /** The totals so far, buffers including those the pool created. */
   snapshot(): GpuCounters {
-    return { ...this.counters };
+    return { ...this.counters, buffers: this.counters.buffers + this.pool.created };
   }
 
   /** Submits one command buffer, counted. */
