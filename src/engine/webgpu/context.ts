@@ -125,10 +125,12 @@ export interface GpuCounters {
   bytesRead: number;
   /** Buffers created: tensors, and scratch the pool had to add. */
   buffers: number;
+  /** Bind groups created (the others came from the cache). */
+  bindGroups: number;
 }
 
 export function zeroCounters(): GpuCounters {
-  return { dispatches: 0, submits: 0, readbacks: 0, bytesRead: 0, buffers: 0 };
+  return { dispatches: 0, submits: 0, readbacks: 0, bytesRead: 0, buffers: 0, bindGroups: 0 };
 }
 
 /** What happened between two snapshots of the counters. */
@@ -139,6 +141,7 @@ export function countersSince(now: GpuCounters, before: GpuCounters): GpuCounter
     readbacks: now.readbacks - before.readbacks,
     bytesRead: now.bytesRead - before.bytesRead,
     buffers: now.buffers - before.buffers,
+    bindGroups: now.bindGroups - before.bindGroups,
   };
 }
 
@@ -148,6 +151,14 @@ export class GpuContext {
   readonly pool: BufferPool;
   /** Running totals (the pool's buffers apart); read them with `snapshot()`. */
   private readonly counters: GpuCounters = zeroCounters();
+  /**
+   * Bind groups by pipeline and bound ranges. Decoding binds the same buffers token after
+   * token (the pool hands the same uniform buffers back), so after a token or two every
+   * dispatch finds its group here. Cleared when it grows past `maxBindGroups`.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 0;
 
   constructor(readonly engine: EngineDevice) {
     this.programs = new ProgramCache(engine.device);
@@ -246,11 +257,21 @@ export class GpuContext {
     bindings: readonly Binding[],
     workgroups: readonly [number, number?, number?],
   ): void {
-    const bindGroup = this.device.createBindGroup({
-      label: pipeline.label,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: bindings.map((b, binding) => ({ binding, resource: resourceOf(b) })),
-    });
+    const resources = bindings.map(resourceOf);
+    const key = [pipeline, ...resources]
+      .map((r) => ('buffer' in r ? `${this.idOf(r.buffer)}@${r.offset ?? 0}+${r.size ?? ''}` : this.idOf(r)))
+      .join(' ');
+    let bindGroup = this.bindGroups.get(key);
+    if (bindGroup === undefined) {
+      if (this.bindGroups.size >= maxBindGroups) this.bindGroups.clear();
+      this.counters.bindGroups++;
+      bindGroup = this.device.createBindGroup({
+        label: pipeline.label,
+        layout: pipeline.getBindGroupLayout(0),
+        entries: resources.map((resource, binding) => ({ binding, resource })),
+      });
+      this.bindGroups.set(key, bindGroup);
+    }
     this.counters.dispatches++;
     const pass = encoder.beginComputePass({ label: pipeline.label });
     pass.setPipeline(pipeline);
@@ -267,10 +288,24 @@ export class GpuContext {
     this.engine.check();
   }
 
+  /** A number naming an object for as long as it lives (a destroyed buffer's successor gets another). */
+  private idOf(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(o, id);
+    }
+    return id;
+  }
+
   destroy(): void {
+    this.bindGroups.clear();
     this.pool.destroy();
   }
 }
+
+/** Bind groups kept at most; a model's decode step binds a few hundred. */
+const maxBindGroups = 8192;
 
 function align4(n: number): number {
   return Math.ceil(n / 4) * 4;
