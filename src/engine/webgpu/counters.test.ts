@@ -74,6 +74,17 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
     expect(c.ids).not.toEqual(a.ids);
   }, 120_000);
 
+  it('stops after a stop token and at maxNewTokens', async () => {
+    const { gpu, model } = await gpuModel();
+    const policy = new EnginePolicy('p', model) as EnginePolicy<unknown>;
+    const sampling = { ...defaultSampling, temperature: 20, seed: 4, maxNewTokens: 10 };
+    const { ids } = await decode(gpu, policy, sampling);
+    expect(ids).toHaveLength(10);
+    const stopAt = ids.indexOf(ids[4]);
+    const stopped = await decode(gpu, policy, { ...sampling, stopTokenIds: [ids[4]] });
+    expect(stopped.ids).toEqual(ids.slice(0, stopAt + 1));
+  }, 120_000);
+
   it('takes a LoRA training step in a fixed number of dispatches, submits and reads', async () => {
     const { gpu, model } = await gpuModel();
     const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
