@@ -5,10 +5,11 @@
  * The CPU sorts the vocabulary by (logit descending, index ascending) and walks it. Sorting
  * 151,936 values in one workgroup is slow, so the kernel never sorts: every walk the CPU makes
  * ("the first token whose running total reaches x": the k-th token for top-k, the nucleus edge
- * for top-p, the drawn token) is found by bisection on the order itself. A position in the
+ * for top-p, the drawn token) is found by search on the order itself. A position in the
  * order is (key, index), key the logit as a u32 that sorts like the float; the running total
  * up to a position is one reduction over the vocabulary, monotone in the position. So each
- * walk costs about 32 + 2 reductions (bisection on the key, then the index among equal logits).
+ * walk costs about 16 + 2 reductions (a four-way search on the key, then the index among
+ * equal logits, which is nearly always one token).
  *
  * Greedy (temperature ≤ 0) is the first maximum, as on the CPU. The log-prob is that of the
  * temperature-1, unfiltered softmax, as the CPU path reports.
@@ -29,6 +30,8 @@ const WG = ${sampleWorkgroup}u;
 const ALL = 0xffffffffu;
 var<workgroup> redF: array<f32, ${sampleWorkgroup}>;
 var<workgroup> redU: array<u32, ${sampleWorkgroup}>;
+var<workgroup> redV: array<vec4f, ${sampleWorkgroup}>;
+var<workgroup> shareV: vec4f;
 var<workgroup> shareF: f32;
 var<workgroup> shareU: u32;
 
@@ -47,6 +50,17 @@ fn sumF(lid: u32, v: f32) -> f32 {
   workgroupBarrier();
   if (lid == 0u) { shareF = redF[0]; }
   return workgroupUniformLoad(&shareF);
+}
+
+fn sumV(lid: u32, v: vec4f) -> vec4f {
+  redV[lid] = v;
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    workgroupBarrier();
+    if (lid < s) { redV[lid] += redV[lid + s]; }
+  }
+  workgroupBarrier();
+  if (lid == 0u) { shareV = redV[0]; }
+  return workgroupUniformLoad(&shareV);
 }
 
 fn minU(lid: u32, v: u32) -> u32 {
@@ -80,7 +94,7 @@ fn argmax(lid: u32) -> vec2u {
   }
   workgroupBarrier();
   if (lid == 0u) { shareF = redF[0]; shareU = redU[0]; }
-  // Both loads are uniform: the bisections below loop on them around barriers.
+  // Both loads are uniform: the searches below loop on them around barriers.
   let value = workgroupUniformLoad(&shareF);
   let index = workgroupUniformLoad(&shareU);
   return vec2u(bitcast<u32>(value), index);
@@ -103,6 +117,18 @@ fn total(lid: u32, K: u32, I: u32, cutK: u32, cutI: u32, count: bool) -> f32 {
   return sumF(lid, acc);
 }
 
+/** total(K_j, ALL) for four keys in one pass: the same sums, component by component. */
+fn totals4(lid: u32, K: vec4u, cutK: u32, cutI: u32, count: bool) -> vec4f {
+  var acc = vec4f(0.0);
+  for (var i = lid; i < params.V; i += WG) {
+    let key = keys[i];
+    if (atOrBefore(i, key, cutK, cutI)) {
+      acc += select(vec4f(0.0), vec4f(select(weights[i], 1.0, count)), vec4u(key) >= K);
+    }
+  }
+  return sumV(lid, acc);
+}
+
 /**
  * The first kept position whose running total reaches target (at most the kept total, and
  * > 0; first = the first position of the order).
@@ -112,11 +138,19 @@ fn walk(lid: u32, aim: f32, cutK: u32, cutI: u32, count: bool, first: vec2u) -> 
   let goal = min(aim, whole);
   if (!(goal > 0.0)) { return first; }
   // The largest key whose tokens at or above it reach the goal: the drawn token has that key.
+  // Four probes per pass, spread over (lo, hi], the last at hi: about 16 passes, not 32.
   var lo = 0u;
   var hi = first.x;
   while (lo < hi) {
-    let mid = lo + ((hi - lo) >> 1u) + ((hi - lo) & 1u);
-    if (total(lid, mid, ALL, cutK, cutI, count) >= goal) { lo = mid; } else { hi = mid - 1u; }
+    let q = (hi - lo) >> 2u;
+    let r = (hi - lo) & 3u;
+    let probe = vec4u(lo) + q * vec4u(1u, 2u, 3u, 4u) + min(vec4u(1u, 2u, 3u, 4u), vec4u(r));
+    let reach = totals4(lid, probe, cutK, cutI, count) >= vec4f(goal);
+    if (reach.w) { lo = probe.w; }
+    else if (reach.z) { lo = probe.z; hi = probe.w - 1u; }
+    else if (reach.y) { lo = probe.y; hi = probe.z - 1u; }
+    else if (reach.x) { lo = probe.x; hi = probe.y - 1u; }
+    else { hi = probe.x - 1u; }
   }
   // Among tokens with that key, the lowest index that reaches the goal (nearly always the only one).
   var smallest = ALL;
