@@ -18,6 +18,7 @@ import { LoraTrainer } from '../src/engine/train';
 import { WebGpuBackend } from '../src/engine/webgpu/backend';
 import { openEngineDevice } from '../src/engine/webgpu/device';
 import { nodeGpu } from '../src/engine/webgpu/node-gpu';
+import { countersSince, type GpuCounters } from '../src/engine/webgpu/context';
 import { median, timeRuns, type BenchReport } from './report';
 import { createLoraState } from '../src/engine/lora-state';
 
@@ -76,35 +77,75 @@ interface Rates {
   prefill: number;
   decode: number;
   train: number;
+  /** What one decoded token and one training step asked of the GPU (WebGPU only). */
+  counts?: { decode: GpuCounters; train: GpuCounters };
+}
+
+/** Counters over `runs` runs of `run`, divided by `per` (runs × tokens or steps). */
+async function counted(
+  gpu: WebGpuBackend | undefined,
+  per: number,
+  run: () => Promise<number[]>,
+): Promise<{ seconds: number[]; counts?: GpuCounters }> {
+  const before = gpu?.ctx.snapshot();
+  const seconds = await run();
+  if (gpu === undefined || before === undefined) return { seconds };
+  const total = countersSince(gpu.ctx.snapshot(), before);
+  const each = (n: number) => Math.round((100 * n) / per) / 100;
+  return {
+    seconds,
+    counts: {
+      dispatches: each(total.dispatches),
+      submits: each(total.submits),
+      readbacks: each(total.readbacks),
+      bytesRead: each(total.bytesRead),
+      buffers: each(total.buffers),
+      bindGroups: each(total.bindGroups),
+    },
+  };
+}
+
+function formatCounts(c: GpuCounters): string {
+  return `${c.dispatches} dispatches, ${c.submits} submits, ${c.readbacks} readbacks (${c.bytesRead} B), ${c.buffers} new buffers, ${c.bindGroups} new bind groups`;
 }
 
 async function measure<T>(backend: Backend<T>, shape: Shape): Promise<Rates> {
+  // The CPU backend has no dispatches, submits or readbacks to count.
+  const gpu = backend instanceof WebGpuBackend ? backend : undefined;
   const model = randomModel(backend, shape.config, 1);
   const ids = Array.from({ length: shape.tokens }, (_, i) => (i * 7919) % shape.config.vocabSize);
   const prefill = await timeRuns(shape.runs, async () => {
     await model.logprobs(ids);
   });
   const policy = new EnginePolicy('bench', model);
-  const decode = await timeRuns(shape.runs, async () => {
-    // A fresh prompt each run so the cache is rebuilt; the prefill of 8 tokens is included.
-    for await (const _ of policy.generate({
-      inputIds: ids.slice(0, 8).map((x) => (x + Math.floor(Math.random() * 100)) % shape.config.vocabSize),
-      sampling: { ...defaultSampling, temperature: 0, maxNewTokens: shape.decodeTokens },
-    }));
-  });
+  // Counted over the timed runs and the warm-up: per token, the prefill of 8 included.
+  const decode = await counted(gpu, (shape.runs + 1) * shape.decodeTokens, () =>
+    timeRuns(shape.runs, async () => {
+      // A fresh prompt each run so the cache is rebuilt; the prefill of 8 tokens is included.
+      for await (const _ of policy.generate({
+        inputIds: ids.slice(0, 8).map((x) => (x + Math.floor(Math.random() * 100)) % shape.config.vocabSize),
+        sampling: { ...defaultSampling, temperature: 0, maxNewTokens: shape.decodeTokens },
+      }));
+    }),
+  );
   const layout = loraLayout(shape.config, defaultLoraConfig);
   const lora = createLoraState(backend, layout, initLoraParams(layout, 1));
   const trainer = new LoraTrainer(model, lora);
   const prompt = ids.slice(0, 8);
   const response = ids.slice(8);
   const mask = response.map(() => 1);
-  const train = await timeRuns(shape.runs, async () => {
-    await trainer.trainStep([{ promptIds: prompt, responseIds: response, loss: (lp) => maskedCrossEntropy(lp, mask) }]);
-  });
+  const train = await counted(gpu, shape.runs + 1, () =>
+    timeRuns(shape.runs, async () => {
+      await trainer.trainStep([
+        { promptIds: prompt, responseIds: response, loss: (lp) => maskedCrossEntropy(lp, mask) },
+      ]);
+    }),
+  );
   return {
     prefill: shape.tokens / median(prefill),
-    decode: shape.decodeTokens / median(decode),
-    train: shape.tokens / median(train),
+    decode: shape.decodeTokens / median(decode.seconds),
+    train: shape.tokens / median(train.seconds),
+    counts: decode.counts && train.counts ? { decode: decode.counts, train: train.counts } : undefined,
   };
 }
 
@@ -130,6 +171,17 @@ export async function benchEngine(report: BenchReport): Promise<void> {
             ? `   webgpu ${gpu[kind].toFixed(2).padStart(8)} tok/s   webgpu/cpu ${(gpu[kind] / cpu[kind]).toFixed(2)}×`
             : ''),
       );
+    }
+    if (gpu?.counts) {
+      console.log(`${shape.name.padEnd(38)} webgpu per decoded token: ${formatCounts(gpu.counts.decode)}`);
+      console.log(`${shape.name.padEnd(38)} webgpu per training step: ${formatCounts(gpu.counts.train)}`);
+      for (const kind of ['decode', 'train'] as const)
+        for (const [key, value] of Object.entries(gpu.counts[kind]))
+          report.results.push({
+            name: `${shape.name} ${kind} webgpu ${key}`,
+            value,
+            unit: kind === 'decode' ? 'per token' : 'per step',
+          });
     }
   }
   device?.destroy();

@@ -217,3 +217,21 @@ export interface AdamWArgs<T> {
   step: number;
   settings: AdamWSettings;
 }
+
+/**
+ * Picks the next token from one logits row as ../sampling.ts does: temperature ≤ 0 is greedy
+ * (the first maximum); else temperature, top-k (0 = off) and top-p (1 = off), drawing with
+ * `uniform`. out gets (id, log-prob of id under the temperature-1, unfiltered softmax).
+ */
+export interface SampleTokenArgs<T> {
+  out: T; //    (2) id, log-prob
+  /** (≥ 1) token ids: the id is written to the first, so the next step embeds it with no upload. */
+  next?: T;
+  logits: T; // (V)
+  V: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  /** A draw in [0, 1) from the caller's seeded stream; unused when greedy. */
+  uniform: number;
+}

@@ -53,4 +53,6 @@ export interface Backend<T> {
   vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<T>): void;
   gradNorm(args: Op.GradNormArgs<T>): void;
   adamw(args: Op.AdamWArgs<T>): void;
+  /** Records the sampling of the next token; read `out` for it (one small read per token). */
+  sampleToken(args: Op.SampleTokenArgs<T>): void;
 }

@@ -1,9 +1,8 @@
-import type { GenerateRequest, GeneratedToken, LogprobScorer, Policy } from '../core/policy';
+import type { GenerateRequest, GeneratedToken, LogprobScorer, Policy, SamplingSettings } from '../core/policy';
 import type { Backend } from './backend';
 import { allocateActivations, layerForward, type LayerActivations, type LayerCache } from './layer';
 import { layerLoras, type LoraState, type Qwen3Model } from './model';
 import { seededUniform } from '../core/random';
-import { logSoftmaxAt, sampleToken } from './sampling';
 
 /** Per-layer keys and values of one sequence, for decoding token by token. */
 export class KvCache<T> {
@@ -95,6 +94,10 @@ export class Decoder<T> {
   private readonly lastNormed: T;
   private readonly rstd: T;
   private readonly logits: T;
+  /** (2) the sampled id and its log-prob: the one read per decoded token. */
+  private readonly sampled: T;
+  /** (1) the id sampled last, written on the backend, embedded by the next step. */
+  private readonly nextId: T;
 
   constructor(
     readonly model: Qwen3Model<T>,
@@ -106,6 +109,8 @@ export class Decoder<T> {
     this.lastNormed = b.zeros(c.hiddenSize, 'last hidden normed');
     this.rstd = b.zeros(1, 'last rstd');
     this.logits = b.zeros(c.vocabSize, 'logits');
+    this.sampled = b.zeros(2, 'sampled token');
+    this.nextId = b.uploadIds([0], 'next id');
   }
 
   newCache(capacity: number): KvCache<T> {
@@ -115,9 +120,49 @@ export class Decoder<T> {
 
   /** Appends `ids` to the cache and returns the next-token logits after the last of them. */
   async feed(cache: KvCache<T>, ids: readonly number[]): Promise<Float32Array | Float64Array> {
+    this.prefill(cache, ids);
+    return this.model.backend.read(this.logits, this.model.config.vocabSize);
+  }
+
+  /** Records appending `ids` to the cache (and their logits), without waiting for it. */
+  prefill(cache: KvCache<T>, ids: readonly number[]): void {
+    const b = this.model.backend;
+    const tokens = b.uploadIds(ids, 'ids');
+    this.forward(cache, tokens, ids.length);
+    b.release(tokens);
+    cache.ids.push(...ids);
+  }
+
+  /**
+   * Appends `ids` to the cache and samples the token after them on the backend: one submit
+   * and one read of two values (id, log-prob) per call. With `sampledLast`, `ids` is the one
+   * token this decoder sampled last, which its ids tensor already holds: nothing is uploaded.
+   * `uniform` is the caller's draw from its seeded stream (unused when greedy).
+   */
+  async sample(
+    cache: KvCache<T>,
+    ids: readonly number[],
+    settings: Pick<SamplingSettings, 'temperature' | 'topK' | 'topP'>,
+    uniform: number,
+    sampledLast = false,
+  ): Promise<GeneratedToken> {
+    const b = this.model.backend;
+    if (sampledLast && ids.length !== 1) throw new Error('sample: only the one token sampled last is on the device');
+    const tokens = sampledLast ? this.nextId : b.uploadIds(ids, 'ids');
+    this.forward(cache, tokens, ids.length);
+    const { temperature, topK, topP } = settings;
+    const V = this.model.config.vocabSize;
+    b.sampleToken({ out: this.sampled, next: this.nextId, logits: this.logits, V, temperature, topK, topP, uniform });
+    if (!sampledLast) b.release(tokens);
+    cache.ids.push(...ids);
+    const [id, logprob] = await b.read(this.sampled, 2);
+    return { id, logprob };
+  }
+
+  /** Records the layers over `tokens` (T ids on the backend) after the cache, and the logits of the last. */
+  private forward(cache: KvCache<T>, tokens: T, T: number): void {
     const b = this.model.backend;
     const c = this.model.config;
-    const T = ids.length;
     const P = cache.ids.length;
     if (T === 0) throw new Error('feed: no tokens to add');
     if (P + T > cache.capacity)
@@ -125,7 +170,6 @@ export class Decoder<T> {
     const C = c.hiddenSize;
     const act = this.activations(T);
     const loras = layerLoras(b, c, this.lora);
-    const tokens = b.uploadIds(ids, 'ids');
     const V = c.vocabSize;
     const weights = this.model.weights;
     b.embedding({ out: this.x[0], ids: tokens, table: weights.embed, T, C, V });
@@ -146,9 +190,6 @@ export class Decoder<T> {
       eps: c.rmsNormEps,
     });
     b.matmul({ out: this.logits, a: this.lastNormed, b: weights.lmHead, M: 1, N: V, K: C, transB: true });
-    b.release(tokens);
-    cache.ids.push(...ids);
-    return b.read(this.logits, c.vocabSize);
   }
 
   private activations(T: number): LayerActivations<T> {
@@ -201,14 +242,17 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
     // Reuse all but the last input token (it must be fed to give the next logits).
     const cache = this.cache.holding(inputIds, inputIds.length - 1, inputIds.length + sampling.maxNewTokens);
     const uniform = seededUniform(sampling.seed);
+    // One draw per token, only when sampling, as the CPU sampler takes them: the same seed gives the same stream.
+    const draw = (): number => (sampling.temperature > 0 ? uniform() : 0);
     const stops = new Set(sampling.stopTokenIds);
-    let logits = await this.decoder.feed(cache, inputIds.slice(cache.ids.length));
-    for (let produced = 0; produced < sampling.maxNewTokens; produced++) {
+    if (sampling.maxNewTokens <= 0) return;
+    let token = await this.decoder.sample(cache, inputIds.slice(cache.ids.length), sampling, draw());
+    for (let produced = 1; ; produced++) {
       if (signal?.aborted) return;
-      const id = sampleToken(logits, sampling, uniform);
-      yield { id, logprob: logSoftmaxAt(logits, id) };
-      if (stops.has(id) || produced + 1 === sampling.maxNewTokens || cache.ids.length + 1 >= cache.capacity) return;
-      logits = await this.decoder.feed(cache, [id]);
+      yield token;
+      if (stops.has(token.id) || produced === sampling.maxNewTokens || cache.ids.length + 1 >= cache.capacity) return;
+      // The id is on the device already: the next step embeds it from there.
+      token = await this.decoder.sample(cache, [token.id], sampling, draw(), true);
     }
   }
 }
@@ -245,7 +289,8 @@ export class EngineScorer<T> implements LogprobScorer {
     const scored = [promptIds[P], ...responseIds];
     if (P === 0) return Float64Array.from(await this.model.logprobs(scored, this.lora));
     const cache = this.cache.holding(promptIds, P, P + scored.length);
-    if (cache.ids.length < P) await this.decoder.feed(cache, promptIds.slice(cache.ids.length, P));
+    // Recorded, not read: the log-probs below read after it.
+    if (cache.ids.length < P) this.decoder.prefill(cache, promptIds.slice(cache.ids.length, P));
     const prefix = { k: cache.k, v: cache.v, length: P, capacity: cache.capacity };
     return Float64Array.from(await this.model.logprobs(scored, this.lora, prefix));
   }

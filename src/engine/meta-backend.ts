@@ -1,4 +1,10 @@
-import type { Backend, VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs, WeightStorage } from './backend';
+import type {
+  Backend,
+  SampleTokenArgs,
+  VocabLogprobsBackwardArgs,
+  VocabLogprobsForwardArgs,
+  WeightStorage,
+} from './backend';
 import { matrixBytes } from './weight-format';
 import { BufferPool } from './webgpu/buffers';
 import { vocabChunkTokens } from './webgpu/ops/vocab-logprobs';
@@ -24,6 +30,7 @@ export class MetaBackend implements Backend<MetaTensor> {
   peakBytes = 0;
   private readonly live = new Set<MetaTensor>();
   private vocabChunk: MetaTensor | undefined;
+  private sampleScratch: MetaTensor | undefined;
 
   /** `weights`: how uploadRows would store matrices, as the backends do. */
   constructor(
@@ -94,6 +101,10 @@ export class MetaBackend implements Backend<MetaTensor> {
   }
   gradNorm(): void {}
   adamw(): void {}
+  /** The WebGPU sampling kernel's pooled scratch: a key and a weight per vocabulary entry. */
+  sampleToken({ V }: SampleTokenArgs<MetaTensor>): void {
+    this.sampleScratch ??= this.make(2 * BufferPool.bucket(V * 4), 'sampling scratch', 1);
+  }
 
   /**
    * The WebGPU kernels' logits of one chunk of tokens over the vocabulary (in a pooled buffer,

@@ -9,6 +9,7 @@ import { rmsNormBackward, rmsNormForward } from './rmsnorm';
 import { rope, ropeTable } from './rope';
 import { swigluBackward, swigluForward } from './swiglu';
 import { vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
+import { logSoftmaxAt, sampleToken } from '../sampling';
 
 /** An op's float arguments, but for `key`, which may be a matrix of type M. */
 type WithMatrix<A, K extends keyof A, M> = Omit<A, K> & { [key in K]: M };
@@ -112,6 +113,14 @@ abstract class CpuOps<M extends CpuTensor> {
   }
   adamw(args: Op.AdamWArgs<Floats>): void {
     adamw(args);
+  }
+  /** The reference sampler itself (../sampling), so both backends share the decode loop. */
+  sampleToken({ out, next, logits, V, temperature, topK, topP, uniform }: Op.SampleTokenArgs<Floats>): void {
+    const row = logits.subarray(0, V);
+    const id = sampleToken(row, { temperature, topK, topP }, () => uniform);
+    out[0] = id;
+    out[1] = logSoftmaxAt(row, id);
+    if (next !== undefined) next[0] = id;
   }
 
   /** cos/sin for positions below `positions`, grown as longer sequences arrive. */

@@ -20,6 +20,7 @@ import { encodeEmbedding, encodeResidualAdd } from './ops/embedding';
 import { encodeMatmul } from './ops/matmul';
 import { encodeRmsNormBackward, encodeRmsNormForward } from './ops/rmsnorm';
 import { encodeRope, ropeTable } from './ops/rope';
+import { encodeSampleToken } from './ops/sample-token';
 import { encodeSwigluBackward, encodeSwigluForward } from './ops/swiglu';
 import { encodeVocabLogprobs, encodeVocabLogprobsBackward, vocabChunkTokens } from './ops/vocab-logprobs';
 
@@ -71,7 +72,7 @@ export class WebGpuBackend implements Backend<Binding> {
   private submitPending(): void {
     if (this.encoder === undefined) return;
     this.ctx.engine.check();
-    this.ctx.device.queue.submit([this.encoder.finish()]);
+    this.ctx.submitNow(this.encoder);
     this.encoder = undefined;
   }
 
@@ -130,9 +131,13 @@ export class WebGpuBackend implements Backend<Binding> {
     this.ctx.device.queue.writeBuffer(buffer, offset, data.buffer, 0, data.byteLength);
   }
   async read(t: Binding, length: number, offset = 0): Promise<Float32Array> {
-    await this.flush();
+    // The copy goes after the recorded work, in the same submit: one submit per read.
+    const encoder = this.encoder;
+    this.encoder = undefined;
     const { buffer, offset: base } = bufferOf(t);
-    return this.ctx.read(buffer, length, base / 4 + offset);
+    const values = await this.ctx.read(buffer, length, base / 4 + offset, encoder);
+    for (const released of this.released.splice(0)) released.destroy();
+    return values;
   }
   view(t: Binding, offset: number, length: number): Binding {
     if (offset % 64 !== 0) throw new Error(`webgpu: a view must start on a multiple of 64 values, got ${offset}`);
@@ -259,6 +264,9 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   adamw(args: Op.AdamWArgs<Binding>): void {
     encodeAdamW(this.ctx, this.enc, args);
+  }
+  sampleToken(args: Op.SampleTokenArgs<Binding>): void {
+    encodeSampleToken(this.ctx, this.enc, args);
   }
 
   /** The cos/sin table for (D, θ) covering `positions`, grown (doubling) when a longer sequence arrives. */

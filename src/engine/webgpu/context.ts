@@ -110,10 +110,55 @@ function resourceOf(b: Binding): GPUBufferBinding {
 /** A uniform block: u32 and f32 fields in declaration order, each 4 bytes. */
 export type UniformField = { u32: number } | { f32: number };
 
+/**
+ * What the engine asked of the GPU so far. Unlike times these are deterministic, so tests
+ * assert them per decoded token and per training step, and the bench prints them.
+ */
+export interface GpuCounters {
+  /** Compute dispatches recorded. */
+  dispatches: number;
+  /** Command buffers submitted to the queue. */
+  submits: number;
+  /** Copies mapped back to the CPU. */
+  readbacks: number;
+  /** Bytes those copies brought back. */
+  bytesRead: number;
+  /** Buffers created: tensors, and scratch the pool had to add. */
+  buffers: number;
+  /** Bind groups created (the others came from the cache). */
+  bindGroups: number;
+}
+
+export function zeroCounters(): GpuCounters {
+  return { dispatches: 0, submits: 0, readbacks: 0, bytesRead: 0, buffers: 0, bindGroups: 0 };
+}
+
+/** What happened between two snapshots of the counters. */
+export function countersSince(now: GpuCounters, before: GpuCounters): GpuCounters {
+  return {
+    dispatches: now.dispatches - before.dispatches,
+    submits: now.submits - before.submits,
+    readbacks: now.readbacks - before.readbacks,
+    bytesRead: now.bytesRead - before.bytesRead,
+    buffers: now.buffers - before.buffers,
+    bindGroups: now.bindGroups - before.bindGroups,
+  };
+}
+
 /** What every op needs to record work: the device, compiled programs and pooled buffers. */
 export class GpuContext {
   readonly programs: ProgramCache;
   readonly pool: BufferPool;
+  /** Running totals (the pool's buffers apart); read them with `snapshot()`. */
+  private readonly counters: GpuCounters = zeroCounters();
+  /**
+   * Bind groups by pipeline and bound ranges. Decoding binds the same buffers token after
+   * token (the pool hands the same uniform buffers back), so after a token or two every
+   * dispatch finds its group here. Cleared when it grows past `maxBindGroups`.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 0;
 
   constructor(readonly engine: EngineDevice) {
     this.programs = new ProgramCache(engine.device);
@@ -126,6 +171,7 @@ export class GpuContext {
 
   /** A new tensor buffer holding `data` (f32 values, or u32 token ids). */
   upload(data: Float32Array | Uint32Array, label: string): GPUBuffer {
+    this.counters.buffers++;
     const buffer = this.device.createBuffer({ label, size: Math.max(16, align4(data.byteLength)), usage: tensorUsage });
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
@@ -152,17 +198,34 @@ export class GpuContext {
 
   /** A new zero-filled tensor buffer of `length` f32 values. */
   zeros(length: number, label: string): GPUBuffer {
+    this.counters.buffers++;
     return this.device.createBuffer({ label, size: Math.max(16, length * 4), usage: tensorUsage });
   }
 
-  /** Copies `length` f32 values back to the CPU (waits for all submitted work). */
-  async read(buffer: GPUBuffer, length: number, offset = 0): Promise<Float32Array> {
+  /** The totals so far, buffers including those the pool created. */
+  snapshot(): GpuCounters {
+    return { ...this.counters, buffers: this.counters.buffers + this.pool.created };
+  }
+
+  /** Submits one command buffer, counted. */
+  submitNow(encoder: GPUCommandEncoder): void {
+    this.counters.submits++;
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * Copies `length` f32 values back to the CPU (waits for all submitted work). With `encoder`,
+   * the copy is recorded after the work in it and both go in one submit.
+   */
+  async read(buffer: GPUBuffer, length: number, offset = 0, encoder?: GPUCommandEncoder): Promise<Float32Array> {
     this.engine.check();
     const bytes = length * 4;
     const staging = this.pool.acquire(bytes, readbackUsage, `read ${buffer.label}`);
-    const encoder = this.device.createCommandEncoder({ label: `read ${buffer.label}` });
-    encoder.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
-    this.device.queue.submit([encoder.finish()]);
+    const commands = encoder ?? this.device.createCommandEncoder({ label: `read ${buffer.label}` });
+    commands.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
+    this.submitNow(commands);
+    this.counters.readbacks++;
+    this.counters.bytesRead += bytes;
     await staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, bytes);
     const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
@@ -194,11 +257,22 @@ export class GpuContext {
     bindings: readonly Binding[],
     workgroups: readonly [number, number?, number?],
   ): void {
-    const bindGroup = this.device.createBindGroup({
-      label: pipeline.label,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: bindings.map((b, binding) => ({ binding, resource: resourceOf(b) })),
-    });
+    const resources = bindings.map(resourceOf);
+    const key = [pipeline, ...resources]
+      .map((r) => ('buffer' in r ? `${this.idOf(r.buffer)}@${r.offset ?? 0}+${r.size ?? ''}` : this.idOf(r)))
+      .join(' ');
+    let bindGroup = this.bindGroups.get(key);
+    if (bindGroup === undefined) {
+      if (this.bindGroups.size >= maxBindGroups) this.bindGroups.clear();
+      this.counters.bindGroups++;
+      bindGroup = this.device.createBindGroup({
+        label: pipeline.label,
+        layout: pipeline.getBindGroupLayout(0),
+        entries: resources.map((resource, binding) => ({ binding, resource })),
+      });
+      this.bindGroups.set(key, bindGroup);
+    }
+    this.counters.dispatches++;
     const pass = encoder.beginComputePass({ label: pipeline.label });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -209,15 +283,29 @@ export class GpuContext {
   /** Submits recorded work and recycles the pooled buffers it used once the GPU is done. */
   async submit(encoder: GPUCommandEncoder): Promise<void> {
     this.engine.check();
-    this.device.queue.submit([encoder.finish()]);
+    this.submitNow(encoder);
     await this.pool.recycle();
     this.engine.check();
   }
 
+  /** A number naming an object for as long as it lives (a destroyed buffer's successor gets another). */
+  private idOf(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(o, id);
+    }
+    return id;
+  }
+
   destroy(): void {
+    this.bindGroups.clear();
     this.pool.destroy();
   }
 }
+
+/** Bind groups kept at most; a model's decode step binds a few hundred. */
+const maxBindGroups = 8192;
 
 function align4(n: number): number {
   return Math.ceil(n / 4) * 4;

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { defaultSampling, type SamplingSettings } from '../../core/policy';
+import { maskedCrossEntropy } from '../../sod/loss';
+import { gpuAvailable } from '../../../tests/support/gpu';
+import { EnginePolicy } from '../inference';
+import { initLoraParams, loraLayout } from '../lora';
+import { createLoraState } from '../lora-state';
+import { allLoraTargets } from '../params';
+import { randomModel, tinyConfig } from '../testing/tiny';
+import { LoraTrainer } from '../train';
+import type { TrainingSequence } from '../../core/policy';
+import { WebGpuBackend } from './backend';
+import { countersSince, type GpuCounters } from './context';
+import { openEngineDevice } from './device';
+import { nodeGpu } from './node-gpu';
+
+const config = { ...tinyConfig, hiddenSize: 64, intermediateSize: 96, headDim: 16, vocabSize: 300, numLayers: 2 };
+
+async function gpuModel() {
+  const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()));
+  return { gpu, model: randomModel(gpu, config, 3) };
+}
+
+/** The tokens of one generate call and what each cost, from the call's start to its yield. */
+async function decode(
+  gpu: WebGpuBackend,
+  policy: EnginePolicy<unknown>,
+  sampling: SamplingSettings,
+): Promise<{ ids: number[]; costs: GpuCounters[] }> {
+  const ids: number[] = [];
+  const costs: GpuCounters[] = [];
+  let last = gpu.ctx.snapshot();
+  for await (const token of policy.generate({ inputIds: [1, 2, 3, 4, 5], sampling })) {
+    const now = gpu.ctx.snapshot();
+    costs.push(countersSince(now, last));
+    ids.push(token.id);
+    last = now;
+  }
+  return { ids, costs };
+}
+
+// Counts, not times: they are the same on every run and every adapter.
+describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => {
+  // Per token of this 2-layer model: the embedding, 17 dispatches a layer, the final norm, the
+  // LM head and the sampling kernel. One submit and one read of (id, log-prob); no new buffer.
+  const perToken: GpuCounters = { dispatches: 38, submits: 1, readbacks: 1, bytesRead: 8, buffers: 0, bindGroups: 0 };
+
+  it('decodes each token in one submit and one 8-byte read, creating no buffer or bind group once warm', async () => {
+    const { gpu, model } = await gpuModel();
+    const policy = new EnginePolicy('p', model) as EnginePolicy<unknown>;
+    const sampling = { ...defaultSampling, temperature: 0, maxNewTokens: 6 };
+    const { costs } = await decode(gpu, policy, sampling);
+    expect(costs).toHaveLength(6);
+    // The first token also feeds the prompt (the same dispatches over 5 rows); the first tokens
+    // create the pooled scratch and bind groups of the prefill and of the one-row path.
+    const calls = (cost: GpuCounters) => ({ ...cost, buffers: 0, bindGroups: 0 });
+    for (const cost of costs.slice(0, 3)) expect(calls(cost)).toEqual(perToken);
+    for (const cost of costs.slice(3)) expect(cost).toEqual(perToken);
+    // A second call, sampling: the prompt's ids are its one new buffer (and bind group); the rest is cached.
+    const again = await decode(gpu, policy, { ...sampling, temperature: 0.8, topK: 20, topP: 0.9, seed: 3 });
+    expect(again.costs[0]).toEqual({ ...perToken, buffers: 1, bindGroups: 1 });
+    for (const cost of again.costs.slice(1)) expect(cost).toEqual(perToken);
+  }, 120_000);
+
+  it('samples reproducibly: the same seed gives the same tokens, another seed others', async () => {
+    const { gpu, model } = await gpuModel();
+    const policy = new EnginePolicy('p', model) as EnginePolicy<unknown>;
+    // This random model is sure of its next token (log-prob ≈ −0.01): a high temperature spreads it.
+    const sampling = { ...defaultSampling, temperature: 20, topK: 40, topP: 0.95, maxNewTokens: 12 };
+    const a = await decode(gpu, policy, { ...sampling, seed: 7 });
+    const b = await decode(gpu, policy, { ...sampling, seed: 7 });
+    const c = await decode(gpu, policy, { ...sampling, seed: 8 });
+    expect(b.ids).toEqual(a.ids);
+    expect(c.ids).not.toEqual(a.ids);
+  }, 120_000);
+
+  it('stops after a stop token and at maxNewTokens', async () => {
+    const { gpu, model } = await gpuModel();
+    const policy = new EnginePolicy('p', model) as EnginePolicy<unknown>;
+    const sampling = { ...defaultSampling, temperature: 20, seed: 4, maxNewTokens: 10 };
+    const { ids } = await decode(gpu, policy, sampling);
+    expect(ids).toHaveLength(10);
+    const stopAt = ids.indexOf(ids[4]);
+    const stopped = await decode(gpu, policy, { ...sampling, stopTokenIds: [ids[4]] });
+    expect(stopped.ids).toEqual(ids.slice(0, stopAt + 1));
+  }, 120_000);
+
+  it('takes a LoRA training step in a fixed number of dispatches, submits and reads', async () => {
+    const { gpu, model } = await gpuModel();
+    const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
+    const trainer = new LoraTrainer(model, createLoraState(gpu, layout, initLoraParams(layout, 1)));
+    const response = Array.from({ length: 20 }, (_, i) => (i * 37) % config.vocabSize);
+    const seq: TrainingSequence = {
+      promptIds: [1, 2, 3, 4],
+      responseIds: response,
+      loss: (lp) =>
+        maskedCrossEntropy(
+          lp,
+          response.map(() => 1),
+        ),
+    };
+    await trainer.trainStep([seq]);
+    for (let step = 0; step < 2; step++) {
+      const before = gpu.ctx.snapshot();
+      await trainer.trainStep([seq]);
+      // The two reads are the response's log-probs (20 values) and the gradient norm (4 values).
+      const cost = countersSince(gpu.ctx.snapshot(), before);
+      expect({ ...cost, buffers: 0, bindGroups: 0 }).toEqual({
+        dispatches: 198,
+        submits: 4,
+        readbacks: 2,
+        bytesRead: 96,
+        buffers: 0,
+        bindGroups: 0,
+      });
+      console.log(`training step: ${JSON.stringify(cost)}`);
+    }
+  }, 120_000);
+});
