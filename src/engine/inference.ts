@@ -1,7 +1,7 @@
 import type { GenerateRequest, GeneratedToken, LogprobScorer, Policy, SamplingSettings } from '../core/policy';
 import type { Backend } from './backend';
 import { allocateActivations, layerForward, type LayerActivations, type LayerCache } from './layer';
-import { layerLoras, type LoraState, type Qwen3Model } from './model';
+import { checkTokenIds, layerLoras, type LoraState, type Qwen3Model } from './model';
 import { seededUniform } from '../core/random';
 
 /** Per-layer keys and values of one sequence, for decoding token by token. */
@@ -127,6 +127,7 @@ export class Decoder<T> {
   /** Records appending `ids` to the cache (and their logits), without waiting for it. */
   prefill(cache: KvCache<T>, ids: readonly number[]): void {
     const b = this.model.backend;
+    checkTokenIds(ids, this.model.config.vocabSize);
     const tokens = b.uploadIds(ids, 'ids');
     this.forward(cache, tokens, ids.length);
     b.release(tokens);
@@ -148,6 +149,7 @@ export class Decoder<T> {
   ): Promise<GeneratedToken> {
     const b = this.model.backend;
     if (sampledLast && ids.length !== 1) throw new Error('sample: only the one token sampled last is on the device');
+    if (!sampledLast) checkTokenIds(ids, this.model.config.vocabSize);
     const tokens = sampledLast ? this.nextId : b.uploadIds(ids, 'ids');
     this.forward(cache, tokens, ids.length);
     const { temperature, topK, topP } = settings;

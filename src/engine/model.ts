@@ -207,6 +207,7 @@ export class Qwen3Model<T> {
     const C = c.hiddenSize;
     const KD = c.numKvHeads * c.headDim;
     const loras = layerLoras(b, c, lora);
+    checkTokenIds(ids, c.vocabSize);
     b.writeIds(ws.ids, ids);
     b.embedding({ out: prefix.residuals[0], ids: ws.ids, table: this.weights.embed, T: P, C, V: c.vocabSize });
     for (let l = 0; l < c.numLayers; l++) {
@@ -254,6 +255,7 @@ export class Qwen3Model<T> {
     const T = ids.length;
     const ws = this.ws(T, lora?.layout.config.rank ?? 1);
     const loras = layerLoras(b, c, lora);
+    checkTokenIds(ids, c.vocabSize);
     b.writeIds(ws.ids, ids);
     b.writeIds(ws.targets, targetsOf(ids));
     const C = c.hiddenSize;
@@ -385,4 +387,15 @@ export class Qwen3Model<T> {
 /** targets[t] = ids[t + 1]; the last row has no next token (0, ignored). */
 function targetsOf(ids: readonly number[]): number[] {
   return ids.map((_, t) => (t + 1 < ids.length ? ids[t + 1] : 0));
+}
+
+/**
+ * Every id must name a row of the embedding: the CPU's gather would say so, but a GPU kernel
+ * would read another row (or zeros) in silence, so ids are checked before they go to a backend.
+ */
+export function checkTokenIds(ids: readonly number[], V: number): void {
+  ids.forEach((id, t) => {
+    if (!(Number.isInteger(id) && id >= 0 && id < V))
+      throw new RangeError(`token id ${id} at position ${t} is outside the vocabulary of ${V}`);
+  });
 }

