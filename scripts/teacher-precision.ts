@@ -313,8 +313,15 @@ from a second random model). A random model's distributions are near uniform and
 large, so its |Δτ| under 4-bit storage is larger than a trained model's would be.
 
 ${tables.join('\n')}
+The tests hold each path to twice the largest |Δτ| measured here
+(src/models/teacher-precision.test.ts; the ONNX teacher's in the page, tests/e2e/onnx-teacher.e2e.test.ts).
+
 How to read it: a change of w_k smaller than a path's mean |Δw_k| may come from the teacher's
-storage alone. int8 and f16 move w_k by far less than a training update does; int4 moves τ by
-tenths of a nat on the demo teacher, enough to matter for single tokens.
+storage alone. f16 and int8 move w_k by 1e-3 or less, far below what training does to it (SOD's
+mean w_k falls by tenths over the demo's updates, docs/mini-replication.md). f16 is nearly exact
+on the random model because its weights are bf16, which f16 holds exactly in its normal range.
+int4 (engine or ONNX q4) moves τ by tenths of a nat on average and by several nats on single
+tokens, and w_k by 1e-2: use it when memory leaves no choice, and read small w_k changes with it
+in mind.
 `;
 }

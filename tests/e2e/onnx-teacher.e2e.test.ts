@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClient } from '../../src/core/rpc/rpc';
 import { folderFiles } from '../../src/engine/node-files';
+import { expectedPrecision } from '../../src/models/teacher-precision';
 import { teacherHandlers } from '../../src/workers/teacher-handlers';
 import { browserAvailable } from '../support/browser';
 import { startHubServer } from '../support/hub-server';
@@ -136,7 +137,9 @@ describe.skipIf(!browserAvailable)('an ONNX teacher in the page', () => {
       for (let t = 0; t < want.length; t++) worst = Math.max(worst, Math.abs(line.teacher_logprobs[t] - want[t]));
     }
     console.info(`ONNX teacher vs engine teacher: largest |Δ log p| ${worst.toExponential(2)}`);
-    expect(worst).toBeLessThan(1e-3);
+    // The tolerance docs/teacher-precision.md sets for fp32 ONNX: twice the largest |Δτ| it measured.
+    const fp32 = Math.max(...expectedPrecision('onnx-fp32').map(({ row }) => row.maxAbsTau));
+    expect(worst).toBeLessThan(2 * fp32);
     expect(opened?.consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   }, 400_000);
 

@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, render, screen, within } from '@testing-librar
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ModelSlot } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
+import { expectedPrecision } from '../../models/teacher-precision';
 import { loadProgressText } from './loadProgress';
 import { formatBytes } from '../common/format';
 import { qwen3Config } from '../../engine/qwen3-sizes';
@@ -173,6 +174,12 @@ describe('ModelsView', () => {
     expect(teacher.value).toBe('none');
     fireEvent.change(teacher, { target: { value: 'int4-32' } });
     expect(useAppStore.getState().teacherQuantization).toBe('int4-32');
+    // The measured precision of that path, from docs/teacher-precision.md's table.
+    const [demo] = expectedPrecision('int4-32');
+    const note = document.querySelector('[data-value="teacher-precision"]')?.textContent ?? '';
+    expect(note).toContain('engine int4, groups of 32');
+    expect(note).toContain(`mean |Δτ| ${demo.row.meanAbsTau.toExponential(1)}`);
+    expect(note).toContain(`mean |Δw_k| ${demo.row.meanAbsW.toExponential(1)}`);
   });
 
   it('takes a Hub id and an address, and lists each file of a download with its progress', () => {

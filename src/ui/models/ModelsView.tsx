@@ -3,6 +3,7 @@ import { parseByteSize } from '../../core/format-bytes';
 import { onnxDtypes } from '../../models/onnx-files';
 import { modelPresets } from '../../models/presets';
 import { describeWeights } from '../../engine/weight-format';
+import { TeacherPrecision } from './TeacherPrecision';
 import {
   folderPresetId,
   hubPresetId,
@@ -67,6 +68,15 @@ export function ModelsView() {
   const onnxDtype = useAppStore((s) => s.onnxDtype);
   const setOnnxDtype = useAppStore((s) => s.setOnnxDtype);
   const slots: Record<ModelRole, ModelSlot> = { student, teacher };
+  // The row of docs/teacher-precision.md for the teacher as chosen (as loaded, once it is).
+  const teacherPathKey =
+    teacherRuntime === 'onnx'
+      ? `onnx-${onnxDtype}`
+      : teacherQuantization !== 'none'
+        ? teacherQuantization
+        : backend === 'cpu'
+          ? 'f32'
+          : (teacher.loaded?.weights.format ?? (weights === 'f32' ? 'f32' : 'f16'));
   const loading = student.status === 'loading' || teacher.status === 'loading';
   // The engine's adapter (an ONNX teacher's device is onnxruntime's, not the engine's).
   const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu' && m.onnx === undefined)?.device;
@@ -209,6 +219,7 @@ export function ModelsView() {
                         takes a quarter of f32's memory, int4 an eighth. The student trains and stays unquantized.
                       </span>
                     )}
+                    <TeacherPrecision pathKey={teacherPathKey} />
                     {teacherRuntime === 'onnx' && (
                       <span className="hint">
                         An ONNX export from the Hub (onnx/model*.onnx) run by onnxruntime on WebGPU, or on wasm where
