@@ -8,8 +8,10 @@
  */
 import { AutoModelForCausalLM, env, type ProgressInfo, Tensor } from '@huggingface/transformers';
 import { topLogprobs } from '../engine/alternatives';
+import { halfToFloat } from '../engine/half-floats';
 import type { HubModelSource, ModelFileStore } from './hub-model';
 import { onnxWeightFiles, repoPathOfKey, type OnnxDevice, type OnnxDtype } from './onnx-files';
+import { logSoftmaxAt, presentToPast } from './transformers-scorer';
 
 type CausalLm = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
 
@@ -228,33 +230,4 @@ function float32Logits(logits: unknown): Float32Array {
 
 function isNumberArray(data: unknown): data is ArrayLike<number> {
   return ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array);
-}
-
-/** An IEEE half-precision value from its 16 bits. */
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction === 0 ? sign * Infinity : Number.NaN;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
-/** log softmax(row)[index], in float64. */
-function logSoftmaxAt(row: Float32Array, index: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
-  return row[index] - max - Math.log(sum);
-}
-
-/** The model's `present.{i}.key/value` outputs become the next call's `past_key_values.{i}.key/value`. */
-function presentToPast(outputs: Record<string, unknown>): Record<string, Tensor> {
-  const past: Record<string, Tensor> = {};
-  for (const [name, value] of Object.entries(outputs)) {
-    if (name.startsWith('present.') && value instanceof Tensor)
-      past[name.replace('present.', 'past_key_values.')] = value;
-  }
-  return past;
 }

@@ -114,7 +114,7 @@ export class TransformersScorer implements LogprobScorer {
 }
 
 /** log softmax(row)[index], in float64. */
-function logSoftmaxAt(row: Float32Array, index: number): number {
+export function logSoftmaxAt(row: Float32Array, index: number): number {
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
   let sum = 0;
@@ -123,7 +123,7 @@ function logSoftmaxAt(row: Float32Array, index: number): number {
 }
 
 /** The model's `present.{i}.key/value` outputs become the next call's `past_key_values.{i}.key/value`. */
-function presentToPast(outputs: Record<string, unknown>): Record<string, Tensor> {
+export function presentToPast(outputs: Record<string, unknown>): Record<string, Tensor> {
   const past: Record<string, Tensor> = {};
   for (const [name, value] of Object.entries(outputs)) {
     if (name.startsWith('present.') && value instanceof Tensor)
