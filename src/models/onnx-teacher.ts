@@ -11,7 +11,7 @@ import { topLogprobs } from '../engine/alternatives';
 import { halfToFloat } from '../engine/half-floats';
 import type { HubModelSource, ModelFileStore } from './hub-model';
 import { onnxWeightFiles, repoPathOfKey, type OnnxDevice, type OnnxDtype } from './onnx-files';
-import { chunkInputs, logSoftmaxAt, presentToPast } from './transformers-scorer';
+import { logSoftmaxAt, presentToPast } from './transformers-scorer';
 
 type CausalLm = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
 
@@ -34,6 +34,13 @@ export interface OnnxTeacherOptions {
   onProgress?: (event: OnnxLoadEvent) => void;
   signal?: AbortSignal;
 }
+
+const int64 = (values: readonly number[], dims: number[]) =>
+  new Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 
 /** A Response of a stored file, with its length (transformers.js reads sizes for its progress from it). */
 async function storedResponse(store: ModelFileStore, path: string): Promise<Response | undefined> {
@@ -178,7 +185,12 @@ export class OnnxTeacher {
         const end = Math.min(start + this.chunkTokens, inputs);
         const ids = sequence.slice(start, end);
         const result = await this.model({
-          ...chunkInputs(sequence, start, end),
+          input_ids: int64(ids, [1, ids.length]),
+          attention_mask: int64(new Array<number>(end).fill(1), [1, end]),
+          position_ids: int64(
+            ids.map((_, i) => start + i),
+            [1, ids.length],
+          ),
           past_key_values: start === 0 ? null : past,
         });
         const logits = float32Logits(result.logits);

@@ -81,7 +81,12 @@ export class TransformersScorer implements LogprobScorer {
       const end = Math.min(start + this.chunkTokens, inputs);
       const ids = sequence.slice(start, end);
       const result = await this.model({
-        ...chunkInputs(sequence, start, end),
+        input_ids: int64(ids, [1, ids.length]),
+        attention_mask: int64(new BigInt64Array(end).fill(1n), [1, end]),
+        position_ids: int64(
+          ids.map((_, i) => start + i),
+          [1, ids.length],
+        ),
         past_key_values: past,
       });
       // Other exports' fp16 graphs return float16 logits; log-probs are taken in float32 or more.
@@ -106,19 +111,6 @@ export class TransformersScorer implements LogprobScorer {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
-}
-
-/** The inputs of one chunk of a teacher-forced pass: tokens start..end−1 of `sequence`, after the cache of those before. */
-export function chunkInputs(sequence: readonly number[], start: number, end: number): Record<string, Tensor> {
-  const ids = sequence.slice(start, end);
-  return {
-    input_ids: int64(ids, [1, ids.length]),
-    attention_mask: int64(new BigInt64Array(end).fill(1n), [1, end]),
-    position_ids: int64(
-      ids.map((_, i) => start + i),
-      [1, ids.length],
-    ),
-  };
 }
 
 /** log softmax(row)[index], in float64. */
