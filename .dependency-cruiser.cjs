@@ -41,6 +41,7 @@ module.exports = {
         pathNot: [
           '^src/models/transformers-scorer\\.ts$',
           '^src/models/onnx-teacher\\.ts$',
+          '^src/models/onnx-scoring\\.ts$',
           '^src/models/onnx/',
           '^src/cli/',
           '\\.test\\.tsx?$',

@@ -9,6 +9,7 @@ import { benchMatmul } from './webgpu-matmul';
 import { benchSharedPrefix } from './shared-prefix';
 import { benchRealSize } from './real-size';
 import { benchTeacherPaths } from './teacher-paths';
+import { benchPeer } from './peer';
 import { newReport, writeReport, type BenchReport } from './report';
 
 const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
@@ -18,6 +19,7 @@ const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
   'shared-prefix': benchSharedPrefix,
   'real-size': benchRealSize,
   'teacher-paths': benchTeacherPaths,
+  peer: benchPeer,
 };
 
 const requested = process.argv.slice(2);
@@ -26,8 +28,8 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${Object.keys(benchmarks).join(', ')}`);
   process.exit(2);
 }
-// Real-size models take minutes to tens of minutes on a CPU: only when asked for by name.
-const onRequest = new Set(['real-size', 'teacher-paths']);
+// Real-size models take minutes to tens of minutes on a CPU or SwiftShader: only when asked for by name.
+const onRequest = new Set(['real-size', 'teacher-paths', 'peer']);
 const chosen = requested.length > 0 ? requested : Object.keys(benchmarks).filter((name) => !onRequest.has(name));
 for (const name of chosen) {
   console.log(`\n== ${name} ==`);

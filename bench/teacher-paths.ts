@@ -1,13 +1,17 @@
 /**
  * Teacher scoring throughput of every teacher path, side by side in one run, on a random Qwen3
- * of the real 0.6B dimensions in 2 layers (the real 151936-token LM head): the engine on the CPU
- * (f32, int8, int4) and on WebGPU (f32, f16, int8, int4; SwiftShader where there is no GPU),
- * and the ONNX exports (fp32, fp16, q4) through transformers.js on onnxruntime's CPU provider.
+ * of the real 0.6B dimensions in 2 layers (the real 151936-token LM head):
+ * - in Node: the engine on the CPU (f32, int8, int4) and on WebGPU (f32, f16, int8, int4;
+ *   SwiftShader where there is no GPU), and the ONNX exports (fp32, fp16, q4) through
+ *   transformers.js on onnxruntime's CPU provider;
+ * - in headless Chromium, as the playground's teacher worker runs them (`page-…`): the engine on
+ *   the browser's WebGPU (f32, f16) and the ONNX exports on onnxruntime-web's WebGPU provider,
+ *   falling back to wasm where the adapter cannot (fp16 without `shader-f16`), plus q4 on wasm.
  * Each path scores the same trajectory teacher-forced; medians of TEACHER_RUNS runs after a
  * warm-up.
  *
  *   npm run bench -- teacher-paths
- *   TEACHER_TOKENS=64 TEACHER_RUNS=1 TEACHER_PATHS=cpu-f32,onnx-q4 npm run bench -- teacher-paths
+ *   TEACHER_TOKENS=64 TEACHER_RUNS=1 TEACHER_PATHS=cpu-f32,page-onnx-q4 npm run bench -- teacher-paths
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +25,12 @@ import { folderFiles } from '../src/engine/node-files';
 import { WebGpuBackend } from '../src/engine/webgpu/backend';
 import { openEngineDevice, type EngineDevice } from '../src/engine/webgpu/device';
 import { nodeGpu } from '../src/engine/webgpu/node-gpu';
-import { onnxDtypes, type OnnxDtype } from '../src/models/onnx/dtypes';
+import { exportDtypes, type ExportDtype } from '../src/models/onnx/dtypes';
 import { exportOnnxFolder } from '../src/models/onnx/export-folder';
 import { writeRandomQwen3Folder } from '../src/models/testing/random-qwen3';
 import { TransformersScorer } from '../src/models/transformers-scorer';
+import { type HubServer, startHubServer } from '../tests/support/hub-server';
+import { type ModelPage, openModelPage, type PageRuntime } from '../tests/support/model-page';
 import { median, timeRuns, type BenchReport } from './report';
 
 const tokens = Number(process.env.TEACHER_TOKENS ?? 128);
@@ -33,7 +39,9 @@ const only = process.env.TEACHER_PATHS?.split(',');
 
 interface Path {
   name: string;
-  open(folder: string): Promise<{ scorer: LogprobScorer; close(): Promise<void> }>;
+  open(
+    folder: string,
+  ): Promise<{ scorer: Pick<LogprobScorer, 'scoreTokens'>; device?: string; close(): Promise<void> }>;
 }
 
 function engine(name: string, backend: () => Promise<{ backend: Backend<unknown>; device?: EngineDevice }>): Path {
@@ -52,13 +60,11 @@ async function gpu(weights: WeightFormat): Promise<{ backend: Backend<unknown>; 
   return { backend: new WebGpuBackend(device, { weights }), device };
 }
 
-function onnx(dtype: OnnxDtype, exportRoot: string): Path {
+function onnx(dtype: ExportDtype, exported: (dtype: ExportDtype) => Promise<string>): Path {
   return {
     name: `onnx-${dtype}`,
-    async open(folder) {
-      const exported = join(exportRoot, dtype);
-      if (!existsSync(exported)) await exportOnnxFolder(folder, exported, { dtype });
-      const scorer = await TransformersScorer.load(resolve(exported), {
+    async open() {
+      const scorer = await TransformersScorer.load(await exported(dtype), {
         devices: ['cpu'],
         localFilesOnly: true,
         dtype,
@@ -68,10 +74,67 @@ function onnx(dtype: OnnxDtype, exportRoot: string): Path {
   };
 }
 
+/** The page and the Hub-layout server of the `page-…` paths, started by the first of them. */
+class PageHost {
+  private started?: Promise<{ page: ModelPage; hub: HubServer }>;
+  constructor(private readonly repos: Record<string, () => Promise<string>>) {}
+
+  path(name: string, repo: string, runtime: PageRuntime): Path {
+    return {
+      name,
+      open: async () => {
+        const { page, hub } = await this.start();
+        const opened = await page.open({ endpoint: hub.url, repo, runtime });
+        return { scorer: opened, device: opened.device, close: async () => {} };
+      },
+    };
+  }
+
+  private start(): Promise<{ page: ModelPage; hub: HubServer }> {
+    this.started ??= (async () => {
+      const folders: Record<string, string> = {};
+      for (const [repo, folder] of Object.entries(this.repos)) folders[repo] = await folder();
+      return { hub: await startHubServer(folders), page: await openModelPage() };
+    })();
+    return this.started;
+  }
+
+  async close(): Promise<void> {
+    if (this.started === undefined) return;
+    const { page, hub } = await this.started;
+    await page.close();
+    hub.server.close();
+    hub.server.closeAllConnections();
+  }
+}
+
 export async function benchTeacherPaths(report: BenchReport): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sodp-teacher-paths-'));
+  let host: PageHost | undefined;
   try {
     const folder = writeRandomQwen3Folder(join(dir, 'teacher'), { size: '0.6B', layers: 2, seed: 2 });
+    const exported = async (dtype: ExportDtype) => {
+      const out = join(dir, 'onnx', dtype);
+      if (!existsSync(out)) await exportOnnxFolder(folder, out, { dtype });
+      return resolve(out);
+    };
+    const pages = new PageHost({
+      'bench/teacher': async () => folder,
+      ...Object.fromEntries(exportDtypes.map((dtype) => [`bench/teacher-${dtype}`, () => exported(dtype)])),
+    });
+    host = pages;
+    const pagePaths = [
+      pages.path('page-webgpu-f32', 'bench/teacher', { kind: 'engine', backend: 'webgpu', weights: 'f32' }),
+      pages.path('page-webgpu-f16', 'bench/teacher', { kind: 'engine', backend: 'webgpu', weights: 'f16' }),
+      ...exportDtypes.map((dtype) =>
+        pages.path(`page-onnx-${dtype}`, `bench/teacher-${dtype}`, {
+          kind: 'onnx',
+          dtype,
+          devices: ['webgpu', 'wasm'],
+        }),
+      ),
+      pages.path('page-onnx-wasm-q4', 'bench/teacher-q4', { kind: 'onnx', dtype: 'q4', devices: ['wasm'] }),
+    ];
     const paths: Path[] = [
       engine('cpu-f32', async () => ({ backend: new CpuBackend() })),
       engine('cpu-int8', async () => ({ backend: new QuantizedCpuBackend('int8') })),
@@ -80,7 +143,8 @@ export async function benchTeacherPaths(report: BenchReport): Promise<void> {
       engine('webgpu-f16', () => gpu('f16')),
       engine('webgpu-int8', () => gpu('int8')),
       engine('webgpu-int4', () => gpu('int4')),
-      ...onnxDtypes.map((dtype) => onnx(dtype, join(dir, 'onnx'))),
+      ...exportDtypes.map((dtype) => onnx(dtype, exported)),
+      ...pagePaths,
     ].filter((p) => only === undefined || only.includes(p.name));
     const prompt = Array.from({ length: 32 }, (_, i) => (i * 7919 + 13) % 150000);
     const response = Array.from({ length: tokens - 32 }, (_, i) => (i * 104729 + 7) % 150000);
@@ -91,7 +155,7 @@ export async function benchTeacherPaths(report: BenchReport): Promise<void> {
       try {
         opened = await path.open(folder);
       } catch (err) {
-        console.log(`${path.name.padEnd(12)} not available: ${err instanceof Error ? err.message : String(err)}`);
+        console.log(`${path.name.padEnd(18)} not available: ${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
       const seconds = median(
@@ -100,12 +164,20 @@ export async function benchTeacherPaths(report: BenchReport): Promise<void> {
       await opened.close();
       const rate = tokens / seconds;
       first ??= { name: path.name, rate };
+      const on = opened.device === undefined ? '' : `  on ${opened.device}`;
       console.log(
-        `${path.name.padEnd(12)} ${rate.toFixed(1).padStart(7)} tokens/s  (${(rate / first.rate).toFixed(2)}× ${first.name})`,
+        `${path.name.padEnd(18)} ${rate.toFixed(1).padStart(7)} tokens/s  (${(rate / first.rate).toFixed(2)}× ${first.name})${on}`,
       );
-      report.results.push({ name: `${path.name} scoring`, value: rate, unit: 'tokens/s', tokens });
+      report.results.push({
+        name: `${path.name} scoring`,
+        value: rate,
+        unit: 'tokens/s',
+        tokens,
+        ...(opened.device !== undefined ? { device: opened.device } : {}),
+      });
     }
   } finally {
+    await host?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

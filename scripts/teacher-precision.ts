@@ -4,6 +4,7 @@
  * src/models/teacher-precision.json (which the Models view shows).
  *
  *   npm run precision:teacher [-- --trajectories N] [--real-trajectories N] [--out DIR]
+ *                                 [--paths 'NAME;NAME']   (only these rows; the others are kept)
  *
  * Trajectories: the demo student's own rollouts at temperature 1 (sodp rollout, cached in
  * --out). Two teachers score them:
@@ -16,7 +17,8 @@
  * Paths: the engine in f16 (WebGPU's values, computed on the CPU), int8, int4 in groups of 32
  * and 128 (the CPU's packed kernels; WebGPU's agree with them to 2e-4,
  * src/engine/quantized-model.test.ts), and the ONNX
- * exports of `sodp export-onnx` through transformers.js on onnxruntime (Node's CPU provider).
+ * exports of `sodp export-onnx` through transformers.js: on onnxruntime's CPU provider in Node,
+ * and on onnxruntime-web's WebGPU provider in headless Chromium (fp32 and q4).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,19 +34,24 @@ import { loadQwen3 } from '../src/engine/load';
 import { folderFiles } from '../src/engine/node-files';
 import type { Floats } from '../src/engine/cpu/floats';
 import { roundToHalf } from '../src/engine/half-floats';
-import { onnxDtypes, onnxFileNames, type OnnxDtype } from '../src/models/onnx/dtypes';
+import { exportDtypes, onnxFileNames, type ExportDtype } from '../src/models/onnx/dtypes';
 import { exportOnnxFolder } from '../src/models/onnx/export-folder';
 import { writeRandomQwen3Folder } from '../src/models/testing/random-qwen3';
 import { TransformersScorer } from '../src/models/transformers-scorer';
 import { weighSteps } from '../src/sod/weights';
+import { startHubServer } from '../tests/support/hub-server';
+import { openModelPage } from '../tests/support/model-page';
 
 const { values } = parseArgs({
   options: {
     trajectories: { type: 'string', default: '32' },
     'real-trajectories': { type: 'string', default: '8' },
     out: { type: 'string', default: 'runs/teacher-precision' },
+    // Measure only these paths (their names, separated by ';') and keep the table's other rows.
+    paths: { type: 'string' },
   },
 });
+const onlyPaths = values.paths?.split(';').map((p) => p.trim());
 const count = Number(values.trajectories);
 const realCount = Number(values['real-trajectories']);
 const out = resolve(values.out);
@@ -62,7 +69,7 @@ interface TeacherPath {
   name: string;
   /** Key of the path in the JSON the Models view reads. */
   key: string;
-  open(folder: string): Promise<{ scorer: LogprobScorer; close(): void }>;
+  open(folder: string): Promise<{ scorer: Pick<LogprobScorer, 'scoreTokens'>; close(): Promise<void> | void }>;
 }
 
 function enginePath(name: string, key: string, backend: () => Promise<Backend<unknown>>): TeacherPath {
@@ -88,32 +95,77 @@ class HalfRoundedCpuBackend extends CpuBackend {
   }
 }
 
-/** An ONNX export of the teacher (sodp export-onnx, made once beside it) through transformers.js on onnxruntime. */
-function onnxPath(dtype: OnnxDtype): TeacherPath {
+/** The teacher's ONNX export of `dtype` (sodp export-onnx), made once in --out. */
+async function exported(folder: string, dtype: ExportDtype): Promise<string> {
+  const dir = join(out, 'onnx', basename(folder));
+  if (!existsSync(join(dir, 'onnx', onnxFileNames[dtype]))) await exportOnnxFolder(folder, dir, { dtype });
+  return resolve(dir);
+}
+
+/** An ONNX export through transformers.js on onnxruntime-node's CPU provider. */
+function onnxPath(dtype: ExportDtype): TeacherPath {
   return {
     name: `ONNX ${dtype} (transformers.js)`,
     key: `onnx-${dtype}`,
     async open(folder) {
-      const exported = join(out, 'onnx', basename(folder));
-      if (!existsSync(join(exported, onnxFileNames[dtype]))) await exportOnnxFolder(folder, exported, { dtype });
-      const scorer = await TransformersScorer.load(resolve(exported), {
+      const scorer = await TransformersScorer.load(await exported(folder, dtype), {
         devices: ['cpu'],
         localFilesOnly: true,
         dtype,
       });
-      return { scorer, close: () => void scorer.dispose() };
+      return { scorer, close: () => scorer.dispose() };
+    },
+  };
+}
+
+/**
+ * The same export in the page: transformers.js on onnxruntime-web's WebGPU provider in headless
+ * Chromium (SwiftShader without a GPU), served by a local Hub-layout server. Its kernels sum in
+ * another order than the CPU provider's, so fp32 differs more; the row shares its dtype's key, so
+ * the Models view and the tests account for both providers.
+ */
+function onnxPagePath(dtype: ExportDtype): TeacherPath {
+  return {
+    name: `ONNX ${dtype} (transformers.js on WebGPU in the page)`,
+    key: `onnx-${dtype}`,
+    async open(folder) {
+      const hub = await startHubServer({ 'local/teacher': await exported(folder, dtype) });
+      const page = await openModelPage();
+      const close = async () => {
+        await page.close();
+        hub.server.close();
+        hub.server.closeAllConnections();
+      };
+      try {
+        const scorer = await page.open({
+          endpoint: hub.url,
+          repo: 'local/teacher',
+          runtime: { kind: 'onnx', dtype, devices: ['webgpu'] },
+        });
+        return { scorer, close };
+      } catch (err) {
+        await close();
+        throw err;
+      }
     },
   };
 }
 
 const reference = enginePath('engine f32 (CPU)', 'f32', async () => new CpuBackend());
-const paths: TeacherPath[] = [
+const allPaths: TeacherPath[] = [
   enginePath('engine f16 (WebGPU)', 'f16', async () => new HalfRoundedCpuBackend()),
   enginePath('engine int8', 'int8', async () => new QuantizedCpuBackend('int8')),
   enginePath('engine int4, groups of 32', 'int4-32', async () => new QuantizedCpuBackend('int4', 32)),
   enginePath('engine int4, groups of 128', 'int4-128', async () => new QuantizedCpuBackend('int4', 128)),
-  ...onnxDtypes.map(onnxPath),
+  ...exportDtypes.map(onnxPath),
+  // fp16 graphs need the adapter's shader-f16, which SwiftShader lacks (the page runs them on wasm there).
+  onnxPagePath('fp32'),
+  onnxPagePath('q4'),
 ];
+const paths = allPaths.filter((path) => onlyPaths === undefined || onlyPaths.includes(path.name));
+for (const name of onlyPaths ?? [])
+  if (!allPaths.some((p) => p.name === name))
+    throw new Error(`--paths: no path named "${name}" (the paths: ${allPaths.map((p) => p.name).join('; ')})`);
 
 /** The demo student's rollouts, made once. */
 function demoTrajectories(): Scored[] {
@@ -180,7 +232,7 @@ async function scoreAll(path: TeacherPath, folder: string, trajectories: readonl
   const tau: Float64Array[] = [];
   for (const t of trajectories) tau.push(await scorer.scoreTokens(t.prompt, t.response));
   const seconds = (performance.now() - t0) / 1000;
-  close();
+  await close();
   return { tau, seconds };
 }
 
@@ -216,6 +268,15 @@ function compare(path: TeacherPath, trajectories: Scored[], ref: Float64Array[],
   return { path: path.name, key: path.key, meanAbsTau: sum / n, maxAbsTau: max, meanAbsW: wSum / wN };
 }
 
+/** The rows of `model` in the table as it was, for the paths this run does not measure. */
+function previousRows(model: string): Row[] {
+  if (onlyPaths === undefined || !existsSync('src/models/teacher-precision.json')) return [];
+  const table: { models: { model: string; rows: Row[] }[] } = JSON.parse(
+    readFileSync('src/models/teacher-precision.json', 'utf8'),
+  );
+  return table.models.find((m) => m.model === model)?.rows ?? [];
+}
+
 async function measure(model: string, teacher: string, trajectories: Scored[]): Promise<Row[]> {
   console.log(`${model}: scoring ${trajectories.length} trajectories with the f32 engine…`);
   const ref = await scoreAll(reference, teacher, trajectories);
@@ -229,7 +290,9 @@ async function measure(model: string, teacher: string, trajectories: Scored[]): 
     );
     rows.push(row);
   }
-  return rows;
+  // Every path in its place in the list, measured now or kept from before.
+  const kept = previousRows(model);
+  return allPaths.flatMap((path) => rows.find((r) => r.path === path.name) ?? kept.filter((r) => r.path === path.name));
 }
 
 const demo = demoTrajectories();
@@ -248,7 +311,8 @@ const studentScores = await scoreAll(
   reencoded,
 );
 const real: Scored[] = reencoded.map((t, i) => ({ ...t, student: Array.from(studentScores.tau[i]) }));
-const realRows = await measure('random Qwen3-0.6B dims, 2 layers', realTeacher, real);
+const realModel = 'random Qwen3-0.6B dimensions, 2 layers';
+const realRows = await measure(realModel, realTeacher, real);
 
 const tokens = (ts: Scored[]) => ts.reduce((n, t) => n + t.mask.reduce((a, b) => a + b, 0), 0);
 const steps = (ts: Scored[]) =>
@@ -262,7 +326,7 @@ const result = {
   models: [
     { model: 'demo teacher', trajectories: demo.length, tokens: tokens(demo), steps: steps(demo), rows: demoRows },
     {
-      model: 'random Qwen3-0.6B dimensions, 2 layers',
+      model: realModel,
       trajectories: real.length,
       tokens: tokens(real),
       steps: steps(real),
@@ -303,8 +367,13 @@ Paths:
   scale per row, int4 with a scale per group of 32 or 128 values. The CPU's and WebGPU's
   packed kernels agree to 2e-4.
 - **ONNX fp32 / fp16 / q4**: \`sodp export-onnx\` of the teacher, scored by transformers.js on
-  onnxruntime (Node's CPU provider; the page runs the same graphs on onnxruntime-web). q4 is
-  \`MatMulNBits\` with blocks of 32.
+  onnxruntime's CPU provider in Node. q4 is \`MatMulNBits\` with blocks of 32 and a float32
+  embedding.
+- **ONNX …, WebGPU in the page**: the same graphs in headless Chromium on onnxruntime-web's
+  WebGPU provider (SwiftShader on the machine that made this table), as the playground's teacher
+  worker runs them. Its kernels add in another order, so fp32 differs more than on the CPU. fp16
+  graphs need the adapter's \`shader-f16\`, which SwiftShader lacks; the page then runs them on
+  wasm, whose numbers are the CPU provider's.
 
 Trajectories: the demo student's rollouts at temperature 1 on the held-out arithmetic tasks.
 The second table scores the same trajectories, re-encoded with Qwen3's tokenizer segment by
@@ -314,7 +383,9 @@ large, so its |Δτ| under 4-bit storage is larger than a trained model's would 
 
 ${tables.join('\n')}
 The tests hold each path to twice the largest |Δτ| measured here
-(src/models/teacher-precision.test.ts; the ONNX teacher's in the page, tests/e2e/onnx-teacher.e2e.test.ts).
+(src/models/teacher-precision.test.ts; the ONNX teacher's in the page, tests/e2e/onnx-teacher.e2e.test.ts
+and, at the real dimensions, tests/e2e/onnx-real-size.e2e.test.ts), taking both providers' rows
+of a dtype together.
 
 How to read it: a change of w_k smaller than a path's mean |Δw_k| may come from the teacher's
 storage alone. f16 and int8 move w_k by 1e-3 or less, far below what training does to it (SOD's

@@ -197,18 +197,26 @@ export async function fetchHubModel(
   };
 }
 
-/** Keeps files in memory: for tests. */
+/** Keeps files in memory: for tests and benchmarks. */
 export class MemoryFileStore implements ModelFileStore {
-  private readonly files = new Map<string, { chunks: Uint8Array[]; done: boolean }>();
+  private readonly files = new Map<string, { chunks: Uint8Array[]; done: boolean; blob?: Blob }>();
 
   async target(path: string): Promise<DownloadTarget> {
     const file = this.files.get(path) ?? { chunks: [], done: false };
     this.files.set(path, file);
     return {
-      storedBytes: async () => file.chunks.reduce((n, c) => n + c.byteLength, 0),
+      storedBytes: async () => file.blob?.size ?? file.chunks.reduce((n, c) => n + c.byteLength, 0),
       append: async (chunk) => void file.chunks.push(chunk.slice()),
-      truncate: async () => void (file.chunks = []),
-      complete: async () => void (file.done = true),
+      truncate: async () => {
+        file.chunks = [];
+        file.blob = undefined;
+      },
+      // One Blob per finished file: a loader reading it tensor by tensor must not copy it each time.
+      complete: async () => {
+        file.blob = new Blob(file.chunks.map((c) => new Uint8Array(c)));
+        file.chunks = [];
+        file.done = true;
+      },
     };
   }
   async has(path: string): Promise<boolean> {
@@ -217,6 +225,6 @@ export class MemoryFileStore implements ModelFileStore {
   async blob(path: string): Promise<Blob> {
     const file = this.files.get(path);
     if (file === undefined) throw new Error(`${path} is not stored`);
-    return new Blob(file.chunks.map((c) => new Uint8Array(c)));
+    return file.blob ?? new Blob(file.chunks.map((c) => new Uint8Array(c)));
   }
 }

@@ -6,14 +6,12 @@
  * The teacher worker imports this module only when an ONNX teacher is loaded, so onnxruntime
  * never enters the main bundle or the student's worker.
  */
-import { AutoModelForCausalLM, env, type ProgressInfo, Tensor } from '@huggingface/transformers';
+import { AutoModelForCausalLM, env, type ProgressInfo } from '@huggingface/transformers';
 import { topLogprobs } from '../engine/alternatives';
-import { halfToFloat } from '../engine/half-floats';
+import { logSoftmaxAt } from '../engine/sampling';
 import type { HubModelSource, ModelFileStore } from './hub-model';
 import { onnxWeightFiles, repoPathOfKey, type OnnxDevice, type OnnxDtype } from './onnx-files';
-import { logSoftmaxAt, presentToPast } from './transformers-scorer';
-
-type CausalLm = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
+import { type CausalLm, forEachPrediction } from './onnx-scoring';
 
 /** What a load reports: files read from the store into onnxruntime, then the session being created. */
 export type OnnxLoadEvent =
@@ -34,13 +32,6 @@ export interface OnnxTeacherOptions {
   onProgress?: (event: OnnxLoadEvent) => void;
   signal?: AbortSignal;
 }
-
-const int64 = (values: readonly number[], dims: number[]) =>
-  new Tensor(
-    'int64',
-    BigInt64Array.from(values, (v) => BigInt(v)),
-    dims,
-  );
 
 /** A Response of a stored file, with its length (transformers.js reads sizes for its progress from it). */
 async function storedResponse(store: ModelFileStore, path: string): Promise<Response | undefined> {
@@ -83,7 +74,8 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 export class OnnxTeacher {
   private constructor(
-    private readonly model: CausalLm,
+    /** The transformers.js model (the peer benchmark decodes with its own generate). */
+    readonly model: CausalLm,
     /** The device whose session was created. */
     readonly device: OnnxDevice,
     /** Why the devices before it were not used, when one was not. */
@@ -163,71 +155,16 @@ export class OnnxTeacher {
     return out;
   }
 
-  /**
-   * Feeds prompt + response in chunks through the KV cache and hands over, for each response
-   * position t, the logits row that predicts responseIds[t]. Only one chunk's rows
-   * (`chunkTokens × vocab`) exist at a time.
-   */
-  private async predictions(
+  private predictions(
     promptIds: readonly number[],
     responseIds: readonly number[],
     visit: (t: number, row: Float32Array) => void,
     signal?: AbortSignal,
   ): Promise<void> {
-    if (promptIds.length === 0) throw new Error('the prompt must hold at least one token');
-    const sequence = [...promptIds, ...responseIds];
-    // Inputs 0..n−2 predict tokens 1..n−1; the rows that predict response tokens are the ones wanted.
-    const inputs = sequence.length - 1;
-    let past: Record<string, Tensor> = {};
-    try {
-      for (let start = 0; start < inputs; start += this.chunkTokens) {
-        signal?.throwIfAborted();
-        const end = Math.min(start + this.chunkTokens, inputs);
-        const ids = sequence.slice(start, end);
-        const result = await this.model({
-          input_ids: int64(ids, [1, ids.length]),
-          attention_mask: int64(new Array<number>(end).fill(1), [1, end]),
-          position_ids: int64(
-            ids.map((_, i) => start + i),
-            [1, ids.length],
-          ),
-          past_key_values: start === 0 ? null : past,
-        });
-        const logits = float32Logits(result.logits);
-        const vocab = logits.length / ids.length;
-        for (let row = 0; row < ids.length; row++) {
-          const t = start + row + 1 - promptIds.length; // the response position this row predicts
-          if (t >= 0) visit(t, logits.subarray(row * vocab, (row + 1) * vocab));
-        }
-        const next = presentToPast(result);
-        disposeAll(past); // on WebGPU the cache lives in GPU buffers, freed only when disposed
-        past = next;
-      }
-    } finally {
-      disposeAll(past);
-    }
+    return forEachPrediction(this.model, this.chunkTokens, promptIds, responseIds, visit, signal);
   }
 
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
-}
-
-function disposeAll(tensors: Record<string, Tensor>): void {
-  for (const t of Object.values(tensors)) t.dispose();
-}
-
-/** The logits as float32 (an fp16 export returns float16 logits). */
-function float32Logits(logits: unknown): Float32Array {
-  if (!(logits instanceof Tensor)) throw new Error('the model returned no logits');
-  const data: unknown = logits.data;
-  if (data instanceof Float32Array) return data;
-  if (logits.type === 'float16' && data instanceof Uint16Array) return Float32Array.from(data, halfToFloat);
-  // Where the runtime has Float16Array, float16 data comes as one; Float32Array.from widens it.
-  if (logits.type === 'float16' && isNumberArray(data)) return Float32Array.from(data);
-  throw new Error(`the model returned ${logits.type} logits; float32 or float16 expected`);
-}
-
-function isNumberArray(data: unknown): data is ArrayLike<number> {
-  return ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array);
 }

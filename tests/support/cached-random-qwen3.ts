@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ExportDtype } from '../../src/models/onnx/dtypes';
+import { exportOnnxFolder } from '../../src/models/onnx/export-folder';
 import { type RandomQwen3Options, writeRandomQwen3Folder } from '../../src/models/testing/random-qwen3';
 
 /** Where generated checkpoints are kept between test runs (they take seconds each to write). */
@@ -22,6 +24,21 @@ export function cachedRandomQwen3Folder(options: RandomQwen3Options): string {
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   writeRandomQwen3Folder(partial, options);
+  renameSync(partial, dir);
+  return dir;
+}
+
+/**
+ * `cachedRandomQwen3Folder(options)` with its ONNX export of `dtype` beside the weights (a
+ * transformers.js layout), written once like the folder itself.
+ */
+export async function cachedRandomQwen3Onnx(options: RandomQwen3Options, dtype: ExportDtype): Promise<string> {
+  const folder = cachedRandomQwen3Folder(options);
+  const dir = `${folder}_onnx-${dtype}`;
+  if (existsSync(dir)) return dir;
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  await exportOnnxFolder(folder, partial, { dtype });
   renameSync(partial, dir);
   return dir;
 }

@@ -1,5 +1,5 @@
 import { exportOnnxFolder } from '../../models/onnx/export-folder';
-import { onnxDtypes, type OnnxDtype } from '../../models/onnx/dtypes';
+import { exportDtypes, type ExportDtype } from '../../models/onnx/dtypes';
 import { q4BlockSizes } from '../../models/onnx/quantize-q4';
 import { choiceOption, parseOptions, UsageError, type CliCommand } from '../command';
 import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
@@ -17,7 +17,8 @@ Writes a Qwen3 model as a folder @huggingface/transformers loads (the teacher of
                                  softmax and the residual stream in float32
   onnx/model_q4.onnx             --dtype q4: every projection and the LM head as
                                  com.microsoft MatMulNBits (4 bits, symmetric), the
-                                 embedding in float16
+                                 embedding in float32 (no float16 op: runs on
+                                 WebGPU without shader-f16)
 
 A graph over 2 GiB puts its tensors in <file>_data (and <file>_data_1, … past 2 GiB each),
 named in config.json's transformers.js_config.use_external_data_format.
@@ -52,7 +53,7 @@ export const exportOnnxCommand: CliCommand = {
     }
     if (values.model === undefined) throw new UsageError('--model DIR|ID is required');
     if (values.out === undefined) throw new UsageError('--out DIR is required');
-    const dtype = choiceOption<OnnxDtype>('dtype', values.dtype, onnxDtypes, 'fp32');
+    const dtype = choiceOption<ExportDtype>('dtype', values.dtype, exportDtypes, 'fp32');
     const blockText = choiceOption(
       'block-size',
       values['block-size'],

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { LogprobScorer } from '../../core/policy';
 import { EngineScorer } from '../../engine/inference';
-import { onnxDtypes, type OnnxDtype } from '../../models/onnx/dtypes';
+import { exportDtypes, type ExportDtype } from '../../models/onnx/dtypes';
 import { TransformersScorer } from '../../models/transformers-scorer';
 import { numberArrayField } from '../../sod/record';
 import { choiceOption, parseOptions, UsageError, type CliCommand, type CliIO } from '../command';
@@ -82,7 +82,7 @@ export const logprobsCommand: CliCommand = {
     const role = choiceOption('as', values.as, ['student', 'teacher'] as const, 'student');
     const field = role === 'student' ? 'student_logprobs' : 'teacher_logprobs';
     const engine = choiceOption('teacher-backend', values['teacher-backend'], ['engine', 'onnx'] as const, 'engine');
-    const dtype = choiceOption<OnnxDtype>('onnx-dtype', values['onnx-dtype'], onnxDtypes, 'fp32');
+    const dtype = choiceOption<ExportDtype>('onnx-dtype', values['onnx-dtype'], exportDtypes, 'fp32');
     if (values['onnx-dtype'] !== undefined && engine !== 'onnx')
       throw new UsageError('--onnx-dtype applies to --teacher-backend onnx only');
     const log = (line: string) => io.stderr.write(`${line}\n`);

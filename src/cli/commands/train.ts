@@ -11,7 +11,7 @@ import { initLoraParams, loraLayout } from '../../engine/lora';
 import { createLoraState } from '../../engine/lora-state';
 import { exportPeft } from '../../engine/peft';
 import { defaultAdamW, LoraTrainer } from '../../engine/train';
-import { onnxDtypes, type OnnxDtype } from '../../models/onnx/dtypes';
+import { exportDtypes, type ExportDtype } from '../../models/onnx/dtypes';
 import { usesTeacher } from '../../sod/advantages';
 import { createNodeSandbox } from '../../tools/node-sandbox';
 import { choiceOption, parseOptions, UsageError, type CliCommand } from '../command';
@@ -82,7 +82,7 @@ export const trainCommand: CliCommand = {
       ['engine', 'onnx'] as const,
       'engine',
     );
-    const onnxDtype = choiceOption<OnnxDtype>('onnx-dtype', values['onnx-dtype'], onnxDtypes, 'fp32');
+    const onnxDtype = choiceOption<ExportDtype>('onnx-dtype', values['onnx-dtype'], exportDtypes, 'fp32');
     if (values['onnx-dtype'] !== undefined && teacherBackend !== 'onnx')
       throw new UsageError('--onnx-dtype applies to --teacher-backend onnx only');
     const tasks = await readTasks(values.tasks);

@@ -9,13 +9,13 @@ import { parseQwen3Config, qwen3SizeFields } from '../../engine/config';
 import { openWeights } from '../../engine/load';
 import { folderFiles } from '../../engine/node-files';
 import { weightNames } from '../../engine/params';
-import { onnxFileNames, type OnnxDtype } from './dtypes';
+import { onnxFileNames, type ExportDtype } from './dtypes';
 import { qwen3OnnxModel } from './export-qwen3';
 import type { ExternalDataOptions } from './onnx-file';
 import { writeOnnxFile } from './write-onnx-file';
 
 export interface ExportOnnxOptions {
-  dtype: OnnxDtype;
+  dtype: ExportDtype;
   /** q4 only. Default 32. */
   blockSize?: number;
   /** When the graph goes to external data (tests lower the threshold). */
@@ -53,7 +53,7 @@ export function transformersJsConfig(
   previous: unknown,
   file: string,
   chunks: number,
-  dtype: OnnxDtype,
+  dtype: ExportDtype,
 ): Record<string, unknown> {
   const config: Record<string, unknown> = isRecord(previous) ? { ...previous } : {};
   const external = isRecord(config.use_external_data_format) ? { ...config.use_external_data_format } : {};

@@ -3,7 +3,7 @@ import type { Qwen3SizeFields } from '../../engine/config';
 import { floatToHalf } from '../../engine/half-floats';
 import { bytesOf, GraphBuilder, valueInfo } from './graph-builder';
 import { encodeOnnxModel, type OnnxModelParts } from './onnx-file';
-import type { OnnxDtype } from './dtypes';
+import type { ExportDtype } from './dtypes';
 import { quantizeQ4, type Q4Weight } from './quantize-q4';
 
 /** Weights by their Hugging Face names (`model.layers.0.self_attn.q_proj.weight`, …), as f32. */
@@ -11,7 +11,7 @@ export type WeightLookup = (name: string) => Float32Array | Promise<Float32Array
 
 export interface Qwen3OnnxOptions {
   /** Default fp32. */
-  dtype?: OnnxDtype;
+  dtype?: ExportDtype;
   /** K per scale of the q4 projections. Default 32. */
   blockSize?: number;
 }
@@ -40,7 +40,9 @@ function toHalves(values: Float32Array): Uint8Array {
  *   Qwen3's hidden states outgrow float16's range, and a sum of squares more so. Logits are
  *   cast to float32 for teacher log-probs.
  * - q4: every projection and the LM head as com.microsoft MatMulNBits (4 bits, symmetric,
- *   see quantize-q4.ts) on float32 activations; the embedding gather reads a float16 table.
+ *   see quantize-q4.ts) on float32 activations; the embedding table stays float32, as in the
+ *   Hub's q4 exports, so the graph holds no float16 op and runs on WebGPU adapters without
+ *   `shader-f16` (onnxruntime-web refuses a float16 Gather there).
  *
  * Weights are read (and converted) only when the writer reaches them, one at a time.
  */
@@ -171,11 +173,11 @@ export function qwen3OnnxModel(
 
   const embedName = 'model.embed_tokens.weight';
   const embed =
-    dtype === 'fp32'
+    dtype !== 'fp16'
       ? g.addTensor(embedName, FLOAT, [V, C], async () => bytesOf(await read(embedName, V * C)))
       : g.addTensor(embedName, FLOAT16, [V, C], async () => toHalves(await read(embedName, V * C)));
   let h = g.op('Gather', [embed, 'input_ids'], { axis: 0 }); // (B, S, C)
-  if (dtype !== 'fp32') h = g.op('Cast', [h], { to: FLOAT });
+  if (dtype === 'fp16') h = g.op('Cast', [h], { to: FLOAT });
   const inputs = [
     valueInfo('input_ids', INT64, ['batch_size', 'sequence_length']),
     valueInfo('attention_mask', INT64, ['batch_size', 'total_sequence_length']),

@@ -16,13 +16,18 @@ export function TeacherPrecision({ pathKey }: { pathKey: string }) {
         Teacher precision: not measured for this path (docs/teacher-precision.md lists the measured ones).
       </p>
     );
+  // One path may have rows from several runtimes (the ONNX graphs on the CPU and on WebGPU): each is named.
+  const paths = new Set(rows.map(({ row }) => row.path));
+  const subject = paths.size === 1 ? `the ${rows[0].row.path} teacher` : 'this teacher';
   return (
     <p className="hint" data-value="teacher-precision">
-      Expected precision of the {rows[0].row.path} teacher against the f32 engine (docs/teacher-precision.md):{' '}
+      Expected precision of {subject} against the f32 engine (docs/teacher-precision.md):{' '}
       {rows.map(({ model, row }, i) => (
-        <span key={model}>
+        <span key={`${model} ${row.path}`}>
           {i > 0 && '; '}
-          {model}: mean |Δτ| {e(row.meanAbsTau)} (max {e(row.maxAbsTau)}), mean |Δw_k| {e(row.meanAbsW)}
+          {model}
+          {paths.size > 1 && `, ${row.path}`}: mean |Δτ| {e(row.meanAbsTau)} (max {e(row.maxAbsTau)}), mean |Δw_k|{' '}
+          {e(row.meanAbsW)}
         </span>
       ))}
       . A change of w_k below this may come from the teacher's storage, not the student.
