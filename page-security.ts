@@ -137,7 +137,7 @@ export function pageSecurity(options: Omit<PolicyOptions, 'nonce' | 'meta'>): Pl
       order: 'post',
       handler(html, context) {
         if (context.server !== undefined) return;
-        // Before every script, right after the charset (which must come first).
+        // Before every script, after only the charset declaration (which belongs first).
         const meta = `<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy({ ...options, meta: true })}" />`;
         return /<meta charset[^>]*>/i.test(html)
           ? html.replace(/<meta charset[^>]*>/i, (charset) => `${charset}\n    ${meta}`)
