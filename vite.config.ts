@@ -68,7 +68,7 @@ function onnxRuntimeAssets(): Plugin {
 
 export default defineConfig(({ mode }) => {
   // VITE_HF_ENDPOINT (a mirror the page starts with) and VITE_CONNECT_SRC widen the policy's connect-src:
-  // from the environment or a .env file, at build time (docs/deploying.md).
+  // from the environment or a .env file, when the site is built or served (docs/deploying.md).
   const env = loadEnv(mode, dirname(fileURLToPath(import.meta.url)), 'VITE_');
   return {
     // Relative URLs: the built folder works from any static host, under any sub-path.

@@ -85,15 +85,16 @@ export class BlockedByPolicyError extends DownloadError {
 // A fetch the policy blocks fails with a bare TypeError ("Failed to fetch"); only this event, fired in
 // the realm that fetched (the engine's worker), says why.
 const policyBlocks: string[] = [];
-if (typeof globalThis.addEventListener === 'function')
+const hearsPolicy = typeof globalThis.addEventListener === 'function';
+if (hearsPolicy)
   globalThis.addEventListener('securitypolicyviolation', (event) => {
     if (event.effectiveDirective === 'connect-src') policyBlocks.push(event.blockedURI);
   });
 
 /** Why a fetch of `url` failed before any response, `seen` being the number of blocks recorded before it started. */
 async function fetchFailure(url: string, err: unknown, seen: number): Promise<Error> {
-  // The violation event is a task of its own, which may run after the fetch has rejected.
-  for (const ms of [0, 50]) {
+  // The violation event is a task of its own, which may run after the fetch has rejected (later on a busy thread).
+  for (const ms of hearsPolicy ? [0, 50, 250, 1000] : []) {
     await new Promise((resolve) => setTimeout(resolve, ms));
     const blocked = policyBlocks[seen];
     if (blocked === undefined) continue;

@@ -56,6 +56,7 @@ describe.skipIf(!browserAvailable)('the built site under a sub-path', () => {
   let browser: Browser;
 
   beforeAll(async () => {
+    const before = process.env.VITE_CONNECT_SRC;
     process.env.VITE_CONNECT_SRC = connectSrc;
     try {
       await build({
@@ -65,7 +66,8 @@ describe.skipIf(!browserAvailable)('the built site under a sub-path', () => {
         build: { outDir, emptyOutDir: true },
       });
     } finally {
-      delete process.env.VITE_CONNECT_SRC;
+      if (before === undefined) delete process.env.VITE_CONNECT_SRC;
+      else process.env.VITE_CONNECT_SRC = before;
     }
     host = await serveStatic(outDir, '/some/sub/path/');
     browser = await launchChromium();
