@@ -1,8 +1,10 @@
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
-import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+import { fileURLToPath } from 'node:url';
+import { defaultClientConditions, defineConfig, loadEnv, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { pageSecurity } from './page-security';
 
 const pyodideDir = dirname(createRequire(import.meta.url).resolve('pyodide/package.json'));
 const pyodideFiles = readdirSync(pyodideDir).filter((f) => /\.(mjs|wasm|zip|json)$/.test(f) && f !== 'package.json');
@@ -64,17 +66,27 @@ function onnxRuntimeAssets(): Plugin {
   };
 }
 
-export default defineConfig({
-  // Relative URLs: the built folder works from any static host, under any sub-path.
-  base: './',
-  plugins: [react(), pyodideAssets(), onnxRuntimeAssets()],
-  // onnxruntime-web's build that loads its runtime from wasmPaths (served at ort/) instead of a copy the
-  // bundler would emit a second time beside it.
-  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
-  server: { port: 5173, strictPort: false },
-  worker: { format: 'es' },
-  // Pyodide finds its runtime files relative to itself; pre-bundling would move it. transformers.js is
-  // imported only by the teacher worker, on demand: pre-bundled up front, so that first import does not
-  // make the dev server optimize it then and reload the page.
-  optimizeDeps: { exclude: ['pyodide'], include: ['@huggingface/transformers'] },
+export default defineConfig(({ mode }) => {
+  // VITE_HF_ENDPOINT (a mirror the page starts with) and VITE_CONNECT_SRC widen the policy's connect-src:
+  // from the environment or a .env file, when the site is built or served (docs/deploying.md).
+  const env = loadEnv(mode, dirname(fileURLToPath(import.meta.url)), 'VITE_');
+  return {
+    // Relative URLs: the built folder works from any static host, under any sub-path.
+    base: './',
+    plugins: [
+      pageSecurity({ hubEndpoint: env.VITE_HF_ENDPOINT, connectSrc: env.VITE_CONNECT_SRC }),
+      react(),
+      pyodideAssets(),
+      onnxRuntimeAssets(),
+    ],
+    // onnxruntime-web's build that loads its runtime from wasmPaths (served at ort/) instead of a copy the
+    // bundler would emit a second time beside it.
+    resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
+    server: { port: 5173, strictPort: false },
+    worker: { format: 'es' },
+    // Pyodide finds its runtime files relative to itself; pre-bundling would move it. transformers.js is
+    // imported only by the teacher worker, on demand: pre-bundled up front, so that first import does not
+    // make the dev server optimize it then and reload the page.
+    optimizeDeps: { exclude: ['pyodide'], include: ['@huggingface/transformers'] },
+  };
 });

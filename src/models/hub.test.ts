@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
 import { startHubServer } from '../../tests/support/hub-server';
-import { download, hubFileUrl, MemoryTarget, type DownloadProgress } from './hub';
+import { download, DownloadError, hubFileUrl, MemoryTarget, type DownloadProgress } from './hub';
 
 /** Byte equality without a slow element-by-element deep comparison. */
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
@@ -27,6 +27,19 @@ describe('downloading from a server laid out like the Hub', () => {
     expect(hubFileUrl({ repo: 'a/b', path: 'x y.json', revision: 'v1', endpoint: 'http://127.0.0.1:9/' })).toBe(
       'http://127.0.0.1:9/a/b/resolve/v1/x%20y.json',
     );
+  });
+
+  it('names the URL when a fetch fails before any answer; a cancel stays an AbortError', async () => {
+    const url = hubFileUrl({ repo: 'test-org/tiny', path: 'model.safetensors', endpoint: hub.url });
+    const refused = download(url, new MemoryTarget(), {
+      fetch: async () => {
+        throw new TypeError('Failed to fetch');
+      },
+    });
+    await expect(refused).rejects.toThrow(DownloadError);
+    await expect(refused).rejects.toThrow(`${url} could not be fetched (Failed to fetch)`);
+    const cancelled = download(url, new MemoryTarget(), { signal: AbortSignal.abort() });
+    await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('downloads with progress that ends at the total', async () => {

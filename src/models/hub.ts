@@ -77,6 +77,44 @@ export const modelMetadataFiles = ['config.json', 'tokenizer.json', 'tokenizer_c
 /** Fetched when the repository has it (Qwen3's sampling defaults). */
 export const optionalMetadataFiles = ['generation_config.json'] as const;
 
+/** A fetch the page's Content-Security-Policy refused (its connect-src lacks the server's origin). */
+export class BlockedByPolicyError extends DownloadError {
+  override name = 'BlockedByPolicyError';
+}
+
+// A fetch the policy blocks fails with a bare TypeError ("Failed to fetch"); only this event, fired in
+// the realm that fetched (the engine's worker), says why.
+const policyBlocks: string[] = [];
+const hearsPolicy = typeof globalThis.addEventListener === 'function';
+if (hearsPolicy)
+  globalThis.addEventListener('securitypolicyviolation', (event) => {
+    if (event.effectiveDirective === 'connect-src') policyBlocks.push(event.blockedURI);
+  });
+
+/** Why a fetch of `url` failed before any response, `seen` being the number of blocks recorded before it started. */
+async function fetchFailure(url: string, err: unknown, seen: number): Promise<Error> {
+  // The violation event is a task of its own, which may run after the fetch has rejected (later on a busy thread).
+  for (const ms of hearsPolicy ? [0, 50, 250, 1000] : []) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const blocked = policyBlocks[seen];
+    if (blocked === undefined) continue;
+    let where = blocked;
+    try {
+      where = new URL(blocked).origin;
+    } catch {}
+    return new BlockedByPolicyError(
+      `${url} was not fetched: the page's Content-Security-Policy does not allow connecting to ${where}. ` +
+        'The app connects only to its own origin and huggingface.co with its download hosts; for another Hub ' +
+        'address, build it with VITE_HF_ENDPOINT set to that address (and VITE_CONNECT_SRC to the hosts it ' +
+        'redirects downloads to): see docs/deploying.md',
+    );
+  }
+  const reason = err instanceof Error ? err.message : String(err);
+  return new DownloadError(
+    `${url} could not be fetched (${reason}): the server is unreachable or does not allow cross-origin requests`,
+  );
+}
+
 export interface DownloadOptions {
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
@@ -87,10 +125,15 @@ export interface DownloadOptions {
 export async function download(url: string, target: DownloadTarget, options: DownloadOptions = {}): Promise<void> {
   const fetchFn = options.fetch ?? fetch;
   let stored = await target.storedBytes();
-  const response = await fetchFn(url, {
-    headers: stored > 0 ? { range: `bytes=${stored}-` } : {},
-    signal: options.signal,
-  });
+  const seen = policyBlocks.length;
+  let response: Response;
+  try {
+    response = await fetchFn(url, { headers: stored > 0 ? { range: `bytes=${stored}-` } : {}, signal: options.signal });
+  } catch (err) {
+    // A network error rejects with a TypeError; a cancel (AbortError) passes as it is.
+    if (!(err instanceof TypeError) || options.signal?.aborted) throw err;
+    throw await fetchFailure(url, err, seen);
+  }
   if (response.status === 416 && stored > 0) {
     // Everything was stored already.
     await target.complete();

@@ -5,6 +5,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Starts the playground's Vite dev server on a free localhost port. */
 export async function startPlayground(): Promise<{ server: ViteDevServer; url: string }> {
+  // The tests' Hub servers listen on 127.0.0.1 at ports of their own, origins the page's connect-src must
+  // name, as a site built for a mirror would (vite.config.ts reads this as it loads).
+  process.env.VITE_CONNECT_SRC = 'http://127.0.0.1:*';
   const server = await createServer({
     root,
     configFile: `${root}/vite.config.ts`,

@@ -51,7 +51,8 @@ export const createModelsSlice =
       teacherRuntime: 'engine',
       onnxDtype: 'fp32',
       thinking: defaultThinking,
-      hubEndpoint: defaultHubEndpoint,
+      // A site built for a mirror (VITE_HF_ENDPOINT, which its Content-Security-Policy allows) starts there.
+      hubEndpoint: String(import.meta.env.VITE_HF_ENDPOINT || defaultHubEndpoint),
       student: { presetId: 'demo-student', status: 'empty' },
       teacher: { presetId: 'demo-teacher', status: 'empty' },
       setBackend: (backend) => set({ backend, backendChosen: true }),

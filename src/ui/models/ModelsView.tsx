@@ -247,8 +247,8 @@ export function ModelsView() {
               onChange={(e) => setHubEndpoint(e.target.value)}
             />
             <span className="hint">
-              https://huggingface.co, or a mirror laid out like it. Files are kept in this browser and load offline the
-              next time.
+              https://huggingface.co, or a mirror laid out like it that the site's security policy allows (set when it
+              is built). Files are kept in this browser and load offline the next time.
             </span>
           </div>
         )}
