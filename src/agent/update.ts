@@ -37,12 +37,14 @@ export interface UpdateMetrics {
   update: number;
   method: Method;
   trajectories: number;
-  /** Mean over the update's optimizer steps. */
+  /** Mean over the update's optimizer steps taken (NaN when every one was skipped). */
   loss: number;
-  /** Mean over the update's optimizer steps, before clipping. */
+  /** Mean over the update's optimizer steps taken, before clipping. */
   gradNorm: number;
   /** ppoEpochs × mini-batches. */
   optimizerSteps: number;
+  /** Why each skipped optimizer step was skipped (NaN or infinite log-probs, loss or gradient); absent when none was. */
+  skipped?: string[];
   meanReward: number;
   accuracy: number;
   /** Token-weighted over every optimizer step of the update (0 in the first: the ratio starts at 1). */
@@ -61,6 +63,8 @@ export interface PpoStepMetrics {
   epoch: number;
   loss: number;
   gradNorm: number;
+  /** Why this step was not taken (the adapter and optimizer state stayed as they were). */
+  skipped?: string;
   tokens: number;
   clipFraction: number;
   approxKl: number;
@@ -260,24 +264,30 @@ export async function runUpdate(
       tokens,
       clipFraction: tokens > 0 ? clipped / tokens : 0,
       approxKl: tokens > 0 ? kl / tokens : 0,
+      ...(step.skipped !== undefined ? { skipped: step.skipped } : {}),
     });
   }
   const finished = performance.now();
 
   const weightings = batch.weightings.filter((w) => w !== undefined);
   const generated = trajectories.reduce((n, t) => n + t.mask.reduce((a, m) => a + m, 0), 0);
-  const trainedTokens = ppoSteps.reduce((n, p) => n + p.tokens, 0);
+  // The numbers of the steps taken: a skipped step's NaN would hide the others'.
+  const taken = ppoSteps.filter((p) => p.skipped === undefined);
+  const trainedTokens = taken.reduce((n, p) => n + p.tokens, 0);
   const tokenMean = (read: (p: PpoStepMetrics) => number) =>
-    trainedTokens > 0 ? ppoSteps.reduce((sum, p) => sum + read(p) * p.tokens, 0) / trainedTokens : 0;
+    trainedTokens > 0 ? taken.reduce((sum, p) => sum + read(p) * p.tokens, 0) / trainedTokens : 0;
   return {
     trajectories,
     metrics: {
       update,
       method,
       trajectories: trajectories.length,
-      loss: mean(ppoSteps.map((p) => p.loss)),
-      gradNorm: mean(ppoSteps.map((p) => p.gradNorm)),
+      loss: taken.length > 0 ? mean(taken.map((p) => p.loss)) : Number.NaN,
+      gradNorm: taken.length > 0 ? mean(taken.map((p) => p.gradNorm)) : Number.NaN,
       optimizerSteps: ppoSteps.length,
+      ...(taken.length < ppoSteps.length
+        ? { skipped: ppoSteps.flatMap((p, i) => (p.skipped !== undefined ? [`step ${i + 1}: ${p.skipped}`] : [])) }
+        : {}),
       meanReward: mean(trajectories.map((t) => t.reward)),
       accuracy: mean(trajectories.map((t) => (t.correct ? 1 : 0))),
       clipFraction: tokenMean((p) => p.clipFraction),

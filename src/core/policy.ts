@@ -87,6 +87,11 @@ export interface TrainingStepResult {
   gradNorm: number;
   tokens: number;
   seconds: number;
+  /**
+   * Why the optimizer step was not taken: a log-prob, the loss or the gradient was NaN or
+   * infinite. The adapter and the optimizer's state are then exactly as before the step.
+   */
+  skipped?: string;
 }
 
 /** A model whose adapter can take an optimizer step on a batch (the engine's LoraTrainer). */

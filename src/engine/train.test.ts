@@ -94,17 +94,6 @@ describe('LoraTrainer', () => {
     expect(after).toBeLessThan(before.loss);
   });
 
-  it('refuses a non-finite loss before touching the adapter', async () => {
-    const model = randomModel(cpu, tinyConfig, 13);
-    const lora = freshLora();
-    const trainer = new LoraTrainer(model, lora);
-    const snapshot = Float32Array.from(lora.params);
-    await expect(
-      trainer.trainStep([{ promptIds: [1], responseIds: [2], loss: () => ({ loss: NaN, grad: new Float64Array(1) }) }]),
-    ).rejects.toThrow(/the loss is NaN/);
-    expect(Array.from(lora.params)).toEqual(Array.from(snapshot));
-  });
-
   it('trains G samples of one prompt with the prompt run once, to the same adapter as running each in full', async () => {
     const f64 = new CpuBackend(Float64Array);
     const layout = loraLayout(smallConfig, { rank: 4, alpha: 8, targets: allLoraTargets });

@@ -62,9 +62,13 @@ class AdamWTrainer<T> implements PolicyTrainer {
 
   async trainStep(batch: readonly TrainingSequence[]): Promise<TrainingStepResult> {
     const started = performance.now();
-    const { loss, tokens } = await this.accumulate(batch);
+    const seconds = () => (performance.now() - started) / 1000;
+    const { loss, tokens, skipped } = await this.accumulate(batch);
+    if (skipped !== undefined) return { loss, gradNorm: Number.NaN, tokens, seconds: seconds(), skipped };
     const gradNorm = await this.update();
-    return { loss, gradNorm, tokens, seconds: (performance.now() - started) / 1000 };
+    if (!Number.isFinite(gradNorm))
+      return { loss, gradNorm, tokens, seconds: seconds(), skipped: `the gradient norm is ${gradNorm}` };
+    return { loss, gradNorm, tokens, seconds: seconds() };
   }
 
   /** Frees the optimizer's moments and scratch (not the trained parameters, which the caller owns). */
@@ -73,8 +77,12 @@ class AdamWTrainer<T> implements PolicyTrainer {
     for (const t of [this.m, this.v, this.norm]) b.release(t);
   }
 
-  /** Zeroes the gradients and adds those of every sequence of the batch (one forward and backward each). */
-  async accumulate(batch: readonly TrainingSequence[]): Promise<{ loss: number; tokens: number }> {
+  /**
+   * Zeroes the gradients and adds those of every sequence of the batch (one forward and backward
+   * each). Stops at a sequence whose log-probs or loss are not finite, saying why in `skipped`:
+   * its gradient would make the step's NaN.
+   */
+  async accumulate(batch: readonly TrainingSequence[]): Promise<{ loss: number; tokens: number; skipped?: string }> {
     const { grads, size, lora, targets } = this.trainable;
     this.model.backend.fill({ x: grads, value: 0, length: size });
     let loss = 0;
@@ -90,11 +98,11 @@ class AdamWTrainer<T> implements PolicyTrainer {
       const P = seq.promptIds.length - skip;
       const all = await this.model.logprobs(ids, lora, prefix);
       const response = Float64Array.from(all.subarray(P - 1));
+      const bad = response.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0)
+        return { loss: Number.NaN, tokens, skipped: `the log-prob of response token ${bad} is ${response[bad]}` };
       const part = seq.loss(response);
-      if (!Number.isFinite(part.loss))
-        throw new Error(
-          `the loss is ${part.loss} on a sequence of ${ids.length} tokens: training stopped before updating`,
-        );
+      if (!Number.isFinite(part.loss)) return { loss: part.loss, tokens, skipped: `the loss is ${part.loss}` };
       const upstream = new Float64Array(ids.length - 1);
       upstream.set(part.grad, P - 1);
       await this.model.backward(ids, targets, upstream, prefix);
@@ -105,7 +113,11 @@ class AdamWTrainer<T> implements PolicyTrainer {
     return { loss, tokens };
   }
 
-  /** One clipped AdamW step with the gradients accumulated (or written into the gradient tensor); returns their norm before clipping. */
+  /**
+   * One clipped AdamW step with the gradients accumulated (or written into the gradient tensor);
+   * returns their norm before clipping. A norm that is NaN or infinite leaves everything as it
+   * was (the kernels check it on the device), and the step is not counted.
+   */
   async update(): Promise<number> {
     const b = this.model.backend;
     const { params, grads, size } = this.trainable;
@@ -122,7 +134,9 @@ class AdamWTrainer<T> implements PolicyTrainer {
       settings: this.settings,
     });
     if (this.trainable.lora !== undefined) this.trainable.lora.version++;
-    return (await b.read(this.norm, 1))[0];
+    const norm = (await b.read(this.norm, 1))[0];
+    if (!Number.isFinite(norm)) this.step--;
+    return norm;
   }
 
   /** The longest prompt prefix all sequences share (leaving each at least its last prompt token), run once; undefined if none. */

@@ -62,7 +62,7 @@ const summary = (correct: number): EvaluationSummary => ({
 });
 
 /** Services that record each call; `loss(u)` is update u's loss; `during(u)` runs inside update u. */
-function fakeServices(options: { loss?: (u: number) => number; during?: (u: number) => void } = {}) {
+function fakeServices(options: { skipped?: (u: number) => string[] | undefined; during?: (u: number) => void } = {}) {
   const calls: string[] = [];
   const batches: string[][] = [];
   let evaluations = 0;
@@ -72,7 +72,8 @@ function fakeServices(options: { loss?: (u: number) => number; during?: (u: numb
       batches.push(batch.map((t) => t.id));
       options.during?.(u);
       signal.throwIfAborted();
-      return { trajectories: [], metrics: metrics(u, options.loss?.(u) ?? 0.5) };
+      const skipped = options.skipped?.(u);
+      return { trajectories: [], metrics: { ...metrics(u, 0.5), ...(skipped !== undefined ? { skipped } : {}) } };
     },
     async evaluate(evalTasks, _signal, onProgress) {
       calls.push(`evaluate ${evalTasks.length}`);
@@ -118,14 +119,17 @@ describe('runTraining', () => {
     expect(none.calls).toEqual(['update 1', 'update 2', 'update 3']);
   });
 
-  it('stops at a non-finite loss: the update is not reported and no update follows', async () => {
-    const { services, calls } = fakeServices({ loss: (u) => (u === 2 ? Number.NaN : 0.5) });
+  it('reports an update whose optimizer steps were skipped and goes on', async () => {
+    const { services, calls } = fakeServices({
+      skipped: (u) => (u === 2 ? ['step 1: the gradient norm is NaN'] : undefined),
+    });
     const { events, onEvent } = collect();
-    await expect(runTraining(plan(), tasks, services, new RunControl(), onEvent)).rejects.toThrow(
-      'update 2 gave a non-finite loss (NaN)',
-    );
-    expect(calls).toEqual(['evaluate 2', 'update 1', 'update 2']);
-    expect(events.filter((e) => e.kind === 'update').map((e) => e.update)).toEqual([1]);
+    await runTraining(plan(), tasks, services, new RunControl(), onEvent);
+    expect(calls).toEqual(['evaluate 2', 'update 1', 'update 2', 'update 3', 'evaluate 2']);
+    const activity = events.flatMap((e) => (e.kind === 'activity' ? [e.text] : []));
+    expect(activity.filter((t) => t.includes('skipped'))).toEqual([
+      'update 2: 1 of 1 optimizer steps skipped (step 1: the gradient norm is NaN); the adapter and optimizer state are as before them. If this repeats, lower the learning rate.',
+    ]);
   });
 
   it('pauses after the update in progress and goes on when resumed', async () => {

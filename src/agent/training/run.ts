@@ -1,7 +1,7 @@
 /**
  * The one training driver: the prompt order, the batch of each update, held-out evaluation
- * before, during and after, pause/resume/stop, the guard against non-finite losses and the
- * progress of the run in words. The CLI and the playground's store are thin adapters over it;
+ * before, during and after, pause/resume/stop, the report of optimizer steps skipped for NaN
+ * or infinite numbers and the progress of the run in words. The CLI and the playground's store are thin adapters over it;
  * they differ only in where an update runs (in-thread or in the student worker) and in what
  * they do with each event (write a JSONL line, or update the UI state).
  */
@@ -86,12 +86,14 @@ export class RunControl {
   }
 }
 
-/** Refuses an update whose loss is NaN or ±Infinity: the adapter would be ruined from then on. */
-export function checkFinite(metrics: UpdateMetrics): void {
-  if (!Number.isFinite(metrics.loss))
-    throw new Error(
-      `update ${metrics.update} gave a non-finite loss (${metrics.loss}); lower the learning rate and start a new run`,
-    );
+/** What a run says of an update whose optimizer steps were skipped (NaN or infinite numbers); undefined when none was. */
+export function skippedNote(metrics: UpdateMetrics): string | undefined {
+  if (metrics.skipped === undefined || metrics.skipped.length === 0) return undefined;
+  return (
+    `update ${metrics.update}: ${metrics.skipped.length} of ${metrics.optimizerSteps} optimizer steps skipped ` +
+    `(${metrics.skipped.join('; ')}); the adapter and optimizer state are as before them. ` +
+    'If this repeats, lower the learning rate.'
+  );
 }
 
 /** Runs the plan's updates over `trainTasks`; throws an AbortError after a stop. */
@@ -131,8 +133,9 @@ export async function runTraining<R extends { trajectories: Trajectory[]; metric
     const total = tasks.length * plan.update.groupSize;
     await onEvent({ kind: 'activity', text: `update ${u} of ${plan.updates}: rollouts (0/${total} trajectories)` });
     const result = await services.update(u, tasks, plan.update, signal);
-    checkFinite(result.metrics);
     await onEvent({ kind: 'update', update: u, result });
+    const note = skippedNote(result.metrics);
+    if (note !== undefined) await onEvent({ kind: 'activity', text: note });
     if (plan.evalEvery > 0 && u % plan.evalEvery === 0 && u < plan.updates) await evaluate('during', u);
   }
   await evaluate('after', plan.updates);

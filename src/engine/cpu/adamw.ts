@@ -8,9 +8,13 @@ export function gradNorm({ norm, grads, n }: GradNormArgs<Floats>): void {
   norm[0] = Math.sqrt(sum);
 }
 
-/** One AdamW step (bias-corrected, decoupled weight decay) after clipping by the global norm. */
+/**
+ * One AdamW step (bias-corrected, decoupled weight decay) after clipping by the global norm;
+ * none at all when the norm is NaN or infinite (a gradient that would ruin the adapter).
+ */
 export function adamw({ params, grads, m, v, norm: normTensor, n, step, settings: s }: AdamWArgs<Floats>): void {
   const norm = normTensor[0];
+  if (!Number.isFinite(norm)) return;
   const clip = s.maxGradNorm > 0 && norm > s.maxGradNorm ? s.maxGradNorm / norm : 1;
   const c1 = 1 - s.beta1 ** step;
   const c2 = 1 - s.beta2 ** step;

@@ -58,7 +58,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
 }
 
 /**
- * AdamW with bias correction and decoupled weight decay, one thread per parameter:
+ * AdamW with bias correction and decoupled weight decay, one thread per parameter (none when
+ * ‖g‖ is NaN or infinite):
  *   g ← g · min(1, maxNorm/‖g‖);  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
  *   p ← p − lr · (m/c1 / (√(v/c2) + ε) + wd · p),  c1 = 1 − β1^t, c2 = 1 − β2^t.
  */
@@ -76,6 +77,9 @@ struct Dims { n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f3
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.y * nwg.x * 256u + gid.x;
   if (i >= dims.n) { return; }
+  // A NaN or infinite norm (all exponent bits set) skips the step. Checked on the bits: WGSL may
+  // assume floats are finite, so a comparison could be folded away.
+  if ((bitcast<u32>(norm[0]) & 0x7f800000u) == 0x7f800000u) { return; }
   var clip = 1.0;
   if (dims.maxNorm > 0.0 && norm[0] > dims.maxNorm) { clip = dims.maxNorm / norm[0]; }
   let g = grads[i] * clip;
