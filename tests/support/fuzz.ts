@@ -217,7 +217,9 @@ function setChild(parent: unknown, key: string | number, value: unknown): void {
 /** `base` (JSON-compatible) with the mutations applied, as JSON text. */
 export function mutatedJsonText(base: unknown, mutations: readonly JsonMutation[]): string {
   const root: { value: unknown } = { value: structuredClone(base) };
-  for (const m of mutations) {
+  for (const mutation of mutations) {
+    // The odd values are shared between runs: a copy, so no run changes another's.
+    const m = { ...mutation, value: structuredClone(mutation.value) };
     const path = ['value', ...pathOf(root.value, m.walk)];
     const key = path[path.length - 1];
     const parent = nodeAt(root, path.slice(0, -1));
