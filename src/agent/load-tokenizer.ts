@@ -21,10 +21,5 @@ export async function loadTokenizer(folder: string): Promise<HfChatTokenizer> {
     readJson(folder, 'tokenizer.json'),
     readJson(folder, 'tokenizer_config.json'),
   ]);
-  try {
-    return new HfChatTokenizer(tokenizerJson, tokenizerConfig);
-  } catch (err) {
-    // Its messages name the file; this says which folder's.
-    throw new Error(`${folder}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  return new HfChatTokenizer(tokenizerJson, tokenizerConfig, folder);
 }

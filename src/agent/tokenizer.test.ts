@@ -170,11 +170,17 @@ describe('HfChatTokenizer', () => {
       expect(new HfChatTokenizer(json, config).decode([])).toBe('');
     });
 
-    it('names the folder and file that is not JSON', async () => {
+    it('names the folder and file that is not JSON, or holds an id that is none', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sodp-tokenizer-'));
       writeFileSync(join(dir, 'tokenizer.json'), '{"version": ');
       writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
       await expect(loadTokenizer(dir)).rejects.toThrow(`${dir}/tokenizer.json: not valid JSON (`);
+      // JSON.parse reads 1e999 as Infinity.
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json).replace('"q":113', '"q":1e999'));
+      const tokenizer = await loadTokenizer(dir);
+      expect(() => tokenizer.encode('q', { add_special_tokens: false })).toThrow(
+        `${dir}/tokenizer.json: "q" has id Infinity, not a token id`,
+      );
       rmSync(dir, { recursive: true });
     });
   });
