@@ -7,6 +7,7 @@ import {
   fuzzTimeout,
   jsonMutations,
   mutatedJson,
+  mutatedJsonText,
   outcomeOf,
   textEdits,
 } from '../../tests/support/fuzz';
@@ -56,6 +57,7 @@ describe('config.json, fuzzed', () => {
     async () => {
       const inputs = fc.oneof(
         textEdits.map((edits) => editText(configText, edits)),
+        jsonMutations.map((m) => mutatedJsonText(config, m)),
         fc.string({ unit: 'binary', maxLength: 200 }),
       );
       await fuzz('config.json (text)', inputs, async (text) => {
