@@ -3,22 +3,25 @@
  * clear refusal, and mutations of a valid input (random bytes rarely get past a parser's
  * first check; a valid file with one field changed reaches all the others).
  *
- * `npm test` tries a few hundred inputs per target; `npm run fuzz` sets FUZZ_RUNS=10000.
- * FUZZ_SEED replays a run that failed (fast-check prints its seed).
+ * `npm test` tries 200 inputs per target; `npm run fuzz` sets FUZZ_RUNS=10000. FUZZ_SEED
+ * replays a run that failed (fast-check prints its seed).
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
 
-function positiveInteger(name: string, text: string | undefined): number | undefined {
+function integerFromEnv(name: string, min: number): number | undefined {
+  const text = process.env[name];
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${text}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new Error(`${name} must be an integer of at least ${min}, got ${text}`);
   return n;
 }
 
 /** Inputs per target. */
-export const fuzzRuns = positiveInteger('FUZZ_RUNS', process.env.FUZZ_RUNS) ?? 200;
-const fuzzSeed = positiveInteger('FUZZ_SEED', process.env.FUZZ_SEED);
+export const fuzzRuns = integerFromEnv('FUZZ_RUNS', 1) ?? 200;
+/** fast-check's seeds may be negative. */
+const fuzzSeed = integerFromEnv('FUZZ_SEED', Number.MIN_SAFE_INTEGER);
 
 /** A test's time limit for fuzzRuns inputs of a target that takes up to `msPerInput` each (on a slow, shared machine). */
 export function fuzzTimeout(msPerInput = 5): number {
