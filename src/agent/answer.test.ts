@@ -54,4 +54,14 @@ describe('parseToolCalls', () => {
       { ok: false, error: 'Error: the <tool_call> block was not closed with </tool_call>.' },
     ]);
   });
+  // Found by tool-call.fuzz.test.ts: quoting the name threw a RangeError out of the rollout, or quoted it whole.
+  it('answers a tool name it cannot quote whole with a short error, not an exception', () => {
+    const deep = `${'['.repeat(12_000)}${']'.repeat(12_000)}`;
+    expect(parseToolCalls(`<tool_call>{"name": ${deep}, "arguments": {}}</tool_call>`)).toEqual([
+      { ok: false, error: 'Error: unknown tool an array nested too deep; the only tool is "code_interpreter".' },
+    ]);
+    expect(parseToolCalls(`<tool_call>{"name": "${'x'.repeat(1000)}"}</tool_call>`)).toEqual([
+      { ok: false, error: `Error: unknown tool "${'x'.repeat(78)}…; the only tool is "code_interpreter".` },
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 /** Node only: kept apart from chat.ts so the page's workers never import node:fs. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseJsonFile } from '../core/json';
 import { HfChatTokenizer } from './tokenizer';
 
 async function readJson(folder: string, file: string): Promise<unknown> {
@@ -11,7 +12,7 @@ async function readJson(folder: string, file: string): Promise<unknown> {
   } catch (err) {
     throw new Error(`${folder}: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
   }
-  return JSON.parse(text);
+  return parseJsonFile(text, path);
 }
 
 /** The tokenizer of a model folder on disk: its tokenizer.json and tokenizer_config.json. */
@@ -20,5 +21,5 @@ export async function loadTokenizer(folder: string): Promise<HfChatTokenizer> {
     readJson(folder, 'tokenizer.json'),
     readJson(folder, 'tokenizer_config.json'),
   ]);
-  return new HfChatTokenizer(tokenizerJson, tokenizerConfig);
+  return new HfChatTokenizer(tokenizerJson, tokenizerConfig, folder);
 }

@@ -1,11 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatFormat, type ChatMessage, codeInterpreterTool } from './chat';
 import { loadTokenizer } from './load-tokenizer';
 import { thinkingOptions } from './thinking';
-import type { HfChatTokenizer } from './tokenizer';
+import { HfChatTokenizer } from './tokenizer';
 
 // The reference: transformers.js' own tokenizer on the same files, loaded offline.
 env.allowRemoteModels = false;
@@ -135,5 +137,51 @@ describe('HfChatTokenizer', () => {
 
   it('names the folder and the file it cannot read', async () => {
     await expect(loadTokenizer('public/models')).rejects.toThrow(/public\/models: cannot read tokenizer\.json/);
+  });
+
+  // Found by tokenizer.fuzz.test.ts: each of these threw what the libraries throw (a TypeError, a
+  // SyntaxError, "token_ids must be a non-empty array"), naming no file, or gave an id of undefined.
+  describe('with malformed files', () => {
+    const folder = 'public/models/tiny-qwen3-student';
+    const json = JSON.parse(readFileSync(`${folder}/tokenizer.json`, 'utf8'));
+    const config = JSON.parse(readFileSync(`${folder}/tokenizer_config.json`, 'utf8'));
+
+    it('refuses them when built, naming the file', () => {
+      expect(() => new HfChatTokenizer({ ...json, added_tokens: null }, config)).toThrow(
+        'tokenizer.json: @huggingface/tokenizers cannot build the tokenizer it describes (this.tokenizer.added_tokens is not iterable)',
+      );
+      expect(() => new HfChatTokenizer(json, { ...config, chat_template: '{% for' })).toThrow(
+        'tokenizer_config.json: chat_template is not a valid Jinja template (Unexpected end of input)',
+      );
+      expect(() => new HfChatTokenizer(json, { ...config, additional_special_tokens: 'x' })).toThrow(
+        'tokenizer_config.json: additional_special_tokens is not a list of strings',
+      );
+    });
+
+    it('refuses to encode to an id that is none', () => {
+      const broken = structuredClone(json);
+      broken.model.vocab.q = 'x';
+      expect(() => new HfChatTokenizer(broken, config).encode('q', { add_special_tokens: false })).toThrow(
+        'tokenizer.json: "q" has id "x", not a token id',
+      );
+    });
+
+    it('decodes no ids to no text', () => {
+      expect(new HfChatTokenizer(json, config).decode([])).toBe('');
+    });
+
+    it('names the folder and file that is not JSON, or holds an id that is none', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sodp-tokenizer-'));
+      writeFileSync(join(dir, 'tokenizer.json'), '{"version": ');
+      writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+      await expect(loadTokenizer(dir)).rejects.toThrow(`${dir}/tokenizer.json: not valid JSON (`);
+      // JSON.parse reads 1e999 as Infinity.
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json).replace('"q":113', '"q":1e999'));
+      const tokenizer = await loadTokenizer(dir);
+      expect(() => tokenizer.encode('q', { add_special_tokens: false })).toThrow(
+        `${dir}/tokenizer.json: "q" has id Infinity, not a token id`,
+      );
+      rmSync(dir, { recursive: true });
+    });
   });
 });

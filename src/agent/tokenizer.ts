@@ -6,6 +6,7 @@
  */
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { describeJson } from '../core/json';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
@@ -36,45 +37,93 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** A special token's text: configs write it as a string or as `{ "__type": "AddedToken", "content": … }`. */
-function tokenText(value: unknown, key: string): string | undefined {
+function tokenText(value: unknown, key: string, configName: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return value;
   if (isRecord(value) && typeof value.content === 'string') return value.content;
-  throw new Error(`tokenizer_config.json: ${key} is neither a string nor an added token`);
+  throw new Error(`${configName}: ${key} is neither a string nor an added token`);
+}
+
+/** An error's message, cut short (a library may quote a whole field in it). */
+function messageOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 300 ? `${message.slice(0, 299)}…` : message;
+}
+
+/**
+ * Runs a call into @huggingface/tokenizers or @huggingface/jinja. They read the files' fields
+ * without checking them, so a malformed file surfaces as whatever they throw (a TypeError, an
+ * "Unknown Normalizer type"); this names the file, and what was being done, in front of it.
+ */
+function reading<T>(what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    throw new Error(`${what} (${messageOf(err)})`);
+  }
 }
 
 /** Encodes, decodes and renders chats exactly as transformers.js' PreTrainedTokenizer does for the same files. */
 export class HfChatTokenizer implements ChatTokenizer {
   private readonly tokenizer: Tokenizer;
-  /** The chat template, compiled on first use. */
-  private template: Template | undefined;
-  private readonly templateSource: string | undefined;
+  private readonly template: Template | undefined;
   /** bos_token, eos_token, … as the template sees them (only those the config sets). */
   private readonly specialTokens: Readonly<Record<string, string>>;
+  /** The two files as messages name them: in their folder, when it is given. */
+  private readonly jsonName: string;
+  private readonly configName: string;
 
-  constructor(tokenizerJson: unknown, tokenizerConfig: unknown) {
-    if (!isRecord(tokenizerJson)) throw new Error('tokenizer.json is not a JSON object');
-    if (!isRecord(tokenizerConfig)) throw new Error('tokenizer_config.json is not a JSON object');
-    this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+  constructor(tokenizerJson: unknown, tokenizerConfig: unknown, folder?: string) {
+    const jsonName = folder === undefined ? 'tokenizer.json' : `${folder}/tokenizer.json`;
+    const configName = folder === undefined ? 'tokenizer_config.json' : `${folder}/tokenizer_config.json`;
+    this.jsonName = jsonName;
+    this.configName = configName;
+    if (!isRecord(tokenizerJson)) throw new Error(`${jsonName} is not a JSON object`);
+    if (!isRecord(tokenizerConfig)) throw new Error(`${configName} is not a JSON object`);
+    const extra = tokenizerConfig.additional_special_tokens;
+    if (extra !== undefined && extra !== null && !(Array.isArray(extra) && extra.every((t) => typeof t === 'string')))
+      throw new Error(`${configName}: additional_special_tokens is not a list of strings`);
+    this.tokenizer = reading(
+      `${jsonName}: @huggingface/tokenizers cannot build the tokenizer it describes`,
+      () => new Tokenizer(tokenizerJson, tokenizerConfig),
+    );
     const source = tokenizerConfig.chat_template;
     // Qwen3 ships one template as a string (some other models ship a list of named ones).
     if (source !== undefined && source !== null && typeof source !== 'string')
-      throw new Error('tokenizer_config.json: chat_template is not a single template');
-    this.templateSource = source ?? undefined;
+      throw new Error(`${configName}: chat_template is not a single template`);
+    // Compiled now, so a broken template is reported when the model loads, not at its first prompt.
+    this.template =
+      source === undefined || source === null
+        ? undefined
+        : reading(`${configName}: chat_template is not a valid Jinja template`, () => new Template(source));
     const special: Record<string, string> = {};
     for (const key of specialTokenKeys) {
-      const text = tokenText(tokenizerConfig[key], key);
+      const text = tokenText(tokenizerConfig[key], key, configName);
       if (text !== undefined) special[key] = text;
     }
     this.specialTokens = special;
   }
 
   encode(text: string, options: { add_special_tokens: boolean }): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: options.add_special_tokens }).ids;
+    const { ids, tokens } = reading(`${this.jsonName}: cannot encode ${describeJson(text, 40)}`, () =>
+      this.tokenizer.encode(text, { add_special_tokens: options.add_special_tokens }),
+    );
+    // The library passes on whatever the vocabulary maps a piece to: undefined when it lacks
+    // the piece and there is no unk_token, or any JSON value the file holds there.
+    const bad = ids.findIndex((id) => !Number.isSafeInteger(id) || id < 0);
+    if (bad >= 0)
+      throw new Error(
+        `${this.jsonName}: ${describeJson(tokens[bad], 40)} has id ${describeJson(ids[bad])}, not a token id (the vocabulary or added_tokens lacks it or holds something else)`,
+      );
+    return ids;
   }
 
   decode(ids: number[], options: { skip_special_tokens?: boolean } = {}): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: options.skip_special_tokens ?? false });
+    // @huggingface/tokenizers refuses an empty list; nothing decodes to nothing.
+    if (ids.length === 0) return '';
+    return reading(`${this.jsonName}: cannot decode ${describeJson(ids, 40)}`, () =>
+      this.tokenizer.decode(ids, { skip_special_tokens: options.skip_special_tokens ?? false }),
+    );
   }
 
   /**
@@ -88,15 +137,17 @@ export class HfChatTokenizer implements ChatTokenizer {
     const { tools = null, documents = null, add_generation_prompt = false, tokenize = false, ...variables } = options;
     if (tokenize !== false) throw new Error('apply_chat_template renders text only: pass tokenize: false');
     if ('chat_template' in variables) throw new Error("apply_chat_template renders the tokenizer's own template only");
-    if (this.templateSource === undefined) throw new Error('tokenizer_config.json has no chat_template');
-    this.template ??= new Template(this.templateSource);
-    return this.template.render({
-      messages,
-      add_generation_prompt,
-      tools,
-      documents,
-      ...this.specialTokens,
-      ...variables,
-    });
+    const template = this.template;
+    if (template === undefined) throw new Error(`${this.configName} has no chat_template`);
+    return reading(`${this.configName}: chat_template failed to render`, () =>
+      template.render({
+        messages,
+        add_generation_prompt,
+        tools,
+        documents,
+        ...this.specialTokens,
+        ...variables,
+      }),
+    );
   }
 }

@@ -1,3 +1,5 @@
+import { describeJson } from '../core/json';
+
 /** One <tool_call> block of an assistant turn: the code to run, or why it cannot run. */
 export type ParsedToolCall = { ok: true; code: string } | { ok: false; error: string };
 
@@ -34,7 +36,7 @@ export function parseToolCalls(turnText: string, toolName = 'code_interpreter'):
     if (call.name !== toolName) {
       calls.push({
         ok: false,
-        error: `Error: unknown tool ${JSON.stringify(call.name)}; the only tool is "${toolName}".`,
+        error: `Error: unknown tool ${describeJson(call.name)}; the only tool is "${toolName}".`,
       });
       continue;
     }

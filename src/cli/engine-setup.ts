@@ -1,3 +1,4 @@
+import { parseJsonFile } from '../core/json';
 import type { Backend } from '../engine/backend';
 import { importPeft } from '../engine/peft';
 import { loadQwen3 } from '../engine/load';
@@ -107,7 +108,8 @@ export async function loadModelWithAdapter<T>(
 ): Promise<{ model: Qwen3Model<T>; lora?: LoraState<T> }> {
   const model = await loadQwen3(backend, folderFiles(modelDir));
   if (adapterDir === undefined) return { model };
-  const config: unknown = JSON.parse(await readFile(join(adapterDir, 'adapter_config.json'), 'utf8'));
+  const configPath = join(adapterDir, 'adapter_config.json');
+  const config = parseJsonFile(await readFile(configPath, 'utf8'), configPath);
   const { layout, params } = await importPeft(
     config,
     await readFile(join(adapterDir, 'adapter_model.safetensors')),

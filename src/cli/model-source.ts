@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseJsonFile } from '../core/json';
 import { checkSharedVocabulary } from '../models/vocabulary';
 import { parseHubModelId } from '../models/hub';
 import { hubModelFolder, hubSettingsFromEnv } from '../models/hub-cache';
@@ -39,7 +40,8 @@ export async function modelFolder(
 /** Refuses a student and a teacher whose tokenizers give tokens different ids (read from their folders). */
 export async function checkPair(studentDir: string, teacherDir: string): Promise<void> {
   const read = async (dir: string) => {
-    const json = async (file: string): Promise<unknown> => JSON.parse(await readFile(join(dir, file), 'utf8'));
+    const json = async (file: string): Promise<unknown> =>
+      parseJsonFile(await readFile(join(dir, file), 'utf8'), join(dir, file));
     const config = await json('config.json');
     const vocabSize =
       typeof config === 'object' && config !== null && 'vocab_size' in config ? Number(config.vocab_size) : Number.NaN;

@@ -54,4 +54,31 @@ describe('parseQwen3Config', () => {
       'tie_word_embeddings must be true or false',
     );
   });
+  // Found by config.fuzz.test.ts.
+  it('refuses sizes and numbers JSON can hold but a model cannot, saying so', () => {
+    // JSON.parse reads 1e999 as Infinity, which used to pass as a positive rope_theta.
+    const { rope_theta: _, ...rest } = qwen3_06b;
+    expect(() => parseQwen3Config({ ...rest, ...JSON.parse('{"rope_theta": 1e999}') })).toThrow(
+      'config.json: rope_theta must be a positive finite number, got Infinity',
+    );
+    expect(() => parseQwen3Config({ ...qwen3_06b, vocab_size: 2 ** 64 })).toThrow(
+      'config.json: vocab_size is 18446744073709552000, too large to be a size',
+    );
+    const { head_dim: __, ...noHeadDim } = qwen3_06b;
+    expect(() => parseQwen3Config({ ...noHeadDim, hidden_size: 1000 })).toThrow(
+      'config.json: head_dim is missing and hidden_size / num_attention_heads (1000 / 16) is not an even integer',
+    );
+  });
+  it('names a field whose value is too deep or too long to quote, without crashing or quoting it whole', () => {
+    const deep = JSON.parse(`${'['.repeat(12_000)}${']'.repeat(12_000)}`);
+    expect(() => parseQwen3Config({ ...qwen3_06b, architectures: [deep], model_type: 'llama' })).toThrow(
+      'config.json: architecture an array nested too deep is not Qwen3ForCausalLM',
+    );
+    expect(() => parseQwen3Config({ ...qwen3_06b, hidden_size: deep })).toThrow(
+      'config.json: hidden_size must be a positive integer, got an array nested too deep',
+    );
+    expect(() => parseQwen3Config({ ...qwen3_06b, hidden_size: 'x'.repeat(5000) })).toThrow(
+      `config.json: hidden_size must be a positive integer, got "${'x'.repeat(78)}…`,
+    );
+  });
 });

@@ -1,3 +1,5 @@
+import { describeJson } from '../core/json';
+
 /** The sizes of a Qwen3ForCausalLM, read from its Hugging Face config.json. */
 export interface Qwen3Config {
   hiddenSize: number; //            C
@@ -30,21 +32,25 @@ export function parseQwen3Config(json: unknown, source = 'config.json'): Qwen3Co
   const modelType = json.model_type;
   const isQwen3 = modelType === 'qwen3' || (Array.isArray(architectures) && architectures.includes('Qwen3ForCausalLM'));
   if (!isQwen3) {
-    const what = Array.isArray(architectures) ? architectures.join(', ') : String(modelType);
+    const what = Array.isArray(architectures)
+      ? architectures.map((a) => (typeof a === 'string' ? a : describeJson(a))).join(', ')
+      : describeJson(modelType);
     throw new ConfigError(`${source}: architecture ${what} is not Qwen3ForCausalLM (model_type 'qwen3')`);
   }
   const positive = (field: string): number => {
     const v = json[field];
     if (v === undefined) throw new ConfigError(`${source}: ${field} is missing`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
-      throw new ConfigError(`${source}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
+      throw new ConfigError(`${source}: ${field} must be a positive integer, got ${describeJson(v)}`);
+    // Above 2^53 integers are no longer exact, and no model has such a size.
+    if (!Number.isSafeInteger(v)) throw new ConfigError(`${source}: ${field} is ${v}, too large to be a size`);
     return v;
   };
   const positiveNumber = (field: string): number => {
     const v = json[field];
     if (v === undefined) throw new ConfigError(`${source}: ${field} is missing`);
-    if (typeof v !== 'number' || !(v > 0))
-      throw new ConfigError(`${source}: ${field} must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw new ConfigError(`${source}: ${field} must be a positive finite number, got ${describeJson(v)}`);
     return v;
   };
   const hiddenSize = positive('hidden_size');
@@ -57,12 +63,17 @@ export function parseQwen3Config(json: unknown, source = 'config.json'): Qwen3Co
   }
   const headDim = json.head_dim === undefined ? hiddenSize / numHeads : positive('head_dim');
   if (!Number.isInteger(headDim) || headDim % 2 !== 0)
-    throw new ConfigError(`${source}: head_dim must be an even integer, got ${headDim}`);
+    throw new ConfigError(
+      json.head_dim === undefined
+        ? `${source}: head_dim is missing and hidden_size / num_attention_heads (${hiddenSize} / ${numHeads}) is not an even integer`
+        : `${source}: head_dim must be an even integer, got ${headDim}`,
+    );
   const tie = json.tie_word_embeddings ?? false;
   if (typeof tie !== 'boolean')
-    throw new ConfigError(`${source}: tie_word_embeddings must be true or false, got ${JSON.stringify(tie)}`);
+    throw new ConfigError(`${source}: tie_word_embeddings must be true or false, got ${describeJson(tie)}`);
   const dtype = json.torch_dtype ?? 'float32';
-  if (typeof dtype !== 'string') throw new ConfigError(`${source}: torch_dtype must be a string`);
+  if (typeof dtype !== 'string')
+    throw new ConfigError(`${source}: torch_dtype must be a string, got ${describeJson(dtype)}`);
   return {
     hiddenSize,
     intermediateSize: positive('intermediate_size'),

@@ -53,4 +53,16 @@ describe('loadQwen3', () => {
       `${dir}: the checkpoint has no tensor model.layers.1.mlp.up_proj.weight`,
     );
   });
+
+  // config.fuzz.test.ts: config.json that is not JSON was a bare SyntaxError, naming no file.
+  it('names config.json and model.safetensors.index.json when they are not JSON', async () => {
+    const dir = writeFolder('F32');
+    writeFileSync(join(dir, 'config.json'), '{"hidden_size": 8,');
+    await expect(loadQwen3(cpu, folderFiles(dir))).rejects.toThrow(`${dir}/config.json: not valid JSON (`);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(qwen3ConfigJson(tinyConfig)));
+    writeFileSync(join(dir, 'model.safetensors.index.json'), '');
+    await expect(loadQwen3(cpu, folderFiles(dir))).rejects.toThrow(
+      `${dir}/model.safetensors.index.json: not valid JSON (`,
+    );
+  });
 });

@@ -1,3 +1,4 @@
+import { parseJsonFile } from '../core/json';
 import type { Backend } from './backend';
 import { parseQwen3Config, type Qwen3Config } from './config';
 import { Qwen3Model } from './model';
@@ -28,7 +29,10 @@ export interface TensorSource {
 
 export async function openWeights(files: ModelFiles): Promise<TensorSource> {
   if (await files.exists('model.safetensors.index.json')) {
-    const index: unknown = JSON.parse(await files.text('model.safetensors.index.json'));
+    const index = parseJsonFile(
+      await files.text('model.safetensors.index.json'),
+      `${files.name}/model.safetensors.index.json`,
+    );
     const checkpoint = await ShardedCheckpoint.open(index, (file) => files.blob(file));
     const names = new Set(checkpoint.names);
     return { info: (n) => checkpoint.info(n), read: (n) => checkpoint.read(n), has: (n) => names.has(n) };
@@ -45,10 +49,8 @@ export async function loadQwen3<T>(
   files: ModelFiles,
   onProgress?: (p: LoadProgress) => void,
 ): Promise<Qwen3Model<T>> {
-  const config: Qwen3Config = parseQwen3Config(
-    JSON.parse(await files.text('config.json')),
-    `${files.name}/config.json`,
-  );
+  const configPath = `${files.name}/config.json`;
+  const config: Qwen3Config = parseQwen3Config(parseJsonFile(await files.text('config.json'), configPath), configPath);
   const source = await openWeights(files);
   const names = weightNames(config);
   const tensors = new Map<string, T>();

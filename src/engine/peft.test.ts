@@ -67,4 +67,28 @@ describe('PEFT adapters', () => {
       /q_proj.lora_A.weight is missing/,
     );
   });
+
+  // Found by peft.fuzz.test.ts.
+  it('checks r against the file before allocating by it, and names adapter_config.json for r and lora_alpha', async () => {
+    const ok = { peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['q_proj'] };
+    const files = exportPeft(
+      randomLora(cpu, tinyConfig, { rank: 2, alpha: 4, targets: ['q_proj'] }).layout,
+      new Float32Array(10_000),
+      'x',
+    );
+    // r = 2^31 made a parameter vector too long for a Float32Array (a RangeError); 2^20 allocated 500 MB, then refused.
+    await expect(importPeft({ ...ok, r: 2 ** 31 }, files['adapter_model.safetensors'], tinyConfig)).rejects.toThrow(
+      `adapter_model.safetensors: base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight has shape [2, ${tinyConfig.hiddenSize}], expected [2147483648, ${tinyConfig.hiddenSize}] (r = 2147483648 in adapter_config.json)`,
+    );
+    await expect(importPeft({ ...ok, r: 1.5 }, files['adapter_model.safetensors'], tinyConfig)).rejects.toThrow(
+      'adapter_config.json: r must be a positive integer, got 1.5',
+    );
+    // JSON.parse reads 1e999 as Infinity, which passed as a positive alpha (an infinite scale).
+    await expect(
+      importPeft({ ...ok, ...JSON.parse('{"lora_alpha": 1e999}') }, files['adapter_model.safetensors'], tinyConfig),
+    ).rejects.toThrow('adapter_config.json: lora_alpha must be a positive number, got Infinity');
+    await expect(importPeft([ok], files['adapter_model.safetensors'], tinyConfig)).rejects.toThrow(
+      'adapter_config.json: expected a JSON object',
+    );
+  });
 });

@@ -1,3 +1,4 @@
+import { describeJson } from '../core/json';
 import type { Qwen3Config } from './config';
 import { loraLayout, type LoraLayout } from './lora';
 import { allLoraTargets, modulePath, type LoraTarget } from './params';
@@ -59,33 +60,36 @@ export async function importPeft(
   weights: Blob | Uint8Array,
   config: Qwen3Config,
 ): Promise<{ layout: LoraLayout; params: Float32Array }> {
-  if (typeof adapterConfig !== 'object' || adapterConfig === null)
+  if (typeof adapterConfig !== 'object' || adapterConfig === null || Array.isArray(adapterConfig))
     throw new Error('adapter_config.json: expected a JSON object');
   const c = Object.fromEntries(Object.entries(adapterConfig));
   if (c.peft_type !== 'LORA')
-    throw new Error(`adapter_config.json: peft_type ${JSON.stringify(c.peft_type)} is not LORA`);
+    throw new Error(`adapter_config.json: peft_type ${describeJson(c.peft_type)} is not LORA`);
   if (c.use_rslora === true || c.use_dora === true)
     throw new Error('adapter_config.json: rsLoRA and DoRA adapters are not supported');
   const rank = c.r;
   const alpha = c.lora_alpha;
-  if (typeof rank !== 'number' || typeof alpha !== 'number')
-    throw new Error('adapter_config.json: r and lora_alpha must be numbers');
+  if (typeof rank !== 'number' || !Number.isSafeInteger(rank) || rank < 1)
+    throw new Error(`adapter_config.json: r must be a positive integer, got ${describeJson(rank)}`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0)
+    throw new Error(`adapter_config.json: lora_alpha must be a positive number, got ${describeJson(alpha)}`);
   const modules = typeof c.target_modules === 'string' ? [c.target_modules] : c.target_modules;
   if (!Array.isArray(modules)) throw new Error('adapter_config.json: target_modules is missing');
   const targets = modules.map((m: unknown) => {
-    const name = String(m);
-    if (!isLoraTarget(name))
-      throw new Error(
-        `adapter_config.json: target module ${name} is not a Qwen3 projection (${allLoraTargets.join(', ')})`,
-      );
-    return name;
+    if (typeof m === 'string' && isLoraTarget(m)) return m;
+    const shown = typeof m === 'string' && m.length <= 80 ? m : describeJson(m);
+    throw new Error(
+      `adapter_config.json: target module ${shown} is not a Qwen3 projection (${allLoraTargets.join(', ')})`,
+    );
   });
   const layout = loraLayout(config, { rank, alpha, targets });
   const file = await SafetensorsFile.open(
     weights instanceof Blob ? weights : new Blob([weights.slice()]),
     'adapter_model.safetensors',
   );
-  const params = new Float32Array(layout.size);
+  // Every tensor is found and its shape checked before the parameters are allocated: their
+  // size follows from r, which only the file's own tensors can vouch for.
+  const reads: { name: string; offset: number }[] = [];
   for (const s of layout.slots) {
     for (const [matrix, offset, shape] of [
       ['lora_A', s.aOffset, [rank, s.inDim]],
@@ -96,11 +100,13 @@ export async function importPeft(
       if (found === undefined) throw new Error(`adapter_model.safetensors: tensor ${key} is missing`);
       if (found.shape.join(',') !== shape.join(','))
         throw new Error(
-          `adapter_model.safetensors: ${key} has shape [${found.shape.join(', ')}], expected [${shape.join(', ')}]`,
+          `adapter_model.safetensors: ${key} has shape [${found.shape.join(', ')}], expected [${shape.join(', ')}] (r = ${rank} in adapter_config.json)`,
         );
-      params.set(await file.read(found.name), offset);
+      reads.push({ name: found.name, offset });
     }
   }
+  const params = new Float32Array(layout.size);
+  for (const { name, offset } of reads) params.set(await file.read(name), offset);
   return { layout, params };
 }
 

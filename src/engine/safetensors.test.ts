@@ -74,6 +74,36 @@ describe('safetensors', () => {
     );
   });
 
+  // Found by safetensors.fuzz.test.ts.
+  it('refuses tensors that share bytes', async () => {
+    const a = { dtype: 'F32', shape: [2], data_offsets: [0, 8] };
+    await expect(
+      SafetensorsFile.open(rawFile({ a, b: { ...a, data_offsets: [4, 12] } }, 12), 'm.safetensors'),
+    ).rejects.toThrow('m.safetensors: tensors a and b share bytes 4–8 of the data');
+    await expect(SafetensorsFile.open(rawFile({ a, b: a }, 8), 'm.safetensors')).rejects.toThrow(
+      'm.safetensors: tensors a and b share bytes 0–8 of the data',
+    );
+    // Empty tensors hold no bytes, so they share none.
+    const empty = { dtype: 'F32', shape: [0], data_offsets: [4, 4] };
+    expect([...(await SafetensorsFile.open(rawFile({ a, empty }, 8), 'm.safetensors')).tensors.keys()]).toEqual([
+      'a',
+      'empty',
+    ]);
+  });
+
+  // Found by safetensors.fuzz.test.ts: String() of a deeply nested value overflowed the stack.
+  it('keeps metadata that is not a string as brief JSON', async () => {
+    // Written by hand: JSON.stringify would overflow on it too.
+    const header = new TextEncoder().encode(
+      `{"__metadata__": {"format": "pt", "n": 3, "deep": ${'['.repeat(12_000)}${']'.repeat(12_000)}}}`,
+    );
+    const bytes = new Uint8Array(8 + header.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    const file = await SafetensorsFile.open(bytes, 'm.safetensors');
+    expect(file.metadata).toEqual({ format: 'pt', n: '3', deep: 'an array nested too deep' });
+  });
+
   it('reads sharded checkpoints through the index', async () => {
     const shards: Record<string, Uint8Array> = {
       'model-00001-of-00002.safetensors': writeSafetensors({ a: { shape: [2], data: Float32Array.from([1, 2]) } }),
@@ -90,5 +120,10 @@ describe('safetensors', () => {
     await expect(ShardedCheckpoint.open(broken, async (file) => shards[file])).rejects.toThrow(
       'model-00002-of-00002.safetensors: the index lists tensor a but the file does not hold it',
     );
+    // Found by safetensors.fuzz.test.ts: any string was opened as a shard, a path outside the folder too.
+    for (const file of ['../../secret.safetensors', 'config.json', ''])
+      await expect(ShardedCheckpoint.open({ weight_map: { a: file } }, async (f) => shards[f])).rejects.toThrow(
+        `model.safetensors.index.json: weight_map["a"] is ${JSON.stringify(file)}, not the name of a .safetensors file in the model's folder`,
+      );
   });
 });

@@ -5,6 +5,7 @@
  * bound is checked and a bad file is refused with the file and tensor named.
  */
 
+import { describeJson } from '../core/json';
 import { floatToBf16, floatToHalf, halfToFloat } from './half-floats';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
@@ -67,25 +68,29 @@ export class SafetensorsFile {
     let metadata: Record<string, string> = {};
     for (const [name, entry] of Object.entries(header)) {
       if (name === '__metadata__') {
-        if (isRecord(entry)) metadata = Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, String(v)]));
+        // The format holds strings here; anything else is kept as (brief) JSON text.
+        if (isRecord(entry))
+          metadata = Object.fromEntries(
+            Object.entries(entry).map(([k, v]) => [k, typeof v === 'string' ? v : describeJson(v)]),
+          );
         continue;
       }
       if (!isRecord(entry)) throw fail(`tensor ${name}: header entry is not an object`);
       const { dtype, shape, data_offsets: offsets } = entry;
       if (!isDtype(dtype))
-        throw fail(`tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (F32, F16 or BF16)`);
+        throw fail(`tensor ${name}: dtype ${describeJson(dtype)} is not supported (F32, F16 or BF16)`);
       if (
         !Array.isArray(shape) ||
         !shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
       ) {
-        throw fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of sizes`);
+        throw fail(`tensor ${name}: shape ${describeJson(shape)} is not a list of sizes`);
       }
       if (
         !Array.isArray(offsets) ||
         offsets.length !== 2 ||
         !offsets.every((o: unknown) => typeof o === 'number' && Number.isInteger(o) && o >= 0)
       ) {
-        throw fail(`tensor ${name}: data_offsets ${JSON.stringify(offsets)} are not two byte offsets`);
+        throw fail(`tensor ${name}: data_offsets ${describeJson(offsets)} are not two byte offsets`);
       }
       const [from, to] = offsets.map(Number);
       const count = shape.reduce((a: number, b: number) => a * b, 1);
@@ -99,6 +104,15 @@ export class SafetensorsFile {
           `tensor ${name}: its data ends at byte ${to} but the file holds ${dataBytes}: the file is truncated`,
         );
       tensors.set(name, { name, dtype, shape: shape.map(Number), begin: dataStart + from, end: dataStart + to });
+    }
+    // Two tensors over the same bytes would each read the other's values: the file is corrupt.
+    const ranges = [...tensors.values()].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+    for (let i = 1; i < ranges.length; i++) {
+      const [before, after] = [ranges[i - 1], ranges[i]];
+      if (after.begin < before.end)
+        throw fail(
+          `tensors ${before.name} and ${after.name} share bytes ${after.begin - dataStart}–${Math.min(before.end, after.end) - dataStart} of the data`,
+        );
     }
     return new SafetensorsFile(fileName, blob, tensors, metadata);
   }
@@ -211,8 +225,17 @@ export class ShardedCheckpoint {
       throw new SafetensorsError('model.safetensors.index.json: weight_map is missing');
     const weightMap = new Map<string, string>();
     for (const [name, file] of Object.entries(index.weight_map)) {
-      if (typeof file !== 'string')
-        throw new SafetensorsError(`model.safetensors.index.json: weight_map[${name}] is not a file name`);
+      // Shards lie in the model's folder: a path out of it (.., /) or another kind of file is not one.
+      if (
+        typeof file !== 'string' ||
+        !file.endsWith('.safetensors') ||
+        file.startsWith('/') ||
+        file.includes('..') ||
+        file.includes('\\')
+      )
+        throw new SafetensorsError(
+          `model.safetensors.index.json: weight_map[${describeJson(name)}] is ${describeJson(file)}, not the name of a .safetensors file in the model's folder`,
+        );
       weightMap.set(name, file);
     }
     const files = new Map<string, SafetensorsFile>();

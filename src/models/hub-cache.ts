@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { downloadFileToCacheDir, getHFHubCachePath, modelInfo } from '@huggingface/hub';
+import { parseJsonFile } from '../core/json';
 import { parseQwen3Config } from '../engine/config';
 import { defaultHubEndpoint, HubModelError, modelMetadataFiles, optionalMetadataFiles, type HubModelId } from './hub';
 import { shardsOfIndex } from './shards';
@@ -80,7 +81,8 @@ export async function hubModelFolder(id: HubModelId, options: HubCacheOptions = 
   for (const file of optionalMetadataFiles) if (present.has(file)) await get(file);
   const snapshot = join(storage, 'snapshots', commit);
   // Checked before any weights are fetched.
-  parseQwen3Config(JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')), `${id.repo}/config.json`);
+  const configPath = `${id.repo}/config.json`;
+  parseQwen3Config(parseJsonFile(readFileSync(join(snapshot, 'config.json'), 'utf8'), configPath), configPath);
   if (options.metadataOnly) return snapshot;
   // The weights: the shards model.safetensors.index.json names, or one model.safetensors.
   if (present.has('model.safetensors.index.json')) {

@@ -9,6 +9,7 @@
  * cannot: that package's cache functions are Node-only and it does not resume a download, so
  * the page's downloads go through `download` (hub.ts) into a ModelFileStore.
  */
+import { parseJsonFile } from '../core/json';
 import { parseQwen3Config } from '../engine/config';
 import type { ModelFiles } from '../engine/load';
 import {
@@ -176,7 +177,7 @@ export async function fetchHubModel(
   for (const path of modelMetadataFiles) await get(path, true);
   for (const path of optionalMetadataFiles) await get(path, false);
   // Checked before any weights are fetched.
-  const config: unknown = JSON.parse(await (await store.blob('config.json')).text());
+  const config = parseJsonFile(await (await store.blob('config.json')).text(), `${name}/config.json`);
   parseQwen3Config(config, `${name}/config.json`);
   const missingWeight = options.missingWeight;
   if (missingWeight !== undefined) missing = (path) => missingWeight(path, name);

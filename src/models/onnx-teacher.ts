@@ -7,6 +7,7 @@
  * never enters the main bundle or the student's worker.
  */
 import { AutoModelForCausalLM, env, type ProgressInfo } from '@huggingface/transformers';
+import { parseJsonFile } from '../core/json';
 import { topLogprobs } from '../engine/alternatives';
 import { logSoftmaxAt } from '../engine/sampling';
 import type { HubModelSource, ModelFileStore } from './hub-model';
@@ -86,7 +87,7 @@ export class OnnxTeacher {
   static async load(options: OnnxTeacherOptions): Promise<OnnxTeacher> {
     configure(options);
     const { source, dtype, store } = options;
-    const config: unknown = JSON.parse(await (await store.blob('config.json')).text());
+    const config = parseJsonFile(await (await store.blob('config.json')).text(), `${source.repo}/config.json`);
     // The files transformers.js will read; all must be stored, so a gap is named here, not deep inside it.
     const needed = ['config.json', ...onnxWeightFiles(config, dtype)];
     for (const path of needed)

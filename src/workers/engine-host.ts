@@ -1,4 +1,5 @@
 /** What the student and teacher workers share: what a model needs of the device, and loading a model folder onto a backend. */
+import { parseJsonFile } from '../core/json';
 import type { Backend, WeightStorage } from '../engine/backend';
 import { matrixBytes } from '../engine/weight-format';
 import { fitMemory } from '../agent/training/memory-fit';
@@ -40,7 +41,8 @@ export type DownloadReport = Omit<LoadProgress, 'phase' | 'done' | 'elapsedMs'> 
 
 /** The config.json of a model (read before the device opens, so a model too big says so at once). */
 async function readConfig(files: ModelFiles): Promise<Qwen3Config> {
-  return parseQwen3Config(JSON.parse(await files.text('config.json')), `${files.name}/config.json`);
+  const path = `${files.name}/config.json`;
+  return parseQwen3Config(parseJsonFile(await files.text('config.json'), path), path);
 }
 
 /** A model's tokenizer files, parsed. */
@@ -97,8 +99,8 @@ export async function openAndLoad<R>(
         const plan = await planMemory(config, planWorkload, lora, weights);
         const { model, describe } = await loadModel(backend, request, files, progress, signal, started);
         const tokenizer: TokenizerJson = {
-          json: JSON.parse(await files.text('tokenizer.json')),
-          config: JSON.parse(await files.text('tokenizer_config.json')),
+          json: parseJsonFile(await files.text('tokenizer.json'), `${files.name}/tokenizer.json`),
+          config: parseJsonFile(await files.text('tokenizer_config.json'), `${files.name}/tokenizer_config.json`),
         };
         const vocabulary = summarizeVocabulary({
           name: request.source.name,

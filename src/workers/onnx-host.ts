@@ -1,4 +1,5 @@
 /** Loading an ONNX teacher in the teacher worker: the page's downloader, then transformers.js on its files. */
+import { parseJsonFile } from '../core/json';
 import { parseQwen3Config } from '../engine/config';
 import { weightNames } from '../engine/params';
 import { fetchOnnxModel, onnxWeightFiles, type OnnxDtype } from '../models/onnx-files';
@@ -52,11 +53,11 @@ export async function loadOnnxTeacher(
       });
     },
   });
-  const configJson: unknown = JSON.parse(await files.text('config.json'));
+  const configJson = parseJsonFile(await files.text('config.json'), `${files.name}/config.json`);
   const config = parseQwen3Config(configJson, `${files.name}/config.json`);
   const vocabulary = summarizeVocabulary({
     name: request.source.name,
-    tokenizerJson: JSON.parse(await files.text('tokenizer.json')),
+    tokenizerJson: parseJsonFile(await files.text('tokenizer.json'), `${files.name}/tokenizer.json`),
     vocabSize: config.vocabSize,
   });
   let fileBytes = 0;

@@ -30,6 +30,12 @@ describe('parseTasks', () => {
       parseTasks('{"id": "a", "question": "q", "answer": "1"}\n{"id": "b", "question": ""}', 'x.jsonl'),
     ).toThrow('x.jsonl line 2: question must be a non-empty string');
   });
+  // Found by task.fuzz.test.ts: line 1 was "not valid JSON (Unexpected token '\ufeff'…)".
+  it('reads a file saved with a byte-order mark', () => {
+    expect(parseTasks('\ufeff{"id": "a", "question": "q", "answer": 1}', 'x.jsonl')).toEqual([
+      { id: 'a', question: 'q', answer: '1', source: 'unknown' },
+    ]);
+  });
 });
 
 describe('the shipped task files', () => {

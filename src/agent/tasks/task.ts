@@ -11,7 +11,9 @@ export interface Task {
 /** Parses task JSONL, naming the line and field of anything wrong. */
 export function parseTasks(text: string, fileName = 'tasks'): Task[] {
   const tasks: Task[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
+  // Editors on Windows may save a byte-order mark, which JSON.parse refuses and nobody can see.
+  const lines = text.replace(/^\ufeff/, '').split(/\r?\n/);
+  lines.forEach((line, i) => {
     if (line.trim() === '') return;
     let value: unknown;
     try {

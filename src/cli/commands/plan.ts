@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fitMemory } from '../../agent/training/memory-fit';
 import { planPromptTokens, workloadOf } from '../../agent/training/settings';
 import { formatBytes, parseByteSize } from '../../core/format-bytes';
+import { parseJsonFile } from '../../core/json';
 import { parseQwen3Config } from '../../engine/config';
 import { planMemory, type MemoryPlan } from '../../engine/memory-plan';
 import { choiceOption, numberOption, parseOptions, UsageError, type CliCommand } from '../command';
@@ -59,10 +60,8 @@ export const planCommand: CliCommand = {
     const role = choiceOption('as', values.as, ['student', 'teacher'] as const, 'student');
     const log = (line: string) => io.stderr.write(`${line}\n`);
     const folder = await modelFolder(values.model, values['cache-dir'], log, true);
-    const config = parseQwen3Config(
-      JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')),
-      `${folder}/config.json`,
-    );
+    const configPath = join(folder, 'config.json');
+    const config = parseQwen3Config(parseJsonFile(await readFile(configPath, 'utf8'), configPath), configPath);
     const { settings, alpha, targets } = trainOptionsFrom(values);
     const workload = workloadOf(settings, numberOption('prompt-tokens', values['prompt-tokens'], planPromptTokens));
     const lora = role === 'student' ? { rank: settings.loraRank, alpha, targets } : undefined;

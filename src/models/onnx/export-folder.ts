@@ -5,6 +5,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseJsonFile } from '../../core/json';
 import { parseQwen3Config, qwen3SizeFields } from '../../engine/config';
 import { openWeights } from '../../engine/load';
 import { folderFiles } from '../../engine/node-files';
@@ -72,7 +73,7 @@ export async function exportOnnxFolder(
   options: ExportOnnxOptions,
 ): Promise<ExportOnnxResult> {
   for (const file of requiredFiles) if (!existsSync(join(modelDir, file))) throw new Error(`${modelDir}: no ${file}`);
-  const configJson: unknown = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
+  const configJson = parseJsonFile(readFileSync(join(modelDir, 'config.json'), 'utf8'), join(modelDir, 'config.json'));
   const config = parseQwen3Config(configJson, join(modelDir, 'config.json'));
   if (!isRecord(configJson)) throw new Error(`${modelDir}/config.json: expected a JSON object`);
 
@@ -103,7 +104,9 @@ export async function exportOnnxFolder(
     copied.push(name);
   }
   const outConfig = join(outDir, 'config.json');
-  const previous: unknown = existsSync(outConfig) ? JSON.parse(readFileSync(outConfig, 'utf8')) : undefined;
+  const previous: unknown = existsSync(outConfig)
+    ? parseJsonFile(readFileSync(outConfig, 'utf8'), outConfig)
+    : undefined;
   const previousJs = isRecord(previous) ? previous['transformers.js_config'] : undefined;
   const jsConfig = transformersJsConfig(previousJs, file, written.dataFiles.length, options.dtype);
   writeFileSync(outConfig, `${JSON.stringify({ ...configJson, 'transformers.js_config': jsConfig }, null, 2)}\n`);

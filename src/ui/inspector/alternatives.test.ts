@@ -68,6 +68,16 @@ describe('alternativesAt', () => {
     expect(bad([[['x', 0.5]], []])).toMatchObject({ kind: 'malformed' });
     expect(bad([[['x', NaN]], []])).toMatchObject({ kind: 'malformed' });
     expect(bad([[], []], 2)).toEqual({ kind: 'malformed', message: 'teacher_top has no entry for token 2' });
+    // Found by inspector.fuzz.test.ts: quoting these threw a RangeError, or wrote NaN as null.
+    const deep = JSON.parse(`${'['.repeat(12_000)}${']'.repeat(12_000)}`);
+    expect(bad([[deep], []])).toEqual({
+      kind: 'malformed',
+      message: 'teacher_top[0] must hold [token, logprob] pairs, got an array nested too deep',
+    });
+    expect(bad([[['x', NaN]], []])).toEqual({
+      kind: 'malformed',
+      message: 'teacher_top[0]: log-probability must be a number ≤ 0, got NaN',
+    });
   });
 
   it('accepts a log-probability of -Infinity and a rounding hair above 0', () => {

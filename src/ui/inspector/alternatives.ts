@@ -1,3 +1,4 @@
+import { describeJson } from '../../core/json';
 import type { TrajectoryRecord } from '../../sod/record';
 
 /** The optional record fields that hold each model's top-k next tokens, one entry per response token. */
@@ -24,9 +25,7 @@ export type AlternativesAt =
 const logprobSlack = 1e-6;
 
 function describe(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) return typeof value;
-  return text.length > 40 ? `${text.slice(0, 37)}…` : text;
+  return describeJson(value, 40);
 }
 
 /**
