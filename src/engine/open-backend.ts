@@ -87,7 +87,10 @@ export async function openBackend<R>(
       limits: { maxBufferSize, maxStorageBufferBindingSize },
       weights: backend.weights,
     };
-    return { result: await user.run(backend, opened), device };
+    const result = await user.run(backend, opened);
+    // A failure the device reports on its own (out of memory while uploading) fails the work too.
+    await device.settled();
+    return { result, device };
   } catch (err) {
     device.destroy();
     throw err;

@@ -23,9 +23,18 @@ export class RemoteScorer implements LogprobScorer {
     responseIds: readonly number[],
     signal?: AbortSignal,
   ): Promise<Float64Array> {
-    return Float64Array.from(
-      await this.client.call('score', { promptIds: [...promptIds], responseIds: [...responseIds] }, { signal }),
-    );
+    try {
+      return Float64Array.from(
+        await this.client.call('score', { promptIds: [...promptIds], responseIds: [...responseIds] }, { signal }),
+      );
+    } catch (err) {
+      if (signal?.aborted || (err instanceof Error && err.name === 'AbortError')) throw err;
+      // Said from the student's side, where the update fails: which model failed, on what.
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(`the ${this.name} could not score a response of ${responseIds.length} tokens: ${reason}`, {
+        cause: err,
+      });
+    }
   }
 
   alternatives(

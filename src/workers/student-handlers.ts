@@ -107,6 +107,8 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
 
   const need = (): Student => {
     if (student === undefined) throw new Error('load a student model first');
+    // A lost device fails every call with its message, rather than computing on nothing.
+    device?.check();
     return student;
   };
   const needSandbox = (): ToolSandbox => {

@@ -26,6 +26,8 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
   let unload: (() => Promise<void>) | undefined;
   const need = (): Handlers<ScorerProtocol> => {
     if (scorer === undefined) throw new Error('load a teacher model first');
+    // A lost device fails every call with its message, rather than computing on nothing.
+    device?.check();
     return scorer;
   };
   // What the student's port is served: the current teacher, whichever is loaded when a call arrives.

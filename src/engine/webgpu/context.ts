@@ -226,7 +226,11 @@ export class GpuContext {
     this.submitNow(commands);
     this.counters.readbacks++;
     this.counters.bytesRead += bytes;
-    await staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, bytes);
+    try {
+      await staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, bytes);
+    } catch (err) {
+      throw await this.engine.explain(err);
+    }
     const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
     this.pool.releaseAfterSubmit(staging);

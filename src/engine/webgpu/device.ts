@@ -81,6 +81,7 @@ function formatBytes(n: number): string {
 export class EngineDevice {
   /** The first error the device reported on its own (loss, uncaptured validation error), if any. */
   private failure: Error | undefined;
+  private destroyedByEngine = false;
   private readonly listeners = new Set<(error: Error) => void>();
 
   constructor(
@@ -94,10 +95,19 @@ export class EngineDevice {
   ) {
     device.addEventListener('uncapturederror', (event) => {
       const error = 'error' in event && event.error instanceof GPUError ? event.error : undefined;
-      this.fail(new GpuValidationError(`WebGPU error on ${adapterName}: ${error?.message ?? 'unknown error'}`));
+      if (error instanceof GPUOutOfMemoryError)
+        this.fail(
+          new GpuLimitError(
+            `out of GPU memory on ${adapterName} (${error.message || 'an allocation failed'}): load a smaller ` +
+              'model, keep the weights in f16 or quantize the teacher, or train on fewer tokens per step (the ' +
+              "model card's memory plan shows what each part takes). Reload the models to continue.",
+          ),
+        );
+      else this.fail(new GpuValidationError(`WebGPU error on ${adapterName}: ${error?.message ?? 'unknown error'}`));
     });
     void device.lost.then((info) => {
-      if (info.reason === 'destroyed') return;
+      // Our own destroy() is no failure; any other (a driver reset, or destroy() from elsewhere) is.
+      if (info.reason === 'destroyed' && this.destroyedByEngine) return;
       this.fail(
         new GpuDeviceLostError(
           `The GPU device was lost (${info.reason}): ${info.message || 'no details'}. Reload the models to continue.`,
@@ -113,6 +123,13 @@ export class EngineDevice {
   /** Throws the device's own failure, if it had one; call before and after GPU work. */
   check(): void {
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Waits for the work submitted so far, then throws the device's own failure, if it had one. */
+  async settled(): Promise<void> {
+    this.check();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
   }
 
   /** Calls `listener` once with the first failure (e.g. to tell the UI). */
@@ -135,7 +152,18 @@ export class EngineDevice {
   }
 
   destroy(): void {
+    this.destroyedByEngine = true;
     this.device.destroy();
+  }
+
+  /**
+   * The error to throw for a GPU call that failed (a read whose mapping was refused): the
+   * device's loss when it was lost, which the device reports a moment after such a call fails.
+   */
+  async explain(err: unknown): Promise<unknown> {
+    if (this.failure === undefined) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 100))]);
+    await new Promise((r) => setTimeout(r, 0)); // the lost handler above runs first
+    return this.failure ?? err;
   }
 
   private fail(error: Error): void {
