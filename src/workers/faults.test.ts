@@ -51,23 +51,28 @@ function capturingGpu(gpu: GPU, opened: (device: GPUDevice) => void): GPU {
   });
 }
 
-describe.skipIf(!gpuAvailable)('faults of the GPU', () => {
-  const sandbox = createNodeSandbox();
-  let disconnect: () => void = () => {};
-  afterAll(() => {
-    disconnect();
-    sandbox.dispose();
-  });
+const sandbox = createNodeSandbox();
+const connections: (() => void)[] = [];
+afterAll(() => {
+  for (const disconnect of connections) disconnect();
+  sandbox.dispose();
+});
 
+/** A worker environment on this process's WebGPU whose devices are kept in `devices`. */
+async function watchedGpu(): Promise<{ env: WorkerEnvironment; devices: GPUDevice[] }> {
+  const node = await nodeGpu();
+  if (node === undefined) throw new Error('no WebGPU in this process');
+  const devices: GPUDevice[] = [];
+  const gpu = capturingGpu(node, (device) => devices.push(device));
+  return { env: { gpu: () => gpu, modelFiles: (source) => folderFiles(source.url) }, devices };
+}
+
+describe.skipIf(!gpuAvailable)('faults of the GPU', () => {
   it('ends the update with a message that says so; the reloaded student trains on', async () => {
-    const devices: GPUDevice[] = [];
-    const node = await nodeGpu();
-    if (node === undefined) throw new Error('no WebGPU in this process');
-    const gpu = capturingGpu(node, (device) => devices.push(device));
-    const env: WorkerEnvironment = { gpu: () => gpu, modelFiles: (source) => folderFiles(source.url) };
+    const { env, devices } = await watchedGpu();
     const student = localClient(studentHandlers(env));
     const teacher = localClient(teacherHandlers(env));
-    disconnect = await connectWorkers(student, teacher, sandbox);
+    connections.push(await connectWorkers(student, teacher, sandbox));
     const load = (backend: 'webgpu' | 'cpu') =>
       student.call('load', { source: { url: `${models}tiny-qwen3-student`, name: 'tiny-qwen3-student' }, backend });
     expect((await load('webgpu')).backend).toBe('webgpu');
@@ -97,11 +102,7 @@ describe.skipIf(!gpuAvailable)('faults of the GPU', () => {
   }, 240_000);
 
   it('ends a load that runs out of GPU memory with a message that says what to do', async () => {
-    const devices: GPUDevice[] = [];
-    const node = await nodeGpu();
-    if (node === undefined) throw new Error('no WebGPU in this process');
-    const gpu = capturingGpu(node, (device) => devices.push(device));
-    const env: WorkerEnvironment = { gpu: () => gpu, modelFiles: (source) => folderFiles(source.url) };
+    const { env, devices } = await watchedGpu();
     const student = localClient(studentHandlers(env));
     // What a browser reports when an allocation fails: an uncaptured out-of-memory error.
     const outOfMemory = () =>
@@ -130,13 +131,6 @@ describe.skipIf(!gpuAvailable)('faults of the GPU', () => {
 });
 
 describe('a teacher that fails in the middle of a batch', () => {
-  const sandbox = createNodeSandbox();
-  let disconnect: () => void = () => {};
-  afterAll(() => {
-    disconnect();
-    sandbox.dispose();
-  });
-
   it('ends the update with the teacher’s error; the next update runs', async () => {
     const env: WorkerEnvironment = { gpu: () => undefined, modelFiles: (source) => folderFiles(source.url) };
     const handlers = teacherHandlers(env);
@@ -158,7 +152,7 @@ describe('a teacher that fails in the middle of a batch', () => {
       },
     });
     const student = localClient(studentHandlers(env));
-    disconnect = await connectWorkers(student, teacher, sandbox);
+    connections.push(await connectWorkers(student, teacher, sandbox));
     await student.call('load', { source: { url: `${models}tiny-qwen3-student`, name: 'student' }, backend: 'cpu' });
     await teacher.call('load', { source: { url: `${models}tiny-qwen3-teacher`, name: 'teacher' }, backend: 'cpu' });
     await student.call('newAdapter', { rank: 4, alpha: 8, learningRate: 1e-3, seed: 1 });
