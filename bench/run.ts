@@ -10,6 +10,7 @@ import { benchSharedPrefix } from './shared-prefix';
 import { benchRealSize } from './real-size';
 import { benchTeacherPaths } from './teacher-paths';
 import { benchPeer } from './peer';
+import { benchSodUpdate } from './sod-update';
 import { newReport, writeReport, type BenchReport } from './report';
 
 const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
@@ -20,6 +21,7 @@ const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
   'real-size': benchRealSize,
   'teacher-paths': benchTeacherPaths,
   peer: benchPeer,
+  'sod-update': benchSodUpdate,
 };
 
 const requested = process.argv.slice(2);
