@@ -30,7 +30,7 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${Object.keys(benchmarks).join(', ')}`);
   process.exit(2);
 }
-// Real-size models take minutes to tens of minutes on a CPU or SwiftShader: only when asked for by name.
+// Real-size models and whole updates take minutes to tens of minutes on a CPU or SwiftShader: only when asked for by name.
 const onRequest = new Set(['real-size', 'teacher-paths', 'peer', 'sod-update']);
 const chosen = requested.length > 0 ? requested : Object.keys(benchmarks).filter((name) => !onRequest.has(name));
 for (const name of chosen) {
