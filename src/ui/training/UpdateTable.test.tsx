@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { run, twoRuns } from './fixtures';
+import { metrics, run, twoRuns } from './fixtures';
 import { UpdateTable } from './UpdateTable';
 
 afterEach(cleanup);
@@ -57,5 +57,18 @@ describe('UpdateTable', () => {
     render(<UpdateTable run={run('z', 'SOD #9', 'sod', [])} />);
     expect(screen.getByText('No updates yet.')).toBeTruthy();
     expect(screen.getByRole('table', { name: /SOD #9: 0 updates/ })).toBeTruthy();
+  });
+
+  it('says which optimizer steps of an update were skipped, and why on hover', () => {
+    const skipped = ['step 1: the gradient norm is NaN'];
+    const rows = [
+      metrics(1, { loss: 0.25, optimizerSteps: 4, skipped }),
+      metrics(2, { loss: Number.NaN, optimizerSteps: 1, skipped: ['step 1: the loss is NaN'] }),
+    ];
+    render(<UpdateTable run={run('s', 'SOD #3', 'sod', rows)} />);
+    const [first, second] = screen.getAllByRole('row').slice(1);
+    expect(cells(first)[1]).toBe('0.2500 (1 of 4 steps skipped)');
+    expect(first.querySelector('[title]')?.getAttribute('title')).toBe(skipped[0]);
+    expect(cells(second)[1]).toBe('— (1 of 1 steps skipped)');
   });
 });

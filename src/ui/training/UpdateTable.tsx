@@ -37,7 +37,15 @@ export function UpdateTable({ run }: { run: TrainingRun }) {
           {run.metrics.map((m) => (
             <tr key={m.update}>
               <th scope="row">{m.update}</th>
-              <td>{formatAdaptive(m.loss, 4)}</td>
+              <td>
+                {Number.isFinite(m.loss) ? formatAdaptive(m.loss, 4) : NONE}
+                {m.skipped !== undefined && m.skipped.length > 0 && (
+                  <span className="warning" title={m.skipped.join('\n')}>
+                    {' '}
+                    ({m.skipped.length} of {m.optimizerSteps} steps skipped)
+                  </span>
+                )}
+              </td>
               <td>{formatNumber(m.meanReward, 3)}</td>
               <td>{formatPercent(m.accuracy)}</td>
               <td>{m.steps ? formatAdaptive(m.steps.meanDivergence, 3) : NONE}</td>
