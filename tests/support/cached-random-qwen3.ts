@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ExportDtype } from '../../src/models/onnx/dtypes';
 import { exportOnnxFolder } from '../../src/models/onnx/export-folder';
 import { type RandomQwen3Options, writeRandomQwen3Folder } from '../../src/models/testing/random-qwen3';
@@ -28,13 +30,24 @@ export function cachedRandomQwen3Folder(options: RandomQwen3Options): string {
   return dir;
 }
 
+/** A hash of the exporter's code: an export made by other code is not reused. */
+function exporterVersion(): string {
+  const dir = fileURLToPath(new URL('../../src/models/onnx/', import.meta.url));
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .sort())
+    hash.update(readFileSync(join(dir, file)));
+  return hash.digest('hex').slice(0, 12);
+}
+
 /**
  * `cachedRandomQwen3Folder(options)` with its ONNX export of `dtype` beside the weights (a
  * transformers.js layout), written once like the folder itself.
  */
 export async function cachedRandomQwen3Onnx(options: RandomQwen3Options, dtype: ExportDtype): Promise<string> {
   const folder = cachedRandomQwen3Folder(options);
-  const dir = `${folder}_onnx-${dtype}`;
+  const dir = `${folder}_onnx-${dtype}-${exporterVersion()}`;
   if (existsSync(dir)) return dir;
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
