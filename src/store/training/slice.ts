@@ -70,7 +70,7 @@ export const createTrainingSlice =
         set((s) => ({
           runTrajectories: { ...s.runTrajectories, [id]: [...(s.runTrajectories[id] ?? []), ...numbered] },
         }));
-      } else {
+      } else if (event.kind === 'evaluation') {
         const { accuracy, correct, n } = event.summary;
         const point: HeldOutPoint = { update: event.afterUpdate, accuracy, correct, n };
         // Every evaluation is a point of the curve; the before/after card keeps only the two ends.
