@@ -310,24 +310,36 @@ export interface CheckpointExpectation {
   inputs?: Record<string, string>;
 }
 
+/** Refuses, field by field, a recorded part of a checkpoint that differs from what this run has. */
+function compareFields(where: string, part: string, recorded: object, ours: object | undefined, what: string): void {
+  if (ours === undefined) return;
+  const theirs = new Map(Object.entries(recorded));
+  for (const [key, value] of Object.entries(ours))
+    if (theirs.get(key) !== value)
+      throw new CheckpointError(
+        `${where}: ${part}.${key} is ${JSON.stringify(theirs.get(key))} but ${what} ${JSON.stringify(value)}: the checkpoint belongs to another run`,
+      );
+}
+
+/** Refuses a checkpoint's student when it is not the one loaded (another name or other dimensions). */
+export function checkSameStudent(recorded: CheckpointStudent, loaded: CheckpointStudent, where: string): void {
+  compareFields(where, 'student', recorded, loaded, 'the student loaded has');
+}
+
 /** Refuses a checkpoint taken with another student, other settings or other inputs, naming the field. */
 export function checkCheckpointMatches(cp: TrainingCheckpoint, expected: CheckpointExpectation, where: string): void {
-  const differ = (field: string, theirs: unknown, ours: unknown, what: string) =>
-    new CheckpointError(
-      `${where}: ${field} is ${JSON.stringify(theirs)} but ${what} ${JSON.stringify(ours)}: the checkpoint belongs to another run`,
+  if (expected.student !== undefined) checkSameStudent(cp.student, expected.student, where);
+  if (expected.parameters !== undefined)
+    compareFields(
+      where,
+      'adapter',
+      cp.adapter,
+      { parameters: expected.parameters },
+      'the loaded student’s adapter has',
     );
-  const compare = (part: string, theirs: object, ours: object | undefined, what: string) => {
-    if (ours === undefined) return;
-    const recorded = new Map(Object.entries(theirs));
-    for (const [key, value] of Object.entries(ours))
-      if (recorded.get(key) !== value) throw differ(`${part}.${key}`, recorded.get(key), value, what);
-  };
-  compare('student', cp.student, expected.student, 'the student loaded has');
-  if (expected.parameters !== undefined && cp.adapter.parameters !== expected.parameters)
-    throw differ('adapter.parameters', cp.adapter.parameters, expected.parameters, 'the loaded student’s adapter has');
-  compare('settings', cp.settings, expected.settings, 'this run asks for');
-  compare('optimizer.settings', cp.optimizer.settings, expected.optimizer, 'this run’s optimizer has');
-  compare('inputs', cp.inputs, expected.inputs, 'this run has');
+  compareFields(where, 'settings', cp.settings, expected.settings, 'this run asks for');
+  compareFields(where, 'optimizer.settings', cp.optimizer.settings, expected.optimizer, 'this run’s optimizer has');
+  compareFields(where, 'inputs', cp.inputs, expected.inputs, 'this run has');
 }
 
 /** What a checkpoint is made of, as a front end holds it after update `update`. */
