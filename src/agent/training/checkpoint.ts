@@ -14,6 +14,8 @@
  */
 import type { AdamWSettings } from '../../engine/backend';
 import type { Qwen3Config } from '../../engine/config';
+import { loraLayout, type LoraLayout } from '../../engine/lora';
+import { exportPeft, type PeftAdapterFiles } from '../../engine/peft';
 import { allLoraTargets, type LoraTarget } from '../../engine/params';
 import { SafetensorsFile, writeSafetensors } from '../../engine/safetensors';
 import type { OptimizerState } from '../../engine/train';
@@ -383,6 +385,39 @@ export function makeCheckpoint(p: CheckpointParts): TrainingCheckpoint {
     inputs: { ...p.inputs },
     tensors: { lora: p.lora, m: p.optimizer.state.m, v: p.optimizer.state.v },
   };
+}
+
+/**
+ * The checkpoint's adapter as a PEFT folder's two files, without the student at hand: the
+ * layout depends only on the dimensions the checkpoint records (the rest of the config is
+ * filled with values the layout never reads).
+ */
+export function checkpointPeft(cp: TrainingCheckpoint): PeftAdapterFiles {
+  const s = cp.student;
+  const config: Qwen3Config = {
+    hiddenSize: s.hiddenSize,
+    intermediateSize: s.intermediateSize,
+    numLayers: s.layers,
+    numHeads: s.numHeads,
+    numKvHeads: s.numKvHeads,
+    headDim: s.headDim,
+    vocabSize: s.vocabSize,
+    rmsNormEps: 1e-6,
+    ropeTheta: 1e6,
+    tieWordEmbeddings: true,
+    maxPositionEmbeddings: 0,
+    torchDtype: 'float32',
+  };
+  const layout: LoraLayout = loraLayout(config, {
+    rank: cp.adapter.rank,
+    alpha: cp.adapter.alpha,
+    targets: cp.adapter.targets,
+  });
+  if (layout.size !== cp.adapter.parameters)
+    throw new CheckpointError(
+      `adapter.parameters is ${cp.adapter.parameters}, but rank ${cp.adapter.rank} on the student recorded needs ${layout.size}`,
+    );
+  return exportPeft(layout, cp.tensors.lora, s.name);
 }
 
 /** The optimizer state of a checkpoint, as the trainer loads it. */

@@ -91,21 +91,26 @@ export async function checkpointSaveError(
   return new CheckpointStorageFullError({ ...details, freeBytes });
 }
 
-/** Checkpoints in memory (tests): `quotaBytes` makes a save that would pass it fail as a full browser's does. */
-export function memoryCheckpointStore(
-  options: { quotaBytes?: number } = {},
-): CheckpointStore & { usedBytes(): number } {
+/** Checkpoints in memory (tests): a quota (`setQuota`) makes a save that would pass it fail as a full browser's does. */
+export function memoryCheckpointStore(): CheckpointStore & {
+  usedBytes(): number;
+  setQuota(bytes: number | undefined): void;
+} {
+  let quotaBytes: number | undefined;
   const heads = new Map<string, StoredCheckpoint>();
   const updates = new Map<string, PlaygroundTrajectory[]>();
   const sizes = new Map<string, number>();
   const used = () => [...sizes.values()].reduce((a, b) => a + b, 0);
   return {
     usedBytes: used,
+    setQuota(bytes) {
+      quotaBytes = bytes;
+    },
     async save(checkpoint, trajectories) {
       const key = `${checkpoint.runId}/head`;
       const headBytes = checkpointBytes(checkpoint, new Map());
       const added = checkpointBytes(checkpoint, trajectories) - (sizes.get(key) ?? 0);
-      if (options.quotaBytes !== undefined && used() + added > options.quotaBytes)
+      if (quotaBytes !== undefined && used() + added > quotaBytes)
         throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
       // Copies, as IndexedDB's structured clone makes them.
       heads.set(checkpoint.runId, structuredClone(checkpoint));

@@ -149,4 +149,34 @@ describe('a page run resumed from its checkpoint (CPU, demo pair, in-thread work
     expect(record(store, runId)).toEqual(whole);
     expect(store.getState().runs[0].checkpoint).toBe(3);
   }, 60_000);
+
+  it('a full disk while checkpointing: the run goes on, keeps the checkpoint before, says what to delete, and stores what it missed later', async () => {
+    const stored = memoryCheckpointStore();
+    const services = inThreadServices(stored);
+    disposers.push(() => services.dispose());
+    const store = await loaded(services);
+    store.getState().setTrainingSettings({ evalProblems: 0 });
+    const running = store.getState().startRun();
+    await until(store, (s) => s.runs[0]?.checkpoint === 1);
+    // Room for nothing more: update 2's checkpoint is refused as a whole.
+    stored.setQuota(stored.usedBytes());
+    await until(store, (s) => s.runs[0]?.checkpointError !== undefined);
+    const [run] = store.getState().runs;
+    expect(run.checkpoint).toBe(1);
+    expect(run.checkpointError).toMatch(
+      /^This browser's storage is full: the checkpoint of SOD #1 after update 2 \(about .+\) was not saved/,
+    );
+    expect(run.checkpointError).toContain('Its checkpoint after update 1 is kept');
+    expect(run.checkpointError).toContain('remove runs you no longer need');
+    expect((await stored.load(run.id))?.update).toBe(1);
+    expect(await stored.trajectories(run.id, 2)).toBeUndefined();
+    // Room again: update 3's checkpoint brings update 2's trajectories with it.
+    stored.setQuota(undefined);
+    await running;
+    const done = store.getState().runs[0];
+    expect(done).toMatchObject({ status: 'done', checkpoint: 3, checkpointError: undefined });
+    expect(done.metrics.map((m) => m.update)).toEqual([1, 2, 3]);
+    expect(await stored.trajectories(run.id, 2)).toHaveLength(2);
+    expect(await stored.trajectories(run.id, 3)).toHaveLength(2);
+  }, 60_000);
 });

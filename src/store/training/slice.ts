@@ -28,6 +28,7 @@ import { modelsReady } from '../models/types';
 import { applyProgress, progressBuffer, waitingTrajectories } from '../rollouts/live';
 import type { AppStore, StoreServices } from '../app-store';
 import { checkpointBytes, checkpointSaveError, type CheckpointedRun } from './checkpoints';
+import { readRunArchive, writeRunArchive } from './run-archive';
 import type { HeldOutPoint, RunStatus, TrainingRun, TrainingSlice } from './types';
 
 type WorkerUpdate = StudentProtocol['update']['response'];
@@ -257,6 +258,50 @@ export const createTrainingSlice =
           const { [id]: _removed, ...rest } = s.runTrajectories;
           return { runs: s.runs.filter((r) => r.id !== id), runTrajectories: rest };
         });
+      },
+      async runArchive(id) {
+        const run = get().runs.find((r) => r.id === id);
+        if (run === undefined) throw new Error(`no run ${id}`);
+        const checkpoint = await services.checkpoints.load(id);
+        return writeRunArchive({
+          run,
+          trajectories: get().runTrajectories[id] ?? [],
+          ...(checkpoint !== undefined ? { checkpoint } : {}),
+        });
+      },
+      async importRun(bytes, fileName) {
+        try {
+          const archive = await readRunArchive(bytes, fileName);
+          // The same run imported twice, or into the page it came from, stays two runs.
+          const taken = get().runs.some((r) => r.id === archive.run.id);
+          const id = taken ? `${archive.run.id}-imported-${Date.now()}` : archive.run.id;
+          const active = archive.run.status === 'running' || archive.run.status === 'paused';
+          const { checkpoint: _recorded, ...rest } = archive.run;
+          const run: TrainingRun = {
+            ...rest,
+            id,
+            ...(archive.checkpoint !== undefined ? { checkpoint: archive.checkpoint.update } : {}),
+            ...(active ? { status: 'stopped', error: 'the run was exported while it ran' } : {}),
+          };
+          if (archive.checkpoint !== undefined) {
+            const stored = { ...archive.checkpoint, runId: id, run: { ...archive.checkpoint.run, id } };
+            const byUpdate = trajectoriesByUpdate(
+              { ...run, metrics: stored.run.metrics },
+              archive.trajectories,
+              0,
+              stored.update,
+            );
+            await services.checkpoints.save(stored, byUpdate);
+            storedThrough.set(id, stored.update);
+          }
+          set((s) => ({
+            trainingError: undefined,
+            runs: [...s.runs, run],
+            runTrajectories: { ...s.runTrajectories, [id]: archive.trajectories },
+          }));
+        } catch (err) {
+          set({ trainingError: `${fileName} could not be imported: ${errorMessage(err)}` });
+        }
       },
       async adapterZip() {
         const client = services.client();

@@ -59,6 +59,10 @@ export interface TrainingActions {
    * same backend); its records after the checkpoint are dropped.
    */
   resumeFromCheckpoint(id: string): Promise<void>;
+  /** Run `id` in one ZIP: its settings, metrics, trajectories, and its checkpoint and adapter (run-archive.ts). */
+  runArchive(id: string): Promise<Uint8Array<ArrayBuffer>>;
+  /** Adds the run of a ZIP `runArchive` made (from this page or another), with its checkpoint to resume from. */
+  importRun(bytes: Uint8Array, fileName: string): Promise<void>;
   /** The student's current adapter (the latest run's) as a zipped PEFT folder. */
   adapterZip(): Promise<Uint8Array<ArrayBuffer>>;
 }

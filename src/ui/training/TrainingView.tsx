@@ -91,7 +91,7 @@ function RunControls() {
 function RunDetails({ run }: { run: TrainingRun }) {
   const trajectories = useAppStore((s) => s.runTrajectories[run.id] ?? noTrajectories);
   const isLatest = useAppStore((s) => s.runs[s.runs.length - 1]?.id === run.id);
-  const { inspect, adapterZip, removeRun, resumeFromCheckpoint } = useAppStore.getState();
+  const { inspect, adapterZip, removeRun, resumeFromCheckpoint, runArchive } = useAppStore.getState();
   const ready = useAppStore((s) => modelsReady(s));
   const anyActive = useAppStore((s) => s.runs.some((r) => r.status === 'running' || r.status === 'paused'));
   const [exportError, setExportError] = useState<string>();
@@ -181,6 +181,20 @@ function RunDetails({ run }: { run: TrainingRun }) {
         >
           Inspect trajectories
         </button>
+        <button
+          type="button"
+          className="ghost"
+          disabled={busy}
+          title="Settings, metrics, trajectories, the adapter and the checkpoint in one file, to import here or in another browser"
+          onClick={() =>
+            void runArchive(run.id).then(
+              (zip) => download(`${stem}-run.zip`, zip, 'application/zip'),
+              (err: unknown) => setExportError(errorMessage(err)),
+            )
+          }
+        >
+          Whole run (zip)
+        </button>
         <button type="button" className="ghost" disabled={busy} onClick={() => removeRun(run.id)}>
           Remove run
         </button>
@@ -243,6 +257,25 @@ export function TrainingView() {
           </div>
         )}
         {selected && <RunDetails run={selected} />}
+        <div className="row">
+          <label className="button-like ghost">
+            Import a run (zip)…
+            <input
+              type="file"
+              accept=".zip,application/zip"
+              className="visually-hidden"
+              aria-label="Import a run exported as a zip"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                e.target.value = '';
+                if (file !== undefined)
+                  void file
+                    .arrayBuffer()
+                    .then((bytes) => useAppStore.getState().importRun(new Uint8Array(bytes), file.name));
+              }}
+            />
+          </label>
+        </div>
         <Explain topic="export" />
       </div>
     </div>
