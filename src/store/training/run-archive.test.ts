@@ -3,6 +3,7 @@ import { fakeModelCache } from '../../../tests/support/fake-model-cache';
 import { encodeCheckpoint, makeCheckpoint } from '../../agent/training/checkpoint';
 import { defaultTrainingSettings } from '../../agent/training/settings';
 import type { Task } from '../../agent/tasks/task';
+import type { UpdateMetrics } from '../../agent/update';
 import { trainingOrder } from '../../agent/update';
 import type { Qwen3Config } from '../../engine/config';
 import { loraLayout } from '../../engine/lora';
@@ -11,7 +12,6 @@ import { importPeft } from '../../engine/peft';
 import { defaultAdamW } from '../../engine/train';
 import { unzipFiles } from '../../models/zip';
 import type { PlaygroundTrajectory } from '../../workers/protocols';
-import { metrics } from '../../ui/training/fixtures';
 import type { StoreServices } from '../app-store';
 import { createAppStore } from '../store';
 import { memoryCheckpointStore, type StoredCheckpoint } from './checkpoints';
@@ -65,6 +65,23 @@ function trajectory(update: number, i: number): PlaygroundTrajectory {
   };
 }
 
+const metrics = (update: number): UpdateMetrics => ({
+  update,
+  method: 'sod',
+  trajectories: 2,
+  loss: 0.1 * update,
+  gradNorm: 1,
+  optimizerSteps: 1,
+  ppoSteps: [{ epoch: 1, loss: 0.1 * update, gradNorm: 1, tokens: 4, clipFraction: 0, approxKl: 0 }],
+  meanReward: -0.5 + 0.1 * update,
+  accuracy: 0.25,
+  clipFraction: 0,
+  approxKl: 0.001,
+  generatedTokens: 4,
+  tokensPerSecond: 250,
+  seconds: { rollout: 4, score: 1, train: 2, total: 7 },
+});
+
 function services(): StoreServices & { checkpoints: ReturnType<typeof memoryCheckpointStore> } {
   return {
     client: () => {
@@ -86,7 +103,7 @@ describe('a run exported to one ZIP and imported again', () => {
       label: 'SOD #1',
       settings,
       status: 'stopped',
-      metrics: [1, 2].map((u) => ({ ...metrics(u), trajectories: 2 })),
+      metrics: [metrics(1), metrics(2)],
       evaluation: {
         before: { n: 1, correct: 0, accuracy: 0, mean_reward: -1, mean_tool_calls: 0.5, stop_reasons: { answer: 1 } },
       },
