@@ -155,16 +155,6 @@ export function encodeCheckpoint(cp: TrainingCheckpoint): CheckpointFiles {
   return { json: `${json}\n`, tensorFile, tensors: bytes };
 }
 
-/** Reads the update of a `checkpoint.json` without checking the rest (to say which update a stored run can resume from). */
-export function checkpointUpdate(json: string): number | undefined {
-  try {
-    const value: unknown = JSON.parse(json);
-    return isRecord(value) && typeof value.update === 'number' ? value.update : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Reads `checkpoint.json` (its text) and the tensor file it names (`readTensors(name)`), checking
  * every field; an error names `where` (the file, as the person knows it) and the field.

@@ -3,6 +3,7 @@ import { inThreadServices } from '../../../tests/support/in-thread-playground';
 import { withoutWallClock } from '../../../tests/support/without-wall-clock';
 import type { TrainingSettings } from '../../agent/training/settings';
 import { WorkerCrashedError } from '../../core/rpc/rpc';
+import { decodeCheckpoint } from '../../agent/training/checkpoint';
 import type { AppStore } from '../app-store';
 import { persistStore, type KeyValueStore } from '../persistence';
 import { createAppStore } from '../store';
@@ -108,6 +109,20 @@ describe('a page run resumed from its checkpoint (CPU, demo pair, in-thread work
     expect(store.getState().student.status).toBe('failed');
 
     await store.getState().loadModels();
+    // The worker refuses a checkpoint of another student, naming the field, and keeps its adapter.
+    const stored = await checkpoints.load(id);
+    if (stored === undefined) throw new Error('no checkpoint saved');
+    const checkpoint = await decodeCheckpoint(stored.files.json, 'saved', async () => stored.files.tensors);
+    const restore = {
+      adapter: { rank: 8, alpha: 16, learningRate: 1e-3, seed: 0 },
+      student: { ...checkpoint.student, hiddenSize: 256 },
+      lora: checkpoint.tensors.lora,
+      optimizer: { step: checkpoint.optimizer.step, m: checkpoint.tensors.m, v: checkpoint.tensors.v },
+      where: 'the checkpoint of SOD #1',
+    };
+    await expect(services.client().student.call('restoreAdapter', restore)).rejects.toThrow(
+      'the checkpoint of SOD #1: student.hiddenSize is 256 but the student loaded has 128',
+    );
     await store.getState().resumeFromCheckpoint(id);
     expect(record(store, id)).toEqual(whole);
   }, 60_000);
