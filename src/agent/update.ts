@@ -159,10 +159,20 @@ export async function scoreTrajectory(
     t.teacher_logprobs = Array.from(await teacher.scoreTokens(t.prompt_ids, t.response_ids, signal));
 }
 
+/** The seed of the stream a run's prompt order is shuffled with. */
+export function trainingShuffleSeed(seed: number): number {
+  return seed + 17;
+}
+
+/** The seed of rollout `index` of update `update`: each rollout samples from a stream of its own. */
+export function rolloutSeed(base: number, update: number, index: number): number {
+  return base + 7919 * update + 104729 * index;
+}
+
 /** The prompt order of a training run: a seeded shuffle of the task set. */
 export function trainingOrder(tasks: readonly Task[], seed: number): Task[] {
   const order = [...tasks];
-  const uniform = seededUniform(seed + 17);
+  const uniform = seededUniform(trainingShuffleSeed(seed));
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(uniform() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
@@ -202,7 +212,7 @@ export async function runUpdate(
     limits: settings.limits,
     signal: options.signal,
     group: (task) => `${update}:${task.id}`,
-    seed: (index) => settings.sampling.seed + 7919 * update + 104729 * index,
+    seed: (index) => rolloutSeed(settings.sampling.seed, update, index),
     session: (index) => `u${update}-t${index}`,
     onEvent: (index, total, event) => options.onEvent?.({ kind: 'rollout', index, total, event }),
     onTrajectory: (trajectory) => options.onEvent?.({ kind: 'trajectory', trajectory }),

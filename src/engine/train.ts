@@ -27,6 +27,15 @@ export interface TrainerOptions {
   sharedPrefix?: 'exact' | 'frozen' | 'none';
 }
 
+/** An AdamW optimizer's state: what a checkpoint keeps to go on exactly where a run stopped. */
+export interface OptimizerState {
+  /** Optimizer steps taken (the bias correction's t). */
+  step: number;
+  /** First and second moments, one value per trained parameter. */
+  m: Float32Array;
+  v: Float32Array;
+}
+
 /** What a trainer updates: one flat parameter vector, its gradient, and where the model's backward puts it. */
 interface Trainable<T> {
   params: T;
@@ -69,6 +78,36 @@ class AdamWTrainer<T> implements PolicyTrainer {
     if (!Number.isFinite(gradNorm))
       return { loss, gradNorm, tokens, seconds: seconds(), skipped: `the gradient norm is ${gradNorm}` };
     return { loss, gradNorm, tokens, seconds: seconds() };
+  }
+
+  /** The moments and the step count, read off the backend. */
+  async readState(): Promise<OptimizerState> {
+    const b = this.model.backend;
+    const { size } = this.trainable;
+    return {
+      step: this.step,
+      m: Float32Array.from(await b.read(this.m, size)),
+      v: Float32Array.from(await b.read(this.v, size)),
+    };
+  }
+
+  /** Takes over a state `readState` gave (a checkpoint's), so the next step is the one that would have followed. */
+  loadState(state: OptimizerState): void {
+    const { size } = this.trainable;
+    if (!Number.isInteger(state.step) || state.step < 0)
+      throw new Error(`optimizer state: step must be a whole number ≥ 0, got ${state.step}`);
+    for (const [name, values] of [
+      ['m', state.m],
+      ['v', state.v],
+    ] as const)
+      if (values.length !== size)
+        throw new Error(
+          `optimizer state: ${name} holds ${values.length} values, but the trainer has ${size} parameters`,
+        );
+    const b = this.model.backend;
+    b.write(this.m, state.m);
+    b.write(this.v, state.v);
+    this.step = state.step;
   }
 
   /** Frees the optimizer's moments and scratch (not the trained parameters, which the caller owns). */

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { crc32, zipFiles, type ZipEntry } from './zip';
+import { crc32, unzipFiles, zipFiles, type ZipEntry } from './zip';
 
 const unzip = '/usr/bin/unzip';
 const zipinfo = '/usr/bin/zipinfo';
@@ -94,5 +94,21 @@ describe('zipFiles', () => {
 
   it('refuses a date DOS cannot hold', () => {
     expect(() => zipFiles([], { date: new Date(Date.UTC(1979, 11, 31)) })).toThrow(/outside the DOS range/);
+  });
+});
+
+describe('unzipFiles', () => {
+  it('reads back what zipFiles wrote, and refuses a damaged archive naming it', () => {
+    const files = [
+      { path: 'run.json', data: new TextEncoder().encode('{"a":1}') },
+      { path: 'checkpoint/update-000001.safetensors', data: Uint8Array.from({ length: 300 }, (_, i) => i % 251) },
+      { path: 'empty.txt', data: new Uint8Array(0) },
+    ];
+    const archive = zipFiles(files);
+    expect(unzipFiles(archive)).toEqual(files);
+    const damaged = archive.slice();
+    damaged[40] ^= 0xff;
+    expect(() => unzipFiles(damaged, 'run.zip')).toThrow('run.zip: run.json: its CRC does not match');
+    expect(() => unzipFiles(new Uint8Array(30), 'x.zip')).toThrow('x.zip: not a ZIP archive');
   });
 });

@@ -162,3 +162,47 @@ export function zipFiles(files: readonly ZipEntry[], options: ZipOptions = {}): 
   u16(0); // comment length
   return out;
 }
+
+/**
+ * Reads an archive `zipFiles` wrote (or any other holding only stored entries, without ZIP64),
+ * from its central directory; checks every entry's CRC. `name` is the archive as the person knows it.
+ */
+export function unzipFiles(archive: Uint8Array, name = 'archive'): ZipEntry[] {
+  const fail = (problem: string) => new Error(`${name}: ${problem}`);
+  const view = new DataView(archive.buffer, archive.byteOffset, archive.byteLength);
+  // The end record is last, after a comment of at most 65535 bytes.
+  let end = -1;
+  for (let at = archive.length - END_SIZE; at >= Math.max(0, archive.length - END_SIZE - MAX_U16); at--)
+    if (view.getUint32(at, true) === END_OF_CENTRAL_DIRECTORY) {
+      end = at;
+      break;
+    }
+  if (end < 0) throw fail('not a ZIP archive (no end of central directory record)');
+  const count = view.getUint16(end + 10, true);
+  let at = view.getUint32(end + 16, true);
+  const decoder = new TextDecoder();
+  const entries: ZipEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (at + CENTRAL_HEADER_SIZE > archive.length || view.getUint32(at, true) !== CENTRAL_HEADER)
+      throw fail(`central directory entry ${i + 1} is damaged`);
+    const method = view.getUint16(at + 10, true);
+    const crc = view.getUint32(at + 16, true);
+    const size = view.getUint32(at + 20, true);
+    const nameLength = view.getUint16(at + 28, true);
+    const extraLength = view.getUint16(at + 30, true);
+    const commentLength = view.getUint16(at + 32, true);
+    const local = view.getUint32(at + 42, true);
+    const path = decoder.decode(archive.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength));
+    at += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
+    if (path.endsWith('/')) continue; // a folder entry
+    if (method !== METHOD_STORE) throw fail(`${path} is compressed (method ${method}); only stored entries are read`);
+    if (local + LOCAL_HEADER_SIZE > archive.length || view.getUint32(local, true) !== LOCAL_HEADER)
+      throw fail(`${path}: its local header is damaged`);
+    const start = local + LOCAL_HEADER_SIZE + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+    if (start + size > archive.length) throw fail(`${path}: its data runs past the end of the archive`);
+    const data = archive.slice(start, start + size);
+    if (crc32(data) !== crc) throw fail(`${path}: its CRC does not match: the archive is damaged`);
+    entries.push({ path, data });
+  }
+  return entries;
+}

@@ -3,6 +3,7 @@ import type { PlaygroundClient } from '../workers/playground-workers';
 import type { InspectorSlice } from './inspector/actions';
 import type { ModelCacheService, ModelsSlice } from './models/types';
 import type { RolloutsSlice } from './rollouts/types';
+import type { CheckpointStore } from './training/checkpoints';
 import type { TrainingSlice } from './training/types';
 import type { UiSlice } from './ui/slice';
 
@@ -19,4 +20,6 @@ export interface StoreServices {
   resolveUrl(path: string): string;
   /** The page's cache of downloaded models, and the browser's storage. */
   modelCache: ModelCacheService;
+  /** Where training runs' checkpoints are kept (IndexedDB in the page). */
+  checkpoints: CheckpointStore;
 }

@@ -4,6 +4,7 @@ import { deleteCachedModel, listCachedModels } from '../models/opfs-store';
 import type { StoreServices } from './app-store';
 import { findAdapterName } from '../engine/webgpu/device';
 import type { ModelCacheService } from './models/types';
+import { indexedDbCheckpointStore } from './training/checkpoints';
 
 function resolveUrl(path: string): string {
   return new URL(`${import.meta.env.BASE_URL}${path}`, globalThis.location?.href ?? 'http://localhost/').href;
@@ -36,4 +37,5 @@ export const browserServices: StoreServices = {
   findAdapterName: () => findAdapterName(globalThis.navigator?.gpu),
   resolveUrl,
   modelCache,
+  checkpoints: indexedDbCheckpointStore(),
 };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { memoryCheckpointStore } from './training/checkpoints';
 import { defaultTrainingSettings } from '../agent/training/settings';
 import { persistStore, type KeyValueStore } from './persistence';
 import type { StoreServices } from './app-store';
@@ -30,6 +31,7 @@ const services: StoreServices = {
   hasWebGpu: () => false,
   modelCache: fakeModelCache(),
   resolveUrl: (p) => p,
+  checkpoints: memoryCheckpointStore(),
 };
 
 function memoryStore(): KeyValueStore & { data: Map<string, string> } {

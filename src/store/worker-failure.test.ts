@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { memoryCheckpointStore } from './training/checkpoints';
 import { WorkerCrashedError } from '../core/rpc/rpc';
 import type { StoreServices } from './app-store';
 import { createAppStore } from './store';
@@ -16,7 +17,13 @@ function crashingServices(): StoreServices {
     ready: async () => {},
     tasks: async () => [{ id: 't1', question: 'What is 1 + 1?', answer: '2', source: 'test' }],
   };
-  return { client: () => client, hasWebGpu: () => false, resolveUrl: (p) => p, modelCache: fakeModelCache() };
+  return {
+    client: () => client,
+    hasWebGpu: () => false,
+    resolveUrl: (p) => p,
+    modelCache: fakeModelCache(),
+    checkpoints: memoryCheckpointStore(),
+  };
 }
 
 describe('a worker that dies during a call', () => {

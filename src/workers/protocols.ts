@@ -4,6 +4,7 @@
  * agent loop; it reaches the teacher and the sandbox over MessagePorts the main thread wires up.
  */
 import type { EvaluationSummary } from '../agent/evaluate';
+import type { CheckpointStudent } from '../agent/training/checkpoint';
 import type { MemoryFit } from '../agent/training/memory-fit';
 import type { TrainingSettings } from '../agent/training/settings';
 import type { SamplingSettings } from '../core/policy';
@@ -12,7 +13,9 @@ import type { Task } from '../agent/tasks/task';
 import type { Trajectory } from '../agent/trajectory';
 import type { UpdateMetrics, UpdateSettings } from '../agent/update';
 import type { MemoryPlan, Workload } from '../engine/memory-plan';
-import type { WeightStorage } from '../engine/backend';
+import type { AdamWSettings, WeightStorage } from '../engine/backend';
+import type { LoraTarget } from '../engine/params';
+import type { OptimizerState } from '../engine/train';
 import type { BackendChoice } from '../engine/open-backend';
 import type { FileProgress, HubModelSource } from '../models/hub-model';
 import type { OnnxDevice, OnnxDtype } from '../models/onnx-files';
@@ -160,6 +163,25 @@ export interface AdapterSettings {
   seed: number;
 }
 
+/** The student's training state after an update: what a checkpoint keeps of the worker. */
+export interface StudentTrainingState {
+  student: CheckpointStudent;
+  adapter: { rank: number; alpha: number; targets: LoraTarget[] };
+  optimizer: { settings: AdamWSettings; state: OptimizerState };
+  /** The adapter's parameters. */
+  lora: Float32Array;
+}
+
+/** An adapter and optimizer to take over from a checkpoint, for the student it names. */
+export interface AdapterRestore {
+  adapter: AdapterSettings;
+  student: CheckpointStudent;
+  lora: Float32Array;
+  optimizer: OptimizerState;
+  /** The checkpoint, as the person knows it (errors name it). */
+  where: string;
+}
+
 /** Live events of rollouts: which trajectory, and what happened in it. */
 export type RolloutProgress =
   | { kind: 'event'; index: number; total: number; event: RolloutEvent }
@@ -183,6 +205,10 @@ export type StudentProtocol = {
   connectSandbox: { request: { port: MessagePort }; response: null; progress: never };
   /** A fresh LoRA adapter (B = 0, so the student starts exactly as loaded) and optimizer. */
   newAdapter: { request: AdapterSettings; response: { parameters: number }; progress: never };
+  /** The adapter and optimizer of a checkpoint, so the next update is the one that would have followed it. */
+  restoreAdapter: { request: AdapterRestore; response: { parameters: number }; progress: never };
+  /** The adapter, the optimizer's state and the student's dimensions, for a checkpoint. */
+  trainingState: { request: null; response: StudentTrainingState; progress: never };
   rollout: { request: RolloutRequest; response: PlaygroundTrajectory[]; progress: RolloutProgress };
   update: {
     request: { update: number; tasks: Task[]; settings: UpdateSettings };

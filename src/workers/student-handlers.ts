@@ -8,11 +8,12 @@ import { defaultThinking, thinkingOptions } from '../agent/thinking';
 import { evaluateGreedy, summarize } from '../agent/evaluate';
 import type { Policy, LogprobScorer, PolicyTrainer } from '../core/policy';
 import type { Trajectory } from '../agent/trajectory';
+import { checkpointStudent, checkSameStudent } from '../agent/training/checkpoint';
 import { runUpdate, sampleGroups, scoreTrajectory } from '../agent/update';
 import { topAlternatives } from '../engine/alternatives';
 import type { Backend } from '../engine/backend';
 import { Decoder, EnginePolicy } from '../engine/inference';
-import { initLoraParams, loraLayout } from '../engine/lora';
+import { initLoraParams, loraLayout, type LoraLayout } from '../engine/lora';
 import { createLoraState, releaseLoraState } from '../engine/lora-state';
 import type { LoraState, Qwen3Model } from '../engine/model';
 import { allLoraTargets } from '../engine/params';
@@ -23,11 +24,13 @@ import { usesTeacher } from '../sod/advantages';
 import type { ToolSandbox } from '../tools/sandbox';
 import { openAndLoad, planFor, type PlanBasis, type WorkerEnvironment } from './engine-host';
 import type {
+  AdapterRestore,
   AdapterSettings,
   LoadedModel,
   PlaygroundTrajectory,
   ScorerProtocol,
   StudentProtocol,
+  StudentTrainingState,
   TokenAlternatives,
   ToolProtocol,
 } from './protocols';
@@ -43,6 +46,8 @@ interface Student {
   policy: Policy & LogprobScorer;
   trainer: PolicyTrainer;
   newAdapter(settings: AdapterSettings): number;
+  restoreAdapter(request: AdapterRestore): number;
+  trainingState(): Promise<StudentTrainingState>;
   alternatives(promptIds: number[], responseIds: number[], k: number, signal: AbortSignal): Promise<TokenAlternatives>;
   exportAdapter(): Promise<{ config: string; weights: Uint8Array }>;
 }
@@ -51,21 +56,52 @@ function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedM
   let lora: LoraState<T> | undefined;
   let trainer: LoraTrainer<T> | undefined;
   let decoder: Decoder<T> | undefined;
+  const identity = checkpointStudent(loaded.name, model.config);
+  /** A new adapter of settings `s` holding `params` (a fresh one's when undefined), with a new optimizer. */
+  const adapterOf = (s: AdapterSettings, params?: (layout: LoraLayout) => Float32Array): LoraTrainer<T> => {
+    if (lora !== undefined) releaseLoraState(backend, lora);
+    trainer?.dispose();
+    const layout = loraLayout(model.config, { rank: s.rank, alpha: s.alpha, targets: allLoraTargets });
+    lora = createLoraState(backend, layout, params?.(layout) ?? initLoraParams(layout, s.seed));
+    student.policy = new EnginePolicy(loaded.name, model, lora);
+    trainer = new LoraTrainer(model, lora, { ...defaultAdamW, lr: s.learningRate });
+    student.trainer = trainer;
+    decoder = new Decoder(model, lora);
+    return trainer;
+  };
   const student: Student = {
     loaded,
     chat,
     policy: new EnginePolicy(loaded.name, model),
     trainer: { trainStep: () => Promise.reject(new Error('no adapter')) },
     newAdapter(s) {
-      if (lora !== undefined) releaseLoraState(backend, lora);
-      trainer?.dispose();
-      const layout = loraLayout(model.config, { rank: s.rank, alpha: s.alpha, targets: allLoraTargets });
-      lora = createLoraState(backend, layout, initLoraParams(layout, s.seed));
-      student.policy = new EnginePolicy(loaded.name, model, lora);
-      trainer = new LoraTrainer(model, lora, { ...defaultAdamW, lr: s.learningRate });
-      student.trainer = trainer;
-      decoder = new Decoder(model, lora);
+      return adapterOf(s).lora.layout.size;
+    },
+    restoreAdapter(r) {
+      // Checked before anything is replaced: a refused checkpoint leaves the adapter as it was.
+      const layout = loraLayout(model.config, {
+        rank: r.adapter.rank,
+        alpha: r.adapter.alpha,
+        targets: allLoraTargets,
+      });
+      checkSameStudent(r.student, identity, r.where);
+      if (r.lora.length !== layout.size)
+        throw new Error(
+          `${r.where}: the adapter holds ${r.lora.length} values, but rank ${r.adapter.rank} on ${loaded.name} needs ${layout.size}`,
+        );
+      const restored = adapterOf(r.adapter, () => r.lora);
+      restored.loadState(r.optimizer);
       return layout.size;
+    },
+    async trainingState() {
+      if (lora === undefined || trainer === undefined) throw new Error('the student has no adapter yet');
+      const { config } = lora.layout;
+      return {
+        student: identity,
+        adapter: { rank: config.rank, alpha: config.alpha, targets: [...config.targets] },
+        optimizer: { settings: { ...trainer.settings }, state: await trainer.readState() },
+        lora: Float32Array.from(await backend.read(lora.params, lora.layout.size)),
+      };
     },
     alternatives(promptIds, responseIds, k, signal) {
       decoder ??= new Decoder(model, lora);
@@ -165,6 +201,14 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
 
     async newAdapter(settings) {
       return { parameters: need().newAdapter(settings) };
+    },
+
+    async restoreAdapter(request) {
+      return { parameters: need().restoreAdapter(request) };
+    },
+
+    async trainingState() {
+      return need().trainingState();
     },
 
     async rollout(request, { progress, signal }) {

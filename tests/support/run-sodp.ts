@@ -11,11 +11,20 @@ export interface SodpRun {
 
 /** Runs the real `sodp` command in a child process, feeding `stdin`; `env` is added to this process's environment. */
 export function runSodp(args: string[], stdin = '', env: Record<string, string> = {}): Promise<SodpRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [sodpBin, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
+  return startSodp(args, stdin, env).done;
+}
+
+/** Starts `sodp` in a child process: `kill` ends it with SIGKILL (as an out-of-memory killer would); `done` settles when it exits. */
+export function startSodp(
+  args: string[],
+  stdin = '',
+  env: Record<string, string> = {},
+): { done: Promise<SodpRun>; kill(): void } {
+  const child = spawn(process.execPath, [sodpBin, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const done = new Promise<SodpRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -24,6 +33,7 @@ export function runSodp(args: string[], stdin = '', env: Record<string, string> 
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin);
   });
+  return { done, kill: () => void child.kill('SIGKILL') };
 }
 
 /** Parses JSONL output into objects. */

@@ -156,6 +156,26 @@ describe('runTraining', () => {
     expect(events.filter((e) => e.kind === 'update').map((e) => e.update)).toEqual([1]);
   });
 
+  it('resumes after a checkpoint: no evaluation before, the updates after it on the order given, a checkpoint after each', async () => {
+    const { services, calls, batches } = fakeServices();
+    const { events, onEvent } = collect();
+    const order = trainingOrder(tasks, 4);
+    await runTraining(plan({ evalEvery: 2 }), tasks, services, new RunControl(), onEvent, { afterUpdate: 1, order });
+    expect(calls).toEqual(['update 2', 'evaluate 2', 'update 3', 'evaluate 2']);
+    expect(batches).toEqual([order.slice(2, 4).map((t) => t.id), [order[4].id, order[0].id]]);
+    // The checkpoint of update 2 comes after its evaluation, so a resume from it needs none.
+    expect(
+      events.flatMap((e) =>
+        e.kind === 'checkpoint' || e.kind === 'evaluation'
+          ? [`${e.kind} ${e.kind === 'checkpoint' ? e.update : e.when}`]
+          : [],
+      ),
+    ).toEqual(['evaluation during', 'checkpoint 2', 'checkpoint 3', 'evaluation after']);
+    await expect(
+      runTraining(plan(), tasks, services, new RunControl(), onEvent, { afterUpdate: 4, order }),
+    ).rejects.toThrow('a run of 3 updates cannot start after update 4');
+  });
+
   it('refuses an empty training set', async () => {
     const { services } = fakeServices();
     await expect(runTraining(plan(), [], services, new RunControl(), () => {})).rejects.toThrow('holds no tasks');

@@ -45,7 +45,20 @@ export type TrainingEvent<R> =
   | { kind: 'activity'; text: string }
   | { kind: 'update-start'; update: number; tasks: readonly Task[] }
   | { kind: 'update'; update: number; result: R }
-  | { kind: 'evaluation'; when: EvaluationTime; afterUpdate: number; summary: EvaluationSummary };
+  | { kind: 'evaluation'; when: EvaluationTime; afterUpdate: number; summary: EvaluationSummary }
+  /**
+   * Update `update` and the evaluation after it (if one was due) are all reported: the run can
+   * be resumed from here (a front end takes its checkpoint now). `order` is the run's prompt order.
+   */
+  | { kind: 'checkpoint'; update: number; order: readonly Task[] };
+
+/** Where a run starts: at the beginning, or after the updates a checkpoint holds. */
+export interface TrainingStart {
+  /** Updates already done (0 = a new run, which evaluates 'before' first). */
+  afterUpdate: number;
+  /** The prompt order, the checkpoint's; a new run's is `trainingOrder(tasks, plan.seed)`. */
+  order: readonly Task[];
+}
 
 /**
  * Pause, resume and stop for a run. A pause takes effect after the update in progress; a stop
@@ -103,10 +116,13 @@ export async function runTraining<R extends { trajectories: Trajectory[]; metric
   services: TrainingServices<R>,
   control: RunControl,
   onEvent: (event: TrainingEvent<R>) => void | Promise<void>,
+  start: TrainingStart = { afterUpdate: 0, order: trainingOrder(trainTasks, plan.seed) },
 ): Promise<void> {
   if (trainTasks.length === 0) throw new Error('the training set holds no tasks');
   const { signal } = control;
-  const order = trainingOrder(trainTasks, plan.seed);
+  const { order, afterUpdate } = start;
+  if (!Number.isInteger(afterUpdate) || afterUpdate < 0 || afterUpdate > plan.updates)
+    throw new Error(`a run of ${plan.updates} updates cannot start after update ${afterUpdate}`);
   const evaluate = async (when: EvaluationTime, afterUpdate: number) => {
     const total = plan.evalTasks.length;
     if (total === 0) return;
@@ -121,8 +137,8 @@ export async function runTraining<R extends { trajectories: Trajectory[]; metric
     await onEvent({ kind: 'evaluation', when, afterUpdate, summary });
   };
 
-  await evaluate('before', 0);
-  for (let u = 1; u <= plan.updates; u++) {
+  if (afterUpdate === 0) await evaluate('before', 0);
+  for (let u = afterUpdate + 1; u <= plan.updates; u++) {
     if (control.paused) {
       await onEvent({ kind: 'activity', text: `paused after update ${u - 1} of ${plan.updates}` });
       await control.waitWhilePaused();
@@ -137,6 +153,7 @@ export async function runTraining<R extends { trajectories: Trajectory[]; metric
     const note = skippedNote(result.metrics);
     if (note !== undefined) await onEvent({ kind: 'activity', text: note });
     if (plan.evalEvery > 0 && u % plan.evalEvery === 0 && u < plan.updates) await evaluate('during', u);
+    await onEvent({ kind: 'checkpoint', update: u, order });
   }
   await evaluate('after', plan.updates);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { memoryCheckpointStore } from '../training/checkpoints';
 import { fitMemory } from '../../agent/training/memory-fit';
 import { defaultTrainingSettings, planPromptTokens } from '../../agent/training/settings';
 import { allLoraTargets } from '../../engine/params';
@@ -27,7 +28,13 @@ function planningServices(requests: PlanRequest[]): StoreServices {
     ready: async () => {},
     tasks: async () => [],
   };
-  return { client: () => client, hasWebGpu: () => false, resolveUrl: (p) => p, modelCache: fakeModelCache() };
+  return {
+    client: () => client,
+    hasWebGpu: () => false,
+    resolveUrl: (p) => p,
+    modelCache: fakeModelCache(),
+    checkpoints: memoryCheckpointStore(),
+  };
 }
 
 const bytesOf = (parts: { part: string; bytes: number }[] | undefined, part: string) =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { memoryCheckpointStore } from '../training/checkpoints';
 import type { LoadRequest } from '../../workers/protocols';
 import type { StoreServices } from '../app-store';
 import { createAppStore } from '../store';
@@ -14,7 +15,13 @@ function recordingServices(requests: LoadRequest[], modelCache = fakeModelCache(
     return loaded;
   };
   const client = { student: { call }, teacher: { call }, ready: async () => {}, tasks: async () => [] };
-  return { client: () => client, hasWebGpu: () => false, resolveUrl: (p) => p, modelCache };
+  return {
+    client: () => client,
+    hasWebGpu: () => false,
+    resolveUrl: (p) => p,
+    modelCache,
+    checkpoints: memoryCheckpointStore(),
+  };
 }
 
 describe('loading models', () => {

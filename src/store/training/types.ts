@@ -25,6 +25,10 @@ export interface TrainingRun {
   /** Every held-out evaluation of the run in order (before, every `evalEvery` updates, after): its learning curve. */
   curve: HeldOutPoint[];
   error?: string;
+  /** The update its latest saved checkpoint covers (absent: none saved): it can be resumed from there. */
+  checkpoint?: number;
+  /** Why the latest checkpoint could not be saved (the run went on; `checkpoint` is the one kept). */
+  checkpointError?: string;
 }
 
 export interface TrainingState {
@@ -47,6 +51,18 @@ export interface TrainingActions {
   /** Cancels the update in progress; finished updates and the adapter stay. */
   stopRun(): void;
   removeRun(id: string): void;
+  /** Notes which runs have a saved checkpoint (after a reload: the ones that can be resumed). */
+  refreshCheckpoints(): Promise<void>;
+  /**
+   * Goes on with run `id` from its saved checkpoint, with the same adapter, optimizer state,
+   * prompt order and random streams, so it continues exactly as it would have (same models,
+   * same backend); its records after the checkpoint are dropped.
+   */
+  resumeFromCheckpoint(id: string): Promise<void>;
+  /** Run `id` in one ZIP: its settings, metrics, trajectories, and its checkpoint and adapter (run-archive.ts). */
+  runArchive(id: string): Promise<Uint8Array<ArrayBuffer>>;
+  /** Adds the run of a ZIP `runArchive` made (from this page or another), with its checkpoint to resume from. */
+  importRun(bytes: Uint8Array, fileName: string): Promise<void>;
   /** The student's current adapter (the latest run's) as a zipped PEFT folder. */
   adapterZip(): Promise<Uint8Array<ArrayBuffer>>;
 }

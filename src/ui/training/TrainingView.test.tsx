@@ -75,4 +75,29 @@ describe('TrainingView', () => {
     const text = screen.getByText(/actor_rollout_ref\.rollout\.n=6/).textContent ?? '';
     expect(text).toContain('actor_rollout_ref.actor.optim.lr=0.00025');
   });
+
+  it('offers a stopped run with a checkpoint to be resumed, once the models are ready, and shows why a checkpoint failed', () => {
+    const resumeFromCheckpoint = vi.fn(async () => {});
+    const refreshCheckpoints = vi.fn(async () => {});
+    useAppStore.setState({
+      resumeFromCheckpoint,
+      refreshCheckpoints,
+      runs: [
+        run('r1', 'SOD #1', 'sod', [metrics(1), metrics(2)], {
+          status: 'stopped',
+          checkpoint: 2,
+          checkpointError: 'This browser’s storage is full: the checkpoint of SOD #1 after update 3 was not saved.',
+        }),
+      ],
+    });
+    const { rerender } = render(<TrainingView />);
+    expect(refreshCheckpoints).toHaveBeenCalledOnce();
+    const resume = screen.getByRole('button', { name: 'Resume run from update 2' }) as HTMLButtonElement;
+    expect(resume.disabled).toBe(true);
+    ready();
+    rerender(<TrainingView />);
+    fireEvent.click(screen.getByRole('button', { name: 'Resume run from update 2' }));
+    expect(resumeFromCheckpoint).toHaveBeenCalledWith('r1');
+    expect(screen.getByRole('alert').textContent).toMatch(/storage is full/);
+  });
 });

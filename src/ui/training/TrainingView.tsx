@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { metricsCsv, metricsJsonl, trajectoriesJsonl, verlScaleUpText } from '../../agent/export';
 import { errorMessage } from '../../store/errors';
 import { modelsReady } from '../../store/models/types';
@@ -91,7 +91,9 @@ function RunControls() {
 function RunDetails({ run }: { run: TrainingRun }) {
   const trajectories = useAppStore((s) => s.runTrajectories[run.id] ?? noTrajectories);
   const isLatest = useAppStore((s) => s.runs[s.runs.length - 1]?.id === run.id);
-  const { inspect, adapterZip, removeRun } = useAppStore.getState();
+  const { inspect, adapterZip, removeRun, resumeFromCheckpoint, runArchive } = useAppStore.getState();
+  const ready = useAppStore((s) => modelsReady(s));
+  const anyActive = useAppStore((s) => s.runs.some((r) => r.status === 'running' || r.status === 'paused'));
   const [exportError, setExportError] = useState<string>();
   const stem = fileStem(run);
   const save = (name: string, make: () => string, type: string) => {
@@ -109,6 +111,23 @@ function RunDetails({ run }: { run: TrainingRun }) {
         {run.label} · {run.status}
         {run.error ? ` — ${run.error}` : ''}
       </h3>
+      {run.checkpoint !== undefined && (run.status === 'stopped' || run.status === 'failed') && (
+        <div className="row">
+          <button
+            type="button"
+            disabled={!ready || anyActive}
+            title={`Goes on with update ${run.checkpoint + 1} from the checkpoint saved after update ${run.checkpoint}: the same adapter, optimizer state, prompt order and random streams (load the same models on the same backend first)`}
+            onClick={() => void resumeFromCheckpoint(run.id)}
+          >
+            Resume run from update {run.checkpoint}
+          </button>
+        </div>
+      )}
+      {run.checkpointError && (
+        <p className="error" role="alert">
+          {run.checkpointError}
+        </p>
+      )}
       <EvaluationCard run={run} />
       <UpdateTable run={run} />
       <div className="row export-buttons" aria-label={`Exports of ${run.label}`}>
@@ -162,6 +181,20 @@ function RunDetails({ run }: { run: TrainingRun }) {
         >
           Inspect trajectories
         </button>
+        <button
+          type="button"
+          className="ghost"
+          disabled={busy}
+          title="Settings, metrics, trajectories, the adapter and the checkpoint in one file, to import here or in another browser"
+          onClick={() =>
+            void runArchive(run.id).then(
+              (zip) => download(`${stem}-run.zip`, zip, 'application/zip'),
+              (err: unknown) => setExportError(errorMessage(err)),
+            )
+          }
+        >
+          Whole run (zip)
+        </button>
         <button type="button" className="ghost" disabled={busy} onClick={() => removeRun(run.id)}>
           Remove run
         </button>
@@ -192,6 +225,10 @@ export function TrainingView() {
   const locked = runs.some((r) => r.status === 'running' || r.status === 'paused');
   const [shown, setShown] = useState<string>();
   const selected = runs.find((r) => r.id === shown) ?? runs[runs.length - 1];
+  // Which runs a reload (or a crashed worker) left with a checkpoint to resume from.
+  useEffect(() => {
+    void useAppStore.getState().refreshCheckpoints();
+  }, []);
   return (
     <div className="training-view">
       <aside className="training-side">
@@ -220,6 +257,25 @@ export function TrainingView() {
           </div>
         )}
         {selected && <RunDetails run={selected} />}
+        <div className="row">
+          <label className="button-like ghost">
+            Import a run (zip)…
+            <input
+              type="file"
+              accept=".zip,application/zip"
+              className="visually-hidden"
+              aria-label="Import a run exported as a zip"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                e.target.value = '';
+                if (file !== undefined)
+                  void file
+                    .arrayBuffer()
+                    .then((bytes) => useAppStore.getState().importRun(new Uint8Array(bytes), file.name));
+              }}
+            />
+          </label>
+        </div>
         <Explain topic="export" />
       </div>
     </div>
