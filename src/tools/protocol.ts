@@ -6,6 +6,8 @@ export interface RunRequest {
   session: string;
   /** Output beyond this many characters is cut and marked. */
   maxOutputChars: number;
+  /** The interpreter's heap may not grow past this during the run: allocations beyond raise MemoryError. */
+  maxMemoryBytes: number;
 }
 
 export interface RunResult {
@@ -15,6 +17,8 @@ export interface RunResult {
   error: string | null;
   /** Whether output was cut at maxOutputChars. */
   truncated: boolean;
+  /** Whether the code raised MemoryError: its heap stays large, so the worker should be replaced. */
+  outOfMemory: boolean;
   durationMs: number;
 }
 

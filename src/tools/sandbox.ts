@@ -1,5 +1,5 @@
 import { ManagedWorker, type WorkerLike } from '../core/rpc/worker-client';
-import { WorkerCrashedError } from '../core/rpc/rpc';
+import { RemoteError, WorkerCrashedError } from '../core/rpc/rpc';
 import type { SandboxProtocol } from './protocol';
 
 export interface SandboxSettings {
@@ -7,6 +7,11 @@ export interface SandboxSettings {
   timeoutMs: number;
   /** Output beyond this is cut and marked. Default 2,000 characters. */
   maxOutputChars: number;
+  /**
+   * The interpreter's heap may not grow past this while code runs: an allocation beyond it
+   * raises MemoryError and the worker is replaced (a wasm heap never shrinks). Default 512 MB.
+   */
+  maxMemoryMb: number;
   /**
    * Loading Python in a fresh worker (first call, or after a time-out or crash) has its own,
    * longer limit: the code's limit starts only once the interpreter is ready, so a slow
@@ -18,6 +23,7 @@ export interface SandboxSettings {
 export const defaultSandboxSettings: SandboxSettings = {
   timeoutMs: 10_000,
   maxOutputChars: 2_000,
+  maxMemoryMb: 512,
   loadTimeoutMs: 120_000,
 };
 
@@ -39,10 +45,13 @@ export interface ToolSandbox {
   endSession(session: string): Promise<void>;
 }
 
+/** What the model reads after its error when the worker had to be replaced. */
+const restartedNote = 'The sandbox was restarted: variables from earlier calls are gone.';
+
 /**
  * Python for model-written code, in its own worker: calls are queued one at a time on one
  * warm interpreter, each trajectory (session) gets fresh globals, a call past the time
- * limit or a crash ends the worker and the next call starts a new one.
+ * limit, out of memory or a crash ends the worker and the next call starts a new one.
  */
 export class PythonSandbox implements ToolSandbox {
   private readonly worker: ManagedWorker<SandboxProtocol>;
@@ -92,25 +101,50 @@ export class PythonSandbox implements ToolSandbox {
         return this.failed(`SandboxError: Python did not load within ${this.settings.loadTimeoutMs / 1000} s`, started);
       started = performance.now();
       const limitSeconds = this.settings.timeoutMs / 1000;
-      const call = this.worker.call('run', { code, session, maxOutputChars: this.settings.maxOutputChars }, { signal });
+      const { maxOutputChars, maxMemoryMb } = this.settings;
+      const call = this.worker.call(
+        'run',
+        { code, session, maxOutputChars, maxMemoryBytes: maxMemoryMb * 2 ** 20 },
+        { signal },
+      );
       const result = await this.withinLimit(call, this.settings.timeoutMs, `the code ran past ${limitSeconds} s`);
       if (result === 'timeout')
         return {
-          ...this.failed(`TimeoutError: the code did not finish within ${limitSeconds} s and was stopped`, started),
+          ...this.failed(
+            `TimeoutError: the code did not finish within ${limitSeconds} s and was stopped. ${restartedNote}`,
+            started,
+          ),
           timedOut: true,
         };
+      let error = result.error;
+      if (result.outOfMemory) {
+        this.worker.restart('the code ran out of memory');
+        error = `${(error ?? 'MemoryError').replace(/\n$/, '')}\nThe code hit the sandbox's memory limit of ${maxMemoryMb} MB. ${restartedNote}`;
+      }
       return {
         output: result.output,
-        error: result.error,
+        error,
         timedOut: false,
         truncated: result.truncated,
         durationMs: result.durationMs,
       };
     } catch (err) {
+      // A handler that threw left the interpreter in an unknown state (Pyodide refuses all
+      // calls after a fatal error), so the worker is replaced as after a crash.
+      if (err instanceof RemoteError) this.worker.restart('its interpreter failed');
       const message =
         err instanceof WorkerCrashedError
           ? err.message
           : `${err instanceof Error ? err.name : 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
+      // Recursion deeper than the JS/wasm stack holds (even of plain Python functions, past a
+      // raised recursion limit) is a fatal error for Pyodide: its worker died of it.
+      if (/Maximum call stack size exceeded/.test(message))
+        return this.failed(
+          `RecursionError: the code recursed deeper than the sandbox's stack holds and was stopped. ${restartedNote}`,
+          started,
+        );
+      if (err instanceof WorkerCrashedError || err instanceof RemoteError)
+        return this.failed(`SandboxError: ${message}\n${restartedNote}`, started);
       return this.failed(`SandboxError: ${message}`, started);
     }
   }
