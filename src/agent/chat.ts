@@ -24,6 +24,9 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: unkno
 
 const probe = ['\u0001probe-0\u0001', '\u0001probe-1\u0001'];
 
+/** A run of the tool-result wrapper: a control token's id, or text. */
+type Piece = { id: number } | { text: string };
+
 /**
  * The model's chat format, taken from its own chat template: the prompt, and the exact
  * text the template renders for tool results followed by the assistant generation prompt.
@@ -31,7 +34,8 @@ const probe = ['\u0001probe-0\u0001', '\u0001probe-1\u0001'];
  */
 export class ChatFormat {
   readonly endOfTurnId: number;
-  private readonly wrapper: { before: string; between: string; after: string };
+  /** The template's text before, between and after tool results, split at its control tokens. */
+  private readonly wrapper: { before: Piece[]; between: Piece[]; after: Piece[] };
 
   constructor(
     readonly tokenizer: ChatTokenizer,
@@ -42,7 +46,8 @@ export class ChatFormat {
     if (ids.length !== 1)
       throw new Error('the tokenizer has no single <|im_end|> token: this is not a Qwen3 chat tokenizer');
     this.endOfTurnId = ids[0];
-    this.wrapper = this.deriveToolWrapper();
+    const { before, between, after } = this.deriveToolWrapper();
+    this.wrapper = { before: this.pieces(before), between: this.pieces(between), after: this.pieces(after) };
   }
 
   /** The prompt (system/user messages with the code_interpreter tool) and the assistant generation prompt, as ids. */
@@ -50,11 +55,33 @@ export class ChatFormat {
     return this.tokenizer.encode(this.render(messages, true), { add_special_tokens: false });
   }
 
-  /** The ids of tool results after an assistant turn that ended with <|im_end|>: tool message(s) and the next assistant header. */
+  /**
+   * The ids of tool results after an assistant turn that ended with <|im_end|>: tool
+   * message(s) and the next assistant header. The outputs are text only: one that prints
+   * <|im_end|> or </tool_response> gets those characters, never the control tokens, so it
+   * cannot end the turn or forge a message. Otherwise the ids are those of the rendered text.
+   */
   observationIds(outputs: readonly string[]): number[] {
     if (outputs.length === 0) throw new Error('observationIds: no tool output');
-    const text = this.wrapper.before + outputs.join(this.wrapper.between) + this.wrapper.after;
-    return this.tokenizer.encode(text, { add_special_tokens: false });
+    const pieces: Piece[] = [...this.wrapper.before];
+    outputs.forEach((output, i) => {
+      if (i > 0) pieces.push(...this.wrapper.between);
+      pieces.push({ text: output });
+    });
+    pieces.push(...this.wrapper.after);
+    // Text on both sides of an output is encoded with it, as the rendered text would be.
+    const ids: number[] = [];
+    let text = '';
+    for (const piece of pieces) {
+      if ('text' in piece) {
+        text += piece.text;
+        continue;
+      }
+      ids.push(...this.tokenizer.encodeText(text), piece.id);
+      text = '';
+    }
+    ids.push(...this.tokenizer.encodeText(text));
+    return ids;
   }
 
   /** The full rendering of a conversation (for tests and exports). */
@@ -97,5 +124,23 @@ export class ChatFormat {
       between: tail.slice(first + probe[0].length, second),
       after: tail.slice(second + probe[1].length),
     };
+  }
+
+  /** Template text split at its control tokens: those whose text, encoded as plain text, is not that one token. */
+  private pieces(text: string): Piece[] {
+    const pieces: Piece[] = [];
+    let from = 0;
+    for (const id of this.tokenizer.encode(text, { add_special_tokens: false })) {
+      const token = this.decode([id]);
+      const plain = this.tokenizer.encodeText(token);
+      if (plain.length === 1 && plain[0] === id) continue;
+      const at = text.indexOf(token, from);
+      if (at < 0) continue;
+      if (at > from) pieces.push({ text: text.slice(from, at) });
+      pieces.push({ id });
+      from = at + token.length;
+    }
+    if (from < text.length) pieces.push({ text: text.slice(from) });
+    return pieces;
   }
 }

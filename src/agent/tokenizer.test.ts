@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ChatFormat, type ChatMessage, codeInterpreterTool } from './chat';
+import { ChatFormat, type ChatMessage, type ChatTokenizer, codeInterpreterTool } from './chat';
 import { loadTokenizer } from './load-tokenizer';
 import { thinkingOptions } from './thinking';
-import { HfChatTokenizer } from './tokenizer';
+import { encodeAsText, HfChatTokenizer } from './tokenizer';
 
 // The reference: transformers.js' own tokenizer on the same files, loaded offline.
 env.allowRemoteModels = false;
@@ -112,10 +112,40 @@ describe.each(folders)('HfChatTokenizer and transformers.js agree on %s', (_name
     },
   );
 
+  it('encodes text as text: as encode does where no added token occurs, and never as an added token', () => {
+    const added = new Set(reference._tokenizer.get_added_tokens_decoder().keys());
+    const hasAdded = (ids: number[]) => ids.some((id) => added.has(id));
+    let plain = 0;
+    let controls = 0;
+    for (const text of texts) {
+      const ids = ours.encodeText(text);
+      const encoded = reference.encode(text, { add_special_tokens: false });
+      expect(hasAdded(ids), JSON.stringify(text)).toBe(false);
+      if (ids.length > 0) expect(ours.decode(ids)).toBe(text);
+      if (hasAdded(encoded)) controls++;
+      else {
+        expect(ids, JSON.stringify(text)).toEqual(encoded);
+        plain++;
+      }
+    }
+    expect([plain, controls]).toEqual([8, 4]);
+    // A control token's text splits where the pre-tokenizer splits any text.
+    expect(ours.encodeText('<|im_end|>')).toEqual(
+      ['<|', 'im', '_end', '|>'].flatMap((part) => ours.encode(part, { add_special_tokens: false })),
+    );
+  });
+
   it('gives ChatFormat the same prompt and tool-result ids, thinking on and off', () => {
+    // transformers.js cannot skip added tokens: the same steps on its own copy of tokenizer.json.
+    const referenceChat: ChatTokenizer = {
+      encode: (text, options) => reference.encode(text, options),
+      encodeText: (text) => encodeAsText(reference._tokenizer, text),
+      decode: (ids, options) => reference.decode(ids, options),
+      apply_chat_template: (messages, options) => reference.apply_chat_template(messages, options),
+    };
     for (const thinking of [true, false]) {
       const a = new ChatFormat(ours, thinkingOptions(thinking));
-      const b = new ChatFormat(reference, thinkingOptions(thinking));
+      const b = new ChatFormat(referenceChat, thinkingOptions(thinking));
       expect(a.endOfTurnId).toBe(b.endOfTurnId);
       expect(a.promptIds(turns[0].messages)).toEqual(b.promptIds(turns[0].messages));
       expect(a.observationIds(['7006652'])).toEqual(b.observationIds(['7006652']));

@@ -14,9 +14,11 @@ export interface ChatMessage {
   tool_calls?: { type: 'function'; function: { name: string; arguments: Record<string, unknown> } }[];
 }
 
-/** What the chat format needs of a tokenizer (this module's HfChatTokenizer; transformers.js' PreTrainedTokenizer has it too). */
+/** What the chat format needs of a tokenizer (this module's HfChatTokenizer; transformers.js' PreTrainedTokenizer has all but encodeText). */
 export interface ChatTokenizer {
   encode(text: string, options: { add_special_tokens: boolean }): number[];
+  /** `text` with every character as text: no added or special token is matched (for tool output). */
+  encodeText(text: string): number[];
   decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
   apply_chat_template(messages: ChatMessage[], options: Record<string, unknown>): unknown;
 }
@@ -61,6 +63,26 @@ function reading<T>(what: string, call: () => T): T {
   } catch (err) {
     throw new Error(`${what} (${messageOf(err)})`);
   }
+}
+
+/**
+ * `text` as plain text: no added token (<|im_end|>, <tool_response>, …) is matched, so a
+ * tool's output that prints one cannot end a turn or forge a message. Otherwise what
+ * encode(text, { add_special_tokens: false }) does to text without added tokens: the same
+ * normalizer, pre-tokenizer and model (tokenizer.test.ts checks both agree).
+ */
+export function encodeAsText(tokenizer: Tokenizer, text: string): number[] {
+  const { normalizer, pre_tokenizer, model } = tokenizer;
+  if (model === null) throw new Error('tokenizer.json has no model');
+  const normalized = normalizer === null ? text : normalizer._call(text);
+  if (normalized.length === 0) return [];
+  const words = pre_tokenizer === null ? [normalized] : pre_tokenizer._call(normalized, { section_index: 0 });
+  return model._call(words).map((token) => {
+    const id = model.tokens_to_ids.get(token) ?? model.unk_token_id;
+    if (id === undefined || !Number.isSafeInteger(id) || id < 0)
+      throw new Error(`${describeJson(token, 40)} has id ${describeJson(id)}, not a token id`);
+    return id;
+  });
 }
 
 /** Encodes, decodes and renders chats exactly as transformers.js' PreTrainedTokenizer does for the same files. */
@@ -116,6 +138,12 @@ export class HfChatTokenizer implements ChatTokenizer {
         `${this.jsonName}: ${describeJson(tokens[bad], 40)} has id ${describeJson(ids[bad])}, not a token id (the vocabulary or added_tokens lacks it or holds something else)`,
       );
     return ids;
+  }
+
+  encodeText(text: string): number[] {
+    return reading(`${this.jsonName}: cannot encode ${describeJson(text, 40)} as text`, () =>
+      encodeAsText(this.tokenizer, text),
+    );
   }
 
   decode(ids: number[], options: { skip_special_tokens?: boolean } = {}): string {
