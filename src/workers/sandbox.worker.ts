@@ -10,6 +10,12 @@ const base = import.meta.env.BASE_URL;
 const indexURL = base.startsWith('/')
   ? new URL(`${base}pyodide/`, globalThis.location.href).href
   : new URL('../pyodide/', import.meta.url).href;
+// Pyodide's fatal errors (a stack overflow from deep recursion) reject promises nobody awaits,
+// which a browser worker survives, its interpreter dead and the call hanging until the time
+// limit. Thrown from here, one reaches the page as the worker's error: replaced at once.
+globalThis.addEventListener('unhandledrejection', (event) => {
+  throw event.reason;
+});
 serve(
   workerScope(),
   sandboxHandlers(() => loadPyodide({ indexURL, jsglobals: Object.create(null) }), globalThis),
