@@ -52,6 +52,7 @@ describe('tokenizer.json and tokenizer_config.json, fuzzed', () => {
           const ids = tokenizer.encode(probe, { add_special_tokens: false });
           return {
             ids,
+            plain: tokenizer.encodeText(probe),
             text: tokenizer.decode(ids),
             chat: tokenizer.apply_chat_template(messages, {
               add_generation_prompt: true,
@@ -60,7 +61,8 @@ describe('tokenizer.json and tokenizer_config.json, fuzzed', () => {
           };
         }, ['tokenizer.json', 'tokenizer_config.json']);
         if (!result.ok) return false;
-        for (const id of result.value.ids) expect(Number.isSafeInteger(id) && id >= 0, `id ${id}`).toBe(true);
+        for (const id of [...result.value.ids, ...result.value.plain])
+          expect(Number.isSafeInteger(id) && id >= 0, `id ${id}`).toBe(true);
         expect(typeof result.value.text).toBe('string');
         expect(typeof result.value.chat).toBe('string');
         return true;
