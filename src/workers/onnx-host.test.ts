@@ -154,6 +154,20 @@ describe('the ONNX teacher in the teacher worker', () => {
     expect(loaded.fallback).toMatch(/^wasm failed \(.+\): the ONNX teacher runs on cpu instead$/);
   }, 60_000);
 
+  it('runs on the CPU devices only when the CPU backend is chosen', async () => {
+    const client = localClient(
+      teacherHandlers({ ...env, onnx: { store: async () => store, devices: ['webgpu', 'cpu'] } }),
+    );
+    const loaded = await client.call('load', {
+      source: source(),
+      backend: 'cpu',
+      runtime: { kind: 'onnx', dtype: 'fp32' },
+    });
+    // WebGPU was not tried, so nothing fell back.
+    expect(loaded.onnx?.device).toBe('cpu');
+    expect(loaded.fallback).toBeUndefined();
+  }, 60_000);
+
   it('says an ONNX teacher needs a Hub id', async () => {
     await expect(
       onnx.call('load', {

@@ -222,8 +222,9 @@ export function ModelsView() {
                     <TeacherPrecision pathKey={teacherPathKey} />
                     {teacherRuntime === 'onnx' && (
                       <span className="hint">
-                        An ONNX export from the Hub (onnx/model*.onnx) run by onnxruntime on WebGPU, or on wasm where
-                        WebGPU fails; kept in this browser like the engine's models.
+                        An ONNX export from the Hub (onnx/model*.onnx) run by onnxruntime: on WebGPU with the WebGPU
+                        backend (on wasm where that fails), on wasm with the CPU; kept in this browser like the engine's
+                        models.
                       </span>
                     )}
                   </div>
