@@ -64,7 +64,7 @@ export async function loadOnnxTeacher(
   for (const path of onnxWeightFiles(configJson, dtype)) fileBytes += (await files.blob(path)).size;
 
   // The CPU chosen (the page's default on a software adapter such as SwiftShader): onnxruntime's wasm,
-  // not its WebGPU provider, which runs many times slower there (npm run bench -- teacher-paths).
+  // not its WebGPU provider, which scored 14× slower there (npm run bench -- teacher-paths).
   const devices = request.backend === 'cpu' ? onnx.devices.filter((d) => d !== 'webgpu') : onnx.devices;
   if (devices.length === 0) throw new Error('ONNX teachers run only on WebGPU here: choose the WebGPU backend');
   const { OnnxTeacher } = await import('../models/onnx-teacher');
