@@ -9,12 +9,53 @@ import { defaultSampling } from '../../../src/core/policy';
 import { EnginePolicy } from '../../../src/engine/inference';
 import { loadQwen3 } from '../../../src/engine/load';
 import { openBackend } from '../../../src/engine/open-backend';
-import { fetchHubModel, MemoryFileStore } from '../../../src/models/hub-model';
+import type { DownloadTarget } from '../../../src/models/hub';
+import { fetchHubModel, type ModelFileStore } from '../../../src/models/hub-model';
 import { fetchOnnxModel } from '../../../src/models/onnx-files';
 import { OnnxTeacher } from '../../../src/models/onnx-teacher';
 import type { GreedyRun, PageModelRequest, PageRuntime } from '../../support/model-page';
 
 const ort = '/ort/ort-wasm-simd-threaded.asyncify';
+
+/**
+ * A model's files in the origin's private file system, written from this (main) thread. Not
+ * in memory: Chromium here cannot read back a Blob of a few hundred MB (NotReadableError), and
+ * an OPFS file is read from disk. One folder per load, removed with the model.
+ */
+async function pageStore(): Promise<ModelFileStore & { remove(): Promise<void> }> {
+  const root = await navigator.storage.getDirectory();
+  const name = `model-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const dir = await root.getDirectoryHandle(name, { create: true });
+  const done = new Set<string>();
+  const fileName = (path: string) => path.replaceAll('/', '__');
+  return {
+    async target(path): Promise<DownloadTarget> {
+      const handle = await dir.getFileHandle(fileName(path), { create: true });
+      let writable: FileSystemWritableFileStream | undefined;
+      let stored = 0;
+      return {
+        storedBytes: async () => stored,
+        append: async (chunk) => {
+          writable ??= await handle.createWritable();
+          await writable.write(new Uint8Array(chunk));
+          stored += chunk.byteLength;
+        },
+        truncate: async () => {
+          await writable?.abort();
+          writable = await handle.createWritable();
+          stored = 0;
+        },
+        complete: async () => {
+          await (writable ?? (await handle.createWritable())).close();
+          done.add(path);
+        },
+      };
+    },
+    has: async (path) => done.has(path),
+    blob: async (path) => (await dir.getFileHandle(fileName(path))).getFile(),
+    remove: () => root.removeEntry(name, { recursive: true }),
+  };
+}
 
 interface Opened {
   /** The adapter, or the ONNX device (and why not the first one asked for). */
@@ -26,7 +67,7 @@ interface Opened {
 
 async function openOnnx(request: PageModelRequest, runtime: Extract<PageRuntime, { kind: 'onnx' }>): Promise<Opened> {
   const source = { endpoint: request.endpoint, repo: request.repo, revision: 'main' };
-  const store = new MemoryFileStore();
+  const store = await pageStore();
   await fetchOnnxModel(source, store, runtime.dtype);
   const teacher = await OnnxTeacher.load({
     source,
@@ -55,7 +96,10 @@ async function openOnnx(request: PageModelRequest, runtime: Extract<PageRuntime,
         throw new Error('transformers.js generate returned no int64 ids');
       return { ids: Array.from(out.data.subarray(prompt.length), Number), firstTokenSeconds, totalSeconds };
     },
-    close: () => teacher.dispose(),
+    close: async () => {
+      await teacher.dispose();
+      await store.remove();
+    },
   };
 }
 
@@ -64,7 +108,8 @@ async function openEngine(
   runtime: Extract<PageRuntime, { kind: 'engine' }>,
 ): Promise<Opened> {
   const source = { endpoint: request.endpoint, repo: request.repo, revision: 'main' };
-  const files = await fetchHubModel(source, new MemoryFileStore());
+  const store = await pageStore();
+  const files = await fetchHubModel(source, store);
   const { result, device } = await openBackend(
     {
       choice: runtime.backend,
@@ -95,7 +140,10 @@ async function openEngine(
       const total = performance.now();
       return { ids, firstTokenSeconds: (firstToken - started) / 1000, totalSeconds: (total - started) / 1000 };
     },
-    close: async () => device?.destroy(),
+    close: async () => {
+      device?.destroy();
+      await store.remove();
+    },
   };
 }
 
