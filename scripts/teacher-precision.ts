@@ -5,6 +5,7 @@
  *
  *   npm run precision:teacher [-- --trajectories N] [--real-trajectories N] [--out DIR]
  *                                 [--paths 'NAME;NAME']   (only these rows; the others are kept)
+ *                                 [--render]   (only rewrite the markdown from the JSON)
  *
  * Trajectories: the demo student's own rollouts at temperature 1 (sodp rollout, cached in
  * --out). Two teachers score them:
@@ -49,6 +50,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'runs/teacher-precision' },
     // Measure only these paths (their names, separated by ';') and keep the table's other rows.
     paths: { type: 'string' },
+    // Only rewrite docs/teacher-precision.md from src/models/teacher-precision.json.
+    render: { type: 'boolean', default: false },
   },
 });
 const onlyPaths = values.paths?.split(';').map((p) => p.trim());
@@ -295,6 +298,13 @@ async function measure(model: string, teacher: string, trajectories: Scored[]): 
   return allPaths.flatMap((path) => rows.find((r) => r.path === path.name) ?? kept.filter((r) => r.path === path.name));
 }
 
+if (values.render) {
+  const table: typeof result = JSON.parse(readFileSync('src/models/teacher-precision.json', 'utf8'));
+  writeFileSync('docs/teacher-precision.md', markdown(table));
+  console.log('wrote docs/teacher-precision.md');
+  process.exit(0);
+}
+
 const demo = demoTrajectories();
 const demoRows = await measure('demo teacher', 'public/models/tiny-qwen3-teacher', demo);
 
@@ -339,6 +349,12 @@ writeFileSync('src/models/teacher-precision.json', `${JSON.stringify(result, nul
 writeFileSync('docs/teacher-precision.md', markdown(result));
 console.log('wrote src/models/teacher-precision.json and docs/teacher-precision.md');
 
+/** The paths a model's table lacks, said under it. */
+function notMeasured(rows: readonly Row[]): string {
+  const missing = allPaths.filter((p) => !rows.some((row) => row.path === p.name)).map((p) => p.name);
+  return missing.length === 0 ? '' : `\nNot measured on this model: ${missing.join('; ')}.\n`;
+}
+
 function markdown(r: typeof result): string {
   const e = (x: number) => (x === 0 ? '0' : x.toExponential(1));
   const tables = r.models.map(
@@ -349,7 +365,7 @@ ${m.trajectories} trajectories, ${m.tokens} generated tokens, ${m.steps} steps.
 | teacher path | mean \\|Δτ\\| | max \\|Δτ\\| | mean \\|Δw_k\\| |
 | --- | --- | --- | --- |
 ${m.rows.map((row) => `| ${row.path} | ${e(row.meanAbsTau)} | ${e(row.maxAbsTau)} | ${e(row.meanAbsW)} |`).join('\n')}
-`,
+${notMeasured(m.rows)}`,
   );
   return `# Teacher precision: how each way of running the teacher moves τ and w_k
 
@@ -373,7 +389,9 @@ Paths:
   WebGPU provider (SwiftShader on the machine that made this table), as the playground's teacher
   worker runs them. Its kernels add in another order, so fp32 differs more than on the CPU. fp16
   graphs need the adapter's \`shader-f16\`, which SwiftShader lacks; the page then runs them on
-  wasm, whose numbers are the CPU provider's.
+  wasm, whose numbers are the CPU provider's. At the real dimensions that provider scores about a
+  token a second on SwiftShader, so its rows there take hours; where a table lacks them, the
+  tests take the demo teacher's.
 
 Trajectories: the demo student's rollouts at temperature 1 on the held-out arithmetic tasks.
 The second table scores the same trajectories, re-encoded with Qwen3's tokenizer segment by
