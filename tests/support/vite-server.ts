@@ -11,6 +11,9 @@ export async function startPlayground(): Promise<{ server: ViteDevServer; url: s
   const server = await createServer({
     root,
     configFile: `${root}/vite.config.ts`,
+    // One dependency cache per test worker: two dev servers optimizing into one folder at once
+    // replace each other's bundles under a loaded page (on a cold cache, a clean clone's CI).
+    cacheDir: `${root}/node_modules/.vite-test-${process.env.VITEST_POOL_ID ?? 'main'}`,
     logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
   });
