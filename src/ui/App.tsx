@@ -1,4 +1,5 @@
 import { useEffect, useState, type KeyboardEvent } from 'react';
+import { formatBytes } from '../core/format-bytes';
 import { useAppStore } from '../store/store';
 import { views, type View } from '../store/ui/slice';
 import { ExplainToggle } from './explain/Explain';
@@ -27,9 +28,16 @@ function ModelStatus() {
   const student = useAppStore((s) => s.student);
   const teacher = useAppStore((s) => s.teacher);
   const text = (role: string, slot: typeof student) =>
-    slot.status === 'ready' && slot.loaded
-      ? `${role}: ${slot.loaded.layers} layers on ${slot.loaded.device}`
-      : `${role}: ${slot.status === 'loading' ? 'loading…' : slot.status === 'failed' ? 'failed' : 'not loaded'}`;
+    slot.status === 'ready' && slot.loaded ? (
+      <span data-role={role} data-engine-bytes={slot.engineBytes}>
+        {`${role}: ${slot.loaded.layers} layers on ${slot.loaded.device}`}
+        {slot.engineBytes !== undefined && (
+          <span title="what its engine holds on the backend now"> ({formatBytes(slot.engineBytes)})</span>
+        )}
+      </span>
+    ) : (
+      `${role}: ${slot.status === 'loading' ? 'loading…' : slot.status === 'failed' ? 'failed' : 'not loaded'}`
+    );
   return (
     <p className="header-model-status" aria-live="polite">
       {text('student', student)} · {text('teacher', teacher)}

@@ -120,6 +120,12 @@ export interface PlanReply {
   fit?: MemoryFit;
 }
 
+/** What an engine worker's model holds now, asked after loads and updates (the header shows it). */
+export interface EngineMemory {
+  /** Bytes the engine holds on its backend (Backend.liveBytes); undefined for an ONNX teacher, whose memory onnxruntime keeps. */
+  engineBytes?: number;
+}
+
 /** Top alternatives at each response position: [token id, log-probability] pairs, most likely first. */
 export type TokenAlternatives = [number, number][][];
 
@@ -137,6 +143,7 @@ export type TeacherProtocol = ScorerProtocol & {
   load: { request: LoadRequest; response: LoadedModel; progress: LoadProgress };
   /** The loaded teacher's plan for scoring a run of these settings. */
   plan: { request: PlanRequest; response: PlanReply; progress: never };
+  memory: { request: null; response: EngineMemory; progress: never };
   /** Serves ScorerProtocol on `port` (its other end goes to the student worker). */
   connect: { request: { port: MessagePort }; response: null; progress: never };
 };
@@ -227,4 +234,5 @@ export type StudentProtocol = {
     progress: never;
   };
   exportAdapter: { request: null; response: { config: string; weights: Uint8Array }; progress: never };
+  memory: { request: null; response: EngineMemory; progress: never };
 };

@@ -50,6 +50,8 @@ interface Student {
   trainingState(): Promise<StudentTrainingState>;
   alternatives(promptIds: number[], responseIds: number[], k: number, signal: AbortSignal): Promise<TokenAlternatives>;
   exportAdapter(): Promise<{ config: string; weights: Uint8Array }>;
+  /** Bytes the engine holds on its backend now. */
+  engineBytes(): number;
 }
 
 function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedModel, chat: ChatFormat): Student {
@@ -72,6 +74,7 @@ function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedM
   const student: Student = {
     loaded,
     chat,
+    engineBytes: () => backend.liveBytes,
     policy: new EnginePolicy(loaded.name, model),
     trainer: { trainStep: () => Promise.reject(new Error('no adapter')) },
     newAdapter(s) {
@@ -297,6 +300,10 @@ export function studentHandlers(env: WorkerEnvironment): Handlers<StudentProtoco
 
     async exportAdapter() {
       return need().exportAdapter();
+    },
+
+    async memory() {
+      return { engineBytes: student?.engineBytes() };
     },
   };
 }

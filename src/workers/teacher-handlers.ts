@@ -24,6 +24,7 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
   let planBasis: PlanBasis | undefined;
   let device: EngineDevice | undefined;
   let unload: (() => Promise<void>) | undefined;
+  let engineBytes: (() => number) | undefined;
   const need = (): Handlers<ScorerProtocol> => {
     if (scorer === undefined) throw new Error('load a teacher model first');
     // A lost device fails every call with its message, rather than computing on nothing.
@@ -39,6 +40,7 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
     async load(request, { progress, signal }) {
       scorer = undefined;
       planBasis = undefined;
+      engineBytes = undefined;
       device?.destroy();
       device = undefined;
       await unload?.();
@@ -50,7 +52,10 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
         return onnx.loaded;
       }
       const opened = await openAndLoad(request, undefined, env, progress, signal, {
-        use: async (_backend, model, loaded) => ({ handlers: scorerOn(model, request.source.name), loaded }),
+        use: async (backend, model, loaded) => {
+          engineBytes = () => backend.liveBytes;
+          return { handlers: scorerOn(model, request.source.name), loaded };
+        },
       });
       device = opened.device;
       scorer = opened.result.handlers;
@@ -65,6 +70,9 @@ export function teacherHandlers(env: WorkerEnvironment): Handlers<TeacherProtoco
             : 'load a teacher model first',
         );
       return planFor(planBasis, 'teacher', request);
+    },
+    async memory() {
+      return { engineBytes: engineBytes?.() };
     },
     async connect({ port }) {
       serve<ScorerProtocol>(port, forwarded);

@@ -53,11 +53,17 @@ describe.skipIf(!browserAvailable)('Hub models in the page', () => {
 
   it('loads a student and a teacher by Hub id, showing each file; a dropped download resumes with Range', async () => {
     await chooseHubModels(hub.url);
+    // The file lists show only while files download, which can end before a locator polls:
+    // the page itself records every file name a list showed.
+    await page.evaluate(() => {
+      const seen = new Set<string>();
+      (window as unknown as { filesShown: Set<string> }).filesShown = seen;
+      new MutationObserver(() => {
+        for (const item of document.querySelectorAll('ul[aria-label$=" files"] li span:first-child'))
+          seen.add(item.textContent ?? '');
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.getByRole('button', { name: 'Load models' }).click();
-    await page
-      .getByRole('list', { name: /(Student|Teacher) files/ })
-      .first()
-      .waitFor({ timeout: 60_000 });
     // One of the two downloads was cut off; its card says so.
     await expect
       .poll(async () => [await status('Student').textContent(), await status('Teacher').textContent()], {
@@ -67,6 +73,15 @@ describe.skipIf(!browserAvailable)('Hub models in the page', () => {
     await page.getByRole('button', { name: 'Load models' }).click();
     await expect.poll(() => status('Student').textContent(), { timeout: 120_000 }).toBe('ready');
     await expect.poll(() => status('Teacher').textContent(), { timeout: 120_000 }).toBe('ready');
+    const shown = await page.evaluate(() => [...(window as unknown as { filesShown: Set<string> }).filesShown]);
+    expect(shown).toEqual(
+      expect.arrayContaining([
+        'config.json',
+        'tokenizer.json',
+        'model.safetensors.index.json',
+        'model-00001-of-00002.safetensors',
+      ]),
+    );
     expect(hub.requests.some((r) => / bytes=\d+-$/.test(r) && !r.endsWith('bytes=0-'))).toBe(true);
     expect(await card('Student').getByText('test-org/student').count()).toBeGreaterThan(0);
     await page.screenshot({ path: `${shots}/hub-1-loaded.png`, fullPage: true });

@@ -195,7 +195,11 @@ export const createModelsSlice =
               role === 'student'
                 ? await client.student.call('load', request, options)
                 : await client.teacher.call('load', request, options);
-            setSlot(role, { status: 'ready', loaded });
+            setSlot(role, {
+              status: 'ready',
+              loaded,
+              engineBytes: loaded.onnx === undefined ? loaded.allocatedBytes : undefined,
+            });
           } catch (err) {
             // Only this slot fails: the other role's load goes on, and runs and settings are not touched.
             setSlot(role, {
@@ -221,6 +225,22 @@ export const createModelsSlice =
         // The load planned the default settings; the page shows the Training form's.
         get().scheduleReplan();
         await get().refreshCache();
+      },
+      async refreshEngineMemory() {
+        const client = services.client();
+        const ask = async (role: ModelRole) => {
+          if (get()[role].status !== 'ready') return;
+          try {
+            const { engineBytes } =
+              role === 'student'
+                ? await client.student.call('memory', null)
+                : await client.teacher.call('memory', null);
+            setSlot(role, { engineBytes });
+          } catch {
+            // A worker that just failed says so through the call that failed; the figure stays as it was.
+          }
+        };
+        await Promise.all([ask('student'), ask('teacher')]);
       },
     };
   };

@@ -22,6 +22,8 @@ export interface ModelSlot {
   status: 'empty' | 'loading' | 'ready' | 'failed';
   progress?: LoadProgress;
   loaded?: LoadedModel;
+  /** Bytes its engine holds on the backend now (asked after loads and updates); none for an ONNX teacher. */
+  engineBytes?: number;
   error?: string;
   /** The load failed because the browser's storage is full (the cached-models panel is where to free it). */
   storageFull?: boolean;
@@ -102,6 +104,8 @@ export interface ModelsActions {
   replan(): Promise<void>;
   /** Plans them again after a pause: the settings change keystroke by keystroke, and each plan takes a second or more. */
   scheduleReplan(): void;
+  /** Asks each loaded engine what it holds now (after an update: activations and caches grow to their peak). */
+  refreshEngineMemory(): Promise<void>;
   /** After a failed call: when an engine worker died, its model is gone, so its slot says so. */
   noteWorkerFailure(err: unknown): void;
 }

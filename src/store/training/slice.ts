@@ -90,6 +90,7 @@ export const createTrainingSlice =
             { signal, onProgress: (p) => buffer.push(p) },
           );
           buffer.flushNow();
+          await get().refreshEngineMemory();
           return result;
         },
       };
