@@ -46,6 +46,11 @@ describe('judgeSoak', () => {
     expect(() => judgeSoak(run(() => MiB).slice(0, 15), { heap: { relative: 0.1, fixedBytes: 0 } })).toThrow(
       /too short/,
     );
-    expect(() => judgeSoak(run(() => MiB), { gpu: { relative: 0.1, fixedBytes: 0 } })).toThrow(/no samples of "gpu"/);
+    expect(() =>
+      judgeSoak(
+        run(() => MiB),
+        { gpu: { relative: 0.1, fixedBytes: 0 } },
+      ),
+    ).toThrow(/no samples of "gpu"/);
   });
 });

@@ -57,7 +57,8 @@ export function judgeSoak(
   return Object.entries(bounds).map(([series, bound]) => {
     const values = (list: readonly SoakSample[]) => {
       const found = list.map((s) => s.bytes[series]).filter((b) => b !== undefined);
-      if (found.length === 0) throw new Error(`no samples of "${series}" ${list === end ? 'at the end' : `near update ${warmUp}`}`);
+      if (found.length === 0)
+        throw new Error(`no samples of "${series}" ${list === end ? 'at the end' : `near update ${warmUp}`}`);
       return found;
     };
     const warmBytes = median(values(near));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultSampling, type GeneratedToken } from '../core/policy';
 import { CpuBackend } from './cpu/backend';
 import { Decoder, EnginePolicy, EngineScorer } from './inference';
+import { releaseLoraState } from './lora-state';
 import { allLoraTargets } from './params';
 import { seededUniform } from '../core/random';
 import { logSoftmaxAt, sampleToken } from './sampling';
@@ -186,5 +187,30 @@ describe('sampleToken', () => {
       counts[sampleToken([0, Math.log(3)], { temperature: 1, topK: 0, topP: 1 }, uniform)]++;
     expect(counts[1] / 4000).toBeGreaterThan(0.71);
     expect(counts[1] / 4000).toBeLessThan(0.79);
+  });
+});
+
+describe('releasing a policy', () => {
+  it('gives back every byte its decoding, growing caches and scoring took: new adapters do not pile up', async () => {
+    const config = { ...tinyConfig, maxPositionEmbeddings: 4096 };
+    const backend = new CpuBackend(Float64Array);
+    const model = randomModel(backend, config);
+    // A long input grows the decoder's activations and the cache past their first sizes.
+    const inputIds = Array.from({ length: 700 }, (_, i) => (i * 7) % config.vocabSize);
+    const after: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const lora = randomLora(backend, config, { rank: 2, alpha: 4, targets: allLoraTargets });
+      const policy = new EnginePolicy('tiny', model, lora);
+      const before = backend.liveBytes;
+      await collect(policy.generate({ inputIds, sampling: { ...defaultSampling, maxNewTokens: 4, seed: run } }));
+      await policy.scoreTokens(inputIds.slice(0, 100), [3, 4, 5]);
+      expect(backend.liveBytes).toBeGreaterThan(before);
+      policy.release();
+      releaseLoraState(backend, lora);
+      // What stays is the model's own scoring workspace, sized by the first run.
+      after.push(backend.liveBytes);
+    }
+    expect(after[2]).toBe(after[0]);
+    expect(after[1]).toBe(after[0]);
   });
 });

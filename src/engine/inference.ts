@@ -1,6 +1,6 @@
 import type { GenerateRequest, GeneratedToken, LogprobScorer, Policy, SamplingSettings } from '../core/policy';
 import type { Backend } from './backend';
-import { allocateActivations, layerForward, type LayerActivations, type LayerCache } from './layer';
+import { activationTensors, allocateActivations, layerForward, type LayerActivations, type LayerCache } from './layer';
 import { checkTokenIds, layerLoras, type LoraState, type Qwen3Model } from './model';
 import { seededUniform } from '../core/random';
 
@@ -79,6 +79,11 @@ export class ReusedCache<T> {
     if (cache.capacity < Math.min(capacity, context)) cache = cache.grown(size(Math.max(capacity, 2 * cache.capacity)));
     this.cache = cache;
     return cache;
+  }
+
+  release(): void {
+    this.cache?.release();
+    this.cache = undefined;
   }
 }
 
@@ -194,14 +199,29 @@ export class Decoder<T> {
     b.matmul({ out: this.logits, a: this.lastNormed, b: weights.lmHead, M: 1, N: V, K: C, transB: true });
   }
 
+  /** Frees what it holds on the backend: a policy whose adapter is replaced leaves nothing behind. */
+  release(): void {
+    const b = this.model.backend;
+    this.releaseActivations();
+    for (const t of [this.lastHidden, this.lastNormed, this.rstd, this.logits, this.sampled, this.nextId]) b.release(t);
+  }
+
+  private releaseActivations(): void {
+    for (const t of [...(this.act === undefined ? [] : activationTensors(this.act)), ...this.x])
+      this.model.backend.release(t);
+    this.act = undefined;
+    this.actCapacity = 0;
+    this.x.length = 0;
+  }
+
   private activations(T: number): LayerActivations<T> {
     if (this.act !== undefined && this.actCapacity >= T) return this.act;
     const b = this.model.backend;
     const c = this.model.config;
+    this.releaseActivations();
     const capacity = 64 * Math.ceil(T / 64);
     this.act = allocateActivations(b, c, capacity, this.lora?.layout.config.rank ?? 1);
     this.actCapacity = capacity;
-    this.x.length = 0;
     this.x.push(b.zeros(capacity * c.hiddenSize, 'x even'), b.zeros(capacity * c.hiddenSize, 'x odd'));
     return this.act;
   }
@@ -236,6 +256,12 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
     signal?: AbortSignal,
   ): Promise<Float64Array> {
     return this.scorer.scoreTokens(promptIds, responseIds, signal);
+  }
+
+  /** Frees its decoder and cache (the scorer shares them); the model and adapter are the caller's. */
+  release(): void {
+    this.cache.release();
+    this.decoder.release();
   }
 
   async *generate(request: GenerateRequest): AsyncGenerator<GeneratedToken> {

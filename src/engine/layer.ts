@@ -98,6 +98,12 @@ export function allocateActivations<T>(b: Backend<T>, c: Qwen3Config, T: number,
   };
 }
 
+/** Every tensor of `act`, to release them together. */
+export function activationTensors<T>(act: LayerActivations<T>): T[] {
+  const { loraU, ...rest } = act;
+  return [...Object.values(rest), ...Object.values(loraU)];
+}
+
 export function allocateGradScratch<T>(b: Backend<T>, c: Qwen3Config, T: number, rank: number): LayerGradScratch<T> {
   const QD = c.numHeads * c.headDim;
   const KD = c.numKvHeads * c.headDim;

@@ -1,6 +1,7 @@
 import type { Backend } from './backend';
 import type { Qwen3Config } from './config';
 import {
+  activationTensors,
   allocateActivations,
   allocateGradScratch,
   layerBackward,
@@ -371,14 +372,7 @@ export class Qwen3Model<T> {
     const ws = this.workspace;
     if (ws === undefined) return;
     const { act, grads, residuals, capacity: _c, rank: _r, ...rest } = ws;
-    const { loraU, ...activations } = act;
-    for (const t of [
-      ...residuals,
-      ...Object.values(activations),
-      ...Object.values(loraU),
-      ...Object.values(grads),
-      ...Object.values(rest),
-    ])
+    for (const t of [...residuals, ...activationTensors(act), ...Object.values(grads), ...Object.values(rest)])
       this.backend.release(t);
     this.workspace = undefined;
   }

@@ -43,7 +43,7 @@ export const defaultAdapter: AdapterSettings = { rank: 8, alpha: 16, learningRat
 interface Student {
   loaded: LoadedModel;
   chat: ChatFormat;
-  policy: Policy & LogprobScorer;
+  policy: Policy & LogprobScorer & { release(): void };
   trainer: PolicyTrainer;
   newAdapter(settings: AdapterSettings): number;
   restoreAdapter(request: AdapterRestore): number;
@@ -61,6 +61,9 @@ function studentOn<T>(backend: Backend<T>, model: Qwen3Model<T>, loaded: LoadedM
   const identity = checkpointStudent(loaded.name, model.config);
   /** A new adapter of settings `s` holding `params` (a fresh one's when undefined), with a new optimizer. */
   const adapterOf = (s: AdapterSettings, params?: (layout: LoraLayout) => Float32Array): LoraTrainer<T> => {
+    // What belonged to the old adapter goes first: a new run must not keep the last one's buffers.
+    student.policy.release();
+    decoder?.release();
     if (lora !== undefined) releaseLoraState(backend, lora);
     trainer?.dispose();
     const layout = loraLayout(model.config, { rank: s.rank, alpha: s.alpha, targets: allLoraTargets });
