@@ -11,6 +11,8 @@ import { benchRealSize } from './real-size';
 import { benchTeacherPaths } from './teacher-paths';
 import { benchPeer } from './peer';
 import { benchSodUpdate } from './sod-update';
+import { benchLoraStep } from './lora-step';
+import { benchGoals } from './goals';
 import { newReport, writeReport, type BenchReport } from './report';
 
 const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
@@ -22,6 +24,8 @@ const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
   'teacher-paths': benchTeacherPaths,
   peer: benchPeer,
   'sod-update': benchSodUpdate,
+  'lora-step': benchLoraStep,
+  goals: benchGoals,
 };
 
 const requested = process.argv.slice(2);
@@ -31,7 +35,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 // Real-size models and whole updates take minutes to tens of minutes on a CPU or SwiftShader: only when asked for by name.
-const onRequest = new Set(['real-size', 'teacher-paths', 'peer', 'sod-update']);
+const onRequest = new Set(['real-size', 'teacher-paths', 'peer', 'sod-update', 'lora-step', 'goals']);
 const chosen = requested.length > 0 ? requested : Object.keys(benchmarks).filter((name) => !onRequest.has(name));
 for (const name of chosen) {
   console.log(`\n== ${name} ==`);

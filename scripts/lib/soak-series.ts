@@ -25,8 +25,9 @@ export interface SoakVerdict {
   series: string;
   /** Median of the samples around the end of the warm-up. */
   warmBytes: number;
-  /** Median of the last samples. */
-  endBytes: number;
+  /** Growth per update after the warm-up (the Theil–Sen slope: the median of the pairwise slopes). */
+  bytesPerUpdate: number;
+  /** That slope over the updates after the warm-up. */
   growthBytes: number;
   allowedBytes: number;
   ok: boolean;
@@ -39,36 +40,43 @@ const median = (values: number[]): number => {
 };
 
 /**
- * Growth of each series from the end of the warm-up (update `warmUp`) to the end of the run.
- * Both ends are medians of a few samples (a heap sampled mid-update holds that update's
- * temporaries). Throws when the run is too short to tell.
+ * The trend of a series: the median of the slopes between every two samples. A heap sampled
+ * mid-update holds that update's temporaries (here ±10 MiB from sample to sample); a few such
+ * samples move neither this slope nor the verdict, where the ends' difference would swing.
+ */
+function theilSen(points: readonly [x: number, y: number][]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++)
+    for (let j = i + 1; j < points.length; j++)
+      if (points[j][0] !== points[i][0]) slopes.push((points[j][1] - points[i][1]) / (points[j][0] - points[i][0]));
+  return median(slopes);
+}
+
+/**
+ * Growth of each series after the warm-up (update `warmUp`) to the end of the run: its trend
+ * over the samples from update `warmUp` on, times the updates since. Throws when the run is too
+ * short to tell or a series was never sampled.
  */
 export function judgeSoak(
   samples: readonly SoakSample[],
   bounds: Record<string, SoakBound>,
   warmUp = 10,
-  window = 5,
 ): SoakVerdict[] {
   const last = samples.at(-1)?.update ?? 0;
-  if (last < warmUp + 2 * window)
-    throw new Error(`a soak of ${last} updates is too short: it needs at least ${warmUp + 2 * window}`);
-  const near = samples.filter((s) => Math.abs(s.update - warmUp) <= window >> 1);
-  const end = samples.slice(-window);
+  if (last < 2 * warmUp) throw new Error(`a soak of ${last} updates is too short: it needs at least ${2 * warmUp}`);
   return Object.entries(bounds).map(([series, bound]) => {
-    const values = (list: readonly SoakSample[]) => {
-      const found = list.map((s) => s.bytes[series]).filter((b) => b !== undefined);
-      if (found.length === 0)
-        throw new Error(`no samples of "${series}" ${list === end ? 'at the end' : `near update ${warmUp}`}`);
-      return found;
-    };
-    const warmBytes = median(values(near));
-    const endBytes = median(values(end));
-    const growthBytes = endBytes - warmBytes;
+    const points = samples
+      .filter((s) => s.update >= warmUp && s.bytes[series] !== undefined)
+      .map((s): [number, number] => [s.update, s.bytes[series]]);
+    if (points.length < warmUp) throw new Error(`no samples of "${series}" after update ${warmUp}`);
+    const warmBytes = median(points.slice(0, 5).map(([, y]) => y));
+    const bytesPerUpdate = theilSen(points);
     const updatesSince = last - warmUp;
+    const growthBytes = bytesPerUpdate * updatesSince;
     const allowedBytes = Math.max(
       bound.relative * warmBytes,
       bound.fixedBytes + (bound.perUpdateBytes ?? 0) * updatesSince,
     );
-    return { series, warmBytes, endBytes, growthBytes, allowedBytes, ok: growthBytes <= allowedBytes };
+    return { series, warmBytes, bytesPerUpdate, growthBytes, allowedBytes, ok: growthBytes <= allowedBytes };
   });
 }

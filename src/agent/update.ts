@@ -1,6 +1,6 @@
 import { usesTeacher, type Method } from '../sod/advantages';
 import { batchAdvantages } from '../sod/batch';
-import { ppoLoss, type PpoSettings } from '../sod/loss';
+import type { PpoSettings } from '../sod/loss';
 import { batchStepMetrics, type BatchStepMetrics } from '../sod/metrics';
 import type { StepSettings } from '../sod/weights';
 import type { ToolSandbox } from '../tools/sandbox';
@@ -247,33 +247,30 @@ export async function runUpdate(
     options.signal?.throwIfAborted();
     const chosen = members.filter((i) => i < trajectories.length && trajectories[i].response_ids.length > 0);
     const tokens = chosen.reduce((n, i) => n + trajectories[i].mask.reduce((a, m) => a + m, 0), 0);
-    let clipped = 0;
-    let kl = 0;
+    // The trainer computes src/sod's ppoLoss where the log-probs are (on a GPU: one read per step).
     const sequences: TrainingSequence[] = chosen.map((i) => {
       const t = trajectories[i];
       return {
         promptIds: t.prompt_ids,
         responseIds: t.response_ids,
-        loss: (logprobs: Float64Array) => {
-          const r = ppoLoss(
-            { logprobs, oldLogprobs: t.student_logprobs ?? [], advantages: batch.advantages[i], mask: t.mask },
-            settings.ppo,
-            tokens,
-          );
-          clipped += r.clipFraction * r.tokens;
-          kl += r.approxKl * r.tokens;
-          return r;
+        ppo: {
+          oldLogprobs: t.student_logprobs ?? [],
+          advantages: batch.advantages[i],
+          mask: t.mask,
+          settings: settings.ppo,
+          tokenCount: tokens,
         },
       };
     });
     const step = await models.trainer.trainStep(sequences);
+    const counts = step.ppo;
     ppoSteps.push({
       epoch: Math.floor(s / stepsPerEpoch) + 1,
       loss: step.loss,
       gradNorm: step.gradNorm,
       tokens,
-      clipFraction: tokens > 0 ? clipped / tokens : 0,
-      approxKl: tokens > 0 ? kl / tokens : 0,
+      clipFraction: counts !== undefined && counts.tokens > 0 ? counts.clipped / counts.tokens : 0,
+      approxKl: counts !== undefined && counts.tokens > 0 ? counts.klSum / counts.tokens : 0,
       ...(step.skipped !== undefined ? { skipped: step.skipped } : {}),
     });
   }

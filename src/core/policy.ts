@@ -74,12 +74,54 @@ export interface LogprobScorer {
   ): Promise<Float64Array>;
 }
 
-/** One sequence of a training batch: its loss is a function of the response tokens' log-probs. */
-export interface TrainingSequence {
+/** The PPO clip settings (docs/algorithm.md, Policy loss; the defaults are src/sod's). */
+export interface PpoSettings {
+  /** ratio is clipped below at 1 − clipLow. */
+  clipLow: number;
+  /** ratio is clipped above at 1 + clipHigh. */
+  clipHigh: number;
+  /** For negative advantages the loss is at most −A · dualClip. */
+  dualClip: number;
+  /** log πθ − s is clamped to ±logRatioClamp before exp. */
+  logRatioClamp: number;
+}
+
+/** One sequence's part of a PPO minibatch loss (src/sod's ppoLoss), all but the current log-probs. */
+export interface PpoSequenceLoss {
+  oldLogprobs: ArrayLike<number>; // (n) s_t, the rollout policy's log-probs of the response
+  advantages: ArrayLike<number>; //  (n) A_t
+  mask: ArrayLike<number>; //        (n) 0 or 1
+  settings: PpoSettings;
+  /** The minibatch's masked tokens: the denominator of the token mean. */
+  tokenCount: number;
+}
+
+/**
+ * One sequence of a training batch: its loss is a function of the response tokens' log-probs,
+ * either any function (`loss`, computed where the caller is, after the log-probs are read) or
+ * the PPO loss (`ppo`, computed by the trainer where the log-probs are: on a GPU, a whole
+ * optimizer step then reads back once).
+ */
+export type TrainingSequence = {
   promptIds: readonly number[];
   responseIds: readonly number[];
-  /** This sequence's part of the batch loss and its gradient with respect to the response log-probs. */
-  loss(logprobs: Float64Array): { loss: number; grad: Float64Array };
+} & (
+  | {
+      /** This sequence's part of the batch loss and its gradient with respect to the response log-probs. */
+      loss(logprobs: Float64Array): { loss: number; grad: Float64Array };
+    }
+  | { ppo: PpoSequenceLoss }
+);
+
+/** What the PPO loss saw over a step's `ppo` sequences, as token counts over its masked tokens. */
+export interface PpoStepCounts {
+  tokens: number;
+  /** Tokens whose ratio was clipped (the clipped term was the larger). */
+  clipped: number;
+  /** Tokens with A < 0 whose loss was capped at −A · dualClip. */
+  dualClipped: number;
+  /** Σ over masked tokens of s_t − log πθ(y_t) (the k1 estimate of KL(old ‖ current) times tokens). */
+  klSum: number;
 }
 
 export interface TrainingStepResult {
@@ -92,6 +134,8 @@ export interface TrainingStepResult {
    * infinite. The adapter and the optimizer's state are then exactly as before the step.
    */
   skipped?: string;
+  /** With `ppo` sequences: what their loss saw. */
+  ppo?: PpoStepCounts;
 }
 
 /** A model whose adapter can take an optimizer step on a batch (the engine's LoraTrainer). */

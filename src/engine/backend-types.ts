@@ -198,6 +198,34 @@ export interface VocabLogprobsBackwardArgs<T> {
   V: number;
 }
 
+/** The figures of one sequence a PpoLossArgs writes at stats[ppoStatsWidth · slot …], in this order. */
+export const ppoStatsFields = ['loss', 'clipped', 'dualClipped', 'klSum', 'nonFinite'] as const;
+export const ppoStatsWidth = ppoStatsFields.length;
+
+/**
+ * The PPO dual-clip loss of one sequence where its log-probs are (src/sod's ppoLoss):
+ * dlogprobs gets ∂loss/∂logprobs (0 outside the response and where the mask is 0, NaN at a
+ * log-prob that is not finite, so the step's gradient norm says so), and stats at
+ * ppoStatsWidth · slot the loss (already divided by tokenCount), the clipped and dual-clipped
+ * token counts, Σ(s − log π) over masked tokens, and the count of log-probs not finite.
+ */
+export interface PpoLossArgs<T> {
+  dlogprobs: T; // (T) overwritten
+  stats: T; //     (≥ ppoStatsWidth · (slot + 1))
+  logprobs: T; //  (T) the current log-probs; the response's are [offset, offset + n)
+  inputs: T; //    (3, n) the rollout's log-probs s, the advantages A, the mask
+  T: number;
+  offset: number;
+  n: number;
+  slot: number;
+  /** The minibatch's masked tokens (the mean's denominator). */
+  tokenCount: number;
+  clipLow: number;
+  clipHigh: number;
+  dualClip: number;
+  logRatioClamp: number;
+}
+
 /** norm[0] = ‖grads‖₂ over n values. */
 export interface GradNormArgs<T> {
   norm: T; //  (1)

@@ -51,6 +51,8 @@ export interface Backend<T> {
   swigluBackward(args: Op.SwigluBackwardArgs<T>): void;
   vocabLogprobsForward(args: Op.VocabLogprobsForwardArgs<T>): void;
   vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<T>): void;
+  /** Records a sequence's PPO loss and its gradient on the device, for a training step that reads back once. */
+  ppoLoss(args: Op.PpoLossArgs<T>): void;
   gradNorm(args: Op.GradNormArgs<T>): void;
   adamw(args: Op.AdamWArgs<T>): void;
   /** Records the sampling of the next token; read `out` for it (one small read per token). */

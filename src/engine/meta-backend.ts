@@ -99,6 +99,7 @@ export class MetaBackend implements Backend<MetaTensor> {
   vocabLogprobsBackward({ T, V }: VocabLogprobsBackwardArgs<MetaTensor>): void {
     this.holdVocabChunk(T, V);
   }
+  ppoLoss(): void {}
   gradNorm(): void {}
   adamw(): void {}
   /** The WebGPU sampling kernel's pooled scratch: a key and a weight per vocabulary entry. */

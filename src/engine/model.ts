@@ -123,36 +123,54 @@ export class Qwen3Model<T> {
     lora?: LoraState<T>,
     prefix?: PrefixKv<T>,
   ): Promise<Float32Array | Float64Array> {
+    this.recordLogprobs(ids, lora, prefix);
+    return this.backend.read(this.ws(ids.length).logprobs, ids.length - 1);
+  }
+
+  /** Records what `logprobs` computes without reading it: the values stay in `lossTensors`. */
+  recordLogprobs(ids: readonly number[], lora?: LoraState<T>, prefix?: PrefixKv<T>): void {
     const T = ids.length;
     if (T < 2) throw new Error(`a sequence needs at least 2 tokens to score, got ${T}`);
     if (prefix !== undefined && prefix.length + T > prefix.capacity)
       throw new Error(`${T} tokens after a prefix of ${prefix.length} exceed the prefix cache's ${prefix.capacity}`);
     this.forward(ids, lora, prefix);
-    return this.backend.read(this.ws(T).logprobs, T - 1);
+  }
+
+  /**
+   * The workspace's log-probs of the last sequence of `length` tokens (length − 1 values, as
+   * `logprobs` gives them) and their gradient, which a loss on the backend writes before
+   * `backward(…, 'written')`.
+   */
+  lossTensors(length: number): { logprobs: T; dlogprobs: T } {
+    const ws = this.ws(length);
+    return { logprobs: ws.logprobs, dlogprobs: ws.dlogprobs };
   }
 
   /**
    * Adds into the targets' gradients the gradient of Σ_t dlogprobs[t] · logprobs[t]
    * (t = 0..T−2) for the sequence last passed to `logprobs` with the same adapter and
-   * prefix. The gradient reaching the prefix's keys and values is added into its `dk` and
+   * prefix ('written': dlogprobs is in `lossTensors` already). The gradient reaching the prefix's keys and values is added into its `dk` and
    * `dv` (for `prefixBackward`); nothing else of the prefix is touched.
    */
   async backward(
     ids: readonly number[],
     targets: GradientTargets<T>,
-    dlogprobs: Float64Array | Float32Array,
+    dlogprobs: Float64Array | Float32Array | 'written',
     prefix?: SharedPrefix<T>,
   ): Promise<void> {
     const b = this.backend;
     const c = this.config;
     const T = ids.length;
-    if (dlogprobs.length !== T - 1) throw new Error(`backward: ${dlogprobs.length} gradients for ${T - 1} log-probs`);
+    if (dlogprobs !== 'written' && dlogprobs.length !== T - 1)
+      throw new Error(`backward: ${dlogprobs.length} gradients for ${T - 1} log-probs`);
     const { lora, weights } = targets;
     const ws = this.ws(T, lora?.layout.config.rank);
     const loras = layerLoras(b, c, lora);
-    const upstream = new Float32Array(T);
-    upstream.set(dlogprobs);
-    b.write(ws.dlogprobs, upstream);
+    if (dlogprobs !== 'written') {
+      const upstream = new Float32Array(T);
+      upstream.set(dlogprobs);
+      b.write(ws.dlogprobs, upstream);
+    }
     const C = c.hiddenSize;
     b.fill({ x: ws.dhidden, value: 0, length: T * C });
     b.vocabLogprobsBackward({

@@ -1,5 +1,13 @@
-import type { PolicyTrainer, TrainingSequence, TrainingStepResult } from '../core/policy';
+import type {
+  PolicyTrainer,
+  PpoSequenceLoss,
+  PpoStepCounts,
+  TrainingSequence,
+  TrainingStepResult,
+} from '../core/policy';
+import { checkPpoInputs } from '../sod/loss';
 import type { AdamWSettings } from './backend';
+import { ppoStatsWidth } from './backend-types';
 import { projectionGrads, type ProjectionState } from './full-training';
 import type { GradientTargets, LoraState, Qwen3Model, SharedPrefix } from './model';
 
@@ -54,6 +62,10 @@ class AdamWTrainer<T> implements PolicyTrainer {
   private readonly m: T;
   private readonly v: T;
   private readonly norm: T;
+  /** The PPO sequences' figures (ppoStatsWidth each), then the gradient norm: a step's one read. */
+  private stats: { tensor: T; capacity: number } | undefined;
+  /** A PPO sequence's rollout log-probs, advantages and mask, uploaded for its loss. */
+  private ppoInputs: { tensor: T; capacity: number } | undefined;
   /** Optimizer steps taken. */
   step = 0;
 
@@ -69,15 +81,41 @@ class AdamWTrainer<T> implements PolicyTrainer {
     this.norm = b.zeros(1, 'grad norm');
   }
 
+  /**
+   * One optimizer step on the batch. A batch of `ppo` sequences only reads back once: their
+   * losses are computed where the log-probs are, and read with the gradient norm at the end.
+   */
   async trainStep(batch: readonly TrainingSequence[]): Promise<TrainingStepResult> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    const { loss, tokens, skipped } = await this.accumulate(batch);
+    const accumulated = await this.accumulate(batch);
+    const { tokens, skipped, ppoSlots } = accumulated;
+    let loss = accumulated.loss;
     if (skipped !== undefined) return { loss, gradNorm: Number.NaN, tokens, seconds: seconds(), skipped };
-    const gradNorm = await this.update();
-    if (!Number.isFinite(gradNorm))
-      return { loss, gradNorm, tokens, seconds: seconds(), skipped: `the gradient norm is ${gradNorm}` };
-    return { loss, gradNorm, tokens, seconds: seconds() };
+    const { norm: gradNorm, ppo } = await this.update(ppoSlots);
+    let ppoCounts: PpoStepCounts | undefined;
+    let reason: string | undefined;
+    if (ppo !== undefined) {
+      ppoCounts = { tokens: 0, clipped: 0, dualClipped: 0, klSum: 0 };
+      for (const [i, slot] of ppoSlots.entries()) {
+        const [part, clipped, dualClipped, klSum, nonFinite] = ppo.subarray(ppoStatsWidth * i, ppoStatsWidth * (i + 1));
+        reason ??=
+          nonFinite > 0
+            ? `${nonFinite} log-prob${nonFinite === 1 ? '' : 's'} of sequence ${slot.sequence + 1} ${nonFinite === 1 ? 'is' : 'are'} not finite`
+            : undefined;
+        loss += part;
+        ppoCounts.tokens += slot.maskedTokens;
+        ppoCounts.clipped += clipped;
+        ppoCounts.dualClipped += dualClipped;
+        ppoCounts.klSum += klSum;
+      }
+      if (reason !== undefined && Number.isFinite(gradNorm))
+        throw new Error(`training step: ${reason}, yet the gradient norm is ${gradNorm}: the step was taken`);
+      if (reason === undefined && !Number.isFinite(loss)) reason = `the loss is ${loss}`;
+    }
+    const result = { loss, gradNorm, tokens, seconds: seconds(), ...(ppoCounts ? { ppo: ppoCounts } : {}) };
+    if (!Number.isFinite(gradNorm)) return { ...result, skipped: reason ?? `the gradient norm is ${gradNorm}` };
+    return result;
   }
 
   /** The moments and the step count, read off the backend. */
@@ -113,7 +151,18 @@ class AdamWTrainer<T> implements PolicyTrainer {
   /** Frees the optimizer's moments and scratch (not the trained parameters, which the caller owns). */
   dispose(): void {
     const b = this.model.backend;
-    for (const t of [this.m, this.v, this.norm]) b.release(t);
+    for (const t of [this.m, this.v, this.norm, this.stats?.tensor, this.ppoInputs?.tensor])
+      if (t !== undefined) b.release(t);
+    this.stats = this.ppoInputs = undefined;
+  }
+
+  /** `held`, or a tensor of at least `length` values in its place (the old one released). */
+  private grown(held: { tensor: T; capacity: number } | undefined, length: number, label: string) {
+    if (held !== undefined && held.capacity >= length) return held;
+    const b = this.model.backend;
+    if (held !== undefined) b.release(held.tensor);
+    const capacity = 256 * Math.ceil(length / 256);
+    return { tensor: b.zeros(capacity, label), capacity };
   }
 
   /**
@@ -121,35 +170,77 @@ class AdamWTrainer<T> implements PolicyTrainer {
    * each). Stops at a sequence whose log-probs or loss are not finite, saying why in `skipped`:
    * its gradient would make the step's NaN.
    */
-  async accumulate(batch: readonly TrainingSequence[]): Promise<{ loss: number; tokens: number; skipped?: string }> {
+  async accumulate(batch: readonly TrainingSequence[]): Promise<Accumulated> {
     const { grads, size, lora, targets } = this.trainable;
-    this.model.backend.fill({ x: grads, value: 0, length: size });
-    let loss = 0;
-    let tokens = 0;
+    const b = this.model.backend;
     if (batch.some((seq) => seq.promptIds.length === 0))
       throw new Error('a training sequence needs a non-empty prompt');
+    // Checked before any work: a refused input leaves everything as it was.
+    const masked = batch.map((seq, i) => ('ppo' in seq ? checkPpoSequence(seq.ppo, seq.responseIds.length, i) : 0));
+    const ppoCount = batch.filter((seq) => 'ppo' in seq).length;
+    if (ppoCount > 0) this.stats = this.grown(this.stats, ppoStatsWidth * ppoCount + 1, 'ppo stats');
+    b.fill({ x: grads, value: 0, length: size });
+    let loss = 0;
+    let tokens = 0;
+    const ppoSlots: PpoSlot[] = [];
     const mode = this.options.sharedPrefix ?? 'exact';
     // One sequence alone gains nothing from an exact prefix: its prefix would be run twice.
     const prefix = mode === 'frozen' || (mode === 'exact' && batch.length > 1) ? this.sharedPrefix(batch) : undefined;
     const skip = prefix?.length ?? 0;
-    for (const seq of batch) {
+    for (const [i, seq] of batch.entries()) {
       const ids = [...seq.promptIds, ...seq.responseIds].slice(skip);
       const P = seq.promptIds.length - skip;
-      const all = await this.model.logprobs(ids, lora, prefix);
-      const response = Float64Array.from(all.subarray(P - 1));
-      const bad = response.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0)
-        return { loss: Number.NaN, tokens, skipped: `the log-prob of response token ${bad} is ${response[bad]}` };
-      const part = seq.loss(response);
-      if (!Number.isFinite(part.loss)) return { loss: part.loss, tokens, skipped: `the loss is ${part.loss}` };
-      const upstream = new Float64Array(ids.length - 1);
-      upstream.set(part.grad, P - 1);
-      await this.model.backward(ids, targets, upstream, prefix);
-      loss += part.loss;
-      tokens += seq.responseIds.length;
+      const n = seq.responseIds.length;
+      if ('ppo' in seq) {
+        // The loss where the log-probs are: nothing is read until the step's end.
+        const { oldLogprobs, advantages, mask, settings, tokenCount } = seq.ppo;
+        this.ppoInputs = this.grown(this.ppoInputs, 3 * n, 'ppo inputs');
+        const inputs = new Float32Array(3 * n); // (3, n): s, A, mask
+        inputs.set(oldLogprobs, 0);
+        inputs.set(advantages, n);
+        inputs.set(mask, 2 * n);
+        b.write(this.ppoInputs.tensor, inputs);
+        this.model.recordLogprobs(ids, lora, prefix);
+        const { logprobs, dlogprobs } = this.model.lossTensors(ids.length);
+        const stats = this.stats as { tensor: T };
+        b.ppoLoss({
+          dlogprobs,
+          stats: stats.tensor,
+          logprobs,
+          inputs: this.ppoInputs.tensor,
+          // Every row of the workspace's gradient, the last (which predicts nothing) included.
+          T: ids.length,
+          offset: P - 1,
+          n,
+          slot: ppoSlots.length,
+          tokenCount,
+          ...settings,
+        });
+        ppoSlots.push({ sequence: i, maskedTokens: masked[i] });
+        await this.model.backward(ids, targets, 'written', prefix);
+      } else {
+        const all = await this.model.logprobs(ids, lora, prefix);
+        const response = Float64Array.from(all.subarray(P - 1));
+        const bad = response.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0)
+          return {
+            loss: Number.NaN,
+            tokens,
+            skipped: `the log-prob of response token ${bad} is ${response[bad]}`,
+            ppoSlots,
+          };
+        const part = seq.loss(response);
+        if (!Number.isFinite(part.loss))
+          return { loss: part.loss, tokens, skipped: `the loss is ${part.loss}`, ppoSlots };
+        const upstream = new Float64Array(ids.length - 1);
+        upstream.set(part.grad, P - 1);
+        await this.model.backward(ids, targets, upstream, prefix);
+        loss += part.loss;
+      }
+      tokens += n;
     }
     if (prefix !== undefined && mode === 'exact') await this.model.prefixBackward(prefix, targets);
-    return { loss, tokens };
+    return { loss, tokens, ppoSlots };
   }
 
   /**
@@ -157,7 +248,7 @@ class AdamWTrainer<T> implements PolicyTrainer {
    * returns their norm before clipping. A norm that is NaN or infinite leaves everything as it
    * was (the kernels check it on the device), and the step is not counted.
    */
-  async update(): Promise<number> {
+  async update(ppoSlots: readonly PpoSlot[] = []): Promise<{ norm: number; ppo?: Float32Array | Float64Array }> {
     const b = this.model.backend;
     const { params, grads, size } = this.trainable;
     b.gradNorm({ norm: this.norm, grads, n: size });
@@ -173,9 +264,17 @@ class AdamWTrainer<T> implements PolicyTrainer {
       settings: this.settings,
     });
     if (this.trainable.lora !== undefined) this.trainable.lora.version++;
-    const norm = (await b.read(this.norm, 1))[0];
+    let norm: number;
+    let ppo: Float32Array | Float64Array | undefined;
+    if (ppoSlots.length > 0 && this.stats !== undefined) {
+      // The norm goes after the sequences' figures: one read for the whole step.
+      const at = ppoStatsWidth * ppoSlots.length;
+      b.copy({ dst: this.stats.tensor, src: this.norm, dstOffset: at, srcOffset: 0, length: 1 });
+      const read = await b.read(this.stats.tensor, at + 1);
+      [norm, ppo] = [read[at], read.subarray(0, at)];
+    } else norm = (await b.read(this.norm, 1))[0];
     if (!Number.isFinite(norm)) this.step--;
-    return norm;
+    return { norm, ppo };
   }
 
   /** The longest prompt prefix all sequences share (leaving each at least its last prompt token), run once; undefined if none. */
@@ -190,6 +289,29 @@ class AdamWTrainer<T> implements PolicyTrainer {
     const capacity = Math.max(...batch.map((seq) => seq.promptIds.length + seq.responseIds.length));
     return this.model.sharedPrefix(batch[0].promptIds.slice(0, length), this.trainable.lora, capacity);
   }
+}
+
+/** A `ppo` sequence of a step: where it is in the batch, and its masked tokens. */
+interface PpoSlot {
+  sequence: number;
+  maskedTokens: number;
+}
+
+interface Accumulated {
+  /** The `loss` sequences' part (the `ppo` ones' is read with the gradient norm). */
+  loss: number;
+  tokens: number;
+  skipped?: string;
+  ppoSlots: PpoSlot[];
+}
+
+/** ppoLoss's checks of a `ppo` sequence's inputs, before any work; returns its masked tokens. */
+function checkPpoSequence(ppo: PpoSequenceLoss, responseLength: number, index: number): number {
+  if (ppo.mask.length !== responseLength)
+    throw new Error(
+      `training sequence ${index + 1}: its PPO inputs hold ${ppo.mask.length} tokens, its response ${responseLength}`,
+    );
+  return checkPpoInputs(ppo, ppo.settings, ppo.tokenCount);
 }
 
 /** LoRA training on a frozen base. */

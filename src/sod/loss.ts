@@ -1,16 +1,7 @@
+import type { PpoSettings } from '../core/policy';
 import { checkFinite, checkMask, checkSameLength, checkSetting, type Numbers } from './validate';
 
-/** The PPO clip settings (docs/algorithm.md, Policy loss). */
-export interface PpoSettings {
-  /** ratio is clipped below at 1 − clipLow. */
-  clipLow: number;
-  /** ratio is clipped above at 1 + clipHigh. */
-  clipHigh: number;
-  /** For negative advantages the loss is at most −A · dualClip. */
-  dualClip: number;
-  /** log πθ − s is clamped to ±logRatioClamp before exp. */
-  logRatioClamp: number;
-}
+export type { PpoSettings };
 
 export const defaultPpoSettings: PpoSettings = { clipLow: 0.2, clipHigh: 0.28, dualClip: 3, logRatioClamp: 20 };
 
@@ -46,6 +37,7 @@ export interface PpoResult {
  */
 export function ppoLoss(inputs: PpoInputs, settings: PpoSettings = defaultPpoSettings, tokenCount?: number): PpoResult {
   const { logprobs, oldLogprobs, advantages, mask } = inputs;
+  // In this order, so the first problem reported is the one it always was.
   checkSameLength([
     ['mask', mask],
     ['logprobs', logprobs],
@@ -54,18 +46,8 @@ export function ppoLoss(inputs: PpoInputs, settings: PpoSettings = defaultPpoSet
   ]);
   checkMask('mask', mask);
   checkFinite('logprobs', logprobs);
-  checkFinite('old_logprobs', oldLogprobs);
-  checkFinite('advantages', advantages);
-  checkSetting('clip_low', settings.clipLow, (v) => v >= 0 && v < 1, 'must be in [0, 1)');
-  checkSetting('clip_high', settings.clipHigh, (v) => v >= 0, 'must be ≥ 0');
-  checkSetting('dual_clip', settings.dualClip, (v) => v > 1, 'must be > 1');
-  checkSetting('log_ratio_clamp', settings.logRatioClamp, (v) => v > 0, 'must be > 0');
-
-  let tokens = 0;
-  for (let t = 0; t < mask.length; t++) tokens += mask[t];
+  const tokens = checkPpoInputs(inputs, settings, tokenCount);
   const denominator = tokenCount ?? tokens;
-  if (tokenCount !== undefined)
-    checkSetting('token_count', tokenCount, (v) => v >= tokens, `must be ≥ the ${tokens} masked tokens of this call`);
 
   const grad = new Float64Array(mask.length);
   let lossSum = 0;
@@ -111,6 +93,35 @@ export function ppoLoss(inputs: PpoInputs, settings: PpoSettings = defaultPpoSet
     dualClipFraction: tokens > 0 ? dualClipped / tokens : 0,
     approxKl: tokens > 0 ? klSum / tokens : 0,
   };
+}
+
+/**
+ * The checks of ppoLoss on everything but the current log-probs (a GPU computes the loss where
+ * they are, so the trainer checks the rest before it uploads them). Returns the masked tokens.
+ */
+export function checkPpoInputs(
+  inputs: Omit<PpoInputs, 'logprobs'>,
+  settings: PpoSettings,
+  tokenCount?: number,
+): number {
+  const { oldLogprobs, advantages, mask } = inputs;
+  checkSameLength([
+    ['mask', mask],
+    ['old_logprobs', oldLogprobs],
+    ['advantages', advantages],
+  ]);
+  checkMask('mask', mask);
+  checkFinite('old_logprobs', oldLogprobs);
+  checkFinite('advantages', advantages);
+  checkSetting('clip_low', settings.clipLow, (v) => v >= 0 && v < 1, 'must be in [0, 1)');
+  checkSetting('clip_high', settings.clipHigh, (v) => v >= 0, 'must be ≥ 0');
+  checkSetting('dual_clip', settings.dualClip, (v) => v > 1, 'must be > 1');
+  checkSetting('log_ratio_clamp', settings.logRatioClamp, (v) => v > 0, 'must be > 0');
+  let tokens = 0;
+  for (let t = 0; t < mask.length; t++) tokens += mask[t];
+  if (tokenCount !== undefined)
+    checkSetting('token_count', tokenCount, (v) => v >= tokens, `must be ≥ the ${tokens} masked tokens of this call`);
+  return tokens;
 }
 
 export interface CrossEntropyResult {

@@ -5,6 +5,7 @@ import { adamw, gradNorm } from './adamw';
 import { attentionBackward, attentionForward } from './attention';
 import { isQuantized, type CpuTensor, type Floats } from './floats';
 import { matmul } from './matmul';
+import { ppoLoss } from './ppo-loss';
 import { rmsNormBackward, rmsNormForward } from './rmsnorm';
 import { rope, ropeTable } from './rope';
 import { swigluBackward, swigluForward } from './swiglu';
@@ -107,6 +108,9 @@ abstract class CpuOps<M extends CpuTensor> {
   }
   vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<Floats>): void {
     vocabLogprobsBackward(args);
+  }
+  ppoLoss(args: Op.PpoLossArgs<Floats>): void {
+    ppoLoss(args);
   }
   gradNorm(args: Op.GradNormArgs<Floats>): void {
     gradNorm(args);

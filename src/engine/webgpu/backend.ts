@@ -14,6 +14,7 @@ import {
 } from './context';
 import { defaultWeightFormat, type EngineDevice } from './device';
 import { encodeAdamW, encodeGradNorm } from './ops/adamw';
+import { encodePpoLoss } from './ops/ppo-loss';
 import { encodeAttentionBackward, encodeAttentionForward } from './ops/attention';
 import { encodeDecodeAttention } from './ops/decode-attention';
 import { encodeEmbedding, encodeResidualAdd } from './ops/embedding';
@@ -258,6 +259,9 @@ export class WebGpuBackend implements Backend<Binding> {
       C,
       chunkTokens: vocabChunkTokens,
     });
+  }
+  ppoLoss(args: Op.PpoLossArgs<Binding>): void {
+    encodePpoLoss(this.ctx, this.enc, args);
   }
   gradNorm(args: Op.GradNormArgs<Binding>): void {
     encodeGradNorm(this.ctx, this.enc, args);

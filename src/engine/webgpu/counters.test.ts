@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSampling, type SamplingSettings } from '../../core/policy';
-import { maskedCrossEntropy } from '../../sod/loss';
+import { defaultPpoSettings, maskedCrossEntropy } from '../../sod/loss';
 import { gpuAvailable } from '../../../tests/support/gpu';
 import { EnginePolicy } from '../inference';
 import { initLoraParams, loraLayout } from '../lora';
@@ -115,5 +115,34 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
       });
       console.log(`training step: ${JSON.stringify(cost)}`);
     }
+  }, 120_000);
+
+  it('reads back once per PPO optimizer step, however many sequences it has', async () => {
+    const { gpu, model } = await gpuModel();
+    const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
+    const trainer = new LoraTrainer(model, createLoraState(gpu, layout, initLoraParams(layout, 1)));
+    const sequence = (salt: number): TrainingSequence => {
+      const response = Array.from({ length: 20 }, (_, i) => (i * 37 + salt) % config.vocabSize);
+      return {
+        promptIds: [1, 2, 3, 4],
+        responseIds: response,
+        ppo: {
+          oldLogprobs: response.map(() => -5.7),
+          advantages: response.map(() => (salt % 2 === 0 ? 1 : -1)),
+          mask: response.map(() => 1),
+          settings: defaultPpoSettings,
+          tokenCount: 60,
+        },
+      };
+    };
+    const batch = [sequence(0), sequence(1), sequence(2)];
+    await trainer.trainStep(batch);
+    const before = gpu.ctx.snapshot();
+    const step = await trainer.trainStep(batch);
+    expect(step.skipped).toBeUndefined();
+    const cost = countersSince(gpu.ctx.snapshot(), before);
+    // The three sequences' figures (5 values each) and the gradient norm, together.
+    expect({ readbacks: cost.readbacks, bytesRead: cost.bytesRead }).toEqual({ readbacks: 1, bytesRead: 64 });
+    console.log(`PPO training step of 3 sequences: ${JSON.stringify(cost)}`);
   }, 120_000);
 });

@@ -133,7 +133,7 @@ export class ScratchModel<T> {
           );
       const lr = learningRate(step, s);
       this.trainer.settings = { ...adamw, lr };
-      const gradNorm = await this.trainer.update();
+      const { norm: gradNorm } = await this.trainer.update();
       options.onStep?.({
         step: step + 1,
         loss: result.loss,

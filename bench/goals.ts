@@ -1,0 +1,129 @@
+/**
+ * The speed goals of the WebGPU work in one table, from one run of the benchmarks that measure
+ * them (peer, lora-step, sod-update, matmul): each figure, its goal, and whether it is met or
+ * how far it is. Takes about half an hour on a 2-core machine with SwiftShader.
+ *
+ *   npm run bench -- goals
+ */
+import { benchLoraStep } from './lora-step';
+import { benchPeer } from './peer';
+import { newReport, writeReport, type BenchReport } from './report';
+import { benchSodUpdate } from './sod-update';
+import { benchMatmul } from './webgpu-matmul';
+
+interface Goal {
+  figure: string;
+  /** 'min': the figure must reach the goal; 'max': stay at or under it. */
+  kind: 'min' | 'max';
+  goal: number;
+  unit: '×' | '%';
+  value: (reports: Record<string, BenchReport>) => number | undefined;
+}
+
+const find = (report: BenchReport | undefined, name: string) => report?.results.find((r) => r.name === name)?.value;
+
+/** The prefill and training matmuls at Qwen3-0.6B shapes with the kernel the engine picks, as % of the measured peak: the lowest. */
+function matmulShareOfPeak(report: BenchReport | undefined): number | undefined {
+  const peak = find(report, 'webgpu f32 peak (FMA probe)');
+  const rates = (report?.results ?? [])
+    .filter((r) => /^matmul Qwen3-0\.6B .* webgpu default$/.test(r.name) && !r.name.includes('decode'))
+    .map((r) => r.value);
+  return peak === undefined || rates.length === 0 ? undefined : (100 * Math.min(...rates)) / peak;
+}
+
+const goals: Goal[] = [
+  {
+    figure: 'decode tok/s, ours ÷ transformers.js WebGPU',
+    kind: 'min',
+    goal: 1,
+    unit: '×',
+    value: (r) => find(r.peer, 'decode ours-webgpu / transformers.js-webgpu'),
+  },
+  {
+    figure: 'decode tok/s, ours WebGPU ÷ ours CPU',
+    kind: 'min',
+    goal: 1,
+    unit: '×',
+    value: (r) => find(r.peer, 'decode ours-webgpu / ours-cpu'),
+  },
+  {
+    figure: 'scoring tok/s, ours ÷ transformers.js WebGPU',
+    kind: 'min',
+    goal: 1,
+    unit: '×',
+    value: (r) => find(r.peer, 'scoring ours-webgpu / transformers.js-webgpu'),
+  },
+  {
+    figure: 'LoRA step on 512 tokens, WebGPU ÷ CPU time',
+    kind: 'max',
+    goal: 1,
+    unit: '×',
+    value: (r) => {
+      const [gpu, cpu] = [find(r['lora-step'], 'lora step 512 webgpu'), find(r['lora-step'], 'lora step 512 cpu')];
+      return gpu === undefined || cpu === undefined ? undefined : gpu / cpu;
+    },
+  },
+  {
+    figure: 'one SOD update of the demo pair (8 × 4), new ÷ old time, CPU',
+    kind: 'max',
+    goal: 0.5,
+    unit: '×',
+    value: (r) => {
+      const [now, old] = [
+        find(r['sod-update'], 'total, with the shared prompt'),
+        find(r['sod-update'], 'total, without the shared prompt'),
+      ];
+      return now === undefined || old === undefined ? undefined : now / old;
+    },
+  },
+  {
+    figure: 'prefill/training matmul, lowest % of the f32 peak',
+    kind: 'min',
+    goal: 40,
+    unit: '%',
+    value: (r) => matmulShareOfPeak(r.matmul),
+  },
+];
+
+export async function benchGoals(report: BenchReport): Promise<void> {
+  const parts: Record<string, (report: BenchReport) => Promise<void>> = {
+    matmul: benchMatmul,
+    'lora-step': benchLoraStep,
+    'sod-update': benchSodUpdate,
+    peer: benchPeer,
+  };
+  const reports: Record<string, BenchReport> = {};
+  for (const [name, run] of Object.entries(parts)) {
+    console.log(`\n-- ${name} --`);
+    reports[name] = newReport();
+    try {
+      await run(reports[name]);
+      writeReport(reports[name], name);
+    } catch (err) {
+      console.log(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  report.adapter = reports.matmul?.adapter ?? reports['lora-step']?.adapter ?? 'none';
+  const show = (v: number, unit: string) => (unit === '%' ? `${v.toFixed(1)}%` : `${v.toFixed(2)}×`);
+  console.log(`\n| figure | goal | measured | verdict |\n| --- | --- | --- | --- |`);
+  for (const g of goals) {
+    const value = g.value(reports);
+    const goal = `${g.kind === 'min' ? '≥' : '≤'} ${show(g.goal, g.unit)}`;
+    if (value === undefined) {
+      console.log(`| ${g.figure} | ${goal} | not measured | — |`);
+      continue;
+    }
+    const met = g.kind === 'min' ? value >= g.goal : value <= g.goal;
+    // How far: the factor the figure must still gain (or shed).
+    const factor = g.kind === 'min' ? g.goal / value : value / g.goal;
+    console.log(`| ${g.figure} | ${goal} | ${show(value, g.unit)} | ${met ? 'met' : `${factor.toFixed(2)}× to go`} |`);
+    report.results.push({
+      name: g.figure,
+      value,
+      unit: g.unit === '%' ? '%' : 'ratio',
+      goal: g.goal,
+      kind: g.kind,
+      met,
+    });
+  }
+}
