@@ -1,10 +1,13 @@
 /**
  * The speed goals of the WebGPU work in one table, from one run of the benchmarks that measure
  * them (peer, lora-step, sod-update, matmul): each figure, its goal, and whether it is met or
- * how far it is. Takes about half an hour on a 2-core machine with SwiftShader.
+ * how far it is. On a 2-core machine with SwiftShader, transformers.js decodes at about 0.04
+ * tokens/s, so the peer's full sizes take over an hour: smaller ones are set by its variables.
  *
- *   npm run bench -- goals
+ *   PEER_PROMPT=128 PEER_NEW=16 PEER_SCORE=256 npm run bench -- goals
+ *   GOALS_FROM_REPORTS=1 npm run bench -- goals    (the table from the last runs of the four)
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { benchLoraStep } from './lora-step';
 import { benchPeer } from './peer';
 import { newReport, writeReport, type BenchReport } from './report';
@@ -19,6 +22,9 @@ interface Goal {
   unit: '×' | '%';
   value: (reports: Record<string, BenchReport>) => number | undefined;
 }
+
+/** GOALS_FROM_REPORTS=1: the table from the last reports under bench/results/, running nothing. */
+const fromReports = process.env.GOALS_FROM_REPORTS === '1';
 
 const find = (report: BenchReport | undefined, name: string) => report?.results.find((r) => r.name === name)?.value;
 
@@ -94,6 +100,13 @@ export async function benchGoals(report: BenchReport): Promise<void> {
   };
   const reports: Record<string, BenchReport> = {};
   for (const [name, run] of Object.entries(parts)) {
+    if (fromReports) {
+      // Each figure is a ratio within one benchmark's run, so the table may gather the last runs.
+      const path = `bench/results/${name}.json`;
+      if (existsSync(path)) reports[name] = JSON.parse(readFileSync(path, 'utf8')) as BenchReport;
+      console.log(`${name}: ${existsSync(path) ? `${path} of ${reports[name].date}` : 'no report'}`);
+      continue;
+    }
     console.log(`\n-- ${name} --`);
     reports[name] = newReport();
     try {

@@ -1,12 +1,12 @@
 /**
  * `npm run soak`: many consecutive SOD updates of the demo pair in headless Chromium, watching
  * memory. After each update it samples the JS heap of the page and of each worker (after a
- * garbage collection, over the DevTools protocol) and the bytes each engine holds on its backend
- * (the header's figures). It fails when a series grows past its bound after update 10, or when
- * removing the run does not give the page's memory back. Not part of `npm test`: 100 updates
- * take about ten minutes here.
+ * garbage collection, over the DevTools protocol) and the bytes each engine holds on its
+ * backend (the header's figures: GPU buffers on WebGPU, the default). It fails when a series
+ * grows past its bound after update 10, or when removing the run does not give the page's
+ * memory back. Not part of `npm test`: 100 updates take 10 (CPU) to 25 (SwiftShader) minutes here.
  *
- *   npm run soak -- [--updates 100] [--backend cpu|webgpu] [--prompts 2] [--group 2] [--out test-results/soak]
+ *   npm run soak -- [--updates 100] [--backend webgpu|cpu] [--prompts 2] [--group 2] [--out test-results/soak]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ const MiB = 2 ** 20;
 const { values: args } = parseArgs({
   options: {
     updates: { type: 'string', default: '100' },
-    backend: { type: 'string', default: 'cpu' },
+    backend: { type: 'string', default: 'webgpu' },
     prompts: { type: 'string', default: '2' },
     group: { type: 'string', default: '2' },
     out: { type: 'string', default: 'test-results/soak' },
