@@ -178,7 +178,8 @@ class AdamWTrainer<T> implements PolicyTrainer {
     // Checked before any work: a refused input leaves everything as it was.
     const masked = batch.map((seq, i) => ('ppo' in seq ? checkPpoSequence(seq.ppo, seq.responseIds.length, i) : 0));
     const ppoCount = batch.filter((seq) => 'ppo' in seq).length;
-    if (ppoCount > 0) this.stats = this.grown(this.stats, ppoStatsWidth * ppoCount + 1, 'ppo stats');
+    this.stats = this.grown(this.stats, ppoStatsWidth * ppoCount + 1, 'ppo stats');
+    const stats = this.stats.tensor;
     b.fill({ x: grads, value: 0, length: size });
     let loss = 0;
     let tokens = 0;
@@ -202,10 +203,9 @@ class AdamWTrainer<T> implements PolicyTrainer {
         b.write(this.ppoInputs.tensor, inputs);
         this.model.recordLogprobs(ids, lora, prefix);
         const { logprobs, dlogprobs } = this.model.lossTensors(ids.length);
-        const stats = this.stats as { tensor: T };
         b.ppoLoss({
           dlogprobs,
-          stats: stats.tensor,
+          stats,
           logprobs,
           inputs: this.ppoInputs.tensor,
           // Every row of the workspace's gradient, the last (which predicts nothing) included.

@@ -120,4 +120,27 @@ describe('the playground workers (CPU, in-thread)', () => {
     expect(summary.n).toBe(2);
     expect(progress).toEqual([1, 2]);
   }, 180_000);
+
+  it("says what each engine holds, and a new run's adapter does not add to it", async () => {
+    const held = async () => [
+      (await student.call('memory', null)).engineBytes,
+      (await teacher.call('memory', null)).engineBytes,
+    ];
+    const [studentBytes, teacherBytes] = await held();
+    expect(studentBytes).toBeGreaterThan(0);
+    expect(teacherBytes).toBeGreaterThan(0);
+    // A new run's adapter releases what the last one's policy held before holding its own.
+    const settings = { rank: 4, alpha: 8, learningRate: 1e-2, seed: 1 };
+    const run = async () => {
+      await student.call('newAdapter', settings);
+      await student.call('update', {
+        update: 1,
+        tasks: tasks.slice(1, 2),
+        settings: { ...defaultUpdate, groupSize: 2, sampling, limits },
+      });
+      return (await held())[0];
+    };
+    const first = await run();
+    expect(await run()).toBe(first);
+  }, 180_000);
 });
