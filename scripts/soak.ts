@@ -194,7 +194,10 @@ async function main(): Promise<void> {
         const s = await sample(page, probe, done);
         samples.push(s);
         // Kept as they come: a run stopped midway still leaves its curves.
-        writeFileSync(join(args.out, 'samples.json'), `${JSON.stringify({ backend: args.backend, before, samples })}\n`);
+        writeFileSync(
+          join(args.out, 'samples.json'),
+          `${JSON.stringify({ backend: args.backend, before, samples })}\n`,
+        );
         const b = s.bytes;
         if (done === 1 || done % 10 === 0)
           console.log(
