@@ -137,7 +137,7 @@ export class WebGpuBackend implements Backend<Binding> {
     this.encoder = undefined;
     const { buffer, offset: base } = bufferOf(t);
     const values = await this.ctx.read(buffer, length, base / 4 + offset, encoder);
-    for (const released of this.released.splice(0)) released.destroy();
+    for (const released of this.released.splice(0)) this.ctx.destroyBuffer(released);
     return values;
   }
   view(t: Binding, offset: number, length: number): Binding {
@@ -161,7 +161,7 @@ export class WebGpuBackend implements Backend<Binding> {
       this.encoder = undefined;
       await this.ctx.submit(encoder);
     }
-    for (const buffer of this.released.splice(0)) buffer.destroy();
+    for (const buffer of this.released.splice(0)) this.ctx.destroyBuffer(buffer);
   }
 
   fill({ x, value, length }: Op.FillArgs<Binding>): void {

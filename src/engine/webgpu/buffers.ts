@@ -6,6 +6,8 @@
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private readonly inFlight: GPUBuffer[] = [];
+  /** Each buffer's creation order: the free lists hand out the oldest first. */
+  private readonly age = new Map<GPUBuffer, number>();
   /** Buffers created so far: a step that allocates nothing new leaves this unchanged. */
   created = 0;
   /** Bytes of the buffers created so far, all of which the pool keeps. */
@@ -27,7 +29,9 @@ export class BufferPool {
     }
     this.created++;
     this.bytes += bucket;
-    return this.device.createBuffer({ label, size: bucket, usage });
+    const buffer = this.device.createBuffer({ label, size: bucket, usage });
+    this.age.set(buffer, this.created);
+    return buffer;
   }
 
   /** Returns a buffer once the work submitted so far is done (see `recycle`). */
@@ -40,17 +44,27 @@ export class BufferPool {
     const done = this.inFlight.splice(0);
     if (done.length === 0) return;
     await this.device.queue.onSubmittedWorkDone();
+    const touched = new Set<GPUBuffer[]>();
     for (const buffer of done) {
       const key = `${buffer.usage}:${buffer.size}`;
-      const list = this.free.get(key);
-      if (list) list.push(buffer);
-      else this.free.set(key, [buffer]);
+      let list = this.free.get(key);
+      if (list === undefined) {
+        list = [];
+        this.free.set(key, list);
+      }
+      list.push(buffer);
+      touched.add(list);
     }
+    // Youngest first, so `pop` gives the oldest: the same work then gets the same buffers
+    // every time, and the bind groups cached for it are found again.
+    const age = (b: GPUBuffer) => this.age.get(b) ?? 0;
+    for (const list of touched) list.sort((a, b) => age(b) - age(a));
   }
 
   destroy(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+    this.age.clear();
     this.bytes = 0;
   }
 }

@@ -154,9 +154,12 @@ export class GpuContext {
   /**
    * Bind groups by pipeline and bound ranges. Decoding binds the same buffers token after
    * token (the pool hands the same uniform buffers back), so after a token or two every
-   * dispatch finds its group here. Cleared when it grows past `maxBindGroups`.
+   * dispatch finds its group here. A destroyed buffer's groups go with it (`destroyBuffer`);
+   * the whole cache is cleared if it still grows past `maxBindGroups`.
    */
   private readonly bindGroups = new Map<string, GPUBindGroup>();
+  /** The keys of `bindGroups` that bind each buffer, by the buffer's id. */
+  private readonly groupsOfBuffer = new Map<number, Set<string>>();
   private readonly ids = new WeakMap<object, number>();
   private nextId = 0;
 
@@ -267,7 +270,10 @@ export class GpuContext {
       .join(' ');
     let bindGroup = this.bindGroups.get(key);
     if (bindGroup === undefined) {
-      if (this.bindGroups.size >= maxBindGroups) this.bindGroups.clear();
+      if (this.bindGroups.size >= maxBindGroups) {
+        this.bindGroups.clear();
+        this.groupsOfBuffer.clear();
+      }
       this.counters.bindGroups++;
       bindGroup = this.device.createBindGroup({
         label: pipeline.label,
@@ -275,6 +281,13 @@ export class GpuContext {
         entries: resources.map((resource, binding) => ({ binding, resource })),
       });
       this.bindGroups.set(key, bindGroup);
+      for (const r of resources) {
+        if (!('buffer' in r)) continue;
+        const id = this.idOf(r.buffer);
+        const keys = this.groupsOfBuffer.get(id);
+        if (keys === undefined) this.groupsOfBuffer.set(id, new Set([key]));
+        else keys.add(key);
+      }
     }
     this.counters.dispatches++;
     const pass = encoder.beginComputePass({ label: pipeline.label });
@@ -292,6 +305,28 @@ export class GpuContext {
     this.engine.check();
   }
 
+  /** Destroys `buffer` and forgets the bind groups that bind it (they could never be used again). */
+  destroyBuffer(buffer: GPUBuffer): void {
+    buffer.destroy();
+    const id = this.ids.get(buffer);
+    const keys = id === undefined ? undefined : this.groupsOfBuffer.get(id);
+    if (id === undefined || keys === undefined) return;
+    this.groupsOfBuffer.delete(id);
+    for (const key of keys) {
+      this.bindGroups.delete(key);
+      // The group's other buffers still list it; drop the key there too.
+      for (const other of key.split(' ')) {
+        const otherId = Number.parseInt(other, 10);
+        if (otherId !== id) this.groupsOfBuffer.get(otherId)?.delete(key);
+      }
+    }
+  }
+
+  /** Bind groups now cached (a test's window on `destroyBuffer`). */
+  get cachedBindGroups(): number {
+    return this.bindGroups.size;
+  }
+
   /** A number naming an object for as long as it lives (a destroyed buffer's successor gets another). */
   private idOf(o: object): number {
     let id = this.ids.get(o);
@@ -304,6 +339,7 @@ export class GpuContext {
 
   destroy(): void {
     this.bindGroups.clear();
+    this.groupsOfBuffer.clear();
     this.pool.destroy();
   }
 }

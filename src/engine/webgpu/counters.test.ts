@@ -117,6 +117,46 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
     }
   }, 120_000);
 
+  it('creates no bind group in training steps after the first (the pool hands out the same buffers)', async () => {
+    const { gpu, model } = await gpuModel();
+    const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
+    const trainer = new LoraTrainer(model, createLoraState(gpu, layout, initLoraParams(layout, 1)));
+    const response = Array.from({ length: 12 }, (_, i) => (i * 41) % config.vocabSize);
+    const seq: TrainingSequence = {
+      promptIds: [1, 2, 3],
+      responseIds: response,
+      loss: (lp) =>
+        maskedCrossEntropy(
+          lp,
+          response.map(() => 1),
+        ),
+    };
+    await trainer.trainStep([seq]);
+    const cached = gpu.ctx.cachedBindGroups;
+    for (let step = 0; step < 3; step++) {
+      const before = gpu.ctx.snapshot();
+      await trainer.trainStep([seq]);
+      expect(countersSince(gpu.ctx.snapshot(), before).bindGroups).toBe(0);
+    }
+    expect(gpu.ctx.cachedBindGroups).toBe(cached);
+  }, 120_000);
+
+  it('forgets the bind groups of a released tensor once its buffer is destroyed', async () => {
+    const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()));
+    const x = gpu.upload(new Float32Array(64).fill(1), 'x');
+    const before = gpu.ctx.cachedBindGroups;
+    for (let i = 0; i < 3; i++) {
+      const delta = gpu.upload(new Float32Array(64).fill(i), `delta ${i}`);
+      gpu.add({ x, delta, n: 64 });
+      await gpu.flush();
+      expect(gpu.ctx.cachedBindGroups).toBe(before + 1);
+      gpu.release(delta);
+      await gpu.flush();
+      expect(gpu.ctx.cachedBindGroups).toBe(before);
+    }
+    expect(Array.from(await gpu.read(x, 2))).toEqual([4, 4]);
+  }, 120_000);
+
   it('reads back once per PPO optimizer step, however many sequences it has', async () => {
     const { gpu, model } = await gpuModel();
     const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
