@@ -4,11 +4,15 @@
  * without the shared prompt: every trajectory scored by a full pass through each model, and the
  * optimizer steps run each sequence in full (`sharedPrefix: 'none'`). The seeds are the same, so
  * both roll out the same trajectories; the phases' times come from the update's own metrics.
+ * A third figure runs the new update as the playground does: the student and the teacher
+ * engines each in a worker thread of their own (the page's handlers, wired by the page's
+ * connectWorkers), so the teacher scores each trajectory while the student rolls out the next.
  *
  *   npm run bench -- sod-update
  *   SOD_UPDATE_PROMPTS=4 SOD_UPDATE_RUNS=1 npm run bench -- sod-update
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ChatFormat } from '../src/agent/chat';
 import { loadTokenizer } from '../src/agent/load-tokenizer';
 import { parseTasks } from '../src/agent/tasks/task';
@@ -16,6 +20,8 @@ import { defaultThinking, thinkingOptions } from '../src/agent/thinking';
 import { defaultTrainingSettings, trainingPlan } from '../src/agent/training/settings';
 import { runUpdate, type UpdateMetrics, type UpdateModels } from '../src/agent/update';
 import type { LogprobScorer } from '../src/core/policy';
+import { nodeWorker } from '../src/core/rpc/node-worker';
+import { ManagedWorker } from '../src/core/rpc/worker-client';
 import { CpuBackend } from '../src/engine/cpu/backend';
 import { EnginePolicy, EngineScorer } from '../src/engine/inference';
 import { loadQwen3 } from '../src/engine/load';
@@ -26,12 +32,15 @@ import { folderFiles } from '../src/engine/node-files';
 import { allLoraTargets } from '../src/engine/params';
 import { defaultAdamW, LoraTrainer } from '../src/engine/train';
 import { createNodeSandbox } from '../src/tools/node-sandbox';
+import type { ToolSandbox } from '../src/tools/sandbox';
+import { connectWorkers } from '../src/workers/connect';
+import type { StudentProtocol, TeacherProtocol } from '../src/workers/protocols';
 import { median, type BenchReport } from './report';
 
 const prompts = Number(process.env.SOD_UPDATE_PROMPTS ?? 8);
 const runs = Number(process.env.SOD_UPDATE_RUNS ?? 3);
-const student = 'public/models/tiny-qwen3-student';
-const teacher = 'public/models/tiny-qwen3-teacher';
+const studentFolder = 'public/models/tiny-qwen3-student';
+const teacherFolder = 'public/models/tiny-qwen3-teacher';
 
 /** Scores a response with a full pass over prompt and response: no prompt cache. */
 function fullPass<T>(name: string, model: Qwen3Model<T>, lora?: LoraState<T>): LogprobScorer {
@@ -44,11 +53,33 @@ function fullPass<T>(name: string, model: Qwen3Model<T>, lora?: LoraState<T>): L
   };
 }
 
+/** The playground's student and teacher engine workers as Node threads, the demo pair loaded on the CPU. */
+async function playgroundWorkers(sandbox: ToolSandbox) {
+  const student = new ManagedWorker<StudentProtocol>('student engine', () =>
+    nodeWorker(new URL('./workers/student-main.ts', import.meta.url)),
+  );
+  const teacher = new ManagedWorker<TeacherProtocol>('teacher engine', () =>
+    nodeWorker(new URL('./workers/teacher-main.ts', import.meta.url)),
+  );
+  const source = (folder: string) => ({ url: resolve(folder), name: folder.split('/').pop() ?? folder });
+  await student.call('load', { source: source(studentFolder), backend: 'cpu' });
+  await teacher.call('load', { source: source(teacherFolder), backend: 'cpu' });
+  const disconnect = await connectWorkers(student, teacher, sandbox);
+  return {
+    student,
+    close() {
+      disconnect();
+      student.dispose();
+      teacher.dispose();
+    },
+  };
+}
+
 export async function benchSodUpdate(report: BenchReport): Promise<void> {
   const backend = new CpuBackend();
-  const studentModel = await loadQwen3(backend, folderFiles(student));
-  const teacherModel = await loadQwen3(backend, folderFiles(teacher));
-  const chat = new ChatFormat(await loadTokenizer(student), thinkingOptions(defaultThinking));
+  const studentModel = await loadQwen3(backend, folderFiles(studentFolder));
+  const teacherModel = await loadQwen3(backend, folderFiles(teacherFolder));
+  const chat = new ChatFormat(await loadTokenizer(studentFolder), thinkingOptions(defaultThinking));
   const tasks = parseTasks(readFileSync('public/tasks/arithmetic-train.jsonl', 'utf8')).slice(0, prompts);
   const settings = { ...defaultTrainingSettings, promptsPerUpdate: prompts };
   const { update } = trainingPlan(settings, []);
@@ -85,29 +116,52 @@ export async function benchSodUpdate(report: BenchReport): Promise<void> {
   console.log(
     `demo pair on the CPU: one SOD update of ${prompts} prompts × ${update.groupSize} samples; median of ${runs}`,
   );
+  const workers = await playgroundWorkers(sandbox);
+  const inWorkers = async (): Promise<UpdateMetrics> => {
+    // A fresh adapter each run, initialized as the in-thread runs' (same seed, rank and scale).
+    await workers.student.call('newAdapter', {
+      rank: settings.loraRank,
+      alpha: 2 * settings.loraRank,
+      learningRate: settings.learningRate,
+      seed: settings.seed,
+    });
+    return (await workers.student.call('update', { update: 1, tasks, settings: update })).metrics;
+  };
   try {
-    const results: Record<'old' | 'new', UpdateMetrics[]> = { old: [], new: [] };
+    const results: Record<'old' | 'new' | 'workers', UpdateMetrics[]> = { old: [], new: [], workers: [] };
     await time(true); // warm-up
+    await inWorkers();
     for (let r = 0; r < runs; r++) {
       results.old.push(await time(false));
       results.new.push(await time(true));
+      results.workers.push(await inWorkers());
     }
-    const same =
-      results.old[0].meanReward === results.new[0].meanReward &&
-      results.old[0].generatedTokens === results.new[0].generatedTokens;
+    const same = (a: UpdateMetrics, b: UpdateMetrics) =>
+      a.meanReward === b.meanReward && a.generatedTokens === b.generatedTokens;
     console.log(
-      `the same trajectories both ways: ${same ? 'yes' : 'NO'} (${results.new[0].generatedTokens} generated tokens)`,
+      `the same trajectories every way: ${same(results.old[0], results.new[0]) && same(results.new[0], results.workers[0]) ? 'yes' : 'NO'} (${results.new[0].generatedTokens} generated tokens)`,
+    );
+    console.log(
+      `${'phase'.padEnd(8)} ${'old'.padStart(9)} ${'new'.padStart(9)} ${'new ÷ old'.padStart(10)}  ${'in workers'.padStart(10)} ${'÷ old'.padStart(6)}`,
     );
     for (const phase of ['rollout', 'score', 'train', 'total'] as const) {
-      const old = median(results.old.map((m) => m.seconds[phase]));
-      const now = median(results.new.map((m) => m.seconds[phase]));
+      const [old, now, threads] = (['old', 'new', 'workers'] as const).map((k) =>
+        median(results[k].map((m) => m.seconds[phase])),
+      );
       console.log(
-        `${phase.padEnd(8)} without the shared prompt ${old.toFixed(2).padStart(7)} s   with it ${now.toFixed(2).padStart(7)} s   new ÷ old ${(now / old).toFixed(2)}`,
+        `${phase.padEnd(8)} ${old.toFixed(2).padStart(7)} s ${now.toFixed(2).padStart(7)} s ${(now / old).toFixed(2).padStart(10)}  ${threads.toFixed(2).padStart(8)} s ${(threads / old).toFixed(2).padStart(6)}`,
       );
       report.results.push({ name: `${phase}, without the shared prompt`, value: old, unit: 's' });
       report.results.push({ name: `${phase}, with the shared prompt`, value: now, unit: 's', ratio: now / old });
+      report.results.push({
+        name: `${phase}, with the shared prompt, in the playground's worker threads`,
+        value: threads,
+        unit: 's',
+        ratio: threads / old,
+      });
     }
   } finally {
+    workers.close();
     sandbox.dispose();
   }
 }

@@ -86,3 +86,83 @@ describe('runUpdate with PPO epochs and mini-batches (the demo pair, CPU)', () =
     expect(metrics.approxKl).not.toBe(0);
   }, 120_000);
 });
+
+describe('runUpdate’s teacher', () => {
+  let sandbox: PythonSandbox;
+  let chat: ChatFormat;
+  let student: EnginePolicy<Float32Array | Float64Array>;
+  let teacher: LogprobScorer;
+  let trainer: LoraTrainer<Float32Array | Float64Array>;
+  beforeAll(async () => {
+    const backend = new CpuBackend();
+    sandbox = createNodeSandbox({ timeoutMs: 10_000 });
+    chat = new ChatFormat(await loadTokenizer(models('tiny-qwen3-student')));
+    const studentModel = await loadQwen3(backend, folderFiles(models('tiny-qwen3-student')));
+    const layout = loraLayout(studentModel.config, { rank: 4, alpha: 8, targets: allLoraTargets });
+    const lora = createLoraState(backend, layout, initLoraParams(layout, 1));
+    student = new EnginePolicy('student', studentModel, lora);
+    trainer = new LoraTrainer(studentModel, lora, { ...defaultAdamW, lr: 1e-3 });
+    teacher = new EngineScorer('teacher', await loadQwen3(backend, folderFiles(models('tiny-qwen3-teacher'))));
+  }, 60_000);
+  afterAll(() => sandbox?.dispose());
+
+  const settings = {
+    ...defaultUpdate,
+    groupSize: 2,
+    sampling: { temperature: 1, topP: 1, topK: 0, seed: 5, maxNewTokens: 48, stopTokenIds: [], stopStrings: [] },
+    limits: { maxTurns: 2, maxTurnTokens: 48 },
+  };
+
+  it('scores each trajectory while the student rolls out the next (its own worker in the playground), one call at a time', async () => {
+    const log: string[] = [];
+    let inFlight = 0;
+    const watched: LogprobScorer = {
+      name: 'teacher',
+      async scoreTokens(promptIds, responseIds, signal) {
+        expect(inFlight).toBe(0);
+        inFlight++;
+        log.push('teacher starts');
+        try {
+          return await teacher.scoreTokens(promptIds, responseIds, signal);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const { trajectories } = await runUpdate(
+      1,
+      generateArithmeticTasks(2, 21),
+      { student, trainer, teacher: watched },
+      chat,
+      sandbox,
+      settings,
+      { onEvent: (e) => e.kind === 'trajectory' && log.push('rollout ends') },
+    );
+    // The first trajectory's τ is started before the second rollout ends, not after all four.
+    expect(log.slice(0, 3)).toEqual(['rollout ends', 'teacher starts', 'rollout ends']);
+    expect(log.filter((e) => e === 'teacher starts')).toHaveLength(4);
+    // τ is the teacher's own teacher-forced scoring of each trajectory.
+    for (const t of trajectories) {
+      const direct = await teacher.scoreTokens(t.prompt_ids, t.response_ids);
+      expect(t.teacher_logprobs).toEqual(Array.from(direct));
+    }
+  }, 120_000);
+
+  it('ends the update with the teacher’s first failure, after the rollouts, taking no optimizer step', async () => {
+    let calls = 0;
+    const failing: LogprobScorer = {
+      name: 'teacher',
+      async scoreTokens(promptIds, responseIds, signal) {
+        if (++calls === 2) throw new Error('teacher lost its device');
+        return teacher.scoreTokens(promptIds, responseIds, signal);
+      },
+    };
+    const version = trainer.lora.version;
+    await expect(
+      runUpdate(1, generateArithmeticTasks(2, 22), { student, trainer, teacher: failing }, chat, sandbox, settings),
+    ).rejects.toThrow('teacher lost its device');
+    // The queue stops at the failure: no later trajectory was sent.
+    expect(calls).toBe(2);
+    expect(trainer.lora.version).toBe(version);
+  }, 120_000);
+});

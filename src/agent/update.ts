@@ -159,6 +159,29 @@ export async function scoreTrajectory(
     t.teacher_logprobs = Array.from(await teacher.scoreTokens(t.prompt_ids, t.response_ids, signal));
 }
 
+/**
+ * τ for each trajectory handed to `score`, computed in the background while the student rolls
+ * out the next one: in the playground the teacher has a worker (and a core) of its own. One
+ * call at a time, in order, so a scorer that keeps the last prompt's keys and values reuses
+ * them. `finished` resolves when all are scored, or rejects with the first failure.
+ */
+function teacherInBackground(
+  teacher: LogprobScorer,
+  signal: AbortSignal | undefined,
+): { score(t: Trajectory): void; finished(): Promise<void> } {
+  let queue: Promise<void> = Promise.resolve();
+  return {
+    score(t) {
+      queue = queue.then(async () => {
+        t.teacher_logprobs = Array.from(await teacher.scoreTokens(t.prompt_ids, t.response_ids, signal));
+      });
+      // Seen by `finished`; until then (or if an abort means it never is) not an unhandled rejection.
+      queue.catch(() => {});
+    },
+    finished: () => queue,
+  };
+}
+
 /** The seed of the stream a run's prompt order is shuffled with. */
 export function trainingShuffleSeed(seed: number): number {
   return seed + 17;
@@ -201,6 +224,9 @@ export async function runUpdate(
 ): Promise<{ trajectories: Trajectory[]; metrics: UpdateMetrics }> {
   const started = performance.now();
   const { method } = settings;
+  const teacherModel = usesTeacher(method) ? models.teacher : undefined;
+  if (usesTeacher(method) && teacherModel === undefined) throw new Error(`method ${method} needs a teacher`);
+  const teacher = teacherModel && teacherInBackground(teacherModel, options.signal);
   options.onEvent?.({ kind: 'phase', phase: 'rollout' });
   const trajectories = await sampleGroups({
     tasks,
@@ -215,15 +241,19 @@ export async function runUpdate(
     seed: (index) => rolloutSeed(settings.sampling.seed, update, index),
     session: (index) => `u${update}-t${index}`,
     onEvent: (index, total, event) => options.onEvent?.({ kind: 'rollout', index, total, event }),
-    onTrajectory: (trajectory) => options.onEvent?.({ kind: 'trajectory', trajectory }),
+    onTrajectory: (trajectory) => {
+      teacher?.score(trajectory);
+      options.onEvent?.({ kind: 'trajectory', trajectory });
+    },
   });
   options.signal?.throwIfAborted();
   const rolledOut = performance.now();
 
   options.onEvent?.({ kind: 'phase', phase: 'score' });
-  if (usesTeacher(method) && models.teacher === undefined) throw new Error(`method ${method} needs a teacher`);
-  for (const t of trajectories)
-    await scoreTrajectory(t, models.student, usesTeacher(method) ? models.teacher : undefined, options.signal);
+  // The student's s after every rollout (its scorer shares the policy's cache), then what the
+  // teacher has left of its queue.
+  for (const t of trajectories) await scoreTrajectory(t, models.student, undefined, options.signal);
+  await teacher?.finished();
   const scored = performance.now();
 
   const batch = batchAdvantages(

@@ -1,5 +1,5 @@
 /** Node worker threads seen through the Web Worker interfaces the typed RPC layer uses (CLI, scripts, tests). */
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, type TransferListItem, Worker } from 'node:worker_threads';
 import type { Endpoint, RpcMessage } from './rpc';
 import type { WorkerErrorEvent, WorkerLike } from './worker-client';
 
@@ -28,7 +28,10 @@ export function nodeWorker(entry: URL): WorkerLike {
     }
   }
   return {
-    postMessage: (message: RpcMessage) => worker.postMessage(message),
+    // Ports in `transfer` move to the thread (how the playground's workers are wired to each other).
+    // Node's MessagePorts and ArrayBuffers are both; the DOM and Node name the type differently.
+    postMessage: (message: RpcMessage, transfer?: Transferable[]) =>
+      worker.postMessage(message, transfer as TransferListItem[] | undefined),
     addEventListener,
     removeEventListener: (_type: 'message', listener: (event: MessageEvent) => void) => {
       const wrapped = messageListeners.get(listener);

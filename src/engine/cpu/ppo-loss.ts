@@ -1,5 +1,4 @@
-import type { PpoLossArgs } from '../backend-types';
-import { ppoStatsWidth } from '../backend-types';
+import { ppoStatsWidth, type PpoLossArgs } from '../backend-types';
 import { ppoLoss as sodPpoLoss } from '../../sod/loss';
 import type { Floats } from './floats';
 
