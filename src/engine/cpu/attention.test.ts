@@ -37,6 +37,7 @@ const cases: AttentionDims[] = [
   { T: 70, P: 0, Hq: 4, Hkv: 2, D: 32 },
   { T: 9, P: 13, Hq: 6, Hkv: 2, D: 5 },
   { T: 1, P: 7, Hq: 3, Hkv: 1, D: 3 },
+  { T: 1, P: 40, Hq: 4, Hkv: 2, D: 8 },
 ];
 
 describe('fast causal GQA attention against the naive reference', () => {
@@ -78,5 +79,35 @@ describe('fast causal GQA attention against the naive reference', () => {
         check('dv', fastDv, dv);
       });
     }
+  }
+});
+
+describe('decoding one token with grouped queries', () => {
+  // The one-row path pairs the heads of a group; with every kv head repeated (Hkv = Hq) the
+  // same call takes the general path, which pairs rows. Both must give the same bits.
+  for (const [Hq, Hkv, D, P] of [
+    [4, 2, 32, 600],
+    [16, 8, 128, 77],
+    [6, 2, 5, 13],
+    [3, 1, 3, 0],
+  ]) {
+    it(`gives the general path's numbers to the bit (Hq ${Hq}, Hkv ${Hkv}, D ${D}, P ${P})`, () => {
+      const N = P + 1;
+      const group = Hq / Hkv;
+      const q = random(Float32Array, Hq * D, 5, 2);
+      const k = random(Float32Array, N * Hkv * D, 6, 2);
+      const v = random(Float32Array, N * Hkv * D, 7);
+      const repeated = (src: Floats) =>
+        Float32Array.from({ length: N * Hq * D }, (_, at) => {
+          const [j, h, i] = [Math.floor(at / (Hq * D)), Math.floor((at % (Hq * D)) / D), at % D];
+          return src[(j * Hkv + Math.floor(h / group)) * D + i];
+        });
+      const grouped = { out: new Float32Array(Hq * D), lse: new Float32Array(Hq) };
+      const general = { out: new Float32Array(Hq * D), lse: new Float32Array(Hq) };
+      attentionForward({ ...grouped, q, k, v, T: 1, P, Hq, Hkv, D });
+      attentionForward({ ...general, q, k: repeated(k), v: repeated(v), T: 1, P, Hq, Hkv: Hq, D });
+      expect(grouped.out).toEqual(general.out);
+      expect(grouped.lse).toEqual(general.lse);
+    });
   }
 });

@@ -9,9 +9,12 @@ import type { Floats } from './floats';
  * key/value head is copied once into contiguous float64 scratch (stride D, one array type, so
  * V8's inner loops stay monomorphic), and the query heads that share it run while it is in
  * cache. Query rows go in pairs (t, t+1) so the row kernels below load each key once for two
- * rows; row t masks the one key only t+1 sees, and an odd last row pairs with itself.
+ * rows; row t masks the one key only t+1 sees, and an odd last row pairs with itself. One new
+ * token (decoding) with grouped queries has no second row: attentionForwardOneRow pairs heads.
  */
-export function attentionForward({ out, lse, q, k, v, T, P, Hq, Hkv, D }: AttentionForwardArgs<Floats>): void {
+export function attentionForward(args: AttentionForwardArgs<Floats>): void {
+  if (args.T === 1 && args.Hq > args.Hkv) return attentionForwardOneRow(args);
+  const { out, lse, q, k, v, T, P, Hq, Hkv, D } = args;
   const N = P + T;
   const group = Hq / Hkv;
   const scale = 1 / Math.sqrt(D);
@@ -55,6 +58,105 @@ export function attentionForward({ out, lse, q, k, v, T, P, Hq, Hkv, D }: Attent
           out[ra + i] = acc[i] * inv[0];
           out[rb + i] = acc[D + i] * inv[1];
         }
+      }
+    }
+  }
+}
+
+/**
+ * attentionForward for one new token (decoding) with grouped queries: the pairs are the query
+ * heads that share a key/value head rather than rows, so each key is loaded once for two heads
+ * and no row is computed twice (an odd last head of a group pairs with itself).
+ */
+function attentionForwardOneRow({ out, lse, q, k, v, P, Hq, Hkv, D }: AttentionForwardArgs<Floats>): void {
+  const N = P + 1;
+  const group = Hq / Hkv;
+  const scale = 1 / Math.sqrt(D);
+  const stride = Hkv * D; // from one position's key (or value) of a head to the next
+  const x = new Float64Array(2 * D); // (2, D) the two heads' query rows
+  const acc = new Float64Array(2 * D); // (2, D) Σ p v, before dividing by the softmax sums
+  const p = new Float64Array(2 * N); // (2, N) scores, then exp(score − max)
+  const inv = new Float64Array(2);
+  for (let g = 0; g < Hkv; g++) {
+    for (let ha = g * group; ha < (g + 1) * group; ha += 2) {
+      const hb = Math.min(ha + 1, (g + 1) * group - 1);
+      gatherRowPair(x, q, ha * D, hb * D, D);
+      // Scores, reading the keys where the cache holds them, two positions at a time (four
+      // independent sums keep the adds from waiting on each other).
+      let j = 0;
+      for (let r = g * D; j + 1 < N; j += 2, r += 2 * stride) {
+        const r1 = r + stride;
+        let a0 = 0;
+        let a1 = 0;
+        let b0 = 0;
+        let b1 = 0;
+        for (let i = 0; i < D; i++) {
+          const xa = x[i];
+          const xb = x[D + i];
+          const k0 = k[r + i];
+          const k1 = k[r1 + i];
+          a0 += xa * k0;
+          a1 += xa * k1;
+          b0 += xb * k0;
+          b1 += xb * k1;
+        }
+        p[j] = a0;
+        p[j + 1] = a1;
+        p[N + j] = b0;
+        p[N + j + 1] = b1;
+      }
+      for (let r = g * D + j * stride; j < N; j++, r += stride) {
+        let a = 0;
+        let b = 0;
+        for (let i = 0; i < D; i++) {
+          a += x[i] * k[r + i];
+          b += x[D + i] * k[r + i];
+        }
+        p[j] = a;
+        p[N + j] = b;
+      }
+      for (let row = 0, off = 0; row < 2; row++, off += N) {
+        let max = -Infinity;
+        for (let j = off; j < off + N; j++) {
+          p[j] *= scale;
+          if (p[j] > max) max = p[j];
+        }
+        let sum = 0;
+        for (let j = off; j < off + N; j++) {
+          p[j] = Math.exp(p[j] - max);
+          sum += p[j];
+        }
+        lse[row === 0 ? ha : hb] = max + Math.log(sum);
+        inv[row] = 1 / sum;
+      }
+      // Σ p v, four positions at a time, summed in addWeightedRows2's order: the same numbers
+      // as the general path's, to the bit.
+      acc.fill(0);
+      j = 0;
+      for (let r0 = g * D; j + 3 < N; j += 4, r0 += 4 * stride) {
+        const r1 = r0 + stride;
+        const r2 = r1 + stride;
+        const r3 = r2 + stride;
+        const [a0, a1, a2, a3] = [p[j], p[j + 1], p[j + 2], p[j + 3]];
+        const [b0, b1, b2, b3] = [p[N + j], p[N + j + 1], p[N + j + 2], p[N + j + 3]];
+        for (let i = 0; i < D; i++) {
+          const m0 = v[r0 + i];
+          const m1 = v[r1 + i];
+          const m2 = v[r2 + i];
+          const m3 = v[r3 + i];
+          acc[i] += a0 * m0 + a1 * m1 + a2 * m2 + a3 * m3;
+          acc[D + i] += b0 * m0 + b1 * m1 + b2 * m2 + b3 * m3;
+        }
+      }
+      for (let r = g * D + j * stride; j < N; j++, r += stride) {
+        for (let i = 0; i < D; i++) {
+          acc[i] += p[j] * v[r + i];
+          acc[D + i] += p[N + j] * v[r + i];
+        }
+      }
+      for (let i = 0; i < D; i++) {
+        out[ha * D + i] = acc[i] * inv[0];
+        out[hb * D + i] = acc[D + i] * inv[1];
       }
     }
   }
