@@ -174,7 +174,8 @@ function kernelRow(
  * panel by panel as it is packed.
  */
 export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }): void {
-  const { out, a, b, M, N, K, transA = false, transB = false, alpha = 1, accumulate = false, lora } = args;
+  const { a, b, M, N, K, transA = false, transB = false } = args;
+  if (M < 4 && !transA && transB && !isQuantized(b)) return matmulFewRows(args, b);
   const panel = Math.min(N, Math.max(4, (PANEL_DOUBLES / Math.max(K, 1)) & ~3)); // rows of op(b)ᵀ: a multiple of 4, or all N
   packA = grow(packA, 4 * K);
   packB = grow(packB, panel * K);
@@ -188,21 +189,74 @@ export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }): 
       pack(packA, a, transA, m0, rows, K, M);
       if (rows === 4) kernel4(s, packA, packB, nc, K);
       else for (let i = 0; i < rows; i++) kernelRow(s, i * nc, packA, i * K, packB, 0, nc, K);
-      // Epilogue exactly as the reference: scale, add the LoRA branch, then store or accumulate.
-      for (let i = 0; i < rows; i++) {
-        const m = m0 + i;
-        for (let j = 0; j < nc; j++) {
-          const n = n0 + j;
-          let value = alpha * s[i * nc + j];
-          if (lora) {
-            let sum = 0;
-            for (let r = 0; r < lora.R; r++) sum += lora.u[m * lora.R + r] * lora.b[n * lora.R + r];
-            value += sum;
-          }
-          out[m * N + n] = accumulate ? out[m * N + n] + value : value;
-        }
-      }
+      for (let i = 0; i < rows; i++) epilogue(args, s, i * nc, m0 + i, n0, nc);
     }
+  }
+}
+
+/**
+ * Rows m, columns n0..n0+nc of out from their raw dot products s[d..d+nc), exactly as the
+ * reference: scale, add the LoRA branch, then store or accumulate.
+ */
+function epilogue(
+  { out, N, alpha = 1, accumulate = false, lora }: Omit<MatmulArgs<Floats>, 'b'>,
+  s: Float64Array,
+  d: number,
+  m: number,
+  n0: number,
+  nc: number,
+): void {
+  for (let j = 0; j < nc; j++) {
+    const n = n0 + j;
+    let value = alpha * s[d + j];
+    if (lora) {
+      let sum = 0;
+      for (let r = 0; r < lora.R; r++) sum += lora.u[m * lora.R + r] * lora.b[n * lora.R + r];
+      value += sum;
+    }
+    out[m * N + n] = accumulate ? out[m * N + n] + value : value;
+  }
+}
+
+/**
+ * matmul for fewer than 4 rows of y = x·Wᵀ (decoding): W's rows are read where they are.
+ * Packing them would copy all of W for one pass over it; the sums are kernelRow's, in its order.
+ */
+function matmulFewRows(args: Omit<MatmulArgs<Floats>, 'b'>, b: Floats): void {
+  const { a, M, N, K } = args;
+  packA = grow(packA, K);
+  sums = grow(sums, N);
+  const s = sums;
+  for (let m = 0; m < M; m++) {
+    packA.set(a.subarray(m * K, (m + 1) * K));
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const b0 = n * K,
+        b1 = b0 + K,
+        b2 = b1 + K,
+        b3 = b2 + K;
+      let c0 = 0,
+        c1 = 0,
+        c2 = 0,
+        c3 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = packA[k];
+        c0 += x * b[b0 + k];
+        c1 += x * b[b1 + k];
+        c2 += x * b[b2 + k];
+        c3 += x * b[b3 + k];
+      }
+      s[n] = c0;
+      s[n + 1] = c1;
+      s[n + 2] = c2;
+      s[n + 3] = c3;
+    }
+    for (; n < N; n++) {
+      let sum = 0;
+      for (let k = 0, r = n * K; k < K; k++) sum += packA[k] * b[r + k];
+      s[n] = sum;
+    }
+    epilogue(args, s, 0, m, 0, N);
   }
 }
 
