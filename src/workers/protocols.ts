@@ -18,6 +18,7 @@ import type { LoraTarget } from '../engine/params';
 import type { OptimizerState } from '../engine/train';
 import type { BackendChoice } from '../engine/open-backend';
 import type { FileProgress, HubModelSource } from '../models/hub-model';
+export type { FileProgress };
 import type { OnnxDevice, OnnxDtype } from '../models/onnx-files';
 import type { PickedFile } from '../models/picked-files';
 import type { VocabularySummary } from '../models/vocabulary';

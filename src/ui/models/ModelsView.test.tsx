@@ -220,6 +220,36 @@ describe('ModelsView', () => {
     expect(within(card('Student')).getByText(/50\.0 MB\/s · about 18 s left/)).toBeDefined();
   });
 
+  it('keeps the list of files a load fetched once the model is ready', () => {
+    render(<ModelsView />);
+    act(() =>
+      useAppStore.setState({
+        student: slot({
+          status: 'ready',
+          loaded,
+          progress: {
+            phase: 'upload',
+            done: 40,
+            total: 40,
+            elapsedMs: 9000,
+            files: [
+              { path: 'config.json', loaded: 700, total: 700, done: true },
+              { path: 'model.safetensors', loaded: 2_520_000, total: 2_520_000, done: true },
+            ],
+          },
+        }),
+      }),
+    );
+    const kept = within(card('Student')).getByText('Files (2)').closest('details');
+    if (kept === null) throw new Error('the kept file list is not in a <details>');
+    const files = within(kept).getByRole('list', { name: 'Student files', hidden: true });
+    expect(
+      within(files)
+        .getAllByRole('listitem', { hidden: true })
+        .map((li) => li.textContent),
+    ).toEqual(['config.json700 B', `model.safetensors${formatBytes(2_520_000)}`]);
+  });
+
   it('lists the models kept in this browser, deletes one, and asks to keep the storage', async () => {
     const refreshCache = vi.fn(async () => {});
     const remove = vi.fn(async () => {});

@@ -15,7 +15,7 @@ import {
 } from '../../store/models/types';
 import { useAppStore } from '../../store/store';
 import type { BackendChoice } from '../../engine/open-backend';
-import type { LoadedModel } from '../../workers/protocols';
+import type { FileProgress, LoadedModel } from '../../workers/protocols';
 import { formatBytes, formatCount, formatDuration, formatParameters } from '../common/format';
 import { ProgressBar } from '../common/ProgressBar';
 import { Explain } from '../explain/Explain';
@@ -373,6 +373,13 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
       {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
       {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
       {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
+      {slot.status === 'ready' && slot.progress?.files !== undefined && (
+        // What the load fetched stays listed once it is done.
+        <details className="models-files-done">
+          <summary>Files ({slot.progress.files.length})</summary>
+          <FileList role={role} files={slot.progress.files} />
+        </details>
+      )}
       {slot.status === 'ready' && slot.loaded !== undefined && hasPlan(slot.loaded) && (
         <MemoryPlan model={slot.loaded} planned={planned} budget={budget} onUseSettings={setTrainingSettings} />
       )}
@@ -410,22 +417,29 @@ function LoadingBar({ role, slot }: { role: ModelRole; slot: ModelSlot }) {
         text={loadProgressText(p)}
       />
       {(p.phase === 'download' || p.phase === 'read') && p.files !== undefined && (
-        <ul className="models-files" aria-label={`${roleNames[role]} files`}>
-          {p.files.map((f) => (
-            <li key={f.path} data-done={f.done}>
-              <span>{f.path}</span>
-              <span>
-                {f.done
-                  ? formatBytes(f.loaded)
-                  : f.total === undefined
-                    ? formatBytes(f.loaded)
-                    : `${Math.floor((100 * f.loaded) / Math.max(f.total, 1))}% of ${formatBytes(f.total)}`}
-              </span>
-            </li>
-          ))}
-        </ul>
+        <FileList role={role} files={p.files} />
       )}
     </>
+  );
+}
+
+/** Each file of a load with its bytes, or its share while it downloads. */
+function FileList({ role, files }: { role: ModelRole; files: readonly FileProgress[] }) {
+  return (
+    <ul className="models-files" aria-label={`${roleNames[role]} files`}>
+      {files.map((f) => (
+        <li key={f.path} data-done={f.done}>
+          <span>{f.path}</span>
+          <span>
+            {f.done
+              ? formatBytes(f.loaded)
+              : f.total === undefined
+                ? formatBytes(f.loaded)
+                : `${Math.floor((100 * f.loaded) / Math.max(f.total, 1))}% of ${formatBytes(f.total)}`}
+          </span>
+        </li>
+      ))}
+    </ul>
   );
 }
 
