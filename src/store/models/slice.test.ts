@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryCheckpointStore } from '../training/checkpoints';
-import type { LoadRequest } from '../../workers/protocols';
+import type { LoadProgress, LoadRequest } from '../../workers/protocols';
 import type { StoreServices } from '../app-store';
 import { createAppStore } from '../store';
 import { fakeModelCache } from '../../../tests/support/fake-model-cache';
@@ -65,6 +65,31 @@ describe('loading models', () => {
     await store.getState().loadModels();
     expect(store.getState().student.status).toBe('failed');
     expect(store.getState().student.error).toMatch(/"just-a-name" is not a Hub model id: write owner\/name/);
+  });
+});
+
+describe('a loaded model’s files', () => {
+  it('are kept from the last progress that listed them; a new load starts without them', async () => {
+    const files = [{ path: 'config.json', loaded: 700, total: 700, done: true }];
+    let listFiles = true;
+    const call = async (
+      _method: string,
+      _request: LoadRequest,
+      options?: { onProgress?: (p: LoadProgress) => void },
+    ) => {
+      if (listFiles) options?.onProgress?.({ phase: 'download', done: 700, total: 700, elapsedMs: 5, files });
+      options?.onProgress?.({ phase: 'upload', done: 1, total: 1, elapsedMs: 9 });
+      return loaded;
+    };
+    const services = recordingServices([]);
+    const client = { student: { call }, teacher: { call }, ready: async () => {}, tasks: async () => [] };
+    const store = createAppStore({ ...services, client: () => client });
+    await store.getState().loadModels();
+    expect(store.getState().student).toMatchObject({ status: 'ready', files });
+    listFiles = false;
+    await store.getState().loadModels();
+    expect(store.getState().student.status).toBe('ready');
+    expect(store.getState().student.files).toBeUndefined();
   });
 });
 

@@ -174,6 +174,7 @@ export const createModelsSlice =
             error: undefined,
             loaded: undefined,
             progress: undefined,
+            files: undefined,
             storageFull: undefined,
           });
           setPlan(role, undefined);
@@ -189,7 +190,8 @@ export const createModelsSlice =
             };
             const options = {
               signal: controller.signal,
-              onProgress: (progress: LoadProgress) => setSlot(role, { progress }),
+              onProgress: (progress: LoadProgress) =>
+                setSlot(role, { progress, ...(progress.files !== undefined ? { files: progress.files } : {}) }),
             };
             const loaded =
               role === 'student'

@@ -3,7 +3,7 @@ import type { BackendChoice } from '../../engine/open-backend';
 import type { OnnxDtype } from '../../models/onnx-files';
 import type { CachedModel } from '../../models/opfs-store';
 import type { PickedFile } from '../../models/picked-files';
-import type { LoadedModel, LoadProgress, PlanReply } from '../../workers/protocols';
+import type { FileProgress, LoadedModel, LoadProgress, PlanReply } from '../../workers/protocols';
 
 export type ModelRole = 'student' | 'teacher';
 
@@ -21,6 +21,8 @@ export interface ModelSlot {
   folder?: { name: string; files: PickedFile[] };
   status: 'empty' | 'loading' | 'ready' | 'failed';
   progress?: LoadProgress;
+  /** The files the last load fetched or read, as its progress last listed them (kept once it is done). */
+  files?: FileProgress[];
   loaded?: LoadedModel;
   /** Bytes its engine holds on the backend now (asked after loads and updates); none for an ONNX teacher. */
   engineBytes?: number;

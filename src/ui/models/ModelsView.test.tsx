@@ -227,16 +227,11 @@ describe('ModelsView', () => {
         student: slot({
           status: 'ready',
           loaded,
-          progress: {
-            phase: 'upload',
-            done: 40,
-            total: 40,
-            elapsedMs: 9000,
-            files: [
-              { path: 'config.json', loaded: 700, total: 700, done: true },
-              { path: 'model.safetensors', loaded: 2_520_000, total: 2_520_000, done: true },
-            ],
-          },
+          progress: { phase: 'upload', done: 40, total: 40, elapsedMs: 9000 },
+          files: [
+            { path: 'config.json', loaded: 700, total: 700, done: true },
+            { path: 'model.safetensors', loaded: 2_520_000, total: 2_520_000, done: true },
+          ],
         }),
       }),
     );

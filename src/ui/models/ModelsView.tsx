@@ -373,11 +373,11 @@ export function ModelCard({ role, slot }: { role: ModelRole; slot: ModelSlot }) 
       {slot.status === 'empty' && <p className="muted">Not loaded yet.</p>}
       {slot.status === 'loading' && <LoadingBar role={role} slot={slot} />}
       {slot.status === 'ready' && slot.loaded !== undefined && <LoadedFacts model={slot.loaded} />}
-      {slot.status === 'ready' && slot.progress?.files !== undefined && (
+      {slot.status === 'ready' && slot.files !== undefined && (
         // What the load fetched stays listed once it is done.
         <details className="models-files-done">
-          <summary>Files ({slot.progress.files.length})</summary>
-          <FileList role={role} files={slot.progress.files} />
+          <summary>Files ({slot.files.length})</summary>
+          <FileList role={role} files={slot.files} />
         </details>
       )}
       {slot.status === 'ready' && slot.loaded !== undefined && hasPlan(slot.loaded) && (
