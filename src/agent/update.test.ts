@@ -43,6 +43,23 @@ describe('ppoSchedule', () => {
 
 const models = (name: string) => fileURLToPath(new URL(`../../public/models/${name}`, import.meta.url));
 
+/** The demo pair on the CPU with a fresh rank-4 adapter, a sandbox and the student's chat format. */
+async function demoPair(lr: number) {
+  const backend = new CpuBackend();
+  const sandbox = createNodeSandbox({ timeoutMs: 10_000 });
+  const chat = new ChatFormat(await loadTokenizer(models('tiny-qwen3-student')));
+  const studentModel = await loadQwen3(backend, folderFiles(models('tiny-qwen3-student')));
+  const layout = loraLayout(studentModel.config, { rank: 4, alpha: 8, targets: allLoraTargets });
+  const lora = createLoraState(backend, layout, initLoraParams(layout, 1));
+  return {
+    sandbox,
+    chat,
+    student: new EnginePolicy('student', studentModel, lora),
+    trainer: new LoraTrainer(studentModel, lora, { ...defaultAdamW, lr }),
+    teacher: new EngineScorer('teacher', await loadQwen3(backend, folderFiles(models('tiny-qwen3-teacher')))),
+  };
+}
+
 describe('runUpdate with PPO epochs and mini-batches (the demo pair, CPU)', () => {
   let sandbox: PythonSandbox;
   let chat: ChatFormat;
@@ -50,15 +67,7 @@ describe('runUpdate with PPO epochs and mini-batches (the demo pair, CPU)', () =
   let teacher: LogprobScorer;
   let trainer: LoraTrainer<Float32Array | Float64Array>;
   beforeAll(async () => {
-    const backend = new CpuBackend();
-    sandbox = createNodeSandbox({ timeoutMs: 10_000 });
-    chat = new ChatFormat(await loadTokenizer(models('tiny-qwen3-student')));
-    const studentModel = await loadQwen3(backend, folderFiles(models('tiny-qwen3-student')));
-    const layout = loraLayout(studentModel.config, { rank: 4, alpha: 8, targets: allLoraTargets });
-    const lora = createLoraState(backend, layout, initLoraParams(layout, 1));
-    student = new EnginePolicy('student', studentModel, lora);
-    trainer = new LoraTrainer(studentModel, lora, { ...defaultAdamW, lr: 2e-2 });
-    teacher = new EngineScorer('teacher', await loadQwen3(backend, folderFiles(models('tiny-qwen3-teacher'))));
+    ({ sandbox, chat, student, trainer, teacher } = await demoPair(2e-2));
   }, 60_000);
   afterAll(() => sandbox?.dispose());
 
@@ -90,19 +99,11 @@ describe('runUpdate with PPO epochs and mini-batches (the demo pair, CPU)', () =
 describe('runUpdate’s teacher', () => {
   let sandbox: PythonSandbox;
   let chat: ChatFormat;
-  let student: EnginePolicy<Float32Array | Float64Array>;
+  let student: Policy & LogprobScorer;
   let teacher: LogprobScorer;
   let trainer: LoraTrainer<Float32Array | Float64Array>;
   beforeAll(async () => {
-    const backend = new CpuBackend();
-    sandbox = createNodeSandbox({ timeoutMs: 10_000 });
-    chat = new ChatFormat(await loadTokenizer(models('tiny-qwen3-student')));
-    const studentModel = await loadQwen3(backend, folderFiles(models('tiny-qwen3-student')));
-    const layout = loraLayout(studentModel.config, { rank: 4, alpha: 8, targets: allLoraTargets });
-    const lora = createLoraState(backend, layout, initLoraParams(layout, 1));
-    student = new EnginePolicy('student', studentModel, lora);
-    trainer = new LoraTrainer(studentModel, lora, { ...defaultAdamW, lr: 1e-3 });
-    teacher = new EngineScorer('teacher', await loadQwen3(backend, folderFiles(models('tiny-qwen3-teacher'))));
+    ({ sandbox, chat, student, trainer, teacher } = await demoPair(1e-3));
   }, 60_000);
   afterAll(() => sandbox?.dispose());
 

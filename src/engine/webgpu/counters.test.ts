@@ -85,7 +85,7 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
     expect(stopped.ids).toEqual(ids.slice(0, stopAt + 1));
   }, 120_000);
 
-  it('takes a LoRA training step in a fixed number of dispatches, submits and reads', async () => {
+  it('takes a LoRA training step in a fixed number of dispatches, submits and reads, creating nothing once warm', async () => {
     const { gpu, model } = await gpuModel();
     const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
     const trainer = new LoraTrainer(model, createLoraState(gpu, layout, initLoraParams(layout, 1)));
@@ -100,12 +100,14 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
         ),
     };
     await trainer.trainStep([seq]);
+    const cached = gpu.ctx.cachedBindGroups;
     for (let step = 0; step < 2; step++) {
       const before = gpu.ctx.snapshot();
       await trainer.trainStep([seq]);
       // The two reads are the response's log-probs (20 values) and the gradient norm (4 values).
+      // The pool hands the same scratch and uniform buffers back, so every bind group is found again.
       const cost = countersSince(gpu.ctx.snapshot(), before);
-      expect({ ...cost, buffers: 0, bindGroups: 0 }).toEqual({
+      expect(cost).toEqual({
         dispatches: 198,
         submits: 4,
         readbacks: 2,
@@ -114,29 +116,6 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
         bindGroups: 0,
       });
       console.log(`training step: ${JSON.stringify(cost)}`);
-    }
-  }, 120_000);
-
-  it('creates no bind group in training steps after the first (the pool hands out the same buffers)', async () => {
-    const { gpu, model } = await gpuModel();
-    const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
-    const trainer = new LoraTrainer(model, createLoraState(gpu, layout, initLoraParams(layout, 1)));
-    const response = Array.from({ length: 12 }, (_, i) => (i * 41) % config.vocabSize);
-    const seq: TrainingSequence = {
-      promptIds: [1, 2, 3],
-      responseIds: response,
-      loss: (lp) =>
-        maskedCrossEntropy(
-          lp,
-          response.map(() => 1),
-        ),
-    };
-    await trainer.trainStep([seq]);
-    const cached = gpu.ctx.cachedBindGroups;
-    for (let step = 0; step < 3; step++) {
-      const before = gpu.ctx.snapshot();
-      await trainer.trainStep([seq]);
-      expect(countersSince(gpu.ctx.snapshot(), before).bindGroups).toBe(0);
     }
     expect(gpu.ctx.cachedBindGroups).toBe(cached);
   }, 120_000);
