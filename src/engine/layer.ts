@@ -69,31 +69,75 @@ export interface LayerGradScratch<T> {
   z: T; //      (T, r) dy·B of a LoRA backward
 }
 
-export function allocateActivations<T>(b: Backend<T>, c: Qwen3Config, T: number, rank: number): LayerActivations<T> {
+/** The number of elements of each tensor of LayerActivations for T tokens and LoRA rank `rank` (at least 1). */
+export function activationSizes(
+  c: Qwen3Config,
+  T: number,
+  rank: number,
+): Record<keyof LayerActivations<unknown>, number> {
   const QD = c.numHeads * c.headDim;
   const KD = c.numKvHeads * c.headDim;
-  const z = (n: number, label: string) => b.zeros(Math.max(n, 1), label);
-  const u = (label: string) => z(T * rank, `lora u ${label}`);
+  const C = T * c.hiddenSize;
+  const I = T * c.intermediateSize;
   return {
-    xn1: z(T * c.hiddenSize, 'xn1'),
-    rstd1: z(T, 'rstd1'),
-    q: z(T * QD, 'q'),
-    k: z(T * KD, 'k'),
-    v: z(T * KD, 'v'),
-    qn: z(T * QD, 'qn'),
-    kn: z(T * KD, 'kn'),
-    rstdQ: z(T * c.numHeads, 'rstdQ'),
-    rstdK: z(T * c.numKvHeads, 'rstdK'),
-    att: z(T * QD, 'att'),
-    lse: z(T * c.numHeads, 'lse'),
-    o: z(T * c.hiddenSize, 'o'),
-    x1: z(T * c.hiddenSize, 'x1'),
-    xn2: z(T * c.hiddenSize, 'xn2'),
-    rstd2: z(T, 'rstd2'),
-    gate: z(T * c.intermediateSize, 'gate'),
-    up: z(T * c.intermediateSize, 'up'),
-    act: z(T * c.intermediateSize, 'act'),
-    down: z(T * c.hiddenSize, 'down'),
+    xn1: C,
+    rstd1: T,
+    q: T * QD,
+    k: T * KD,
+    v: T * KD,
+    qn: T * QD,
+    kn: T * KD,
+    rstdQ: T * c.numHeads,
+    rstdK: T * c.numKvHeads,
+    att: T * QD,
+    lse: T * c.numHeads,
+    o: C,
+    x1: C,
+    xn2: C,
+    rstd2: T,
+    gate: I,
+    up: I,
+    act: I,
+    down: C,
+    loraU: Math.max(T * rank, 1) * 7, // all seven projections
+  };
+}
+
+/** Elements of one layer's activations for T tokens: what keeping every layer's costs. */
+export function activationElements(c: Qwen3Config, T: number, rank: number): number {
+  return Object.values(activationSizes(c, T, rank)).reduce((sum, n) => sum + n, 0);
+}
+
+export function allocateActivations<T>(
+  b: Backend<T>,
+  c: Qwen3Config,
+  T: number,
+  rank: number,
+  label = '',
+): LayerActivations<T> {
+  const sizes = activationSizes(c, T, rank);
+  const z = (name: Exclude<keyof LayerActivations<T>, 'loraU'>) => b.zeros(Math.max(sizes[name], 1), `${name}${label}`);
+  const u = (p: ProjectionKey) => b.zeros(sizes.loraU / 7, `lora u ${p}${label}`);
+  return {
+    xn1: z('xn1'),
+    rstd1: z('rstd1'),
+    q: z('q'),
+    k: z('k'),
+    v: z('v'),
+    qn: z('qn'),
+    kn: z('kn'),
+    rstdQ: z('rstdQ'),
+    rstdK: z('rstdK'),
+    att: z('att'),
+    lse: z('lse'),
+    o: z('o'),
+    x1: z('x1'),
+    xn2: z('xn2'),
+    rstd2: z('rstd2'),
+    gate: z('gate'),
+    up: z('up'),
+    act: z('act'),
+    down: z('down'),
     loraU: { q: u('q'), k: u('k'), v: u('v'), o: u('o'), gate: u('gate'), up: u('up'), down: u('down') },
   };
 }

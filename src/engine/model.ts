@@ -1,6 +1,7 @@
 import type { Backend } from './backend';
 import type { Qwen3Config } from './config';
 import {
+  activationElements,
   activationTensors,
   allocateActivations,
   allocateGradScratch,
@@ -15,6 +16,22 @@ import {
 } from './layer';
 import type { LoraLayout } from './lora';
 import { projectionKey, type ModelWeights } from './params';
+
+/** The forward that per-layer activations were kept from: a backward reuses them for this one only. */
+interface KeptForward<T> {
+  ids: readonly number[];
+  lora: LoraState<T> | undefined;
+  loraVersion: number;
+  prefix: PrefixKv<T> | undefined;
+  prefixLength: number;
+}
+
+/**
+ * Keeping every layer's activations from the forward spares the backward a second forward
+ * through each layer (about a third of a training step), at L times one layer's memory: done
+ * while that fits this many bytes, as for the demo models; larger models recompute.
+ */
+export const defaultKeptActivationBytes = 128 * 2 ** 20;
 
 /** LoRA parameters, their gradients and the optimizer moments, each one flat tensor laid out by `layout`. */
 export interface LoraState<T> {
@@ -87,7 +104,14 @@ interface Workspace<T> {
   ids: T; //           (capacity) token ids
   targets: T; //       (capacity) the next token of each position
   residuals: T[]; //   L + 1 of (capacity, C): each layer's input, kept for the backward
-  act: LayerActivations<T>;
+  /**
+   * One layer's activations, which every layer reuses and the backward recomputes from the
+   * layer's input; or, when all layers' fit `keptActivationBytes`, one per layer, which the
+   * backward of the same sequence reads as the forward left them.
+   */
+  acts: LayerActivations<T>[];
+  /** The forward whose activations `acts` holds per layer (undefined: none, or recomputed). */
+  kept: KeptForward<T> | undefined;
   grads: LayerGradScratch<T>;
   hidden: T; //        (capacity, C) after the final norm
   rstdFinal: T; //     (capacity)
@@ -111,6 +135,8 @@ export class Qwen3Model<T> {
     readonly backend: Backend<T>,
     readonly config: Qwen3Config,
     readonly weights: ModelWeights<T>,
+    /** Keep every layer's activations for the backward while they fit this (see defaultKeptActivationBytes). */
+    readonly keptActivationBytes = defaultKeptActivationBytes,
   ) {}
 
   /**
@@ -195,10 +221,12 @@ export class Qwen3Model<T> {
       accumulate: false,
     });
     const cached = prefix && this.cachedPrefixLayers(prefix);
+    const kept = sameForward(ws.kept, ids, lora, prefix);
     for (let l = c.numLayers - 1; l >= 0; l--) {
-      const layer = { x: ws.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c, T };
-      // Recompute this layer's activations from its saved input, then go back through it.
-      layerForward(b, { ...layer, out: ws.hidden, cache: cached?.[l] });
+      const act = ws.acts[kept ? l : 0];
+      const layer = { x: ws.residuals[l], act, weights: this.weights.layers[l], lora: loras[l], config: c, T };
+      // Recompute this layer's activations from its saved input (unless kept), then go back through it.
+      if (!kept) layerForward(b, { ...layer, out: ws.hidden, cache: cached?.[l] });
       layerBackward(b, {
         ...layer,
         dres: ws.dres,
@@ -227,10 +255,17 @@ export class Qwen3Model<T> {
     const KD = c.numKvHeads * c.headDim;
     const loras = layerLoras(b, c, lora);
     checkTokenIds(ids, c.vocabSize);
+    ws.kept = undefined;
     b.writeIds(ws.ids, ids);
     b.embedding({ out: prefix.residuals[0], ids: ws.ids, table: this.weights.embed, T: P, C, V: c.vocabSize });
     for (let l = 0; l < c.numLayers; l++) {
-      const layer = { x: prefix.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c };
+      const layer = {
+        x: prefix.residuals[l],
+        act: ws.acts[0],
+        weights: this.weights.layers[l],
+        lora: loras[l],
+        config: c,
+      };
       const out = l + 1 < c.numLayers ? prefix.residuals[l + 1] : ws.hidden; // the top layer's output is not needed
       layerForward(b, { ...layer, out, T: P, cache: { k: prefix.k[l], v: prefix.v[l], P: 0 } });
       b.fill({ x: prefix.dk[l], value: 0, length: P * KD });
@@ -251,9 +286,16 @@ export class Qwen3Model<T> {
     const { lora, weights } = targets;
     const ws = this.ws(P, lora?.layout.config.rank);
     const loras = layerLoras(b, c, lora);
+    ws.kept = undefined;
     b.fill({ x: ws.dres, value: 0, length: P * c.hiddenSize });
     for (let l = c.numLayers - 1; l >= 0; l--) {
-      const layer = { x: prefix.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c };
+      const layer = {
+        x: prefix.residuals[l],
+        act: ws.acts[0],
+        weights: this.weights.layers[l],
+        lora: loras[l],
+        config: c,
+      };
       layerForward(b, { ...layer, out: ws.hidden, T: P });
       layerBackward(b, {
         ...layer,
@@ -280,8 +322,13 @@ export class Qwen3Model<T> {
     const C = c.hiddenSize;
     const V = c.vocabSize;
     b.embedding({ out: ws.residuals[0], ids: ws.ids, table: this.weights.embed, T, C, V });
+    const keep = ws.acts.length === c.numLayers;
+    ws.kept = keep
+      ? { ids: [...ids], lora, loraVersion: lora?.version ?? 0, prefix, prefixLength: prefix?.length ?? 0 }
+      : undefined;
     for (let l = 0; l < c.numLayers; l++) {
-      const layer = { x: ws.residuals[l], act: ws.act, weights: this.weights.layers[l], lora: loras[l], config: c, T };
+      const act = ws.acts[keep ? l : 0];
+      const layer = { x: ws.residuals[l], act, weights: this.weights.layers[l], lora: loras[l], config: c, T };
       const cache = prefix && { k: prefix.k[l], v: prefix.v[l], P: prefix.length };
       layerForward(b, { ...layer, out: ws.residuals[l + 1], cache });
     }
@@ -367,13 +414,18 @@ export class Qwen3Model<T> {
     const capacity = 64 * Math.ceil(Math.max(T, current?.capacity ?? 0) / 64);
     rank = Math.max(rank, current?.rank ?? 1);
     const C = c.hiddenSize;
+    const keptBytes = c.numLayers * activationElements(c, capacity, rank) * 4;
+    const layersKept = c.numLayers > 1 && keptBytes <= this.keptActivationBytes ? c.numLayers : 1;
     this.workspace = {
       capacity,
       rank,
       ids: b.uploadIds(new Array<number>(capacity).fill(0), 'ids'),
       targets: b.uploadIds(new Array<number>(capacity).fill(0), 'targets'),
       residuals: Array.from({ length: c.numLayers + 1 }, (_, l) => b.zeros(capacity * C, `residual ${l}`)),
-      act: allocateActivations(b, c, capacity, rank),
+      acts: Array.from({ length: layersKept }, (_, l) =>
+        allocateActivations(b, c, capacity, rank, layersKept > 1 ? ` ${l}` : ''),
+      ),
+      kept: undefined,
       grads: allocateGradScratch(b, c, capacity, rank),
       hidden: b.zeros(capacity * C, 'hidden'),
       rstdFinal: b.zeros(capacity, 'rstd final'),
@@ -389,11 +441,29 @@ export class Qwen3Model<T> {
   private releaseWorkspace(): void {
     const ws = this.workspace;
     if (ws === undefined) return;
-    const { act, grads, residuals, capacity: _c, rank: _r, ...rest } = ws;
-    for (const t of [...residuals, ...activationTensors(act), ...Object.values(grads), ...Object.values(rest)])
+    const { acts, kept: _k, grads, residuals, capacity: _c, rank: _r, ...rest } = ws;
+    for (const t of [...residuals, ...acts.flatMap(activationTensors), ...Object.values(grads), ...Object.values(rest)])
       this.backend.release(t);
     this.workspace = undefined;
   }
+}
+
+/** Whether `kept` is the forward of these ids, under the same adapter parameters and prefix. */
+function sameForward<T>(
+  kept: KeptForward<T> | undefined,
+  ids: readonly number[],
+  lora: LoraState<T> | undefined,
+  prefix: PrefixKv<T> | undefined,
+): boolean {
+  return (
+    kept !== undefined &&
+    kept.lora === lora &&
+    kept.loraVersion === (lora?.version ?? 0) &&
+    kept.prefix === prefix &&
+    kept.prefixLength === (prefix?.length ?? 0) &&
+    kept.ids.length === ids.length &&
+    kept.ids.every((id, t) => id === ids[t])
+  );
 }
 
 /** targets[t] = ids[t + 1]; the last row has no next token (0, ignored). */

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { maskedCrossEntropy, ppoLoss } from '../sod/loss';
 import { CpuBackend } from './cpu/backend';
 import { initLoraParams, loraLayout } from './lora';
-import type { LoraState } from './model';
+import { Qwen3Model, type LoraState } from './model';
 import { allLoraTargets } from './params';
 import { randomModel, tinyConfig } from './testing/tiny';
 import type { TrainingSequence } from '../core/policy';
@@ -126,4 +126,49 @@ describe('LoraTrainer', () => {
     for (let i = 0; i < full.params.length; i++)
       expect(Math.abs(exact.params[i] - full.params[i])).toBeLessThan(1e-9 * scale);
   });
+
+  it.each(['exact', 'none'] as const)(
+    'keeps each layer’s activations for the backward when they fit: the same adapter as recomputing them, one forward per layer (shared prompt: %s)',
+    async (sharedPrefix) => {
+      const layout = loraLayout(smallConfig, { rank: 4, alpha: 8, targets: allLoraTargets });
+      const prompt = [1, 2, 3, 5, 8, 13, 2, 1];
+      const batch: TrainingSequence[] = [
+        [7, 7, 12],
+        [16, 0, 9, 4],
+        [4, 4],
+      ].map((response) => ({
+        promptIds: prompt,
+        responseIds: response,
+        loss: (lp) =>
+          maskedCrossEntropy(
+            lp,
+            response.map(() => 1),
+          ),
+      }));
+      const train = async (keptActivationBytes: number) => {
+        const backend = new CpuBackend();
+        const random = randomModel(backend, smallConfig, 5);
+        const model = new Qwen3Model(backend, smallConfig, random.weights, keptActivationBytes);
+        const lora = createLoraState(backend, layout, initLoraParams(layout, 3));
+        const trainer = new LoraTrainer(
+          model,
+          lora,
+          { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 },
+          { sharedPrefix },
+        );
+        const layerForwards = vi.spyOn(backend, 'attentionForward');
+        for (let step = 0; step < 3; step++) await trainer.trainStep(batch);
+        return { params: Float32Array.from(lora.params), layerForwards: layerForwards.mock.calls.length };
+      };
+      const kept = await train(2 ** 30);
+      const recomputed = await train(0);
+      expect(kept.params).toEqual(recomputed.params);
+      // Per step: each sequence's forward, and the recomputation in its backward when not kept
+      // (plus, with the shared prompt, the prompt's forward and its recomputation in prefixBackward).
+      const L = smallConfig.numLayers;
+      const prefixPasses = sharedPrefix === 'exact' ? 2 * L : 0;
+      expect(kept.layerForwards).toBe(3 * (3 * L + prefixPasses));
+      expect(recomputed.layerForwards).toBe(3 * (2 * 3 * L + prefixPasses));
+    },
+  );
 });

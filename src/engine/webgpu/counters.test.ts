@@ -7,6 +7,7 @@ import { initLoraParams, loraLayout } from '../lora';
 import { createLoraState } from '../lora-state';
 import { allLoraTargets } from '../params';
 import { randomModel, tinyConfig } from '../testing/tiny';
+import { Qwen3Model } from '../model';
 import { LoraTrainer } from '../train';
 import type { TrainingSequence } from '../../core/policy';
 import { WebGpuBackend } from './backend';
@@ -85,40 +86,49 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
     expect(stopped.ids).toEqual(ids.slice(0, stopAt + 1));
   }, 120_000);
 
-  it('takes a LoRA training step in a fixed number of dispatches, submits and reads, creating nothing once warm', async () => {
-    const { gpu, model } = await gpuModel();
-    const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
-    const trainer = new LoraTrainer(model, createLoraState(gpu, layout, initLoraParams(layout, 1)));
-    const response = Array.from({ length: 20 }, (_, i) => (i * 37) % config.vocabSize);
-    const seq: TrainingSequence = {
-      promptIds: [1, 2, 3, 4],
-      responseIds: response,
-      loss: (lp) =>
-        maskedCrossEntropy(
-          lp,
-          response.map(() => 1),
-        ),
-    };
-    await trainer.trainStep([seq]);
-    const cached = gpu.ctx.cachedBindGroups;
-    for (let step = 0; step < 2; step++) {
-      const before = gpu.ctx.snapshot();
+  // Each layer's forward is 24 dispatches; keeping the activations spares the backward that again.
+  it.each([
+    ['kept', 2 ** 30, 150],
+    ['recomputed', 0, 198],
+  ])(
+    'takes a LoRA training step in a fixed number of dispatches, submits and reads, creating nothing once warm (activations %s)',
+    async (_, keptActivationBytes, dispatches) => {
+      const { gpu, model: random } = await gpuModel();
+      const model = new Qwen3Model(gpu, config, random.weights, keptActivationBytes);
+      const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
+      const trainer = new LoraTrainer(model, createLoraState(gpu, layout, initLoraParams(layout, 1)));
+      const response = Array.from({ length: 20 }, (_, i) => (i * 37) % config.vocabSize);
+      const seq: TrainingSequence = {
+        promptIds: [1, 2, 3, 4],
+        responseIds: response,
+        loss: (lp) =>
+          maskedCrossEntropy(
+            lp,
+            response.map(() => 1),
+          ),
+      };
       await trainer.trainStep([seq]);
-      // The two reads are the response's log-probs (20 values) and the gradient norm (4 values).
-      // The pool hands the same scratch and uniform buffers back, so every bind group is found again.
-      const cost = countersSince(gpu.ctx.snapshot(), before);
-      expect(cost).toEqual({
-        dispatches: 198,
-        submits: 4,
-        readbacks: 2,
-        bytesRead: 96,
-        buffers: 0,
-        bindGroups: 0,
-      });
-      console.log(`training step: ${JSON.stringify(cost)}`);
-    }
-    expect(gpu.ctx.cachedBindGroups).toBe(cached);
-  }, 120_000);
+      const cached = gpu.ctx.cachedBindGroups;
+      for (let step = 0; step < 2; step++) {
+        const before = gpu.ctx.snapshot();
+        await trainer.trainStep([seq]);
+        // The two reads are the response's log-probs (20 values) and the gradient norm (4 values).
+        // The pool hands the same scratch and uniform buffers back, so every bind group is found again.
+        const cost = countersSince(gpu.ctx.snapshot(), before);
+        expect(cost).toEqual({
+          dispatches,
+          submits: 4,
+          readbacks: 2,
+          bytesRead: 96,
+          buffers: 0,
+          bindGroups: 0,
+        });
+        console.log(`training step: ${JSON.stringify(cost)}`);
+      }
+      expect(gpu.ctx.cachedBindGroups).toBe(cached);
+    },
+    120_000,
+  );
 
   it('forgets the bind groups of a released tensor once its buffer is destroyed', async () => {
     const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()));
