@@ -113,11 +113,12 @@ export function allocateActivations<T>(
   c: Qwen3Config,
   T: number,
   rank: number,
+  /** Put before each tensor's label (e.g. whose layer it is). */
   label = '',
 ): LayerActivations<T> {
   const sizes = activationSizes(c, T, rank);
-  const z = (name: Exclude<keyof LayerActivations<T>, 'loraU'>) => b.zeros(Math.max(sizes[name], 1), `${name}${label}`);
-  const u = (p: ProjectionKey) => b.zeros(sizes.loraU / 7, `lora u ${p}${label}`);
+  const z = (name: Exclude<keyof LayerActivations<T>, 'loraU'>) => b.zeros(Math.max(sizes[name], 1), `${label}${name}`);
+  const u = (p: ProjectionKey) => b.zeros(sizes.loraU / 7, `${label}lora u ${p}`);
   return {
     xn1: z('xn1'),
     rstd1: z('rstd1'),

@@ -74,6 +74,12 @@ export interface SharedPrefix<T> extends PrefixKv<T> {
   residuals: readonly T[]; // L of (prefixCapacity, C): each layer's input over the prefix
   dk: readonly T[]; //        L of (prefixCapacity, Hkv·D): gathered gradient of the roped keys
   dv: readonly T[]; //        L of (prefixCapacity, Hkv·D)
+  /** Each layer's activations over the prefix, kept for prefixBackward when they fit (else empty: recomputed). */
+  acts: readonly LayerActivations<T>[];
+  /** LoRA rank the kept activations have room for. */
+  rank: number;
+  /** The adapter version the prefix was computed under: prefixBackward recomputes if it has moved since. */
+  loraVersion: number;
 }
 
 /** Per-layer views of the adapters into the flat parameter and gradient tensors. */
@@ -249,8 +255,9 @@ export class Qwen3Model<T> {
     const P = ids.length;
     if (P < 1 || P >= capacity)
       throw new Error(`a shared prefix of ${P} tokens does not fit a capacity of ${capacity}`);
-    const prefix = this.prefixStorage(P, capacity);
-    const ws = this.ws(P, lora?.layout.config.rank ?? 1);
+    const rank = lora?.layout.config.rank ?? 1;
+    const prefix = this.prefixStorage(P, capacity, rank);
+    const ws = this.ws(P, rank);
     const C = c.hiddenSize;
     const KD = c.numKvHeads * c.headDim;
     const loras = layerLoras(b, c, lora);
@@ -261,7 +268,7 @@ export class Qwen3Model<T> {
     for (let l = 0; l < c.numLayers; l++) {
       const layer = {
         x: prefix.residuals[l],
-        act: ws.acts[0],
+        act: prefix.acts[l] ?? ws.acts[0],
         weights: this.weights.layers[l],
         lora: loras[l],
         config: c,
@@ -271,13 +278,14 @@ export class Qwen3Model<T> {
       b.fill({ x: prefix.dk[l], value: 0, length: P * KD });
       b.fill({ x: prefix.dv[l], value: 0, length: P * KD });
     }
-    return { ...prefix, length: P };
+    return { ...prefix, length: P, loraVersion: lora?.version ?? 0 };
   }
 
   /**
    * Adds into the targets' gradients what the gradient gathered in `prefix.dk` and `prefix.dv`
    * (by `backward` of the sequences after it) contributes through the prefix, which has no
-   * loss of its own: top layer to bottom, each layer recomputed from its saved input.
+   * loss of its own: top layer to bottom, each layer recomputed from its saved input unless
+   * its activations were kept (and the adapter has not moved since).
    */
   async prefixBackward(prefix: SharedPrefix<T>, targets: GradientTargets<T>): Promise<void> {
     const b = this.backend;
@@ -287,16 +295,17 @@ export class Qwen3Model<T> {
     const ws = this.ws(P, lora?.layout.config.rank);
     const loras = layerLoras(b, c, lora);
     ws.kept = undefined;
+    const kept = prefix.acts.length === c.numLayers && prefix.loraVersion === (lora?.version ?? 0);
     b.fill({ x: ws.dres, value: 0, length: P * c.hiddenSize });
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const layer = {
         x: prefix.residuals[l],
-        act: ws.acts[0],
+        act: kept ? prefix.acts[l] : ws.acts[0],
         weights: this.weights.layers[l],
         lora: loras[l],
         config: c,
       };
-      layerForward(b, { ...layer, out: ws.hidden, T: P });
+      if (!kept) layerForward(b, { ...layer, out: ws.hidden, T: P });
       layerBackward(b, {
         ...layer,
         T: P,
@@ -379,11 +388,19 @@ export class Qwen3Model<T> {
   }
 
   /** The shared prefix's tensors: keys and values for `capacity` tokens, the rest for `P` (reused while large enough). */
-  private prefixStorage(P: number, capacity: number): SharedPrefix<T> {
+  private prefixStorage(P: number, capacity: number, rank: number): SharedPrefix<T> {
     const current = this.prefixStore;
-    if (current !== undefined && current.capacity >= capacity && current.prefixCapacity >= P) return current;
+    if (current !== undefined && current.capacity >= capacity && current.prefixCapacity >= P && current.rank >= rank)
+      return current;
     if (current !== undefined)
-      for (const t of [...current.k, ...current.v, ...current.residuals, ...current.dk, ...current.dv])
+      for (const t of [
+        ...current.k,
+        ...current.v,
+        ...current.residuals,
+        ...current.dk,
+        ...current.dv,
+        ...current.acts.flatMap(activationTensors),
+      ])
         this.backend.release(t);
     const b = this.backend;
     const c = this.config;
@@ -391,7 +408,13 @@ export class Qwen3Model<T> {
     const rows = (n: number) => 64 * Math.ceil(n / 64);
     const perLayer = (n: number, width: number, label: string) =>
       Array.from({ length: c.numLayers }, (_, l) => b.zeros(rows(n) * width, `prefix ${label} ${l}`));
+    const keep = c.numLayers * activationElements(c, rows(P), rank) * 4 <= this.keptActivationBytes;
     this.prefixStore = {
+      acts: keep
+        ? Array.from({ length: c.numLayers }, (_, l) => allocateActivations(b, c, rows(P), rank, `prefix layer ${l} `))
+        : [],
+      rank,
+      loraVersion: 0,
       k: perLayer(capacity, KD, 'k'),
       v: perLayer(capacity, KD, 'v'),
       residuals: perLayer(P, c.hiddenSize, 'residual'),
@@ -423,7 +446,7 @@ export class Qwen3Model<T> {
       targets: b.uploadIds(new Array<number>(capacity).fill(0), 'targets'),
       residuals: Array.from({ length: c.numLayers + 1 }, (_, l) => b.zeros(capacity * C, `residual ${l}`)),
       acts: Array.from({ length: layersKept }, (_, l) =>
-        allocateActivations(b, c, capacity, rank, layersKept > 1 ? ` ${l}` : ''),
+        allocateActivations(b, c, capacity, rank, layersKept > 1 ? `layer ${l} ` : ''),
       ),
       kept: undefined,
       grads: allocateGradScratch(b, c, capacity, rank),

@@ -163,12 +163,12 @@ describe('LoraTrainer', () => {
       const kept = await train(2 ** 30);
       const recomputed = await train(0);
       expect(kept.params).toEqual(recomputed.params);
-      // Per step: each sequence's forward, and the recomputation in its backward when not kept
-      // (plus, with the shared prompt, the prompt's forward and its recomputation in prefixBackward).
+      // Per step: each sequence's forward, and the recomputation in its backward when not kept;
+      // with the shared prompt, the prompt's forward too, and its recomputation in prefixBackward when not kept.
       const L = smallConfig.numLayers;
-      const prefixPasses = sharedPrefix === 'exact' ? 2 * L : 0;
-      expect(kept.layerForwards).toBe(3 * (3 * L + prefixPasses));
-      expect(recomputed.layerForwards).toBe(3 * (2 * 3 * L + prefixPasses));
+      const prompts = sharedPrefix === 'exact' ? 1 : 0;
+      expect(kept.layerForwards).toBe(3 * (3 * L + prompts * L));
+      expect(recomputed.layerForwards).toBe(3 * 2 * (3 * L + prompts * L));
     },
   );
 });
