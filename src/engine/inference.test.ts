@@ -5,7 +5,7 @@ import { Decoder, EnginePolicy, EngineScorer } from './inference';
 import { releaseLoraState } from './lora-state';
 import { allLoraTargets } from './params';
 import { seededUniform } from '../core/random';
-import { logSoftmaxAt, sampleToken } from './sampling';
+import { byFallingLogit, logSoftmaxAt, sampleToken } from './sampling';
 import { randomLora, randomModel, tinyConfig } from './testing/tiny';
 import { defaultAdamW, LoraTrainer } from './train';
 
@@ -187,6 +187,17 @@ describe('sampleToken', () => {
       counts[sampleToken([0, Math.log(3)], { temperature: 1, topK: 0, topP: 1 }, uniform)]++;
     expect(counts[1] / 4000).toBeGreaterThan(0.71);
     expect(counts[1] / 4000).toBeLessThan(0.79);
+  });
+  it('orders float32 logits by packed keys exactly as the comparator does: ties by id, −0 and +0 equal', () => {
+    const uniform = seededUniform(5);
+    const values = [0, -0, 1, -1, 1e-30, -1e-30, 3.4e38, -3.4e38, Infinity, -Infinity, 0.1, -0.1];
+    const logits = Float32Array.from({ length: 5000 }, (_, i) =>
+      i % 3 === 0 ? values[Math.floor(uniform() * values.length)] : (uniform() - 0.5) * 60,
+    );
+    const comparator = Array.from(logits, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+    expect(byFallingLogit(logits)).toEqual(comparator);
+    // Float64 logits, and float32 ones holding NaN, take the comparator itself.
+    expect(byFallingLogit(Float64Array.from(logits))).toEqual(comparator);
   });
 });
 

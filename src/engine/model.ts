@@ -408,9 +408,8 @@ export class Qwen3Model<T> {
     const rows = (n: number) => 64 * Math.ceil(n / 64);
     const perLayer = (n: number, width: number, label: string) =>
       Array.from({ length: c.numLayers }, (_, l) => b.zeros(rows(n) * width, `prefix ${label} ${l}`));
-    const keep = c.numLayers * activationElements(c, rows(P), rank) * 4 <= this.keptActivationBytes;
     this.prefixStore = {
-      acts: keep
+      acts: this.keepsActivations(rows(P), rank)
         ? Array.from({ length: c.numLayers }, (_, l) => allocateActivations(b, c, rows(P), rank, `prefix layer ${l} `))
         : [],
       rank,
@@ -427,6 +426,11 @@ export class Qwen3Model<T> {
     return this.prefixStore;
   }
 
+  /** Whether every layer's activations for this many tokens fit `keptActivationBytes` (as f32). */
+  private keepsActivations(tokens: number, rank: number): boolean {
+    return this.config.numLayers * activationElements(this.config, tokens, rank) * 4 <= this.keptActivationBytes;
+  }
+
   /** The workspace, grown (never shrunk) to hold T tokens and LoRA rank `rank`. */
   private ws(T: number, rank = this.workspace?.rank ?? 1): Workspace<T> {
     const current = this.workspace;
@@ -437,16 +441,15 @@ export class Qwen3Model<T> {
     const capacity = 64 * Math.ceil(Math.max(T, current?.capacity ?? 0) / 64);
     rank = Math.max(rank, current?.rank ?? 1);
     const C = c.hiddenSize;
-    const keptBytes = c.numLayers * activationElements(c, capacity, rank) * 4;
-    const layersKept = c.numLayers > 1 && keptBytes <= this.keptActivationBytes ? c.numLayers : 1;
+    const keep = this.keepsActivations(capacity, rank);
     this.workspace = {
       capacity,
       rank,
       ids: b.uploadIds(new Array<number>(capacity).fill(0), 'ids'),
       targets: b.uploadIds(new Array<number>(capacity).fill(0), 'targets'),
       residuals: Array.from({ length: c.numLayers + 1 }, (_, l) => b.zeros(capacity * C, `residual ${l}`)),
-      acts: Array.from({ length: layersKept }, (_, l) =>
-        allocateActivations(b, c, capacity, rank, layersKept > 1 ? `layer ${l} ` : ''),
+      acts: Array.from({ length: keep ? c.numLayers : 1 }, (_, l) =>
+        allocateActivations(b, c, capacity, rank, keep ? `layer ${l} ` : ''),
       ),
       kept: undefined,
       grads: allocateGradScratch(b, c, capacity, rank),

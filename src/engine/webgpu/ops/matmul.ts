@@ -80,15 +80,17 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     );
   const bKind = storageOf(args.b);
   const layoutName = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
+  const aVec4 = layout === 'nn' && K % 4 === 0;
   const kernelName = rowDot
     ? 'rowdot'
     : block !== undefined
-      ? `block${block.rows}x${block.cols}-${layoutName}`
+      ? `block${block.rows}x${block.cols}-${layoutName}${aVec4 ? '-a4' : ''}`
       : layoutName;
   const variant = `${kernelName}${lora ? '+lora' : ''}+${bKind}`;
   const pipeline = ctx.programs.get('matmul', variant, () => {
     if (rowDot) return matmulRowDotWgsl(lora !== undefined, bKind);
-    if (block !== undefined && layout !== undefined) return matmulBlockWgsl(layout, block, lora !== undefined, bKind);
+    if (block !== undefined && layout !== undefined)
+      return matmulBlockWgsl(layout, block, lora !== undefined, bKind, aVec4);
     return matmulWgsl(transA, transB, lora !== undefined, bKind);
   });
   const workgroups: [number, number] = rowDot

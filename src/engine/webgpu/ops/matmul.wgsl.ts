@@ -217,6 +217,8 @@ export function matmulBlockWgsl(
   block: BlockShape,
   lora: boolean,
   bKind: WeightKind = 'f32',
+  /** 'nn' with K % 4 == 0: A's rows read as vec4 along k, a quarter of the loads. */
+  aVec4 = false,
 ): string {
   const { rows: BM, cols: BN } = block;
   if (BN % 4 !== 0 || (layout === 'tn' && BM % 4 !== 0)) throw new Error(`matmul: bad block ${BM}×${BN} for ${layout}`);
@@ -271,11 +273,13 @@ ${lora ? product('loraU', (i) => `loraB[${i}]`, 'dims.R') : ''}`;
         ? range(BM).map(
             (i) =>
               `      let a${i} = ${
-                steps === 4
-                  ? `vec4f(${range(4)
-                      .map((r) => `a[ra${i} + k + ${r}u]`)
-                      .join(', ')})`
-                  : `vec4f(a[ra${i} + k], 0.0, 0.0, 0.0)`
+                aVec4
+                  ? `aRows[ra${i} + k / 4u]`
+                  : steps === 4
+                    ? `vec4f(${range(4)
+                        .map((r) => `a[ra${i} + k + ${r}u]`)
+                        .join(', ')})`
+                    : `vec4f(a[ra${i} + k], 0.0, 0.0, 0.0)`
               };`,
           )
         : range(steps).flatMap((r) =>
@@ -297,7 +301,7 @@ ${lora ? product('loraU', (i) => `loraB[${i}]`, 'dims.R') : ''}`;
 ${
   layout === 'nn'
     ? range(BM)
-        .map((i) => `    let ra${i} = min(m0 + ${i}u, dims.M - 1u) * dims.K;`)
+        .map((i) => `    let ra${i} = min(m0 + ${i}u, dims.M - 1u) * ${aVec4 ? '(dims.K / 4u)' : 'dims.K'};`)
         .join('\n')
     : range(BM / 4)
         .map((p) => `    let ra${p} = min(m0 / 4u + ${p}u, dims.M / 4u - 1u);`)
@@ -331,9 +335,11 @@ ${scaleAll()}`;
   const aDecl =
     layout === 'nt'
       ? '@group(0) @binding(1) var<storage, read> a: array<vec4f>;'
-      : layout === 'nn'
-        ? '@group(0) @binding(1) var<storage, read> a: array<f32>;'
-        : '@group(0) @binding(1) var<storage, read> a4: array<vec4f>;';
+      : layout === 'tn'
+        ? '@group(0) @binding(1) var<storage, read> a4: array<vec4f>;'
+        : aVec4
+          ? '@group(0) @binding(1) var<storage, read> aRows: array<vec4f>;'
+          : '@group(0) @binding(1) var<storage, read> a: array<f32>;';
   return /* wgsl */ `
 ${matmulDims}
 ${aDecl}
