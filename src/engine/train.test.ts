@@ -19,6 +19,26 @@ function freshLora(rank = 4, config = tinyConfig): LoraState<Float32Array | Floa
   return createLoraState(cpu, layout, initLoraParams(layout, 3));
 }
 
+const settings = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+
+/** Three samples of one prompt, each trained on the cross-entropy of its response. */
+function samplesOfOnePrompt(): TrainingSequence[] {
+  const prompt = [1, 2, 3, 5, 8, 13, 2, 1];
+  return [
+    [7, 7, 12],
+    [16, 0, 9, 4],
+    [4, 4],
+  ].map((response) => ({
+    promptIds: prompt,
+    responseIds: response,
+    loss: (lp) =>
+      maskedCrossEntropy(
+        lp,
+        response.map(() => 1),
+      ),
+  }));
+}
+
 describe('LoraTrainer', () => {
   it('drives the SFT loss on a fixed string toward zero', async () => {
     const model = randomModel(cpu, smallConfig, 11);
@@ -97,21 +117,7 @@ describe('LoraTrainer', () => {
   it('trains G samples of one prompt with the prompt run once, to the same adapter as running each in full', async () => {
     const f64 = new CpuBackend(Float64Array);
     const layout = loraLayout(smallConfig, { rank: 4, alpha: 8, targets: allLoraTargets });
-    const settings = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
-    const prompt = [1, 2, 3, 5, 8, 13, 2, 1];
-    const batch: TrainingSequence[] = [
-      [7, 7, 12],
-      [16, 0, 9, 4],
-      [4, 4],
-    ].map((response) => ({
-      promptIds: prompt,
-      responseIds: response,
-      loss: (lp) =>
-        maskedCrossEntropy(
-          lp,
-          response.map(() => 1),
-        ),
-    }));
+    const batch = samplesOfOnePrompt();
     const train = async (sharedPrefix: 'exact' | 'none') => {
       const lora = createLoraState(f64, layout, initLoraParams(layout, 3));
       const trainer = new LoraTrainer(randomModel(f64, smallConfig, 5), lora, settings, { sharedPrefix });
@@ -131,31 +137,13 @@ describe('LoraTrainer', () => {
     'keeps each layer’s activations for the backward when they fit: the same adapter as recomputing them, one forward per layer (shared prompt: %s)',
     async (sharedPrefix) => {
       const layout = loraLayout(smallConfig, { rank: 4, alpha: 8, targets: allLoraTargets });
-      const prompt = [1, 2, 3, 5, 8, 13, 2, 1];
-      const batch: TrainingSequence[] = [
-        [7, 7, 12],
-        [16, 0, 9, 4],
-        [4, 4],
-      ].map((response) => ({
-        promptIds: prompt,
-        responseIds: response,
-        loss: (lp) =>
-          maskedCrossEntropy(
-            lp,
-            response.map(() => 1),
-          ),
-      }));
+      const batch = samplesOfOnePrompt();
       const train = async (keptActivationBytes: number) => {
         const backend = new CpuBackend();
         const random = randomModel(backend, smallConfig, 5);
         const model = new Qwen3Model(backend, smallConfig, random.weights, keptActivationBytes);
         const lora = createLoraState(backend, layout, initLoraParams(layout, 3));
-        const trainer = new LoraTrainer(
-          model,
-          lora,
-          { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 },
-          { sharedPrefix },
-        );
+        const trainer = new LoraTrainer(model, lora, settings, { sharedPrefix });
         const layerForwards = vi.spyOn(backend, 'attentionForward');
         for (let step = 0; step < 3; step++) await trainer.trainStep(batch);
         return { params: Float32Array.from(lora.params), layerForwards: layerForwards.mock.calls.length };
