@@ -31,7 +31,7 @@ interface KeptForward<T> {
  * through each layer (about a third of a training step), at L times one layer's memory: done
  * while that fits this many bytes, as for the demo models; larger models recompute.
  */
-export const defaultKeptActivationBytes = 128 * 2 ** 20;
+export const defaultKeptActivationBytes = 64 * 2 ** 20;
 
 /** LoRA parameters, their gradients and the optimizer moments, each one flat tensor laid out by `layout`. */
 export interface LoraState<T> {
