@@ -41,57 +41,100 @@ function cpuMatmul(x: Float32Array, w: Float32Array, M: number, N: number, K: nu
   return y;
 }
 
+/** One column of the table: a kernel encodeMatmul can be told to use, or its own choice ('default'). */
+interface Column {
+  label: string;
+  kernel?: MatmulKernel;
+  shareA?: boolean;
+}
+
+/**
+ * Rounds of timings, each round timing every kernel of every shape once and the peak probe
+ * once, so that a slow spell of this shared machine slows all of them alike; medians over
+ * the rounds. The tiled kernel (GPUs' choice, ~10× slower here) runs fewer rounds.
+ */
+const rounds = Number(process.env.MATMUL_ROUNDS ?? 7);
+const tiledRounds = 3;
+
 export async function benchMatmul(report: BenchReport): Promise<void> {
   const ctx = new GpuContext(await openEngineDevice(await nodeGpu()));
   report.adapter = ctx.engine.adapterName;
+  const time = async (run: () => Promise<void>) => {
+    const start = performance.now();
+    await run();
+    return (performance.now() - start) / 1000;
+  };
 
   // Measured peak: 64 workgroups × 256 threads of the FMA probe.
   const threads = 64 * 256;
   const sink = ctx.zeros(threads, 'peak sink');
   const peakPipeline = ctx.programs.get('peak', 'f32', peakWgsl);
-  const peakSeconds = await timeRuns(5, async () => {
+  const runPeak = async () => {
     const encoder = ctx.device.createCommandEncoder();
     ctx.dispatch(encoder, peakPipeline, [sink], [64]);
     await ctx.submit(encoder);
     await ctx.read(sink, 1);
-  });
-  const peakGflops = (threads * peakFlopsPerThread) / median(peakSeconds) / 1e9;
-  report.results.push({ name: 'webgpu f32 peak (FMA probe)', value: peakGflops, unit: 'GFLOP/s' });
-  console.log(`adapter: ${report.adapter}\nmeasured f32 peak: ${peakGflops.toFixed(2)} GFLOP/s`);
+  };
+  await runPeak();
+  const peakSeconds: number[] = [];
 
-  const pct = (x: number) => `${((100 * x) / peakGflops).toFixed(1)}%`.padStart(6);
-  for (const { name, M, N, K, transA = false, transB = false } of shapes) {
+  const cases = shapes.map(({ name, M, N, K, transA = false, transB = false }) => {
     const x = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
     const w = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i));
     const a = ctx.upload(x, 'x');
     const b = ctx.upload(w, 'w');
     const out = ctx.zeros(M * N, 'y');
+    // Each kernel that applies; 'default' is what encodeMatmul picks for this adapter and shape,
+    // and 'block unshared' the block kernel with every thread loading all of A's rows.
+    const columns: Column[] = [
+      { label: 'tiled', kernel: 'tiled' },
+      ...(transB ? [{ label: 'rowdot', kernel: 'rowdot' as const }] : []),
+      { label: 'block', kernel: 'block' },
+      ...(ctx.engine.subgroupSize !== undefined && M > 1
+        ? [{ label: 'block unshared', kernel: 'block' as const, shareA: false }]
+        : []),
+      { label: 'default' },
+    ];
+    const runs = columns.map((column) => async () => {
+      const encoder = ctx.device.createCommandEncoder();
+      encodeMatmul(ctx, encoder, { out, a, b, M, N, K, transA, transB, kernel: column.kernel, shareA: column.shareA });
+      await ctx.submit(encoder);
+      await ctx.read(out, 1);
+    });
+    return { name, M, N, K, transA, transB, x, w, columns, runs, seconds: columns.map((): number[] => []) };
+  });
+  // Warm-up: every pipeline compiled before any timing.
+  for (const c of cases) for (const run of c.runs) await run();
+  for (let round = 0; round < rounds; round++) {
+    peakSeconds.push(await time(runPeak));
+    for (const c of cases)
+      for (const [i, run] of c.runs.entries())
+        if (c.columns[i].kernel !== 'tiled' || round < tiledRounds) c.seconds[i].push(await time(run));
+  }
+
+  const peakGflops = (threads * peakFlopsPerThread) / median(peakSeconds) / 1e9;
+  report.results.push({ name: 'webgpu f32 peak (FMA probe)', value: peakGflops, unit: 'GFLOP/s' });
+  console.log(
+    `adapter: ${report.adapter}\nmeasured f32 peak: ${peakGflops.toFixed(2)} GFLOP/s (medians of ${rounds} interleaved rounds)`,
+  );
+  const pct = (x: number) => `${((100 * x) / peakGflops).toFixed(1)}%`.padStart(6);
+  for (const c of cases) {
+    const { name, M, N, K, transA, transB } = c;
     const flops = 2 * M * N * K;
-    const gpuRate = async (kernel: MatmulKernel | undefined) => {
-      const seconds = await timeRuns(3, async () => {
-        const encoder = ctx.device.createCommandEncoder();
-        encodeMatmul(ctx, encoder, { out, a, b, M, N, K, transA, transB, ...(kernel ? { kernel } : {}) });
-        await ctx.submit(encoder);
-        await ctx.read(out, 1);
-      });
-      return flops / median(seconds) / 1e9;
-    };
-    // Each kernel that applies; 'default' is what encodeMatmul picks for this adapter and shape.
-    const kernels: (MatmulKernel | 'default')[] = ['tiled', ...(transB ? ['rowdot' as const] : []), 'block', 'default'];
     const cells: string[] = [];
-    for (const kernel of kernels) {
-      const rate = await gpuRate(kernel === 'default' ? undefined : kernel);
+    for (const [i, column] of c.columns.entries()) {
+      const rate = flops / median(c.seconds[i]) / 1e9;
       report.results.push({
-        name: `matmul ${name} webgpu ${kernel}`,
+        name: `matmul ${name} webgpu ${column.label}`,
         value: rate,
         unit: 'GFLOP/s',
         shape: { M, N, K, transA, transB },
       });
-      cells.push(`${kernel} ${rate.toFixed(2).padStart(5)} (${pct(rate)})`);
+      cells.push(`${column.label} ${rate.toFixed(2).padStart(5)} (${pct(rate)})`);
     }
     if (transB && M > 1) {
       const cpuSeconds = await timeRuns(1, async () => {
-        cpuMatmul(x, w, M, N, K);
+        cpuMatmul(c.x, c.w, M, N, K);
       });
       const cpu = flops / median(cpuSeconds) / 1e9;
       report.results.push({ name: `matmul ${name} cpu loop`, value: cpu, unit: 'GFLOP/s', shape: { M, N, K } });

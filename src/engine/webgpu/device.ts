@@ -90,6 +90,8 @@ export class EngineDevice {
     readonly adapterName: string,
     /** Whether kernels may store weights as f16 (`shader-f16`). */
     readonly hasF16: boolean,
+    /** The subgroup size, when the device has subgroups of one fixed size (kernels written for it may use them). */
+    readonly subgroupSize: number | undefined = undefined,
     /** A software adapter running on the CPU (SwiftShader, lavapipe): kernels pick CPU-friendly variants. */
     readonly isCpuAdapter = isSoftwareAdapter(adapterName),
   ) {
@@ -224,16 +226,27 @@ export async function openEngineDevice(
     }
   }
   const hasF16 = (options.allowF16 ?? true) && adapter.features.has('shader-f16');
-  const device = await requestDevice(adapter, name, hasF16);
-  return new EngineDevice(device, name, hasF16);
+  const subgroupSize = fixedSubgroupSize(adapter);
+  const device = await requestDevice(adapter, name, [
+    ...(hasF16 ? (['shader-f16'] as const) : []),
+    ...(subgroupSize !== undefined ? (['subgroups'] as const) : []),
+  ]);
+  return new EngineDevice(device, name, hasF16, subgroupSize);
+}
+
+/** The adapter's subgroup size when it has subgroups and the size is one fixed number (SwiftShader: 4). */
+function fixedSubgroupSize(adapter: GPUAdapter): number | undefined {
+  if (!adapter.features.has('subgroups')) return undefined;
+  const { subgroupMinSize, subgroupMaxSize } = adapter.info;
+  return subgroupMinSize !== undefined && subgroupMinSize === subgroupMaxSize ? subgroupMinSize : undefined;
 }
 
 /** The device with the adapter's limits; a refusal means WebGPU cannot be used here, like a missing adapter. */
-async function requestDevice(adapter: GPUAdapter, name: string, hasF16: boolean): Promise<GPUDevice> {
+async function requestDevice(adapter: GPUAdapter, name: string, features: GPUFeatureName[]): Promise<GPUDevice> {
   try {
     return await adapter.requestDevice({
       label: 'sodp-engine',
-      requiredFeatures: hasF16 ? ['shader-f16'] : [],
+      requiredFeatures: features,
       requiredLimits: {
         maxBufferSize: adapter.limits.maxBufferSize,
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,

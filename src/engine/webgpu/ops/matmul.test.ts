@@ -163,36 +163,46 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
       [true, false],
     ] as const) {
       if (transA && rows % 4 !== 0) continue; // 'tn' reads A as vec4 along m: whole groups of 4 rows
-      it(`block ${rows}×${cols} transA=${transA} transB=${transB}`, async () => {
-        const ctx = await testGpu();
-        const [M, N, K] = [36, 76, 44];
-        const a = randomArray(M * K, rows + 2 * cols);
-        const b = randomArray(N * K, rows + 3 * cols);
-        const c0 = randomArray(M * N, 5);
-        const out = ctx.upload(c0, 'out');
-        const encoder = ctx.device.createCommandEncoder();
-        const block = { rows, cols };
-        const [A, B] = [ctx.upload(a, 'a'), ctx.upload(b, 'b')];
-        encodeMatmul(ctx, encoder, {
-          out,
-          a: A,
-          b: B,
-          M,
-          N,
-          K,
-          transA,
-          transB,
-          alpha: 2,
-          accumulate: true,
-          kernel: 'block',
-          block,
+      // With subgroups of 4 (SwiftShader) the lanes share A's rows where the block allows:
+      // that kernel by default, and the one that loads every row when told not to share.
+      for (const shareA of [true, false])
+        it(`block ${rows}×${cols} transA=${transA} transB=${transB}${shareA ? '' : ' without shared rows'}`, async () => {
+          const ctx = await testGpu();
+          const [M, N, K] = [36, 76, 44];
+          const a = randomArray(M * K, rows + 2 * cols);
+          const b = randomArray(N * K, rows + 3 * cols);
+          const c0 = randomArray(M * N, 5);
+          const out = ctx.upload(c0, 'out');
+          const encoder = ctx.device.createCommandEncoder();
+          const block = { rows, cols };
+          const [A, B] = [ctx.upload(a, 'a'), ctx.upload(b, 'b')];
+          encodeMatmul(ctx, encoder, {
+            out,
+            a: A,
+            b: B,
+            M,
+            N,
+            K,
+            transA,
+            transB,
+            alpha: 2,
+            accumulate: true,
+            kernel: 'block',
+            block,
+            shareA,
+          });
+          await ctx.submit(encoder);
+          const expected = reference({ out: c0, a, b, M, N, K, transA, transB, alpha: 2, accumulate: true });
+          expect(maxError(await ctx.read(out, M * N), expected).rel).toBeLessThan(tolerance);
         });
-        await ctx.submit(encoder);
-        const expected = reference({ out: c0, a, b, M, N, K, transA, transB, alpha: 2, accumulate: true });
-        expect(maxError(await ctx.read(out, M * N), expected).rel).toBeLessThan(tolerance);
-      });
     }
   }
+
+  it('opens SwiftShader with subgroups of 4, so the block kernel shares rows there', async () => {
+    const ctx = await testGpu();
+    if (!/swiftshader/i.test(ctx.engine.adapterName)) return; // other adapters: whatever their subgroups are
+    expect(ctx.engine.subgroupSize).toBe(4);
+  });
 
   it('refuses the block kernel where its vec4 loads do not fit, naming the condition', async () => {
     const ctx = await testGpu();

@@ -1,6 +1,8 @@
 import type { MatmulArgs } from '../../backend';
 import { isQuant, storageOf, type Binding, type GpuContext } from '../context';
 import {
+  blockLanes,
+  blockSharesA,
   blockWorkgroup,
   matmulBlockWgsl,
   matmulRowDotWgsl,
@@ -17,6 +19,8 @@ export interface MatmulKernelArgs extends MatmulArgs<Binding> {
   kernel?: MatmulKernel;
   /** Force the register block of the 'block' kernel (benchmarks). */
   block?: BlockShape;
+  /** false: the 'block' kernel loads all of A's rows in every thread, even where its lanes could share them (tests, benchmarks). */
+  shareA?: boolean;
 }
 
 /** Whether the register-blocked kernel can run this layout and size (vec4 loads need multiples of 4). */
@@ -81,22 +85,32 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   const bKind = storageOf(args.b);
   const layoutName = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
   const aVec4 = layout === 'nn' && K % 4 === 0;
+  // Lanes share A's rows where the device's subgroups are the kernel's 4 lanes (SwiftShader).
+  const shareA =
+    block !== undefined &&
+    layout !== undefined &&
+    args.shareA !== false &&
+    ctx.engine.subgroupSize === blockLanes &&
+    blockSharesA(layout, block, aVec4);
   const kernelName = rowDot
     ? 'rowdot'
     : block !== undefined
-      ? `block${block.rows}x${block.cols}-${layoutName}${aVec4 ? '-a4' : ''}`
+      ? `block${block.rows}x${block.cols}-${layoutName}${aVec4 ? '-a4' : ''}${shareA ? '-sg' : ''}`
       : layoutName;
   const variant = `${kernelName}${lora ? '+lora' : ''}+${bKind}`;
   const pipeline = ctx.programs.get('matmul', variant, () => {
     if (rowDot) return matmulRowDotWgsl(lora !== undefined, bKind);
     if (block !== undefined && layout !== undefined)
-      return matmulBlockWgsl(layout, block, lora !== undefined, bKind, aVec4);
+      return matmulBlockWgsl(layout, block, { lora: lora !== undefined, bKind, aVec4, shareA });
     return matmulWgsl(transA, transB, lora !== undefined, bKind);
   });
   const workgroups: [number, number] = rowDot
     ? [Math.ceil(N / 32), Math.ceil(M / 32)]
     : block !== undefined
-      ? [Math.ceil(N / (block.cols * blockWorkgroup(block).x)), Math.ceil(M / (block.rows * blockWorkgroup(block).y))]
+      ? [
+          Math.ceil(N / (block.cols * blockWorkgroup(block, shareA).x)),
+          Math.ceil(M / (block.rows * blockWorkgroup(block, shareA).y)),
+        ]
       : [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)];
   const uniforms = ctx.uniforms(
     [

@@ -185,8 +185,35 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * 4 lanes; small, so that even a small product spreads over the CPU's cores), or 64 along n
  * for a single row (decode).
  */
-export function blockWorkgroup(block: BlockShape): { x: number; y: number } {
+export function blockWorkgroup(block: BlockShape, shareA = false): { x: number; y: number } {
+  if (shareA) return { x: blockLanes, y: 1 };
   return block.rows === 1 ? { x: 64, y: 1 } : { x: 4, y: 4 };
+}
+
+/** The subgroup size the shared-A kernel is written for (SwiftShader's SIMD width). */
+export const blockLanes = 4;
+
+export interface BlockOptions {
+  /** Fuse the LoRA term u·Lᵀ ('nt' only). */
+  lora?: boolean;
+  /** How B is stored. */
+  bKind?: WeightKind;
+  /** 'nn' with K % 4 == 0: A's rows read as vec4 along k, a quarter of the loads. */
+  aVec4?: boolean;
+  /**
+   * The workgroup is one subgroup of `blockLanes` threads along n, which all need the same
+   * rows of A: each lane loads a quarter of them and broadcasts them to the others
+   * (subgroupBroadcast), so A costs a quarter of the loads. Needs the 'subgroups' feature
+   * with subgroups of exactly `blockLanes`; applies where blockSharesA holds.
+   */
+  shareA?: boolean;
+}
+
+/** Whether the block's rows of A split evenly over the lanes: whole rows ('nt', 'nn' with vec4 rows) or whole vec4s along m ('tn'). */
+export function blockSharesA(layout: BlockLayout, block: BlockShape, aVec4: boolean): boolean {
+  if (layout === 'tn') return block.rows % (4 * blockLanes) === 0;
+  if (layout === 'nn' && !aVec4) return false;
+  return block.rows % blockLanes === 0;
 }
 
 /** The operand layouts of the register-blocked kernel: forward y = x·Wᵀ ('nt'), dX = dY·W ('nn'), dW = dYᵀ·X ('tn'). */
@@ -211,29 +238,48 @@ export interface BlockShape {
  * - 'nn' (A (M, K), B (K, N)) and 'tn' (A (K, M), B (K, N)): B is read as vec4 along n
  *   (N % 4 == 0), A as scalars ('nn') or vec4 along m ('tn', M % 4 == 0 and rows % 4 == 0).
  * B may be f16 or quantized (./weight-read.wgsl: read4_b, groups of 4 never straddle a scale).
+ * With `shareA` the lanes of a subgroup split the loads of A's rows (BlockOptions).
  */
-export function matmulBlockWgsl(
-  layout: BlockLayout,
-  block: BlockShape,
-  lora: boolean,
-  bKind: WeightKind = 'f32',
-  /** 'nn' with K % 4 == 0: A's rows read as vec4 along k, a quarter of the loads. */
-  aVec4 = false,
-): string {
+export function matmulBlockWgsl(layout: BlockLayout, block: BlockShape, options: BlockOptions = {}): string {
+  const { lora = false, bKind = 'f32', aVec4 = false } = options;
   const { rows: BM, cols: BN } = block;
   if (BN % 4 !== 0 || (layout === 'tn' && BM % 4 !== 0)) throw new Error(`matmul: bad block ${BM}×${BN} for ${layout}`);
+  const shareA = options.shareA === true && blockSharesA(layout, block, aVec4);
   const quantized = bKind === 'int8' || bKind === 'int4';
   const loraBinding = quantized ? 5 : 4;
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   const Q = BN / 4;
+  // Shared A: lane L loads A's rows [L·P, (L+1)·P) of the block (P = BM / blockLanes), and
+  // row i comes from lane ⌊i / P⌋ by a broadcast (a register shuffle) instead of a load.
+  const P = BM / blockLanes;
+  /** The offsets of A's rows this thread loads: each of the block's, or its lane's own share. */
+  const rowOffsets = (stride: string) =>
+    shareA
+      ? range(P)
+          .map((p) => `    let ro${p} = min(m0 + lane * ${P}u + ${p}u, dims.M - 1u) * ${stride};`)
+          .join('\n')
+      : range(BM)
+          .map((i) => `    let ra${i} = min(m0 + ${i}u, dims.M - 1u) * ${stride};`)
+          .join('\n');
+  /**
+   * The loads of this thread's share of A's rows (none unless shared), and the statement that
+   * gives row i of the block as `a${i}`; `load(offset)` reads the row at that offset.
+   */
+  const rowLoads = (load: (offset: string) => string) => ({
+    own: shareA ? range(P).map((p) => `      let o${p} = ${load(`ro${p}`)};`) : [],
+    row: (i: number) =>
+      shareA
+        ? `      let a${i} = subgroupBroadcast(o${i % P}, ${Math.floor(i / P)}u);`
+        : `      let a${i} = ${load(`ra${i}`)};`,
+  });
   const acc = range(BM).flatMap((i) => range(Q).map((q) => `  var c${i}_${q} = vec4f(0.0);`));
   let body: string;
   if (layout === 'nt') {
-    const product = (aName: string, bRead: (i: string) => string, width: string) => `  {
+    const product = (aName: string, bRead: (i: string) => string, width: string) => {
+      const aRows = rowLoads((offset) => `${aName}[${offset} + k]`);
+      return `  {
     let W4 = ${width} / 4u;
-${range(BM)
-  .map((i) => `    let ra${i} = min(m0 + ${i}u, dims.M - 1u) * W4;`)
-  .join('\n')}
+${rowOffsets('W4')}
 ${range(BN)
   .map((j) => `    let rb${j} = min(n0 + ${j}u, dims.N - 1u) * W4;`)
   .join('\n')}
@@ -241,22 +287,21 @@ ${range(BN)
 ${range(BN)
   .map((j) => `      let b${j} = ${bRead(`rb${j} + k`)};`)
   .join('\n')}
+${aRows.own.join('\n')}
 ${range(BM)
-  .map(
-    (i) =>
-      `      let a${i} = ${aName}[ra${i} + k];\n` +
-      range(Q)
-        .map(
-          (q) =>
-            `      c${i}_${q} += vec4f(${range(4)
-              .map((s) => `dot(a${i}, b${4 * q + s})`)
-              .join(', ')});`,
-        )
-        .join('\n'),
-  )
+  .flatMap((i) => [
+    aRows.row(i),
+    ...range(Q).map(
+      (q) =>
+        `      c${i}_${q} += vec4f(${range(4)
+          .map((s) => `dot(a${i}, b${4 * q + s})`)
+          .join(', ')});`,
+    ),
+  ])
   .join('\n')}
     }
   }`;
+    };
     body = `${product('a', (i) => `read4_b(${i})`, 'dims.K')}
 ${scaleAll()}
 ${lora ? product('loraU', (i) => `loraB[${i}]`, 'dims.R') : ''}`;
@@ -268,22 +313,32 @@ ${lora ? product('loraU', (i) => `loraB[${i}]`, 'dims.R') : ''}`;
     const bLoads = (steps: number) =>
       range(steps).flatMap((r) => range(Q).map((q) => `      let b${r}_${q} = read4_b((k + ${r}u) * ${N4} + cb${q});`));
     // a(m0 + i, k + r)
+    const nnRows = rowLoads((offset) => `aRows[${offset} + k / 4u]`);
+    // 'tn' shared: lane L loads the vec4s [L·V, (L+1)·V) of the block's BM / 4 along m.
+    const V = BM / (4 * blockLanes);
     const aLoads = (steps: number) =>
       layout === 'nn'
-        ? range(BM).map(
-            (i) =>
-              `      let a${i} = ${
-                aVec4
-                  ? `aRows[ra${i} + k / 4u]`
-                  : steps === 4
+        ? aVec4
+          ? [...nnRows.own, ...range(BM).map(nnRows.row)]
+          : range(BM).map(
+              (i) =>
+                `      let a${i} = ${
+                  steps === 4
                     ? `vec4f(${range(4)
                         .map((r) => `a[ra${i} + k + ${r}u]`)
                         .join(', ')})`
                     : `vec4f(a[ra${i} + k], 0.0, 0.0, 0.0)`
-              };`,
-          )
+                };`,
+            )
         : range(steps).flatMap((r) =>
-            range(BM / 4).map((p) => `      let a${r}_${p} = a4[(k + ${r}u) * (dims.M / 4u) + ra${p}];`),
+            shareA
+              ? [
+                  ...range(V).map((v) => `      let o${r}_${v} = a4[(k + ${r}u) * (dims.M / 4u) + rv${v}];`),
+                  ...range(BM / 4).map(
+                    (p) => `      let a${r}_${p} = subgroupBroadcast(o${r}_${p % V}, ${Math.floor(p / V)}u);`,
+                  ),
+                ]
+              : range(BM / 4).map((p) => `      let a${r}_${p} = a4[(k + ${r}u) * (dims.M / 4u) + ra${p}];`),
           );
     const aValue = (i: number, r: number) => (layout === 'nn' ? `a${i}[${r}]` : `a${r}_${Math.floor(i / 4)}[${i % 4}]`);
     const update = (steps: number) =>
@@ -300,12 +355,14 @@ ${lora ? product('loraU', (i) => `loraB[${i}]`, 'dims.R') : ''}`;
     body = `  {
 ${
   layout === 'nn'
-    ? range(BM)
-        .map((i) => `    let ra${i} = min(m0 + ${i}u, dims.M - 1u) * ${aVec4 ? '(dims.K / 4u)' : 'dims.K'};`)
-        .join('\n')
-    : range(BM / 4)
-        .map((p) => `    let ra${p} = min(m0 / 4u + ${p}u, dims.M / 4u - 1u);`)
-        .join('\n')
+    ? rowOffsets(aVec4 ? '(dims.K / 4u)' : 'dims.K')
+    : shareA
+      ? range(V)
+          .map((v) => `    let rv${v} = min(m0 / 4u + lane * ${V}u + ${v}u, dims.M / 4u - 1u);`)
+          .join('\n')
+      : range(BM / 4)
+          .map((p) => `    let ra${p} = min(m0 / 4u + ${p}u, dims.M / 4u - 1u);`)
+          .join('\n')
 }
 ${range(Q)
   .map((q) => `    let cb${q} = min(n0 / 4u + ${q}u, ${N4} - 1u);`)
@@ -340,7 +397,7 @@ ${scaleAll()}`;
         : aVec4
           ? '@group(0) @binding(1) var<storage, read> aRows: array<vec4f>;'
           : '@group(0) @binding(1) var<storage, read> a: array<f32>;';
-  return /* wgsl */ `
+  return /* wgsl */ `${shareA ? 'enable subgroups;' : ''}
 ${matmulDims}
 ${aDecl}
 ${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
@@ -363,11 +420,14 @@ fn store(m: u32, n0: u32, v: vec4f) {
   }
 }
 
-@compute @workgroup_size(${blockWorkgroup(block).x}, ${blockWorkgroup(block).y})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
+@compute @workgroup_size(${blockWorkgroup(block, shareA).x}, ${blockWorkgroup(block, shareA).y})
+fn main(@builtin(global_invocation_id) gid: vec3u${shareA ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
   let m0 = gid.y * ${BM}u;
   let n0 = gid.x * ${BN}u;
-  if (m0 >= dims.M || n0 >= dims.N) { return; }
+  ${
+    // Shared A: every lane takes part in the broadcasts; a block past N only clamps its loads.
+    shareA ? '' : 'if (m0 >= dims.M || n0 >= dims.N) { return; }'
+  }
 ${acc.join('\n')}
 ${body}
 ${stores}
