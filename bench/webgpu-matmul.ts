@@ -10,7 +10,13 @@ import { GpuContext } from '../src/engine/webgpu/context';
 import { openEngineDevice } from '../src/engine/webgpu/device';
 import { nodeGpu } from '../src/engine/webgpu/node-gpu';
 import { encodeMatmul, type MatmulKernel } from '../src/engine/webgpu/ops/matmul';
-import { peakFlopsPerThread, peakWgsl } from '../src/engine/webgpu/ops/peak.wgsl';
+import {
+  loadProbeLoads,
+  loadProbeRows,
+  loadProbeWgsl,
+  peakFlopsPerThread,
+  peakWgsl,
+} from '../src/engine/webgpu/ops/peak.wgsl';
 import { median, timeRuns, type BenchReport } from './report';
 
 /**
@@ -77,6 +83,21 @@ export async function benchMatmul(report: BenchReport): Promise<void> {
   };
   await runPeak();
   const peakSeconds: number[] = [];
+  // The load probe: the same threads, each summing vec4s of its own row.
+  const probeRows = ctx.upload(
+    Float32Array.from({ length: loadProbeRows * loadProbeLoads * 4 }, (_, i) => (i % 7) - 3),
+    'load probe rows',
+  );
+  const loadSink = ctx.zeros(threads * 4, 'load probe sink');
+  const loadPipeline = ctx.programs.get('peak', 'load', loadProbeWgsl);
+  const runLoads = async () => {
+    const encoder = ctx.device.createCommandEncoder();
+    ctx.dispatch(encoder, loadPipeline, [probeRows, loadSink], [64]);
+    await ctx.submit(encoder);
+    await ctx.read(loadSink, 1);
+  };
+  await runLoads();
+  const loadSeconds: number[] = [];
 
   const cases = shapes.map(({ name, M, N, K, transA = false, transB = false }) => {
     const x = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
@@ -107,6 +128,7 @@ export async function benchMatmul(report: BenchReport): Promise<void> {
   for (const c of cases) for (const run of c.runs) await run();
   for (let round = 0; round < rounds; round++) {
     peakSeconds.push(await time(runPeak));
+    loadSeconds.push(await time(runLoads));
     for (const c of cases)
       for (const [i, run] of c.runs.entries())
         if (c.columns[i].kernel !== 'tiled' || round < tiledRounds) c.seconds[i].push(await time(run));
@@ -116,6 +138,14 @@ export async function benchMatmul(report: BenchReport): Promise<void> {
   report.results.push({ name: 'webgpu f32 peak (FMA probe)', value: peakGflops, unit: 'GFLOP/s' });
   console.log(
     `adapter: ${report.adapter}\nmeasured f32 peak: ${peakGflops.toFixed(2)} GFLOP/s (medians of ${rounds} interleaved rounds)`,
+  );
+  // A matrix-vector product reads each f32 weight once, 4 to a vec4 load: that bounds decode.
+  const loadRate = (threads * loadProbeLoads) / median(loadSeconds);
+  report.results.push({ name: 'webgpu vec4 loads (load probe)', value: loadRate / 1e9, unit: 'G loads/s' });
+  console.log(
+    `vec4 loads at distinct addresses: ${(loadRate / 1e9).toFixed(3)} G/s, each the time of ` +
+      `${(peakGflops / 2 / (loadRate / 1e9)).toFixed(0)} multiply-adds; a matrix-vector product of f32 weights ` +
+      `reads at most ${((4 * loadRate) / 1e9).toFixed(2)} G weights/s`,
   );
   const pct = (x: number) => `${((100 * x) / peakGflops).toFixed(1)}%`.padStart(6);
   for (const c of cases) {

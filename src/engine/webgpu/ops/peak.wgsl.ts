@@ -28,3 +28,36 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
 /** Floating-point operations of one thread of the probe: 4 vec4 FMAs (+1 mul, +1 add on d) per iteration. */
 export const peakFlopsPerThread = peakIterations * (4 * 4 * 2 + 4 * 2);
+
+/** vec4 loads per thread of the load probe (4 per iteration). */
+export const loadProbeLoads = 1024;
+/** Rows of the load probe's buffer: thread t reads row t % loadProbeRows, `loadProbeLoads` vec4s long. */
+export const loadProbeRows = 256;
+
+/**
+ * The cost of a storage load, not a kernel either: every thread sums `loadProbeLoads`
+ * consecutive vec4s of its own row, so neighbouring threads read different addresses, as a
+ * matmul's threads read different weight rows. On SwiftShader such a load is a gather per
+ * lane and component; the benchmark reports it against the FMA probe, which bounds every
+ * kernel that reads each weight once (decode's matrix-vector products).
+ */
+export function loadProbeWgsl(): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> rows: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> sink: array<vec4f>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let row = (gid.x % ${loadProbeRows}u) * ${loadProbeLoads}u;
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
+  for (var i = 0u; i < ${loadProbeLoads}u; i += 4u) {
+    s0 += rows[row + i];
+    s1 += rows[row + i + 1u];
+    s0 += rows[row + i + 2u];
+    s1 += rows[row + i + 3u];
+  }
+  sink[gid.x] = s0 + s1;
+}
+`;
+}
