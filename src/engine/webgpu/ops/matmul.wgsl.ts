@@ -183,7 +183,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 /**
  * The register-blocked kernel's workgroup: 4 × 4 threads (four SIMD groups of SwiftShader's
  * 4 lanes; small, so that even a small product spreads over the CPU's cores), or 64 along n
- * for a single row (decode).
+ * for a single row (decode); with shared rows of A, one subgroup of `blockLanes` along n.
  */
 export function blockWorkgroup(block: BlockShape, shareA = false): { x: number; y: number } {
   if (shareA) return { x: blockLanes, y: 1 };
