@@ -2,12 +2,16 @@
  * Matmul throughput on the WebGPU adapter present (SwiftShader on CPU-only machines),
  * against the adapter's measured f32 peak and against the plain CPU loop, for the shapes
  * of the tiny demo models and of Qwen3-0.6B, per shape class and kernel (GFLOP/s, % of peak).
- * Prints a table and writes bench/results/.
+ * 'default' is what the engine runs: its kernel for the adapter and shape, over the weights
+ * as it stores them by default. Qwen3's checkpoints are bf16, so at its shapes the weight
+ * operand is bf16 values, stored as the adapter's default (bf16 without shader-f16, f16 with
+ * it); 'default f32' is the same kernel over f32 weights. Prints a table and writes bench/results/.
  *
  *   npm run bench -- matmul
  */
-import { GpuContext } from '../src/engine/webgpu/context';
-import { openEngineDevice } from '../src/engine/webgpu/device';
+import { roundToBf16 } from '../src/engine/half-floats';
+import { GpuContext, type Binding } from '../src/engine/webgpu/context';
+import { defaultWeightFormat, openEngineDevice } from '../src/engine/webgpu/device';
 import { nodeGpu } from '../src/engine/webgpu/node-gpu';
 import { encodeMatmul, type MatmulKernel } from '../src/engine/webgpu/ops/matmul';
 import {
@@ -52,6 +56,15 @@ interface Column {
   label: string;
   kernel?: MatmulKernel;
   shareA?: boolean;
+  /** The weight operand as the engine stores it by default, rather than f32. */
+  stored?: boolean;
+}
+
+/** `w` as the engine stores a model's matrix by default on this adapter (f32 where the format does not take it). */
+function storeByDefault(ctx: GpuContext, w: Float32Array): Binding {
+  const format = defaultWeightFormat(ctx.engine);
+  const half = format === 'f16' ? ctx.uploadHalf(w, 'w') : format === 'bf16' ? ctx.uploadBf16(w, 'w') : undefined;
+  return half ?? ctx.upload(w, 'w');
 }
 
 /**
@@ -101,9 +114,13 @@ export async function benchMatmul(report: BenchReport): Promise<void> {
 
   const cases = shapes.map(({ name, M, N, K, transA = false, transB = false }) => {
     const x = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
+    // Qwen3's b is a weight saved in bf16, except in dW = dYᵀ·X (activations).
+    const savedInBf16 = name.startsWith('Qwen3') && !transA;
     const w = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i));
+    if (savedInBf16) w.set(roundToBf16(w));
     const a = ctx.upload(x, 'x');
     const b = ctx.upload(w, 'w');
+    const stored = savedInBf16 ? storeByDefault(ctx, w) : b;
     const out = ctx.zeros(M * N, 'y');
     // Each kernel that applies; 'default' is what encodeMatmul picks for this adapter and shape,
     // and 'block unshared' the block kernel with every thread loading all of A's rows.
@@ -114,11 +131,13 @@ export async function benchMatmul(report: BenchReport): Promise<void> {
       ...(ctx.engine.subgroupSize !== undefined && M > 1
         ? [{ label: 'block unshared', kernel: 'block' as const, shareA: false }]
         : []),
-      { label: 'default' },
+      ...(stored !== b ? [{ label: 'default f32' }] : []),
+      { label: 'default', stored: true },
     ];
     const runs = columns.map((column) => async () => {
       const encoder = ctx.device.createCommandEncoder();
-      encodeMatmul(ctx, encoder, { out, a, b, M, N, K, transA, transB, kernel: column.kernel, shareA: column.shareA });
+      const { kernel, shareA } = column;
+      encodeMatmul(ctx, encoder, { out, a, b: column.stored ? stored : b, M, N, K, transA, transB, kernel, shareA });
       await ctx.submit(encoder);
       await ctx.read(out, 1);
     });

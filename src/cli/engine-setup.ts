@@ -22,10 +22,12 @@ export const backendOptionSpec = {
 } as const satisfies OptionSpec;
 export const backendOptionHelp = `  --backend B   webgpu or cpu (default: webgpu on a GPU adapter; cpu where there is
                 none or it is a software one such as SwiftShader, slower than the CPU)
-  --weights F   how WebGPU stores the weights: f16 or f32 (default: f16 where the adapter
-                has shader-f16, else f32; the CPU backend keeps f32)`;
+  --weights F   how WebGPU stores the weights: f16, bf16 or f32 (default: f16 where the
+                adapter has shader-f16, else bf16). bf16 changes no value: it takes the
+                matrices of a checkpoint saved in bf16 and leaves others f32. The CPU
+                backend keeps f32.`;
 
-export const weightFormats = ['f16', 'f32'] as const;
+export const weightFormats = ['f16', 'bf16', 'f32'] as const;
 
 /** Quantized weights, for commands that only score. */
 export const quantizeOptionSpec = {
@@ -90,7 +92,7 @@ export async function withBackend<R>(
           log(
             how.device === 'CPU'
               ? `backend: cpu${quantized}${why}`
-              : `backend: webgpu on ${how.device}, weights in ${describeWeights(how.weights)}${why}`,
+              : `backend: webgpu on ${how.device}, weights in ${describeWeights(how.weights)}${how.weights.format === 'bf16' ? ' (those saved in bf16; others f32)' : ''}${why}`,
           );
         return user.run(backend, how);
       },

@@ -7,11 +7,12 @@ import type { QuantFormat } from './quantize';
  */
 
 /**
- * How a backend stores a model's matrices. 'f16' halves their memory; 'int8' and 'int4'
- * (./quantize) quarter and eighth it, for models that only score. Compute stays f32: each
- * weight is widened as it is read.
+ * How a backend stores a model's matrices. 'f16' and 'bf16' halve their memory: f16 rounds,
+ * bf16 only takes matrices whose values are all bf16 (checkpoints saved in bf16, as Qwen3's
+ * are), so it changes no value, and leaves others f32. 'int8' and 'int4' (./quantize) quarter
+ * and eighth it, for models that only score. Compute stays f32: each weight is widened as it is read.
  */
-export type WeightFormat = 'f32' | 'f16' | QuantFormat;
+export type WeightFormat = 'f32' | 'f16' | 'bf16' | QuantFormat;
 
 /** A weight format and, for int4, its values per scale. */
 export interface WeightStorage {

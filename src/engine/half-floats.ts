@@ -1,6 +1,6 @@
 /**
  * IEEE half (f16) and bfloat16 bit patterns to and from float32. Checkpoints arrive in bf16
- * or f16; the WebGPU backend may keep frozen weights as f16 (two per u32 word).
+ * or f16; the WebGPU backend may keep frozen weights as f16 or bf16 (two per u32 word).
  */
 
 const f32 = new Float32Array(1);
@@ -45,6 +45,26 @@ export function floatToHalf(x: number): number {
 }
 
 /**
+ * `data` as bf16 bit patterns (the upper halves of its f32 values), padded to an even count,
+ * or undefined when a value is not exactly a bf16: a checkpoint saved in bf16 passes whole,
+ * one saved in f32 is left to be stored as it is.
+ */
+export function exactBf16(data: Float32Array): Uint16Array | undefined {
+  if (!isExactBf16(data)) return undefined;
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Uint16Array(data.length + (data.length % 2));
+  for (let i = 0; i < bits.length; i++) out[i] = bits[i] >>> 16;
+  return out;
+}
+
+/** Whether every value of `data` is exactly a bf16 (its f32 bits end in 16 zeros). */
+export function isExactBf16(data: Float32Array): boolean {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0xffff) !== 0) return false;
+  return true;
+}
+
+/**
  * `data` as f16 bit patterns, padded to an even count (so it fills whole u32 words), or
  * undefined when a finite value is beyond f16's range and would become Infinity.
  */
@@ -56,6 +76,13 @@ export function toHalves(data: Float32Array): Uint16Array | undefined {
     out[i] = h;
   }
   return out;
+}
+
+/** `data` rounded to the nearest bf16 values, as float32: what a checkpoint saved in bf16 holds. */
+export function roundToBf16(data: Float32Array): Float32Array {
+  const bits = new Uint32Array(data.length);
+  for (let i = 0; i < data.length; i++) bits[i] = floatToBf16(data[i]) << 16;
+  return new Float32Array(bits.buffer);
 }
 
 /** `data` rounded to the nearest f16 values, as float32: what f16 storage holds. */

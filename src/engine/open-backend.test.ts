@@ -75,14 +75,15 @@ describe('openBackend', () => {
   );
 
   it.skipIf(!gpuAvailable)(
-    'stores WebGPU weights as asked, and by default f16 only where the adapter has shader-f16',
+    'stores WebGPU weights as asked, and by default f16 only where the adapter has shader-f16, else bf16',
     async () => {
       const gpu = await nodeGpu();
       const adapter = await gpu?.requestAdapter();
-      const expectedDefault = adapter?.features.has('shader-f16') ? 'f16' : 'f32';
+      const expectedDefault = adapter?.features.has('shader-f16') ? 'f16' : 'bf16';
       for (const [weights, expected] of [
         [undefined, expectedDefault],
         ['f16', 'f16'],
+        ['bf16', 'bf16'],
         ['f32', 'f32'],
       ] as const) {
         const { runs, user } = recorder();

@@ -1,7 +1,7 @@
 /** What the student and teacher workers share: what a model needs of the device, and loading a model folder onto a backend. */
 import { parseJsonFile } from '../core/json';
 import type { Backend, WeightStorage } from '../engine/backend';
-import { matrixBytes } from '../engine/weight-format';
+import { matrixBytes, storageForCheckpoint } from '../engine/weight-format';
 import { fitMemory } from '../agent/training/memory-fit';
 import { defaultTrainingSettings, planPromptTokens, workloadOf } from '../agent/training/settings';
 import { parseQwen3Config, type Qwen3Config } from '../engine/config';
@@ -95,7 +95,7 @@ export async function openAndLoad<R>(
     },
     {
       run: async (backend, how) => {
-        weights = how.weights;
+        weights = storageForCheckpoint(how.weights, config.torchDtype);
         const plan = await planMemory(config, planWorkload, lora, weights);
         const { model, describe } = await loadModel(backend, request, files, progress, signal, started);
         const tokenizer: TokenizerJson = {
@@ -177,8 +177,8 @@ async function loadModel<T>(
       hiddenSize: c.hiddenSize,
       vocabSize: c.vocabSize,
       parameters,
-      weights: opened.weights,
-      weightBytes: weightBytes(opened.weights),
+      weights: storageForCheckpoint(opened.weights, c.torchDtype),
+      weightBytes: weightBytes(storageForCheckpoint(opened.weights, c.torchDtype)),
       allocatedBytes: backend.liveBytes,
       ...(opened.limits !== undefined ? { limits: opened.limits } : {}),
       seconds: (performance.now() - started) / 1000,

@@ -6,6 +6,7 @@ import { formatBytes, parseByteSize } from '../../core/format-bytes';
 import { parseJsonFile } from '../../core/json';
 import { parseQwen3Config } from '../../engine/config';
 import { planMemory, type MemoryPlan } from '../../engine/memory-plan';
+import { storageForCheckpoint } from '../../engine/weight-format';
 import { choiceOption, numberOption, parseOptions, UsageError, type CliCommand } from '../command';
 import { weightFormats } from '../engine-setup';
 import { modelFolder, modelSourceHelp, modelSourceOptionSpec } from '../model-source';
@@ -24,8 +25,9 @@ given settings on a backend that only counts bytes. Reads config.json only.
   --model DIR|ID      a Qwen3 model folder or Hub id (only its config and tokenizer are fetched)
   --as ROLE           student (default: trains a LoRA adapter) or teacher (scores only)
   --prompt-tokens N   tokens of the longest prompt (default ${planPromptTokens})
-  --weights F         f32 (default) or f16: how WebGPU stores the matrices (f16 where the
-                      adapter has shader-f16, unless sodp's --weights says otherwise)
+  --weights F         f32 (default), f16 or bf16: how WebGPU stores the matrices (f16 where
+                      the adapter has shader-f16, else bf16, unless sodp's --weights says
+                      otherwise; bf16 halves only a checkpoint saved in bf16)
   --memory SIZE       the memory there is (e.g. 8GB, 512MB): when the plan does not fit, says
                       which part is too big and the largest settings that fit (a student)
   --cache-dir DIR     the Hugging Face cache for Hub ids
@@ -65,7 +67,10 @@ export const planCommand: CliCommand = {
     const { settings, alpha, targets } = trainOptionsFrom(values);
     const workload = workloadOf(settings, numberOption('prompt-tokens', values['prompt-tokens'], planPromptTokens));
     const lora = role === 'student' ? { rank: settings.loraRank, alpha, targets } : undefined;
-    const weights = { format: choiceOption('weights', values.weights, weightFormats, 'f32') };
+    const weights = storageForCheckpoint(
+      { format: choiceOption('weights', values.weights, weightFormats, 'f32') },
+      config.torchDtype,
+    );
     const plan = await planMemory(config, workload, lora, weights);
     io.stdout.write(report(values.model, role, workload, plan, weights.format));
     if (values.memory === undefined) return 0;

@@ -3,7 +3,7 @@ import { defaultSampling, type GeneratedToken } from '../../core/policy';
 import { maskedCrossEntropy, ppoLoss } from '../../sod/loss';
 import { gpuAvailable, maxError } from '../../../tests/support/gpu';
 import { CpuBackend } from '../cpu/backend';
-import { roundToHalf } from '../half-floats';
+import { roundToBf16, roundToHalf } from '../half-floats';
 import type { WeightFormat } from '../backend-types';
 import type { Backend } from '../backend';
 import { EnginePolicy } from '../inference';
@@ -184,54 +184,63 @@ describe.skipIf(!gpuAvailable)('the WebGPU backend against the CPU reference, wh
   );
 });
 
-describe.skipIf(!gpuAvailable)('a vocabulary above the binding limit, split by rows; weights in f32 and f16', () => {
-  // 4096 × 64 in f32 is 1 MiB; with a 256 KiB binding limit the embedding and the head each go in
-  // 4 buffers in f32, 2 in f16.
-  const split = { ...config, vocabSize: 4096 };
-  const ids = Array.from({ length: 40 }, (_, i) => (i * 997 + 5) % split.vocabSize);
-  const cases: [WeightFormat, boolean, number[]][] = [
-    ['f32', true, [1024, 1024, 1024, 1024]],
-    ['f32', false, [1024, 1024, 1024, 1024]],
-    ['f16', true, [2048, 2048]],
-    ['f16', false, [2048, 2048]],
-  ];
+describe.skipIf(!gpuAvailable)(
+  'a vocabulary above the binding limit, split by rows; weights in f32, f16 and bf16',
+  () => {
+    // 4096 × 64 in f32 is 1 MiB; with a 256 KiB binding limit the embedding and the head each go in
+    // 4 buffers in f32, 2 in f16 or bf16.
+    const split = { ...config, vocabSize: 4096 };
+    const ids = Array.from({ length: 40 }, (_, i) => (i * 997 + 5) % split.vocabSize);
+    // [storage, tied, a checkpoint saved in bf16, the embedding's shards, bytes per matrix value]
+    const cases: [WeightFormat, boolean, boolean, number[], number][] = [
+      ['f32', true, false, [1024, 1024, 1024, 1024], 4],
+      ['f32', false, false, [1024, 1024, 1024, 1024], 4],
+      ['f16', true, false, [2048, 2048], 2],
+      ['f16', false, false, [2048, 2048], 2],
+      ['bf16', true, true, [2048, 2048], 2],
+      ['bf16', false, true, [2048, 2048], 2],
+      // bf16 rounds nothing: values that are not bf16 stay f32.
+      ['bf16', false, false, [1024, 1024, 1024, 1024], 4],
+    ];
 
-  it.each(cases)(
-    'weights %s (tied %s): the CPU’s log-probs, decode logits and LoRA gradients on the same weight values',
-    async (weights, tied, shardRows) => {
-      const c = { ...split, tieWordEmbeddings: tied };
-      const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()), { maxBindingBytes: 256 << 10, weights });
-      const cpu = new CpuBackend();
-      const before = gpu.liveBytes;
-      const gpuModel = randomModel(gpu, c, 4);
-      // f16 storage rounds each matrix value; the reference holds the rounded values in f32.
-      const cpuModel = randomModel(cpu, c, 4, weights === 'f16' ? roundToHalf : undefined);
-      const embed = gpuModel.weights.embed;
-      expect('shards' in embed ? embed.shards.map((sh) => sh.rows) : []).toEqual(shardRows);
-      expect(gpu.liveBytes - before).toBe(weightBytes(cpuModel, weights === 'f16' ? 2 : 4));
-      const gpuLora = lora(gpu);
-      const cpuLora = lora(cpu);
-      expect(maxError(await gpuModel.logprobs(ids, gpuLora), await cpuModel.logprobs(ids, cpuLora)).abs).toBeLessThan(
-        2e-4,
-      );
-      await expectSameLoraGradients(
-        { backend: gpu, model: gpuModel, lora: gpuLora },
-        { backend: cpu, model: cpuModel, lora: cpuLora },
-        ids,
-      );
-      // Greedy decoding reads the split head one row at a time: the same tokens as on the CPU.
-      const greedy = { ...defaultSampling, temperature: 0, maxNewTokens: 6 };
-      const onGpu = await collect(
-        new EnginePolicy('g', gpuModel, gpuLora).generate({ inputIds: ids.slice(0, 9), sampling: greedy }),
-      );
-      const onCpu = await collect(
-        new EnginePolicy('c', cpuModel, cpuLora).generate({ inputIds: ids.slice(0, 9), sampling: greedy }),
-      );
-      expect(onGpu).toEqual(onCpu);
-    },
-    120_000,
-  );
-});
+    it.each(cases)(
+      'weights %s (tied %s, saved in bf16 %s): the CPU’s log-probs, decode logits and LoRA gradients on the same weight values',
+      async (weights, tied, savedInBf16, shardRows, bytesPerValue) => {
+        const c = { ...split, tieWordEmbeddings: tied };
+        const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()), { maxBindingBytes: 256 << 10, weights });
+        const cpu = new CpuBackend();
+        const before = gpu.liveBytes;
+        const saved = savedInBf16 ? roundToBf16 : undefined;
+        const gpuModel = randomModel(gpu, c, 4, saved);
+        // f16 storage rounds each matrix value; the reference holds the rounded values in f32.
+        const cpuModel = randomModel(cpu, c, 4, weights === 'f16' ? roundToHalf : saved);
+        const embed = gpuModel.weights.embed;
+        expect('shards' in embed ? embed.shards.map((sh) => sh.rows) : []).toEqual(shardRows);
+        expect(gpu.liveBytes - before).toBe(weightBytes(cpuModel, bytesPerValue));
+        const gpuLora = lora(gpu);
+        const cpuLora = lora(cpu);
+        expect(maxError(await gpuModel.logprobs(ids, gpuLora), await cpuModel.logprobs(ids, cpuLora)).abs).toBeLessThan(
+          2e-4,
+        );
+        await expectSameLoraGradients(
+          { backend: gpu, model: gpuModel, lora: gpuLora },
+          { backend: cpu, model: cpuModel, lora: cpuLora },
+          ids,
+        );
+        // Greedy decoding reads the split head one row at a time: the same tokens as on the CPU.
+        const greedy = { ...defaultSampling, temperature: 0, maxNewTokens: 6 };
+        const onGpu = await collect(
+          new EnginePolicy('g', gpuModel, gpuLora).generate({ inputIds: ids.slice(0, 9), sampling: greedy }),
+        );
+        const onCpu = await collect(
+          new EnginePolicy('c', cpuModel, cpuLora).generate({ inputIds: ids.slice(0, 9), sampling: greedy }),
+        );
+        expect(onGpu).toEqual(onCpu);
+      },
+      120_000,
+    );
+  },
+);
 
 /** Bytes of a CPU model's weights (each distinct tensor once), matrices at `matrixBytes` per value. */
 function weightBytes(model: Qwen3Model<Float32Array | Float64Array>, matrixBytes: number): number {

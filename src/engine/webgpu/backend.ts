@@ -1,6 +1,7 @@
 import type { Backend } from '../backend';
 import type * as Op from '../backend-types';
 import type { WeightFormat, WeightStorage } from '../backend-types';
+import { isExactBf16 } from '../half-floats';
 import { defaultGroupSize, matrixBytes } from '../weight-format';
 import {
   bufferOf,
@@ -85,7 +86,9 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   uploadRows(data: Float32Array, rows: number, label: string): Binding {
     const cols = data.length / rows;
-    const rowBytes = matrixBytes(this.weights, cols, cols);
+    // bf16 keeps a matrix exact or leaves it f32, so its shards are sized by what it becomes.
+    const storage = this.weights.format === 'bf16' && !isExactBf16(data) ? { format: 'f32' as const } : this.weights;
+    const rowBytes = matrixBytes(storage, cols, cols);
     const shardRows = Math.floor(this.maxBindingBytes / rowBytes / 64) * 64;
     if (rows * rowBytes <= this.maxBindingBytes || shardRows >= rows) return this.uploadWeight(data, rows, label);
     if (shardRows === 0) throw new Error(`webgpu: a row of ${label} (${rowBytes} bytes) is wider than a binding`);
@@ -99,7 +102,10 @@ export class WebGpuBackend implements Backend<Binding> {
     }
     return { shards, cols, label };
   }
-  /** One buffer of a weight in the backend's format; an f16 one stays f32 when a value is beyond f16's range. */
+  /**
+   * One buffer of a weight in the backend's format. An f16 one stays f32 when a value is beyond
+   * f16's range, a bf16 one when a value is not exactly a bf16 (a checkpoint saved in f32).
+   */
   private uploadWeight(data: Float32Array, rows: number, label: string): SplitBinding['shards'][number]['weight'] {
     const { format, groupSize = defaultGroupSize } = this.weights;
     if (format === 'int8' || format === 'int4') {
@@ -108,7 +114,12 @@ export class WebGpuBackend implements Backend<Binding> {
       this.counted(quant.scales);
       return quant;
     }
-    const half = format === 'f16' ? this.ctx.uploadHalf(data, label) : undefined;
+    const half =
+      format === 'f16'
+        ? this.ctx.uploadHalf(data, label)
+        : format === 'bf16'
+          ? this.ctx.uploadBf16(data, label)
+          : undefined;
     if (half === undefined) {
       if (data.byteLength > this.maxBindingBytes)
         throw new Error(`webgpu: ${label} has values beyond f16's range and is too large for one binding in f32`);

@@ -1,7 +1,8 @@
-import { toHalves } from '../half-floats';
+import { exactBf16, toHalves } from '../half-floats';
 import { quantizeRows, type QuantFormat } from '../quantize';
 import { BufferPool } from './buffers';
 import type { EngineDevice } from './device';
+import type { WeightKind } from './ops/weight-read.wgsl';
 import { ProgramCache } from './programs';
 
 /** Usage of every tensor buffer: read and written by kernels, uploaded and read back. */
@@ -19,12 +20,14 @@ export interface BufferRange {
 }
 
 /**
- * A frozen weight stored as f16, two values to a u32 word. Kernels read it with
- * `unpack2x16float`, which is core WGSL: no `shader-f16` is needed to read it. Only the ops
- * that read weights take one (the matmul's b, the embedding table); any other names it and stops.
+ * A frozen weight stored in 16 bits a value, two values to a u32 word (the even one in the
+ * low half): f16, read with `unpack2x16float`, or bf16, the upper half of an f32, read by a
+ * shift. Both are core WGSL: no `shader-f16` is needed. Only the ops that read weights take
+ * one (the matmul's b, the embedding table); any other names it and stops.
  */
 export interface HalfBinding {
   half: GPUBuffer;
+  format: 'f16' | 'bf16';
   label: string;
 }
 
@@ -60,8 +63,8 @@ export function isQuant(b: Binding): b is QuantBinding {
 }
 
 /** How a weight binding stores its values, as kernels name their variants. */
-export function storageOf(b: Binding): 'f32' | 'f16' | QuantFormat {
-  return isHalf(b) ? 'f16' : isQuant(b) ? b.format : 'f32';
+export function storageOf(b: Binding): WeightKind {
+  return isHalf(b) ? b.format : isQuant(b) ? b.format : 'f32';
 }
 
 /** The row shards of a matrix of `rows` rows: its own, when it is split, else itself whole. */
@@ -82,7 +85,7 @@ function unsplit(b: Binding): GPUBuffer | BufferRange {
     throw new Error(
       `webgpu: ${b.label} is split over ${b.shards.length} buffers (it is above the device's binding limit) and this op reads it whole`,
     );
-  if (isHalf(b)) throw new Error(`webgpu: ${b.label} is stored as f16 and this op reads f32 values`);
+  if (isHalf(b)) throw new Error(`webgpu: ${b.label} is stored as ${b.format} and this op reads f32 values`);
   if (isQuant(b)) throw new Error(`webgpu: ${b.label} is quantized (${b.format}) and this op reads f32 values`);
   return b;
 }
@@ -184,7 +187,14 @@ export class GpuContext {
   uploadHalf(data: Float32Array, label: string): HalfBinding | undefined {
     const halves = toHalves(data);
     if (halves === undefined) return undefined;
-    return { half: this.upload(new Uint32Array(halves.buffer), label), label };
+    return { half: this.upload(new Uint32Array(halves.buffer), label), format: 'f16', label };
+  }
+
+  /** A new bf16 tensor holding `data`, or undefined when a value is not exactly a bf16 (nothing is rounded). */
+  uploadBf16(data: Float32Array, label: string): HalfBinding | undefined {
+    const halves = exactBf16(data);
+    if (halves === undefined) return undefined;
+    return { half: this.upload(new Uint32Array(halves.buffer), label), format: 'bf16', label };
   }
 
   /** A new quantized tensor holding `data` (rows, ·) quantized by rows. */

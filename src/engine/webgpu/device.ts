@@ -46,10 +46,12 @@ export function weightNeeds(c: Qwen3Config): DeviceNeeds {
 /**
  * Weights are f16 where the adapter has `shader-f16`. Reading f16 needs no feature
  * (`unpack2x16float` is core WGSL), so f16 can be asked for anywhere; but an adapter without
- * the feature is usually one without fast half-precision hardware, and keeps f32 by default.
+ * the feature is usually one without fast half-precision hardware (SwiftShader unpacks f16
+ * slowly), and takes bf16 by default: exact (a matrix that is not bf16 stays f32), read by a
+ * shift, and on SwiftShader half the loads of f32 (npm run bench -- matmul).
  */
 export function defaultWeightFormat(device: EngineDevice): WeightFormat {
-  return device.hasF16 ? 'f16' : 'f32';
+  return device.hasF16 ? 'f16' : 'bf16';
 }
 
 export class GpuUnavailableError extends Error {

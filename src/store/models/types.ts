@@ -31,8 +31,8 @@ export interface ModelSlot {
   storageFull?: boolean;
 }
 
-/** How WebGPU stores the weights: 'auto' is f16 where the adapter has `shader-f16`, else f32. */
-export type WeightChoice = 'auto' | 'f16' | 'f32';
+/** How WebGPU stores the weights: 'auto' is f16 where the adapter has `shader-f16`, else bf16 (where exact). */
+export type WeightChoice = 'auto' | 'f16' | 'bf16' | 'f32';
 
 /** The teacher only scores, so its weights may be quantized as they load (on either backend). */
 export const teacherQuantizations = [

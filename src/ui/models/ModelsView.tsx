@@ -36,7 +36,12 @@ const statusNames: Record<ModelSlot['status'], string> = {
   failed: 'failed',
 };
 
-const weightChoices: readonly WeightChoice[] = ['auto', 'f16', 'f32'];
+const weightChoices: readonly WeightChoice[] = ['auto', 'f16', 'bf16', 'f32'];
+
+/** The teacher-precision row of a storage: bf16 changes no value of a bf16 checkpoint, so it reads as f32. */
+function halfOrExact(format: string): string {
+  return format === 'f16' || format === 'auto' ? 'f16' : format === 'bf16' ? 'f32' : format;
+}
 const teacherRuntimes: readonly TeacherRuntimeChoice[] = ['engine', 'onnx'];
 
 export const noWebGpuMessage = 'This browser has no WebGPU; the CPU backend works everywhere (slower).';
@@ -76,7 +81,7 @@ export function ModelsView() {
         ? teacherQuantization
         : backend === 'cpu'
           ? 'f32'
-          : (teacher.loaded?.weights.format ?? (weights === 'f32' ? 'f32' : 'f16'));
+          : halfOrExact(teacher.loaded?.weights.format ?? weights);
   const loading = student.status === 'loading' || teacher.status === 'loading';
   // The engine's adapter (an ONNX teacher's device is onnxruntime's, not the engine's).
   const adapter = [student.loaded, teacher.loaded].find((m) => m?.backend === 'webgpu' && m.onnx === undefined)?.device;
@@ -295,12 +300,15 @@ export function ModelsView() {
               disabled={backend !== 'webgpu'}
               onChange={(e) => setWeights(weightChoices.find((c) => c === e.target.value) ?? 'auto')}
             >
-              <option value="auto">automatic: f16 where the adapter has shader-f16</option>
+              <option value="auto">automatic: f16 where the adapter has shader-f16, else bf16</option>
               <option value="f16">f16 (half the memory)</option>
+              <option value="bf16">bf16 where exact (half the memory of a bf16 checkpoint)</option>
               <option value="f32">f32</option>
             </select>
             <span className="hint">
-              f16 halves the weights' memory; every product is still summed in f32. The CPU backend keeps f32.
+              f16 halves the weights' memory, rounding them; bf16 halves it without changing a value, for checkpoints
+              saved in bf16 (as Qwen3's are; others stay f32). Every product is still summed in f32. The CPU backend
+              keeps f32.
             </span>
           </label>
         </fieldset>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpuAvailable, randomArray, testGpu } from '../../../../tests/support/gpu';
 import { CpuBackend } from '../../cpu/backend';
-import { roundToHalf } from '../../half-floats';
+import { roundToBf16, roundToHalf } from '../../half-floats';
 import { encodeEmbedding, encodeResidualAdd } from './embedding';
 
 // Gathers and adds are exact in f32: the float32 CPU backend gives the same bits.
@@ -27,18 +27,24 @@ describe.skipIf(!gpuAvailable)('embedding gather and residual add', () => {
     expect(Array.from(await ctx.read(out, T * C))).toEqual(Array.from(expected));
   });
 
-  it('gathers rows from an f16 table, each value its f16 rounding', async () => {
+  // Odd C: rows start in the middle of a u32 word. f16 rounds each value; bf16 takes values that are bf16.
+  it.each([
+    ['f16', (t: Float32Array) => t, roundToHalf],
+    ['bf16', roundToBf16, roundToBf16],
+  ] as const)('gathers rows from a %s table, each value as stored', async (format, saved, stored) => {
     const ctx = await testGpu();
-    const [V, C] = [37, 5]; // odd C: rows start in the middle of a u32 word
-    const table = randomArray(V * C, 4);
+    const [V, C] = [37, 5];
+    const table = saved(randomArray(V * C, 4));
     const ids = [0, 36, 12, 13, 12, 20];
     const T = ids.length;
     const shards = [
       [0, 13],
       [13, 24],
     ].map(([r0, rows], s) => {
-      const weight = ctx.uploadHalf(table.subarray(r0 * C, (r0 + rows) * C), `embed shard ${s}`);
-      if (weight === undefined) throw new Error('test table must fit f16');
+      const values = table.subarray(r0 * C, (r0 + rows) * C);
+      const weight =
+        format === 'f16' ? ctx.uploadHalf(values, `embed shard ${s}`) : ctx.uploadBf16(values, `embed shard ${s}`);
+      if (weight === undefined) throw new Error(`test table must fit ${format}`);
       return { weight, rows };
     });
     const out = ctx.zeros(T * C, 'out');
@@ -46,7 +52,7 @@ describe.skipIf(!gpuAvailable)('embedding gather and residual add', () => {
     encodeEmbedding(ctx, encoder, { out, ids: ctx.upload(Uint32Array.from(ids), 'ids'), shards, T, C });
     await ctx.submit(encoder);
 
-    const rounded = roundToHalf(table);
+    const rounded = stored(table);
     const expected = ids.flatMap((id) => Array.from(rounded.subarray(id * C, (id + 1) * C)));
     expect(Array.from(await ctx.read(out, T * C))).toEqual(expected);
   });

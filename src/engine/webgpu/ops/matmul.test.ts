@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/support/gpu';
 import type { MatmulSpec } from '../../backend';
 import { CpuBackend } from '../../cpu/backend';
-import { roundToHalf } from '../../half-floats';
+import { roundToBf16, roundToHalf } from '../../half-floats';
 import { dequantizeRows, quantizeRows } from '../../quantize';
 import type { Binding, GpuContext, HalfBinding } from '../context';
 import { encodeMatmul, type MatmulKernel } from './matmul';
@@ -236,71 +236,81 @@ function uploadHalf(ctx: GpuContext, data: Float32Array): HalfBinding {
   return half;
 }
 
+function uploadBf16(ctx: GpuContext, data: Float32Array): HalfBinding {
+  const half = ctx.uploadBf16(data, 'w (bf16)');
+  if (half === undefined) throw new Error('test weights must be bf16 values');
+  return half;
+}
+
 // Stored weights: the kernel must compute with exactly the stored values (f16-rounded, or
 // dequantized), so the reference takes those values and the tolerance stays that of f32
 // accumulation; that the stored values differ from the originals shows each case would
 // catch a kernel reading b as f32.
-describe.skipIf(!gpuAvailable)('matmul with a stored weight (b: f16, int8, int4) vs the float64 CPU backend', () => {
-  type Case = [M: number, N: number, K: number, transB: boolean, kernel: MatmulKernel, R: number];
-  const cases: Case[] = [
-    [3, 5, 32, true, 'tiled', 0],
-    [65, 67, 32, true, 'tiled', 0],
-    [65, 64, 32, false, 'tiled', 0], // the backward dX = dY·W reads W untransposed
-    [70, 130, 64, true, 'rowdot', 0],
-    [70, 130, 64, true, 'rowdot', 16],
-    [65, 64, 32, true, 'tiled', 17],
-    [70, 130, 64, true, 'block', 0],
-    [70, 130, 64, true, 'block', 16],
-    [1, 130, 64, true, 'block', 0], // decode
-    [65, 64, 32, false, 'block', 0], // dX = dY·W
-  ];
-  const stores: [string, (ctx: GpuContext, b: Float32Array, N: number) => [Binding, Float32Array]][] = [
-    ['f16', (ctx, b) => [uploadHalf(ctx, b), roundToHalf(b)]],
-    [
-      'int8',
-      (ctx, b, N) => [ctx.uploadQuant(b, N, 'int8', 0, 'w'), dequantizeRows(quantizeRows(b, N, 'int8', 0, 'w'))],
-    ],
-    [
-      'int4/8',
-      (ctx, b, N) => [ctx.uploadQuant(b, N, 'int4', 8, 'w'), dequantizeRows(quantizeRows(b, N, 'int4', 8, 'w'))],
-    ],
-    [
-      'int4/32',
-      (ctx, b, N) => [ctx.uploadQuant(b, N, 'int4', 32, 'w'), dequantizeRows(quantizeRows(b, N, 'int4', 32, 'w'))],
-    ],
-  ];
-  for (const [store, upload] of stores) {
-    for (const [M, N, K, transB, kernel, R] of cases) {
-      it(`${store}: M=${M} N=${N} K=${K} transB=${transB} ${kernel}${R > 0 ? ` LoRA R=${R}` : ''}`, async () => {
-        const ctx = await testGpu();
-        const a = randomArray(M * K, M + 5 * K);
-        // Stored as a Linear weight (N, K) either way; without transB the product reads it as (K', N') = (N, K).
-        const b = randomArray(N * K, N + 3 * K);
-        const [stored, values] = upload(ctx, b, transB ? N : K);
-        const u = randomArray(M * R, 7 + R);
-        const loraB = randomArray(N * R, 9 + R);
-        const lora = R > 0 ? { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R } : undefined;
-        const out = ctx.zeros(M * N, 'out');
-        const encoder = ctx.device.createCommandEncoder();
-        // The weight is read the same way whatever the block: a small one compiles fast.
-        const block = kernel === 'block' && M > 1 ? { rows: 4, cols: 8 } : undefined;
-        encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: stored, M, N, K, transB, kernel, lora, block });
-        await ctx.submit(encoder);
-        const cpuLora = R > 0 ? { u, b: loraB, R } : undefined;
-        const expected = reference({ a, b: values, M, N, K, transB, lora: cpuLora });
-        expect(maxError(await ctx.read(out, M * N), expected).rel).toBeLessThan(tolerance);
-        const exact = reference({ a, b, M, N, K, transB, lora: cpuLora });
-        expect(maxError(expected, exact).abs).toBeGreaterThan(1e-5);
-      });
+describe.skipIf(!gpuAvailable)(
+  'matmul with a stored weight (b: f16, bf16, int8, int4) vs the float64 CPU backend',
+  () => {
+    type Case = [M: number, N: number, K: number, transB: boolean, kernel: MatmulKernel, R: number];
+    const cases: Case[] = [
+      [3, 5, 32, true, 'tiled', 0],
+      [65, 67, 32, true, 'tiled', 0],
+      [65, 64, 32, false, 'tiled', 0], // the backward dX = dY·W reads W untransposed
+      [70, 130, 64, true, 'rowdot', 0],
+      [70, 130, 64, true, 'rowdot', 16],
+      [65, 64, 32, true, 'tiled', 17],
+      [70, 130, 64, true, 'block', 0],
+      [70, 130, 64, true, 'block', 16],
+      [1, 130, 64, true, 'block', 0], // decode
+      [65, 64, 32, false, 'block', 0], // dX = dY·W
+    ];
+    const stores: [string, (ctx: GpuContext, b: Float32Array, N: number) => [Binding, Float32Array]][] = [
+      ['f16', (ctx, b) => [uploadHalf(ctx, b), roundToHalf(b)]],
+      ['bf16', (ctx, b) => [uploadBf16(ctx, roundToBf16(b)), roundToBf16(b)]],
+      [
+        'int8',
+        (ctx, b, N) => [ctx.uploadQuant(b, N, 'int8', 0, 'w'), dequantizeRows(quantizeRows(b, N, 'int8', 0, 'w'))],
+      ],
+      [
+        'int4/8',
+        (ctx, b, N) => [ctx.uploadQuant(b, N, 'int4', 8, 'w'), dequantizeRows(quantizeRows(b, N, 'int4', 8, 'w'))],
+      ],
+      [
+        'int4/32',
+        (ctx, b, N) => [ctx.uploadQuant(b, N, 'int4', 32, 'w'), dequantizeRows(quantizeRows(b, N, 'int4', 32, 'w'))],
+      ],
+    ];
+    for (const [store, upload] of stores) {
+      for (const [M, N, K, transB, kernel, R] of cases) {
+        it(`${store}: M=${M} N=${N} K=${K} transB=${transB} ${kernel}${R > 0 ? ` LoRA R=${R}` : ''}`, async () => {
+          const ctx = await testGpu();
+          const a = randomArray(M * K, M + 5 * K);
+          // Stored as a Linear weight (N, K) either way; without transB the product reads it as (K', N') = (N, K).
+          const b = randomArray(N * K, N + 3 * K);
+          const [stored, values] = upload(ctx, b, transB ? N : K);
+          const u = randomArray(M * R, 7 + R);
+          const loraB = randomArray(N * R, 9 + R);
+          const lora = R > 0 ? { u: ctx.upload(u, 'u'), b: ctx.upload(loraB, 'B'), R } : undefined;
+          const out = ctx.zeros(M * N, 'out');
+          const encoder = ctx.device.createCommandEncoder();
+          // The weight is read the same way whatever the block: a small one compiles fast.
+          const block = kernel === 'block' && M > 1 ? { rows: 4, cols: 8 } : undefined;
+          encodeMatmul(ctx, encoder, { out, a: ctx.upload(a, 'a'), b: stored, M, N, K, transB, kernel, lora, block });
+          await ctx.submit(encoder);
+          const cpuLora = R > 0 ? { u, b: loraB, R } : undefined;
+          const expected = reference({ a, b: values, M, N, K, transB, lora: cpuLora });
+          expect(maxError(await ctx.read(out, M * N), expected).rel).toBeLessThan(tolerance);
+          const exact = reference({ a, b, M, N, K, transB, lora: cpuLora });
+          expect(maxError(expected, exact).abs).toBeGreaterThan(1e-5);
+        });
+      }
     }
-  }
 
-  it('refuses an f16 operand a, naming it', async () => {
-    const ctx = await testGpu();
-    const w = uploadHalf(ctx, randomArray(16, 1));
-    const out = ctx.zeros(16, 'out');
-    expect(() => encodeMatmul(ctx, ctx.device.createCommandEncoder(), { out, a: w, b: w, M: 4, N: 4, K: 4 })).toThrow(
-      'matmul: w (f16) is f16; only the weight operand b may be',
-    );
-  });
-});
+    it('refuses an f16 operand a, naming it', async () => {
+      const ctx = await testGpu();
+      const w = uploadHalf(ctx, randomArray(16, 1));
+      const out = ctx.zeros(16, 'out');
+      expect(() => encodeMatmul(ctx, ctx.device.createCommandEncoder(), { out, a: w, b: w, M: 4, N: 4, K: 4 })).toThrow(
+        'matmul: w (f16) is f16; only the weight operand b may be',
+      );
+    });
+  },
+);

@@ -1,7 +1,7 @@
 import type { QuantFormat } from '../../quantize';
 
 /** How a weight's values are stored in its buffer (../context: storageOf). */
-export type WeightKind = 'f32' | 'f16' | QuantFormat;
+export type WeightKind = 'f32' | 'f16' | 'bf16' | QuantFormat;
 
 /**
  * WGSL that declares a weight `name` and reads it as f32, whatever its storage: the binding
@@ -27,6 +27,11 @@ export function weightWgsl(
     const bodies: Record<WeightKind, [string, string]> = {
       f32: ['vec4f', `return ${name}[e];`],
       f16: ['vec2u', `let h = ${name}[e];\n  return vec4f(unpack2x16float(h.x), unpack2x16float(h.y));`],
+      bf16: [
+        'vec2u',
+        `let h = ${name}[e];
+  return bitcast<vec4f>(vec4u(h.x << 16u, h.x & 0xffff0000u, h.y << 16u, h.y & 0xffff0000u));`,
+      ],
       int8: [
         'u32',
         `let w = i32(${name}[e]);
@@ -46,6 +51,7 @@ export function weightWgsl(
   const bodies: Record<WeightKind, [string, string]> = {
     f32: ['f32', `return ${name}[i];`],
     f16: ['u32', `return unpack2x16float(${name}[i >> 1u])[i & 1u];`],
+    bf16: ['u32', `return bitcast<f32>((${name}[i >> 1u] >> (16u * (i & 1u))) << 16u);`],
     int8: ['u32', `return f32(extractBits(i32(${name}[i >> 2u]), 8u * (i & 3u), 8u)) * ${scales}[i / ${group}];`],
     int4: ['u32', `return (f32(extractBits(${name}[i >> 3u], 4u * (i & 7u), 4u)) - 8.0) * ${scales}[i / ${group}];`],
   };
