@@ -73,9 +73,13 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
     }
   }
 
-  it('accumulates into the output', async () => {
+  // [M, N, K, kernel]: the block kernel writes C a vec4 at a time where N % 4 == 0, else a value at a time.
+  it.each([
+    [5, 9, 11, undefined],
+    [6, 10, 12, 'block'],
+    [6, 12, 12, 'block'],
+  ] as const)('accumulates into the output: M=%i N=%i K=%i %s', async (M, N, K, kernel) => {
     const ctx = await testGpu();
-    const [M, N, K] = [5, 9, 11];
     const a = randomArray(M * K, 1);
     const b = randomArray(N * K, 2);
     const c0 = randomArray(M * N, 3);
@@ -90,6 +94,7 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
       K,
       transB: true,
       accumulate: true,
+      ...(kernel !== undefined ? { kernel, block: { rows: 4, cols: 8 } } : {}),
     });
     await ctx.submit(encoder);
     const expected = reference({ out: c0, a, b, M, N, K, transB: true, accumulate: true });

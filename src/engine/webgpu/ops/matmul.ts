@@ -88,6 +88,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   const block = blocked ? (args.block ?? defaultBlock(layout, M, bKind)) : undefined;
   const layoutName = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
   const aVec4 = layout === 'nn' && K % 4 === 0;
+  const cVec4 = N % 4 === 0;
   // Lanes share A's rows where the device's subgroups are the kernel's 4 lanes (SwiftShader).
   const shareA =
     block !== undefined &&
@@ -98,13 +99,13 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   const kernelName = rowDot
     ? 'rowdot'
     : block !== undefined
-      ? `block${block.rows}x${block.cols}-${layoutName}${aVec4 ? '-a4' : ''}${shareA ? '-sg' : ''}`
+      ? `block${block.rows}x${block.cols}-${layoutName}${aVec4 ? '-a4' : ''}${cVec4 ? '-c4' : ''}${shareA ? '-sg' : ''}`
       : layoutName;
   const variant = `${kernelName}${lora ? '+lora' : ''}+${bKind}`;
   const pipeline = ctx.programs.get('matmul', variant, () => {
     if (rowDot) return matmulRowDotWgsl(lora !== undefined, bKind);
     if (block !== undefined && layout !== undefined)
-      return matmulBlockWgsl(layout, block, { lora: lora !== undefined, bKind, aVec4, shareA });
+      return matmulBlockWgsl(layout, block, { lora: lora !== undefined, bKind, aVec4, cVec4, shareA });
     return matmulWgsl(transA, transB, lora !== undefined, bKind);
   });
   const workgroups: [number, number] = rowDot

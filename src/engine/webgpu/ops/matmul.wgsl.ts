@@ -200,6 +200,8 @@ export interface BlockOptions {
   bKind?: WeightKind;
   /** 'nn' with K % 4 == 0: A's rows read as vec4 along k, a quarter of the loads. */
   aVec4?: boolean;
+  /** N % 4 == 0: C is written a vec4 at a time (a block's columns start at multiples of 4). */
+  cVec4?: boolean;
   /**
    * The workgroup is one subgroup of `blockLanes` threads along n, which all need the same
    * rows of A: each lane loads a quarter of them and broadcasts them to the others
@@ -241,7 +243,7 @@ export interface BlockShape {
  * With `shareA` the lanes of a subgroup split the loads of A's rows (BlockOptions).
  */
 export function matmulBlockWgsl(layout: BlockLayout, block: BlockShape, options: BlockOptions = {}): string {
-  const { lora = false, bKind = 'f32', aVec4 = false } = options;
+  const { lora = false, bKind = 'f32', aVec4 = false, cVec4 = false } = options;
   const { rows: BM, cols: BN } = block;
   if (BN % 4 !== 0 || (layout === 'tn' && BM % 4 !== 0)) throw new Error(`matmul: bad block ${BM}×${BN} for ${layout}`);
   const shareA = options.shareA === true && blockSharesA(layout, block, aVec4);
@@ -401,7 +403,7 @@ ${scaleAll()}`;
 ${matmulDims}
 ${aDecl}
 ${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<${cVec4 ? 'vec4f' : 'f32'}>;
 ${
   lora
     ? `@group(0) @binding(${loraBinding}) var<storage, read> loraU: array<vec4f>;   // (M, R)
@@ -410,14 +412,21 @@ ${
 }
 
 fn store(m: u32, n0: u32, v: vec4f) {
-  if (m >= dims.M) { return; }
+${
+  // A whole vec4 is in or out of C (n0 and N are multiples of 4): one store instead of four.
+  cVec4
+    ? `  if (m >= dims.M || n0 >= dims.N) { return; }
+  let i = (m * dims.N + n0) / 4u;
+  if (dims.accumulate != 0u) { c[i] += v; } else { c[i] = v; }`
+    : `  if (m >= dims.M) { return; }
   for (var j = 0u; j < 4u; j++) {
     let n = n0 + j;
     if (n >= dims.N) { return; }
     var value = v[j];
     if (dims.accumulate != 0u) { value += c[m * dims.N + n]; }
     c[m * dims.N + n] = value;
-  }
+  }`
+}
 }
 
 @compute @workgroup_size(${blockWorkgroup(block, shareA).x}, ${blockWorkgroup(block, shareA).y})
