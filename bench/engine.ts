@@ -10,6 +10,7 @@ import { defaultSampling } from '../src/core/policy';
 import type { Backend } from '../src/engine/backend';
 import type { Qwen3Config } from '../src/engine/config';
 import { CpuBackend } from '../src/engine/cpu/backend';
+import { roundToBf16 } from '../src/engine/half-floats';
 import { EnginePolicy } from '../src/engine/inference';
 import { initLoraParams, loraLayout, defaultLoraConfig } from '../src/engine/lora';
 import { maskedCrossEntropy } from '../src/sod/loss';
@@ -66,6 +67,7 @@ const shapes: Shape[] = [
       numKvHeads: 8,
       headDim: 128,
       vocabSize: 151936,
+      torchDtype: 'bfloat16',
     },
     tokens: 32,
     decodeTokens: 4,
@@ -112,7 +114,9 @@ function formatCounts(c: GpuCounters): string {
 async function measure<T>(backend: Backend<T>, shape: Shape): Promise<Rates> {
   // The CPU backend has no dispatches, submits or readbacks to count.
   const gpu = backend instanceof WebGpuBackend ? backend : undefined;
-  const model = randomModel(backend, shape.config, 1);
+  // Random weights saved as the shape's checkpoints are: Qwen3's in bf16 (the demo pair's in f32).
+  const saved = shape.config.torchDtype === 'bfloat16' ? roundToBf16 : undefined;
+  const model = randomModel(backend, shape.config, 1, saved);
   const ids = Array.from({ length: shape.tokens }, (_, i) => (i * 7919) % shape.config.vocabSize);
   const prefill = await timeRuns(shape.runs, async () => {
     await model.logprobs(ids);

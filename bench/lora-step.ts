@@ -1,12 +1,14 @@
 /**
  * One LoRA training step (forward, loss, backward, AdamW) on a 512-token sequence at
- * Qwen3-0.6B's dimensions (random weights, 2 of its 28 layers, the full vocabulary), on the
- * CPU backend and on WebGPU side by side: seconds per step, median of the runs after a warm-up.
+ * Qwen3-0.6B's dimensions (random weights in bf16 as Qwen3's checkpoints are, 2 of its 28
+ * layers, the full vocabulary), on the CPU backend and on WebGPU (each storing the weights as
+ * it does by default) side by side: seconds per step, median of the runs after a warm-up.
  *
  *   npm run bench -- lora-step        (LORA_STEP_RUNS=3 for more runs)
  */
 import type { Backend } from '../src/engine/backend';
 import { CpuBackend } from '../src/engine/cpu/backend';
+import { roundToBf16 } from '../src/engine/half-floats';
 import { defaultLoraConfig, initLoraParams, loraLayout } from '../src/engine/lora';
 import { createLoraState } from '../src/engine/lora-state';
 import { qwen3Config } from '../src/engine/qwen3-sizes';
@@ -24,7 +26,7 @@ const runs = Number(process.env.LORA_STEP_RUNS ?? 1);
 const config = { ...qwen3Config('0.6B', 2), maxPositionEmbeddings: 4096 };
 
 async function secondsPerStep<T>(backend: Backend<T>): Promise<number> {
-  const model = randomModel(backend, config, 1);
+  const model = randomModel(backend, config, 1, roundToBf16);
   const layout = loraLayout(config, defaultLoraConfig);
   const trainer = new LoraTrainer(model, createLoraState(backend, layout, initLoraParams(layout, 1)));
   const ids = Array.from({ length: tokens }, (_, i) => (i * 7919 + 13) % config.vocabSize);

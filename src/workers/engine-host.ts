@@ -169,20 +169,23 @@ async function loadModel<T>(
     );
   return {
     model,
-    describe: (opened) => ({
-      name: request.source.name,
-      backend: opened.device === 'CPU' ? 'cpu' : 'webgpu',
-      device: opened.device,
-      layers: c.numLayers,
-      hiddenSize: c.hiddenSize,
-      vocabSize: c.vocabSize,
-      parameters,
-      weights: storageForCheckpoint(opened.weights, c.torchDtype),
-      weightBytes: weightBytes(storageForCheckpoint(opened.weights, c.torchDtype)),
-      allocatedBytes: backend.liveBytes,
-      ...(opened.limits !== undefined ? { limits: opened.limits } : {}),
-      seconds: (performance.now() - started) / 1000,
-      ...(opened.fallback !== undefined ? { fallback: opened.fallback } : {}),
-    }),
+    describe: (opened) => {
+      const stored = storageForCheckpoint(opened.weights, c.torchDtype);
+      return {
+        name: request.source.name,
+        backend: opened.device === 'CPU' ? 'cpu' : 'webgpu',
+        device: opened.device,
+        layers: c.numLayers,
+        hiddenSize: c.hiddenSize,
+        vocabSize: c.vocabSize,
+        parameters,
+        weights: stored,
+        weightBytes: weightBytes(stored),
+        allocatedBytes: backend.liveBytes,
+        ...(opened.limits !== undefined ? { limits: opened.limits } : {}),
+        seconds: (performance.now() - started) / 1000,
+        ...(opened.fallback !== undefined ? { fallback: opened.fallback } : {}),
+      };
+    },
   };
 }

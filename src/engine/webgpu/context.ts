@@ -2,7 +2,6 @@ import { exactBf16, toHalves } from '../half-floats';
 import { quantizeRows, type QuantFormat } from '../quantize';
 import { BufferPool } from './buffers';
 import type { EngineDevice } from './device';
-import type { WeightKind } from './ops/weight-read.wgsl';
 import { ProgramCache } from './programs';
 
 /** Usage of every tensor buffer: read and written by kernels, uploaded and read back. */
@@ -63,7 +62,7 @@ export function isQuant(b: Binding): b is QuantBinding {
 }
 
 /** How a weight binding stores its values, as kernels name their variants. */
-export function storageOf(b: Binding): WeightKind {
+export function storageOf(b: Binding): 'f32' | HalfBinding['format'] | QuantFormat {
   return isHalf(b) ? b.format : isQuant(b) ? b.format : 'f32';
 }
 
