@@ -44,20 +44,20 @@ const ids = (n: number, salt: number) => Array.from({ length: n }, (_, i) => (i 
 async function measure(page: ModelPage, request: PageModelRequest): Promise<Figures> {
   const model = await page.open(request);
   await model.generateGreedy(ids(16, 1), 2); // warm-up: pipelines, first allocations
-  const prompt = ids(promptTokens, 2);
   const prefill: number[] = [];
   const decode: number[] = [];
   let greedy: number[] = [];
+  // A new prompt each run: the engine would take a repeated one from its cache.
   for (let r = 0; r < runs; r++) {
-    const g = await model.generateGreedy(prompt, newTokens);
+    const g = await model.generateGreedy(ids(promptTokens, 2 + 2 * r), newTokens);
     prefill.push(promptTokens / g.firstTokenSeconds);
     decode.push((g.ids.length - 1) / (g.totalSeconds - g.firstTokenSeconds));
     greedy = g.ids;
   }
-  const trajectory = ids(scoredTokens, 3);
   const split = Math.min(64, scoredTokens >> 1);
   const scoring: number[] = [];
   for (let r = 0; r < runs; r++) {
+    const trajectory = ids(scoredTokens, 3 + 2 * r);
     const t0 = performance.now();
     await model.scoreTokens(trajectory.slice(0, split), trajectory.slice(split));
     scoring.push(scoredTokens / ((performance.now() - t0) / 1000));
