@@ -31,7 +31,9 @@ describe.skipIf(!gpuAvailable)('sodp on the default backend (WebGPU found)', () 
       XDG_RUNTIME_DIR: '',
     });
     expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.stderr).toMatch(/^backend: webgpu on .+, weights in f(16|32) \(--backend\)$/m);
+    expect(forced.stderr).toMatch(
+      /^backend: webgpu on .+, weights in (f16|f32|bf16 \(those saved in bf16; others f32\)) \(--backend\)$/m,
+    );
     expect(forced.stderr).not.toMatch(/XDG_RUNTIME_DIR/);
   }, 60_000);
 
@@ -57,7 +59,7 @@ describe.skipIf(!gpuAvailable)('sodp on the default backend (WebGPU found)', () 
     expect(run.stderr.match(/adapter_config\.json/g)).toHaveLength(1);
   }, 60_000);
 
-  it('stores the weights as --weights says and scores with them: f16 close to f32, not equal', async () => {
+  it('stores the weights as --weights says and scores with them: f16 close to f32, not equal; bf16 of an f32 checkpoint, equal', async () => {
     const model = writeTinyModelFolder('teacher', {}, 2);
     const line = JSON.stringify({ prompt_ids: [1, 2, 3], response_ids: [4, 5, 6, 7] });
     const score = async (weights: string) => {
@@ -66,7 +68,8 @@ describe.skipIf(!gpuAvailable)('sodp on the default backend (WebGPU found)', () 
         line,
       );
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stderr).toMatch(new RegExp(`^backend: webgpu on .+, weights in ${weights} \\(--backend\\)$`, 'm'));
+      const said = weights === 'bf16' ? 'bf16 \\(those saved in bf16; others f32\\)' : weights;
+      expect(run.stderr).toMatch(new RegExp(`^backend: webgpu on .+, weights in ${said} \\(--backend\\)$`, 'm'));
       return (JSON.parse(run.stdout) as { teacher_logprobs: number[] }).teacher_logprobs;
     };
     const f32 = await score('f32');
@@ -74,7 +77,9 @@ describe.skipIf(!gpuAvailable)('sodp on the default backend (WebGPU found)', () 
     const drift = Math.max(...f32.map((x, i) => Math.abs(x - f16[i])));
     expect(drift).toBeGreaterThan(0);
     expect(drift).toBeLessThan(1e-2);
+    // bf16 rounds nothing: this checkpoint's values are not bf16, so its matrices stay f32.
+    expect(await score('bf16')).toEqual(f32);
     const bad = await runSodp(['logprobs', '--model', model, '--as', 'teacher', '--weights', 'int3'], line);
-    expect(bad.stderr).toMatch(/--weights must be one of f16, f32; got 'int3'/);
+    expect(bad.stderr).toMatch(/--weights must be one of f16, bf16, f32; got 'int3'/);
   }, 60_000);
 });
