@@ -10,8 +10,9 @@
  *   npm run bench -- matmul
  */
 import { roundToBf16 } from '../src/engine/half-floats';
-import { GpuContext, type Binding } from '../src/engine/webgpu/context';
-import { defaultWeightFormat, openEngineDevice } from '../src/engine/webgpu/device';
+import { WebGpuBackend } from '../src/engine/webgpu/backend';
+import { GpuContext } from '../src/engine/webgpu/context';
+import { openEngineDevice } from '../src/engine/webgpu/device';
 import { nodeGpu } from '../src/engine/webgpu/node-gpu';
 import { encodeMatmul, type MatmulKernel } from '../src/engine/webgpu/ops/matmul';
 import {
@@ -60,13 +61,6 @@ interface Column {
   stored?: boolean;
 }
 
-/** `w` as the engine stores a model's matrix by default on this adapter (f32 where the format does not take it). */
-function storeByDefault(ctx: GpuContext, w: Float32Array): Binding {
-  const format = defaultWeightFormat(ctx.engine);
-  const half = format === 'f16' ? ctx.uploadHalf(w, 'w') : format === 'bf16' ? ctx.uploadBf16(w, 'w') : undefined;
-  return half ?? ctx.upload(w, 'w');
-}
-
 /**
  * Rounds of timings, each round timing every kernel of every shape once and the peak probe
  * once, so that a slow spell of this shared machine slows all of them alike; medians over
@@ -78,6 +72,8 @@ const tiledRounds = 3;
 export async function benchMatmul(report: BenchReport): Promise<void> {
   const ctx = new GpuContext(await openEngineDevice(await nodeGpu()));
   report.adapter = ctx.engine.adapterName;
+  // Stores the weight operand as the engine stores a model's matrices by default (uploadRows).
+  const weights = new WebGpuBackend(ctx.engine);
   const time = async (run: () => Promise<void>) => {
     const start = performance.now();
     await run();
@@ -120,7 +116,7 @@ export async function benchMatmul(report: BenchReport): Promise<void> {
     if (savedInBf16) w.set(roundToBf16(w));
     const a = ctx.upload(x, 'x');
     const b = ctx.upload(w, 'w');
-    const stored = savedInBf16 ? storeByDefault(ctx, w) : b;
+    const stored = savedInBf16 ? weights.uploadRows(w, transB ? N : K, 'w') : b;
     const out = ctx.zeros(M * N, 'y');
     // Each kernel that applies; 'default' is what encodeMatmul picks for this adapter and shape,
     // and 'block unshared' the block kernel with every thread loading all of A's rows.

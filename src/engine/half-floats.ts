@@ -50,10 +50,12 @@ export function floatToHalf(x: number): number {
  * one saved in f32 is left to be stored as it is.
  */
 export function exactBf16(data: Float32Array): Uint16Array | undefined {
-  if (!isExactBf16(data)) return undefined;
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
   const out = new Uint16Array(data.length + (data.length % 2));
-  for (let i = 0; i < bits.length; i++) out[i] = bits[i] >>> 16;
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i] & 0xffff) !== 0) return undefined;
+    out[i] = bits[i] >>> 16;
+  }
   return out;
 }
 

@@ -86,8 +86,10 @@ export class WebGpuBackend implements Backend<Binding> {
   }
   uploadRows(data: Float32Array, rows: number, label: string): Binding {
     const cols = data.length / rows;
-    // bf16 keeps a matrix exact or leaves it f32, so its shards are sized by what it becomes.
-    const storage = this.weights.format === 'bf16' && !isExactBf16(data) ? { format: 'f32' as const } : this.weights;
+    // bf16 keeps a matrix exact or leaves it f32, so a matrix too large for a binding in f32 is
+    // sized by what it becomes (only then is it read an extra time to know).
+    const leftF32 = this.weights.format === 'bf16' && data.byteLength > this.maxBindingBytes && !isExactBf16(data);
+    const storage = leftF32 ? { format: 'f32' as const } : this.weights;
     const rowBytes = matrixBytes(storage, cols, cols);
     const shardRows = Math.floor(this.maxBindingBytes / rowBytes / 64) * 64;
     if (rows * rowBytes <= this.maxBindingBytes || shardRows >= rows) return this.uploadWeight(data, rows, label);
