@@ -37,9 +37,9 @@ function matmulShareOfPeak(report: BenchReport | undefined): number | undefined 
   return peak === undefined || rates.length === 0 ? undefined : (100 * Math.min(...rates)) / peak;
 }
 
-/** An SOD update's total time, the way named, over the same update's without the shared prompt. */
+/** An SOD update's total time, the way named, over the old update's (no shared prompt, TypeScript kernels). */
 function sodUpdateRatio(report: BenchReport | undefined, name: string): number | undefined {
-  const [now, old] = [find(report, name), find(report, 'total, without the shared prompt')];
+  const [now, old] = [find(report, name), find(report, 'total, old: without the shared prompt, TypeScript kernels')];
   return now === undefined || old === undefined ? undefined : now / old;
 }
 

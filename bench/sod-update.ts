@@ -1,9 +1,12 @@
 /**
  * One SOD update of the demo pair on the CPU backend (8 prompts × 4 samples, the Training
- * form's other defaults), as the playground and `sodp train` run it, against the same update
- * without the shared prompt: every trajectory scored by a full pass through each model, and the
- * optimizer steps run each sequence in full (`sharedPrefix: 'none'`). The seeds are the same, so
- * both roll out the same trajectories; the phases' times come from the update's own metrics.
+ * form's other defaults), as the playground and `sodp train` run it, against the update as the
+ * engine ran it before: without the shared prompt (every trajectory scored by a full pass
+ * through each model, and the optimizer steps run each sequence in full, `sharedPrefix:
+ * 'none'`) and with the CPU backend's TypeScript kernels instead of its WebAssembly SIMD ones.
+ * A column between them has the shared prompt but the TypeScript kernels, so each change's
+ * share shows. The seeds are the same and the kernels give the same doubles, so every way
+ * rolls out the same trajectories; the phases' times come from the update's own metrics.
  * A third figure runs the new update as the playground does: the student and the teacher
  * engines each in a worker thread of their own (the page's handlers, wired by the page's
  * connectWorkers), so the teacher scores each trajectory while the student rolls out the next.
@@ -23,6 +26,9 @@ import type { LogprobScorer } from '../src/core/policy';
 import { nodeWorker } from '../src/core/rpc/node-worker';
 import { ManagedWorker } from '../src/core/rpc/worker-client';
 import { CpuBackend } from '../src/engine/cpu/backend';
+import { jsKernels } from '../src/engine/cpu/kernels/js-kernels';
+import type { CpuKernels } from '../src/engine/cpu/kernels/kernels';
+import { wasmKernels } from '../src/engine/cpu/kernels/wasm-kernels';
 import { EnginePolicy, EngineScorer } from '../src/engine/inference';
 import { loadQwen3 } from '../src/engine/load';
 import { initLoraParams, loraLayout } from '../src/engine/lora';
@@ -75,17 +81,28 @@ async function playgroundWorkers(sandbox: ToolSandbox) {
   };
 }
 
+/** The demo pair on a CPU backend with these kernels. */
+async function demoPair(kernels: CpuKernels) {
+  const backend = new CpuBackend(Float32Array, kernels);
+  return {
+    backend,
+    studentModel: await loadQwen3(backend, folderFiles(studentFolder)),
+    teacherModel: await loadQwen3(backend, folderFiles(teacherFolder)),
+  };
+}
+
 export async function benchSodUpdate(report: BenchReport): Promise<void> {
-  const backend = new CpuBackend();
-  const studentModel = await loadQwen3(backend, folderFiles(studentFolder));
-  const teacherModel = await loadQwen3(backend, folderFiles(teacherFolder));
+  const simd = wasmKernels();
+  if (simd === undefined) throw new Error('this runtime has no WebAssembly SIMD');
+  const pairs = { simd: await demoPair(simd), js: await demoPair(jsKernels) };
   const chat = new ChatFormat(await loadTokenizer(studentFolder), thinkingOptions(defaultThinking));
   const tasks = parseTasks(readFileSync('public/tasks/arithmetic-train.jsonl', 'utf8')).slice(0, prompts);
   const settings = { ...defaultTrainingSettings, promptsPerUpdate: prompts };
   const { update } = trainingPlan(settings, []);
   const sandbox = createNodeSandbox();
 
-  const models = (shared: boolean): UpdateModels => {
+  const models = (shared: boolean, kernels: keyof typeof pairs): UpdateModels => {
+    const { backend, studentModel, teacherModel } = pairs[kernels];
     const layout = loraLayout(studentModel.config, {
       rank: settings.loraRank,
       alpha: 2 * settings.loraRank,
@@ -110,8 +127,8 @@ export async function benchSodUpdate(report: BenchReport): Promise<void> {
       teacher: fullPass('teacher', teacherModel),
     };
   };
-  const time = async (shared: boolean): Promise<UpdateMetrics> =>
-    (await runUpdate(1, tasks, models(shared), chat, sandbox, update)).metrics;
+  const time = async (shared: boolean, kernels: keyof typeof pairs): Promise<UpdateMetrics> =>
+    (await runUpdate(1, tasks, models(shared, kernels), chat, sandbox, update)).metrics;
 
   console.log(
     `demo pair on the CPU: one SOD update of ${prompts} prompts × ${update.groupSize} samples; median of ${runs}`,
@@ -128,30 +145,46 @@ export async function benchSodUpdate(report: BenchReport): Promise<void> {
     return (await workers.student.call('update', { update: 1, tasks, settings: update })).metrics;
   };
   try {
-    const results: Record<'old' | 'new' | 'workers', UpdateMetrics[]> = { old: [], new: [], workers: [] };
-    await time(true); // warm-up
+    const ways = ['old', 'shared', 'new', 'workers'] as const;
+    const results: Record<(typeof ways)[number], UpdateMetrics[]> = { old: [], shared: [], new: [], workers: [] };
+    await time(true, 'simd'); // warm-up
     await inWorkers();
     for (let r = 0; r < runs; r++) {
-      results.old.push(await time(false));
-      results.new.push(await time(true));
+      results.old.push(await time(false, 'js'));
+      results.shared.push(await time(true, 'js'));
+      results.new.push(await time(true, 'simd'));
       results.workers.push(await inWorkers());
     }
     const same = (a: UpdateMetrics, b: UpdateMetrics) =>
       a.meanReward === b.meanReward && a.generatedTokens === b.generatedTokens;
+    const allSame = ways.every((way) => same(results[way][0], results.old[0]));
     console.log(
-      `the same trajectories every way: ${same(results.old[0], results.new[0]) && same(results.new[0], results.workers[0]) ? 'yes' : 'NO'} (${results.new[0].generatedTokens} generated tokens)`,
+      `the same trajectories every way: ${allSame ? 'yes' : 'NO'} (${results.new[0].generatedTokens} generated tokens)`,
     );
     console.log(
-      `${'phase'.padEnd(8)} ${'old'.padStart(9)} ${'new'.padStart(9)} ${'new ÷ old'.padStart(10)}  ${'in workers'.padStart(10)} ${'÷ old'.padStart(6)}`,
+      'old: no shared prompt, TypeScript kernels; shared: the shared prompt, TypeScript kernels; new: the shared prompt, WebAssembly SIMD kernels',
+    );
+    const cell = (seconds: number, old: number) =>
+      `${seconds.toFixed(2).padStart(7)} s ${(seconds / old).toFixed(2).padStart(5)}`;
+    console.log(
+      `${'phase'.padEnd(8)} ${'old'.padStart(9)} ${'shared ÷ old'.padStart(15)} ${'new ÷ old'.padStart(15)} ${'in workers ÷ old'.padStart(17)}`,
     );
     for (const phase of ['rollout', 'score', 'train', 'total'] as const) {
-      const [old, now, threads] = (['old', 'new', 'workers'] as const).map((k) =>
-        median(results[k].map((m) => m.seconds[phase])),
-      );
+      const [old, shared, now, threads] = ways.map((k) => median(results[k].map((m) => m.seconds[phase])));
       console.log(
-        `${phase.padEnd(8)} ${old.toFixed(2).padStart(7)} s ${now.toFixed(2).padStart(7)} s ${(now / old).toFixed(2).padStart(10)}  ${threads.toFixed(2).padStart(8)} s ${(threads / old).toFixed(2).padStart(6)}`,
+        `${phase.padEnd(8)} ${old.toFixed(2).padStart(7)} s ${cell(shared, old)} ${cell(now, old)}  ${cell(threads, old)}`,
       );
-      report.results.push({ name: `${phase}, without the shared prompt`, value: old, unit: 's' });
+      report.results.push({
+        name: `${phase}, old: without the shared prompt, TypeScript kernels`,
+        value: old,
+        unit: 's',
+      });
+      report.results.push({
+        name: `${phase}, with the shared prompt, TypeScript kernels`,
+        value: shared,
+        unit: 's',
+        ratio: shared / old,
+      });
       report.results.push({ name: `${phase}, with the shared prompt`, value: now, unit: 's', ratio: now / old });
       report.results.push({
         name: `${phase}, with the shared prompt, in the playground's worker threads`,

@@ -7,6 +7,9 @@ import {
   attentionForwardReference,
 } from './attention';
 import type { Floats } from './floats';
+import { jsKernels } from './kernels/js-kernels';
+import type { CpuKernels } from './kernels/kernels';
+import { wasmKernels } from './kernels/wasm-kernels';
 import { seededRandom } from '../params';
 
 type FloatArray = typeof Float32Array | typeof Float64Array;
@@ -40,47 +43,51 @@ const cases: AttentionDims[] = [
   { T: 1, P: 40, Hq: 4, Hkv: 2, D: 8 },
 ];
 
-describe('fast causal GQA attention against the naive reference', () => {
-  for (const [Type, tolerance] of [
-    [Float64Array, { abs: 1e-12, rel: Infinity }],
-    [Float32Array, { abs: Infinity, rel: 1e-5 }],
-  ] as const) {
-    for (const dims of cases) {
-      it(`${Type.name} ${JSON.stringify(dims)}`, () => {
-        const { T, P, Hq, Hkv, D } = dims;
-        const capacity = P + T + 2; // k and v may hold more rows than P+T (a cache); they are not read
-        const q = random(Type, T * Hq * D, 1, 2);
-        const k = random(Type, capacity * Hkv * D, 2, 2);
-        const v = random(Type, capacity * Hkv * D, 3);
-        const dout = random(Type, T * Hq * D, 4);
-        const check = (name: string, fast: Floats, reference: Floats) => {
-          const e = maxError(fast, reference);
-          expect(e.abs, `${name} abs`).toBeLessThanOrEqual(tolerance.abs);
-          expect(e.rel, `${name} rel`).toBeLessThanOrEqual(tolerance.rel);
-        };
+const simd = wasmKernels();
+const kernelSets: CpuKernels[] = simd === undefined ? [jsKernels] : [simd, jsKernels];
 
-        const out = new Type(T * Hq * D);
-        const lse = new Type(Hq * T);
-        attentionForwardReference({ ...dims, out, lse, q, k, v });
-        const fastOut = new Type(T * Hq * D).fill(7);
-        const fastLse = new Type(Hq * T).fill(7);
-        attentionForward({ ...dims, out: fastOut, lse: fastLse, q, k, v });
-        check('out', fastOut, out);
-        check('lse', fastLse, lse);
+for (const kernels of kernelSets)
+  describe(`fast causal GQA attention (${kernels.name} kernels) against the naive reference`, () => {
+    for (const [Type, tolerance] of [
+      [Float64Array, { abs: 1e-12, rel: Infinity }],
+      [Float32Array, { abs: Infinity, rel: 1e-5 }],
+    ] as const) {
+      for (const dims of cases) {
+        it(`${Type.name} ${JSON.stringify(dims)}`, () => {
+          const { T, P, Hq, Hkv, D } = dims;
+          const capacity = P + T + 2; // k and v may hold more rows than P+T (a cache); they are not read
+          const q = random(Type, T * Hq * D, 1, 2);
+          const k = random(Type, capacity * Hkv * D, 2, 2);
+          const v = random(Type, capacity * Hkv * D, 3);
+          const dout = random(Type, T * Hq * D, 4);
+          const check = (name: string, fast: Floats, reference: Floats) => {
+            const e = maxError(fast, reference);
+            expect(e.abs, `${name} abs`).toBeLessThanOrEqual(tolerance.abs);
+            expect(e.rel, `${name} rel`).toBeLessThanOrEqual(tolerance.rel);
+          };
 
-        // Backward from the same out and lse; both overwrite dq and the first P+T rows of dk, dv.
-        const grads = () => [new Type(q.length).fill(7), new Type(k.length).fill(7), new Type(v.length).fill(7)];
-        const [dq, dk, dv] = grads();
-        attentionBackwardReference({ ...dims, dq, dk, dv, dout, q, k, v, out, lse });
-        const [fastDq, fastDk, fastDv] = grads();
-        attentionBackward({ ...dims, dq: fastDq, dk: fastDk, dv: fastDv, dout, q, k, v, out, lse });
-        check('dq', fastDq, dq);
-        check('dk', fastDk, dk);
-        check('dv', fastDv, dv);
-      });
+          const out = new Type(T * Hq * D);
+          const lse = new Type(Hq * T);
+          attentionForwardReference({ ...dims, out, lse, q, k, v });
+          const fastOut = new Type(T * Hq * D).fill(7);
+          const fastLse = new Type(Hq * T).fill(7);
+          attentionForward({ ...dims, out: fastOut, lse: fastLse, q, k, v }, kernels);
+          check('out', fastOut, out);
+          check('lse', fastLse, lse);
+
+          // Backward from the same out and lse; both overwrite dq and the first P+T rows of dk, dv.
+          const grads = () => [new Type(q.length).fill(7), new Type(k.length).fill(7), new Type(v.length).fill(7)];
+          const [dq, dk, dv] = grads();
+          attentionBackwardReference({ ...dims, dq, dk, dv, dout, q, k, v, out, lse });
+          const [fastDq, fastDk, fastDv] = grads();
+          attentionBackward({ ...dims, dq: fastDq, dk: fastDk, dv: fastDv, dout, q, k, v, out, lse }, kernels);
+          check('dq', fastDq, dq);
+          check('dk', fastDk, dk);
+          check('dv', fastDv, dv);
+        });
+      }
     }
-  }
-});
+  });
 
 describe('decoding one token with grouped queries', () => {
   // The one-row path pairs the heads of a group; with every kv head repeated (Hkv = Hq) the
@@ -104,10 +111,32 @@ describe('decoding one token with grouped queries', () => {
         });
       const grouped = { out: new Float32Array(Hq * D), lse: new Float32Array(Hq) };
       const general = { out: new Float32Array(Hq * D), lse: new Float32Array(Hq) };
-      attentionForward({ ...grouped, q, k, v, T: 1, P, Hq, Hkv, D });
-      attentionForward({ ...general, q, k: repeated(k), v: repeated(v), T: 1, P, Hq, Hkv: Hq, D });
+      attentionForward({ ...grouped, q, k, v, T: 1, P, Hq, Hkv, D }, jsKernels);
+      attentionForward({ ...general, q, k: repeated(k), v: repeated(v), T: 1, P, Hq, Hkv: Hq, D }, simd ?? jsKernels);
       expect(grouped.out).toEqual(general.out);
       expect(grouped.lse).toEqual(general.lse);
+    });
+  }
+});
+
+describe('the WebAssembly SIMD and TypeScript attention kernels', () => {
+  for (const dims of cases) {
+    it(`give the same doubles to the bit, forward and backward ${JSON.stringify(dims)}`, () => {
+      if (simd === undefined) throw new Error('no WebAssembly SIMD');
+      const { T, P, Hq, Hkv, D } = dims;
+      const q = random(Float64Array, T * Hq * D, 11, 2);
+      const k = random(Float64Array, (P + T) * Hkv * D, 12, 2);
+      const v = random(Float64Array, (P + T) * Hkv * D, 13);
+      const dout = random(Float64Array, T * Hq * D, 14);
+      const run = (kernels: CpuKernels) => {
+        const out = new Float64Array(T * Hq * D);
+        const lse = new Float64Array(Hq * T);
+        attentionForward({ ...dims, out, lse, q, k, v }, kernels);
+        const [dq, dk, dv] = [new Float64Array(q.length), new Float64Array(k.length), new Float64Array(v.length)];
+        attentionBackward({ ...dims, dq, dk, dv, dout, q, k, v, out, lse }, kernels);
+        return { out, lse, dq, dk, dv };
+      };
+      expect(run(simd)).toEqual(run(jsKernels));
     });
   }
 });

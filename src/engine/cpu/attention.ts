@@ -1,5 +1,6 @@
 import type { AttentionBackwardArgs, AttentionForwardArgs } from '../backend';
 import type { Floats } from './floats';
+import type { CpuKernels } from './kernels/kernels';
 
 /**
  * out (T, Hq, D) = softmax(q·kᵀ/√D, causal) · v, with q (T, Hq, D) and k, v (≥ P+T, Hkv, D);
@@ -8,21 +9,19 @@ import type { Floats } from './floats';
  * Same result as attentionForwardReference to float rounding, several times faster. Each
  * key/value head is copied once into contiguous float64 scratch (stride D, one array type, so
  * V8's inner loops stay monomorphic), and the query heads that share it run while it is in
- * cache. Query rows go in pairs (t, t+1) so the row kernels below load each key once for two
- * rows; row t masks the one key only t+1 sees, and an odd last row pairs with itself. One new
+ * cache. Query rows go in pairs (t, t+1) so the row kernels (kernels/) load each key once for
+ * two rows; row t masks the one key only t+1 sees, and an odd last row pairs with itself. One new
  * token (decoding) with grouped queries has no second row: attentionForwardOneRow pairs heads.
  */
-export function attentionForward(args: AttentionForwardArgs<Floats>): void {
+export function attentionForward(args: AttentionForwardArgs<Floats>, kernels: CpuKernels): void {
   if (args.T === 1 && args.Hq > args.Hkv) return attentionForwardOneRow(args);
   const { out, lse, q, k, v, T, P, Hq, Hkv, D } = args;
   const N = P + T;
   const group = Hq / Hkv;
   const scale = 1 / Math.sqrt(D);
-  const kg = new Float64Array(N * D); // (N, D) keys of kv head g
-  const vg = new Float64Array(N * D); // (N, D) values of kv head g
-  const x = new Float64Array(2 * D); // (2, D) the pair's query rows
-  const acc = new Float64Array(2 * D); // (2, D) Σ p v, before dividing by the softmax sums
-  const p = new Float64Array(2 * N); // (2, N) scores, then exp(score − max)
+  const [kg, vg, x, acc, p] = kernels.scratch([N * D, N * D, 2 * D, 2 * D, 2 * N]);
+  // kg, vg (N, D): keys and values of kv head g; x (D, 2): the pair's query rows, interleaved;
+  // acc (2, D): Σ p v before dividing by the softmax sums; p (2, N): scores, then exp(score − max).
   const inv = new Float64Array(2);
   for (let g = 0; g < Hkv; g++) {
     gatherHead(kg, k, g, N, Hkv, D);
@@ -33,8 +32,8 @@ export function attentionForward(args: AttentionForwardArgs<Floats>): void {
         const n = P + b + 1; // keys seen by row b
         const ra = (a * Hq + h) * D;
         const rb = (b * Hq + h) * D;
-        gatherRowPair(x, q, ra, rb, D);
-        dots2(p, x, kg, n, N, D);
+        interleaveRowPair(x, q, ra, rb, D);
+        kernels.dots2(p, x, kg, n, N, D);
         for (let r = 0, off = 0; r < 2; r++, off += N) {
           const t = r === 0 ? a : b;
           const seen = off + P + t + 1; // end of row r's visible keys in p
@@ -53,7 +52,7 @@ export function attentionForward(args: AttentionForwardArgs<Floats>): void {
           inv[r] = 1 / sum;
         }
         acc.fill(0);
-        addWeightedRows2(acc, p, vg, n, N, D);
+        kernels.addWeightedRows2(acc, p, vg, n, N, D);
         for (let i = 0; i < D; i++) {
           out[ra + i] = acc[i] * inv[0];
           out[rb + i] = acc[D + i] * inv[1];
@@ -170,34 +169,21 @@ function attentionForwardOneRow({ out, lse, q, k, v, P, Hq, Hkv, D }: AttentionF
  * dk and dv of kv head g accumulate in float64 scratch and are written out once. An odd last
  * row pairs with itself as a second row whose p and dS are zero, so it adds nothing twice.
  */
-export function attentionBackward({
-  dq,
-  dk,
-  dv,
-  dout,
-  q,
-  k,
-  v,
-  out,
-  lse,
-  T,
-  P,
-  Hq,
-  Hkv,
-  D,
-}: AttentionBackwardArgs<Floats>): void {
+export function attentionBackward(
+  { dq, dk, dv, dout, q, k, v, out, lse, T, P, Hq, Hkv, D }: AttentionBackwardArgs<Floats>,
+  kernels: CpuKernels,
+): void {
   const N = P + T;
   const group = Hq / Hkv;
   const scale = 1 / Math.sqrt(D);
-  const kg = new Float64Array(N * D); // (N, D) keys of kv head g
-  const vg = new Float64Array(N * D);
-  const dkg = new Float64Array(N * D); // (N, D) their gradients
-  const dvg = new Float64Array(N * D);
-  const x = new Float64Array(2 * D); // (2, D) the pair's q rows
-  const y = new Float64Array(2 * D); // (2, D) the pair's dout rows
-  const dqs = new Float64Array(2 * D);
-  const p = new Float64Array(2 * N); // (2, N) scores, then p
-  const ds = new Float64Array(2 * N); // (2, N) dout·v, then scale · dS
+  const [kg, vg, dkg, dvg, x, y, xi, yi, dqs, p, ds] = kernels.scratch([
+    ...[N * D, N * D, N * D, N * D],
+    ...[2 * D, 2 * D, 2 * D, 2 * D, 2 * D],
+    ...[2 * N, 2 * N],
+  ]);
+  // kg, vg (N, D): keys and values of kv head g; dkg, dvg (N, D): their gradients;
+  // x, y (2, D): the pair's q and dout rows, xi, yi (D, 2) the same interleaved;
+  // dqs (2, D): the pair's dq; p (2, N): scores, then p; ds (2, N): dout·v, then scale · dS.
   for (let g = 0; g < Hkv; g++) {
     gatherHead(kg, k, g, N, Hkv, D);
     gatherHead(vg, v, g, N, Hkv, D);
@@ -211,8 +197,10 @@ export function attentionBackward({
         const rb = (b * Hq + h) * D;
         gatherRowPair(x, q, ra, rb, D);
         gatherRowPair(y, dout, ra, rb, D);
-        dots2(p, x, kg, n, N, D);
-        dots2(ds, y, vg, n, N, D);
+        interleaveRowPair(xi, q, ra, rb, D);
+        interleaveRowPair(yi, dout, ra, rb, D);
+        kernels.dots2(p, xi, kg, n, N, D);
+        kernels.dots2(ds, yi, vg, n, N, D);
         for (let r = 0, off = 0; r < 2; r++, off += N) {
           const t = r === 0 ? a : b;
           const row = r === 0 ? ra : rb;
@@ -228,137 +216,15 @@ export function attentionBackward({
           for (let j = seen; j < off + n; j++) p[j] = ds[j] = 0;
         }
         dqs.fill(0);
-        addWeightedRows2(dqs, ds, kg, n, N, D);
+        kernels.addWeightedRows2(dqs, ds, kg, n, N, D);
         for (let i = 0; i < D; i++) dq[ra + i] = dqs[i];
         if (b > a) for (let i = 0; i < D; i++) dq[rb + i] = dqs[D + i];
-        addOuter2(dkg, ds, x, n, N, D);
-        addOuter2(dvg, p, y, n, N, D);
+        kernels.addOuter2(dkg, ds, x, n, N, D);
+        kernels.addOuter2(dvg, p, y, n, N, D);
       }
     }
     scatterHead(dk, dkg, g, N, Hkv, D);
     scatterHead(dv, dvg, g, N, Hkv, D);
-  }
-}
-
-// Row kernels for two vectors (2, D) against the rows of M (n, D), with per-row weights or
-// results (2, N). They take four rows at a time: each element of M is loaded once for both
-// vectors, each vector element once for four rows, and the independent sums keep the adds
-// from waiting on each other. This is where the time goes; V8 emits scalar code for it.
-
-/** y[r·N + j] = x_r · M[j] for r = 0, 1 and j < n. */
-function dots2(y: Float64Array, x: Float64Array, M: Float64Array, n: number, N: number, D: number): void {
-  let j = 0;
-  for (let r0 = 0; j + 3 < n; j += 4, r0 += 4 * D) {
-    const r1 = r0 + D,
-      r2 = r1 + D,
-      r3 = r2 + D;
-    let a0 = 0,
-      a1 = 0,
-      a2 = 0,
-      a3 = 0,
-      b0 = 0,
-      b1 = 0,
-      b2 = 0,
-      b3 = 0;
-    for (let i = 0; i < D; i++) {
-      const xa = x[i],
-        xb = x[D + i];
-      const m0 = M[r0 + i],
-        m1 = M[r1 + i],
-        m2 = M[r2 + i],
-        m3 = M[r3 + i];
-      a0 += xa * m0;
-      a1 += xa * m1;
-      a2 += xa * m2;
-      a3 += xa * m3;
-      b0 += xb * m0;
-      b1 += xb * m1;
-      b2 += xb * m2;
-      b3 += xb * m3;
-    }
-    y[j] = a0;
-    y[j + 1] = a1;
-    y[j + 2] = a2;
-    y[j + 3] = a3;
-    y[N + j] = b0;
-    y[N + j + 1] = b1;
-    y[N + j + 2] = b2;
-    y[N + j + 3] = b3;
-  }
-  for (let r = j * D; j < n; j++, r += D) {
-    let a = 0,
-      b = 0;
-    for (let i = 0; i < D; i++) {
-      a += x[i] * M[r + i];
-      b += x[D + i] * M[r + i];
-    }
-    y[j] = a;
-    y[N + j] = b;
-  }
-}
-
-/** acc_r += Σ_{j<n} w[r·N + j] M[j] for r = 0, 1. */
-function addWeightedRows2(acc: Float64Array, w: Float64Array, M: Float64Array, n: number, N: number, D: number): void {
-  let j = 0;
-  for (let r0 = 0; j + 3 < n; j += 4, r0 += 4 * D) {
-    const r1 = r0 + D,
-      r2 = r1 + D,
-      r3 = r2 + D;
-    const a0 = w[j],
-      a1 = w[j + 1],
-      a2 = w[j + 2],
-      a3 = w[j + 3];
-    const b0 = w[N + j],
-      b1 = w[N + j + 1],
-      b2 = w[N + j + 2],
-      b3 = w[N + j + 3];
-    for (let i = 0; i < D; i++) {
-      const m0 = M[r0 + i],
-        m1 = M[r1 + i],
-        m2 = M[r2 + i],
-        m3 = M[r3 + i];
-      acc[i] += a0 * m0 + a1 * m1 + a2 * m2 + a3 * m3;
-      acc[D + i] += b0 * m0 + b1 * m1 + b2 * m2 + b3 * m3;
-    }
-  }
-  for (let r = j * D; j < n; j++, r += D) {
-    const a = w[j],
-      b = w[N + j];
-    for (let i = 0; i < D; i++) {
-      acc[i] += a * M[r + i];
-      acc[D + i] += b * M[r + i];
-    }
-  }
-}
-
-/** M[j] += w[j] x_0 + w[N + j] x_1 for j < n. */
-function addOuter2(M: Float64Array, w: Float64Array, x: Float64Array, n: number, N: number, D: number): void {
-  let j = 0;
-  for (let r0 = 0; j + 3 < n; j += 4, r0 += 4 * D) {
-    const r1 = r0 + D,
-      r2 = r1 + D,
-      r3 = r2 + D;
-    const a0 = w[j],
-      a1 = w[j + 1],
-      a2 = w[j + 2],
-      a3 = w[j + 3];
-    const b0 = w[N + j],
-      b1 = w[N + j + 1],
-      b2 = w[N + j + 2],
-      b3 = w[N + j + 3];
-    for (let i = 0; i < D; i++) {
-      const xa = x[i],
-        xb = x[D + i];
-      M[r0 + i] += a0 * xa + b0 * xb;
-      M[r1 + i] += a1 * xa + b1 * xb;
-      M[r2 + i] += a2 * xa + b2 * xb;
-      M[r3 + i] += a3 * xa + b3 * xb;
-    }
-  }
-  for (let r = j * D; j < n; j++, r += D) {
-    const a = w[j],
-      b = w[N + j];
-    for (let i = 0; i < D; i++) M[r + i] += a * x[i] + b * x[D + i];
   }
 }
 
@@ -367,6 +233,14 @@ function gatherRowPair(dst: Float64Array, src: Floats, ra: number, rb: number, D
   for (let i = 0; i < D; i++) {
     dst[i] = src[ra + i];
     dst[D + i] = src[rb + i];
+  }
+}
+
+/** dst (D, 2) ← the same two rows interleaved, as kernels.dots2 reads them (its SIMD lanes are the two rows). */
+function interleaveRowPair(dst: Float64Array, src: Floats, ra: number, rb: number, D: number): void {
+  for (let i = 0; i < D; i++) {
+    dst[2 * i] = src[ra + i];
+    dst[2 * i + 1] = src[rb + i];
   }
 }
 

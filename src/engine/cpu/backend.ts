@@ -4,6 +4,8 @@ import type * as Op from '../backend-types';
 import { adamw, gradNorm } from './adamw';
 import { attentionBackward, attentionForward } from './attention';
 import { isQuantized, type CpuTensor, type Floats } from './floats';
+import { defaultCpuKernels } from './kernels/default-kernels';
+import type { CpuKernels } from './kernels/kernels';
 import { matmul } from './matmul';
 import { ppoLoss } from './ppo-loss';
 import { rmsNormBackward, rmsNormForward } from './rmsnorm';
@@ -27,7 +29,11 @@ abstract class CpuOps<M extends CpuTensor> {
   liveBytes = 0;
   private readonly ropeTables = new Map<string, Float64Array>();
 
-  constructor(protected readonly Array: Float32ArrayConstructor | Float64ArrayConstructor) {}
+  constructor(
+    protected readonly Array: Float32ArrayConstructor | Float64ArrayConstructor,
+    /** The inner loops: WebAssembly SIMD by default; the TypeScript ones give the same numbers. */
+    readonly kernels: CpuKernels = defaultCpuKernels(),
+  ) {}
 
   upload(data: Float32Array, _label?: string): Floats {
     return this.counted(this.Array.from(data));
@@ -86,16 +92,16 @@ abstract class CpuOps<M extends CpuTensor> {
     rmsNormBackward(args);
   }
   matmul(args: WithMatrix<Op.MatmulArgs<Floats>, 'b', M>): void {
-    matmul(args);
+    matmul(args, this.kernels);
   }
   rope(args: Op.RopeArgs<Floats>): void {
     rope(args, this.ropeTable(args.D, args.theta, args.offset + args.T));
   }
   attentionForward(args: Op.AttentionForwardArgs<Floats>): void {
-    attentionForward(args);
+    attentionForward(args, this.kernels);
   }
   attentionBackward(args: Op.AttentionBackwardArgs<Floats>): void {
-    attentionBackward(args);
+    attentionBackward(args, this.kernels);
   }
   swigluForward(args: Op.SwigluForwardArgs<Floats>): void {
     swigluForward(args);
@@ -104,10 +110,10 @@ abstract class CpuOps<M extends CpuTensor> {
     swigluBackward(args);
   }
   vocabLogprobsForward(args: WithMatrix<Op.VocabLogprobsForwardArgs<Floats>, 'weight', M>): void {
-    vocabLogprobsForward(args);
+    vocabLogprobsForward(args, this.kernels);
   }
   vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<Floats>): void {
-    vocabLogprobsBackward(args);
+    vocabLogprobsBackward(args, this.kernels);
   }
   ppoLoss(args: Op.PpoLossArgs<Floats>): void {
     ppoLoss(args);
@@ -143,8 +149,8 @@ abstract class CpuOps<M extends CpuTensor> {
 export class CpuBackend extends CpuOps<Floats> implements Backend<Floats> {
   readonly name: string;
 
-  constructor(Array: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array) {
-    super(Array);
+  constructor(Array: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array, kernels?: CpuKernels) {
+    super(Array, kernels);
     this.name = Array === Float64Array ? 'cpu (float64)' : 'cpu';
   }
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Floats } from './floats';
 import type { MatmulSpec } from '../backend';
+import { jsKernels } from './kernels/js-kernels';
+import type { CpuKernels } from './kernels/kernels';
+import { wasmKernels } from './kernels/wasm-kernels';
 import { matmul, matmulReference } from './matmul';
 import { seededRandom } from '../params';
 
@@ -35,13 +38,21 @@ const shapes: [number, number, number][] = [
  */
 type Options = Omit<MatmulSpec<Floats>, 'M' | 'N' | 'K'>;
 
-function compare(Type: FloatsType, M: number, N: number, K: number, options: Options, seed: number): void {
+function compare(
+  kernels: CpuKernels,
+  Type: FloatsType,
+  M: number,
+  N: number,
+  K: number,
+  options: Options,
+  seed: number,
+): void {
   const a = random(Type, M * K, seed);
   const b = random(Type, N * K, seed + 1);
   const start = random(Type, M * N, seed + 2);
   const fast = Type.from(start);
   const reference = Type.from(start);
-  matmul({ ...options, out: fast, a, b, M, N, K });
+  matmul({ ...options, out: fast, a, b, M, N, K }, kernels);
   matmulReference({ ...options, out: reference, a, b, M, N, K });
   let error = 0;
   let scale = 1;
@@ -52,52 +63,75 @@ function compare(Type: FloatsType, M: number, N: number, K: number, options: Opt
   const tolerance = Type === Float64Array ? 1e-12 : 1e-5;
   expect(
     error,
-    `${Type.name} M=${M} N=${N} K=${K} ${JSON.stringify({ ...options, lora: options.lora?.R })}`,
+    `${kernels.name} ${Type.name} M=${M} N=${N} K=${K} ${JSON.stringify({ ...options, lora: options.lora?.R })}`,
   ).toBeLessThanOrEqual(tolerance * scale);
 }
 
-describe('fast CPU matmul against the naive reference', () => {
-  for (const Type of [Float32Array, Float64Array]) {
-    it(`${Type.name}: every transpose combination, alpha, accumulate and LoRA, on odd shapes`, () => {
-      let seed = 1;
-      for (const [M, N, K] of shapes) {
-        for (const transA of [false, true]) {
-          for (const transB of [false, true]) {
-            const R = 1 + (seed % 4);
-            const lora = { u: random(Type, M * R, seed + 10), b: random(Type, N * R, seed + 11), R };
-            compare(Type, M, N, K, { transA, transB }, seed++);
-            compare(Type, M, N, K, { transA, transB, alpha: 0.37, accumulate: true }, seed++);
-            compare(Type, M, N, K, { transA, transB, alpha: -1.5, lora }, seed++);
-            compare(Type, M, N, K, { transA, transB, accumulate: true, lora }, seed++);
+const simd = wasmKernels();
+const kernelSets: CpuKernels[] = simd === undefined ? [jsKernels] : [simd, jsKernels];
+
+for (const kernels of kernelSets)
+  describe(`fast CPU matmul (${kernels.name} kernels) against the naive reference`, () => {
+    for (const Type of [Float32Array, Float64Array]) {
+      it(`${Type.name}: every transpose combination, alpha, accumulate and LoRA, on odd shapes`, () => {
+        let seed = 1;
+        for (const [M, N, K] of shapes) {
+          for (const transA of [false, true]) {
+            for (const transB of [false, true]) {
+              const R = 1 + (seed % 4);
+              const lora = { u: random(Type, M * R, seed + 10), b: random(Type, N * R, seed + 11), R };
+              compare(kernels, Type, M, N, K, { transA, transB }, seed++);
+              compare(kernels, Type, M, N, K, { transA, transB, alpha: 0.37, accumulate: true }, seed++);
+              compare(kernels, Type, M, N, K, { transA, transB, alpha: -1.5, lora }, seed++);
+              compare(kernels, Type, M, N, K, { transA, transB, accumulate: true, lora }, seed++);
+            }
           }
         }
-      }
-    });
-  }
+      });
+    }
 
-  it('the Linear shapes: y = x·Wᵀ, dx = dy·W, dW += dyᵀ·x, and a LoRA rank-8 branch', () => {
-    const [T, inDim, outDim, rank] = [37, 96, 160, 8];
-    compare(Float32Array, T, outDim, inDim, { transB: true }, 100);
-    compare(Float32Array, T, inDim, outDim, {}, 101);
-    compare(Float32Array, outDim, inDim, T, { transA: true, accumulate: true }, 102);
-    compare(Float32Array, T, rank, inDim, { transB: true, alpha: 2 }, 103);
-    compare(Float32Array, T, inDim, rank, { alpha: 2, accumulate: true }, 104);
+    it('the Linear shapes: y = x·Wᵀ, dx = dy·W, dW += dyᵀ·x, and a LoRA rank-8 branch', () => {
+      const [T, inDim, outDim, rank] = [37, 96, 160, 8];
+      compare(kernels, Float32Array, T, outDim, inDim, { transB: true }, 100);
+      compare(kernels, Float32Array, T, inDim, outDim, {}, 101);
+      compare(kernels, Float32Array, outDim, inDim, T, { transA: true, accumulate: true }, 102);
+      compare(kernels, Float32Array, T, rank, inDim, { transB: true, alpha: 2 }, 103);
+      compare(kernels, Float32Array, T, inDim, rank, { alpha: 2, accumulate: true }, 104);
+    });
+
+    it('accumulates into out and leaves no stale scratch between calls of different sizes', () => {
+      const a = Float64Array.of(1, 2, 3, 4); // (2, 2)
+      const b = Float64Array.of(5, 6, 7, 8); // (2, 2)
+      const out = Float64Array.of(1, 1, 1, 1);
+      const [M, N, K] = [9, 11, 7];
+      matmul(
+        { out: new Float64Array(M * N), a: random(Float64Array, M * K, 1), b: random(Float64Array, N * K, 2), M, N, K },
+        kernels,
+      );
+      matmul({ out, a, b, M: 2, N: 2, K: 2, accumulate: true }, kernels);
+      expect(Array.from(out)).toEqual([20, 23, 44, 51]);
+    });
   });
 
-  it('accumulates into out and leaves no stale scratch between calls of different sizes', () => {
-    const a = Float64Array.of(1, 2, 3, 4); // (2, 2)
-    const b = Float64Array.of(5, 6, 7, 8); // (2, 2)
-    const out = Float64Array.of(1, 1, 1, 1);
-    const [M, N, K] = [9, 11, 7];
-    matmul({
-      out: new Float64Array(M * N),
-      a: random(Float64Array, M * K, 1),
-      b: random(Float64Array, N * K, 2),
-      M,
-      N,
-      K,
-    });
-    matmul({ out, a, b, M: 2, N: 2, K: 2, accumulate: true });
-    expect(Array.from(out)).toEqual([20, 23, 44, 51]);
+describe('the WebAssembly SIMD and TypeScript matmul kernels', () => {
+  it('are both here: Node has WebAssembly SIMD, so CI runs the default kernels', () => {
+    expect(simd?.name).toBe('wasm-simd');
+  });
+
+  it('give the same doubles to the bit, every layout, on shapes off the 4 × 4 block', () => {
+    if (simd === undefined) throw new Error('no WebAssembly SIMD');
+    let seed = 500;
+    for (const [M, N, K] of [...shapes, [33, 67, 129] as [number, number, number]]) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          const a = random(Float32Array, M * K, seed++);
+          const b = random(Float32Array, N * K, seed++);
+          const [viaSimd, viaJs] = [new Float64Array(M * N), new Float64Array(M * N)];
+          matmul({ out: viaSimd, a, b, M, N, K, transA, transB }, simd);
+          matmul({ out: viaJs, a, b, M, N, K, transA, transB }, jsKernels);
+          expect(viaSimd, `M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`).toEqual(viaJs);
+        }
+      }
+    }
   });
 });

@@ -1,25 +1,16 @@
 import type { MatmulArgs } from '../backend';
 import { dequantizeRow } from '../quantize';
 import { isQuantized, type CpuTensor, type Floats } from './floats';
+import type { CpuKernels } from './kernels/kernels';
 
 /** Doubles of op(b)ᵀ packed at once (512 KiB): a panel that stays in L2 while every row of op(a) passes over it. */
 const PANEL_DOUBLES = 65536;
 
-// Scratch reused across calls. Packing both operands into float64 keeps the kernel's loads
-// monomorphic whatever the callers' array types (about 1.4× over reading Floats directly).
-let packA: Float64Array = new Float64Array(0); // (4, K): the current block of rows of op(a)
-let packB: Float64Array = new Float64Array(0); // (nc, K): the current panel of rows of op(b)ᵀ
-let sums: Float64Array = new Float64Array(0); // (4, nc): raw dot products before the epilogue
-
-function grow(buffer: Float64Array, length: number): Float64Array {
-  return buffer.length >= length ? buffer : new Float64Array(length);
-}
-
 /**
- * dst (rows, K) = rows r0..r0+rows of X, where X (·, K) is src itself (row-major) or, when
- * `transposed`, srcᵀ with src (K, stride). Either way the kernel reads contiguous rows.
+ * dst (rows, K) = rows r0..r0+rows of op(b)ᵀ, where that is b itself (row-major) or, when
+ * `transposed`, bᵀ with b (K, stride). Either way the kernel reads contiguous rows.
  */
-function pack(
+function packPanel(
   dst: Float64Array,
   src: CpuTensor,
   transposed: boolean,
@@ -46,149 +37,52 @@ function pack(
 }
 
 /**
- * s (4, nc) = A · Bᵀ for A (4, K), B (nc, K), as dot products of contiguous rows: a 4×4
- * block of outputs in local accumulators reads each a and b value once per block (8 loads
- * for 16 multiply-adds). The nc % 4 edge columns go through `kernelRow`.
+ * dst (K, 4) = rows m0..m0+rows of op(a), k-major (the kernel's two SIMD lanes are two rows);
+ * op(a) is a (M, K) or, when `transposed`, aᵀ with a (K, M). Rows past the end are zero.
  */
-function kernel4(s: Float64Array, A: Float64Array, B: Float64Array, nc: number, K: number): void {
-  const a1 = K,
-    a2 = 2 * K,
-    a3 = 3 * K;
-  let n = 0;
-  for (; n + 4 <= nc; n += 4) {
-    const b0 = n * K,
-      b1 = b0 + K,
-      b2 = b1 + K,
-      b3 = b2 + K;
-    let c00 = 0,
-      c01 = 0,
-      c02 = 0,
-      c03 = 0,
-      c10 = 0,
-      c11 = 0,
-      c12 = 0,
-      c13 = 0;
-    let c20 = 0,
-      c21 = 0,
-      c22 = 0,
-      c23 = 0,
-      c30 = 0,
-      c31 = 0,
-      c32 = 0,
-      c33 = 0;
-    for (let k = 0; k < K; k++) {
-      const x0 = A[k],
-        x1 = A[a1 + k],
-        x2 = A[a2 + k],
-        x3 = A[a3 + k];
-      const y0 = B[b0 + k],
-        y1 = B[b1 + k],
-        y2 = B[b2 + k],
-        y3 = B[b3 + k];
-      c00 += x0 * y0;
-      c01 += x0 * y1;
-      c02 += x0 * y2;
-      c03 += x0 * y3;
-      c10 += x1 * y0;
-      c11 += x1 * y1;
-      c12 += x1 * y2;
-      c13 += x1 * y3;
-      c20 += x2 * y0;
-      c21 += x2 * y1;
-      c22 += x2 * y2;
-      c23 += x2 * y3;
-      c30 += x3 * y0;
-      c31 += x3 * y1;
-      c32 += x3 * y2;
-      c33 += x3 * y3;
-    }
-    s[n] = c00;
-    s[n + 1] = c01;
-    s[n + 2] = c02;
-    s[n + 3] = c03;
-    s[nc + n] = c10;
-    s[nc + n + 1] = c11;
-    s[nc + n + 2] = c12;
-    s[nc + n + 3] = c13;
-    s[2 * nc + n] = c20;
-    s[2 * nc + n + 1] = c21;
-    s[2 * nc + n + 2] = c22;
-    s[2 * nc + n + 3] = c23;
-    s[3 * nc + n] = c30;
-    s[3 * nc + n + 1] = c31;
-    s[3 * nc + n + 2] = c32;
-    s[3 * nc + n + 3] = c33;
-  }
-  for (let i = 0; i < 4; i++) kernelRow(s, i * nc, A, i * K, B, n, nc, K);
-}
-
-/**
- * s[d + n0..nc) = one row of A (at a0) · Bᵀ, four columns at a time: the M % 4 leftover
- * rows (M = 1 when decoding), and the nc % 4 edge columns one plain dot product each.
- */
-function kernelRow(
-  s: Float64Array,
-  d: number,
-  A: Float64Array,
-  a0: number,
-  B: Float64Array,
-  n0: number,
-  nc: number,
+function packRows(
+  dst: Float64Array,
+  a: Floats,
+  transposed: boolean,
+  m0: number,
+  rows: number,
+  M: number,
   K: number,
 ): void {
-  let n = n0;
-  for (; n + 4 <= nc; n += 4) {
-    const b0 = n * K,
-      b1 = b0 + K,
-      b2 = b1 + K,
-      b3 = b2 + K;
-    let c0 = 0,
-      c1 = 0,
-      c2 = 0,
-      c3 = 0;
-    for (let k = 0; k < K; k++) {
-      const x = A[a0 + k];
-      c0 += x * B[b0 + k];
-      c1 += x * B[b1 + k];
-      c2 += x * B[b2 + k];
-      c3 += x * B[b3 + k];
+  if (rows < 4) dst.fill(0);
+  if (transposed) {
+    for (let k = 0, d = 0; k < K; k++, d += 4) {
+      const from = k * M + m0;
+      for (let r = 0; r < rows; r++) dst[d + r] = a[from + r];
     }
-    s[d + n] = c0;
-    s[d + n + 1] = c1;
-    s[d + n + 2] = c2;
-    s[d + n + 3] = c3;
+    return;
   }
-  for (; n < nc; n++) {
-    let sum = 0;
-    for (let k = 0, b = n * K; k < K; k++) sum += A[a0 + k] * B[b + k];
-    s[d + n] = sum;
+  for (let r = 0; r < rows; r++) {
+    const from = (m0 + r) * K;
+    for (let k = 0, d = r; k < K; k++, d += 4) dst[d] = a[from + k];
   }
 }
 
 /**
  * out (M, N) = α · op(a) · op(b) (+ out) (+ u·Bᵀ), the same as `matmulReference` but
  * several times faster: for each panel of columns, op(b)ᵀ's rows are packed into float64
- * scratch, then each block of 4 rows of op(a), so every layout runs the same
- * register-blocked kernel on contiguous memory. Scratch stays bounded (the LM head's
- * 151,936 × 1024 weight is never copied whole). A quantized b (transB only) is dequantized
- * panel by panel as it is packed.
+ * scratch, then each block of 4 rows of op(a), so every layout runs the same register-blocked
+ * kernel (kernels/) on contiguous memory. Scratch stays bounded (the LM head's 151,936 × 1024
+ * weight is never copied whole). A quantized b (transB only) is dequantized panel by panel as
+ * it is packed.
  */
-export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }): void {
+export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }, kernels: CpuKernels): void {
   const { a, b, M, N, K, transA = false, transB = false } = args;
   if (M < 4 && !transA && transB && !isQuantized(b)) return matmulFewRows(args, b);
   const panel = Math.min(N, Math.max(4, (PANEL_DOUBLES / Math.max(K, 1)) & ~3)); // rows of op(b)ᵀ: a multiple of 4, or all N
-  packA = grow(packA, 4 * K);
-  packB = grow(packB, panel * K);
-  sums = grow(sums, 4 * panel);
-  const s = sums;
+  const [block, packed, s] = kernels.scratch([4 * K, panel * K, 4 * panel]); // (K, 4), (nc, K), (4, nc)
   for (let n0 = 0; n0 < N; n0 += panel) {
     const nc = Math.min(panel, N - n0);
-    pack(packB, b, !transB, n0, nc, K, N);
+    packPanel(packed, b, !transB, n0, nc, K, N);
     for (let m0 = 0; m0 < M; m0 += 4) {
       const rows = Math.min(4, M - m0);
-      pack(packA, a, transA, m0, rows, K, M);
-      if (rows === 4) kernel4(s, packA, packB, nc, K);
-      else for (let i = 0; i < rows; i++) kernelRow(s, i * nc, packA, i * K, packB, 0, nc, K);
+      packRows(block, a, transA, m0, rows, M, K);
+      kernels.matmulBlock(s, block, packed, nc, K);
       for (let i = 0; i < rows; i++) epilogue(args, s, i * nc, m0 + i, n0, nc);
     }
   }
@@ -218,17 +112,22 @@ function epilogue(
   }
 }
 
+// matmulFewRows' scratch: a row of x in float64 (one array type keeps the loop monomorphic) and its N sums.
+let fewRowsX = new Float64Array(0);
+let fewRowsSums = new Float64Array(0);
+
 /**
  * matmul for fewer than 4 rows of y = x·Wᵀ (decoding): W's rows are read where they are.
- * Packing them would copy all of W for one pass over it; the sums are kernelRow's, in its order.
+ * Packing them would copy all of W for one pass over it; each sum runs over k in order, as the block kernel's do.
  */
 function matmulFewRows(args: Omit<MatmulArgs<Floats>, 'b'>, b: Floats): void {
   const { a, M, N, K } = args;
-  packA = grow(packA, K);
-  sums = grow(sums, N);
-  const s = sums;
+  if (fewRowsX.length < K) fewRowsX = new Float64Array(K);
+  if (fewRowsSums.length < N) fewRowsSums = new Float64Array(N);
+  const x = fewRowsX;
+  const s = fewRowsSums;
   for (let m = 0; m < M; m++) {
-    packA.set(a.subarray(m * K, (m + 1) * K));
+    x.set(a.subarray(m * K, (m + 1) * K));
     let n = 0;
     for (; n + 4 <= N; n += 4) {
       const b0 = n * K,
@@ -240,11 +139,11 @@ function matmulFewRows(args: Omit<MatmulArgs<Floats>, 'b'>, b: Floats): void {
         c2 = 0,
         c3 = 0;
       for (let k = 0; k < K; k++) {
-        const x = packA[k];
-        c0 += x * b[b0 + k];
-        c1 += x * b[b1 + k];
-        c2 += x * b[b2 + k];
-        c3 += x * b[b3 + k];
+        const xk = x[k];
+        c0 += xk * b[b0 + k];
+        c1 += xk * b[b1 + k];
+        c2 += xk * b[b2 + k];
+        c3 += xk * b[b3 + k];
       }
       s[n] = c0;
       s[n + 1] = c1;
@@ -253,7 +152,7 @@ function matmulFewRows(args: Omit<MatmulArgs<Floats>, 'b'>, b: Floats): void {
     }
     for (; n < N; n++) {
       let sum = 0;
-      for (let k = 0, r = n * K; k < K; k++) sum += packA[k] * b[r + k];
+      for (let k = 0, r = n * K; k < K; k++) sum += x[k] * b[r + k];
       s[n] = sum;
     }
     epilogue(args, s, 0, m, 0, N);

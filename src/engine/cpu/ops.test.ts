@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionDims } from '../backend';
 import { attentionBackward, attentionForward } from './attention';
+import { defaultCpuKernels } from './kernels/default-kernels';
 import { matmul } from './matmul';
+
+const kernels = defaultCpuKernels();
 import { rmsNormBackward, rmsNormForward } from './rmsnorm';
 import { rope, ropeTable } from './rope';
 import { swigluBackward, swigluForward } from './swiglu';
@@ -57,13 +60,13 @@ describe('CPU ops against finite differences (float64)', () => {
       return s;
     };
     const out = new Float64Array(M * N);
-    matmul({ out, a, b, M, N, K, transB: true, alpha: 2, lora: { u, b: lb, R } });
+    matmul({ out, a, b, M, N, K, transB: true, alpha: 2, lora: { u, b: lb, R } }, kernels);
     const at = new Float64Array(K * M);
     for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) at[k * M + m] = a[m * K + k];
     const bt = new Float64Array(K * N);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) bt[k * N + n] = b[n * K + k];
     const out2 = new Float64Array(M * N).fill(1);
-    matmul({ out: out2, a: at, b: bt, M, N, K, transA: true, accumulate: true });
+    matmul({ out: out2, a: at, b: bt, M, N, K, transA: true, accumulate: true }, kernels);
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {
         const base = reference(
@@ -149,14 +152,14 @@ describe('CPU ops against finite differences (float64)', () => {
       const dy = random(T * Hq * D, 16);
       const run = (qq: Float64Array, kk: Float64Array, vv: Float64Array) => {
         const out = new Float64Array(T * Hq * D);
-        attentionForward({ ...dims, out, lse: new Float64Array(Hq * T), q: qq, k: kk, v: vv });
+        attentionForward({ ...dims, out, lse: new Float64Array(Hq * T), q: qq, k: kk, v: vv }, kernels);
         return out;
       };
       const out = new Float64Array(T * Hq * D);
       const lse = new Float64Array(Hq * T);
-      attentionForward({ ...dims, out, lse, q, k, v });
+      attentionForward({ ...dims, out, lse, q, k, v }, kernels);
       const [dq, dk, dv] = [new Float64Array(q.length), new Float64Array(k.length), new Float64Array(v.length)];
-      attentionBackward({ ...dims, dq, dk, dv, dout: dy, q, k, v, out, lse });
+      attentionBackward({ ...dims, dq, dk, dv, dout: dy, q, k, v, out, lse }, kernels);
       checkGradient(q, dy, (x) => run(x, k, v), dq);
       checkGradient(k, dy, (x) => run(q, x, v), dk);
       checkGradient(v, dy, (x) => run(q, k, x), dv);
@@ -171,15 +174,15 @@ describe('CPU ops against finite differences (float64)', () => {
     const g = random(T, 19);
     const f = (h: Float64Array) => {
       const lp = new Float64Array(T);
-      vocabLogprobsForward({ logprobs: lp, lse: new Float64Array(T), hidden: h, weight, targets, T, C, V });
+      vocabLogprobsForward({ logprobs: lp, lse: new Float64Array(T), hidden: h, weight, targets, T, C, V }, kernels);
       return lp;
     };
     const lse = new Float64Array(T);
     const lp = new Float64Array(T);
-    vocabLogprobsForward({ logprobs: lp, lse, hidden, weight, targets, T, C, V });
+    vocabLogprobsForward({ logprobs: lp, lse, hidden, weight, targets, T, C, V }, kernels);
     for (const x of lp) expect(x).toBeLessThan(0);
     const dh = new Float64Array(T * C);
-    vocabLogprobsBackward({ dhidden: dh, dlogprobs: g, hidden, weight, targets, lse, T, C, V });
+    vocabLogprobsBackward({ dhidden: dh, dlogprobs: g, hidden, weight, targets, lse, T, C, V }, kernels);
     checkGradient(hidden, g, f, dh);
   });
 });

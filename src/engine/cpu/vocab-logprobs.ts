@@ -1,5 +1,6 @@
 import type { VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs } from '../backend';
 import type { CpuTensor, Floats } from './floats';
+import type { CpuKernels } from './kernels/kernels';
 import { matmul } from './matmul';
 
 /** Rows (tokens) processed at once: the only (rows × V) buffer that exists. */
@@ -9,20 +10,26 @@ export const vocabChunkRows = 16;
  * logprobs[t] = log softmax(hidden_t · Wᵀ)[targets[t]] with W (V, C), a chunk of rows at a
  * time (one matmul each) so no (T × V) logits exist; lse (T) is saved for the backward.
  */
-export function vocabLogprobsForward({
-  logprobs,
-  lse,
-  hidden,
-  weight,
-  targets,
-  T,
-  C,
-  V,
-}: Omit<VocabLogprobsForwardArgs<Floats>, 'weight'> & { weight: CpuTensor }): void {
+export function vocabLogprobsForward(
+  {
+    logprobs,
+    lse,
+    hidden,
+    weight,
+    targets,
+    T,
+    C,
+    V,
+  }: Omit<VocabLogprobsForwardArgs<Floats>, 'weight'> & { weight: CpuTensor },
+  kernels: CpuKernels,
+): void {
   const logits = new Float64Array(Math.min(T, vocabChunkRows) * V);
   for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
     const rows = Math.min(vocabChunkRows, T - t0);
-    matmul({ out: logits, a: hidden.subarray(t0 * C, (t0 + rows) * C), b: weight, M: rows, N: V, K: C, transB: true });
+    matmul(
+      { out: logits, a: hidden.subarray(t0 * C, (t0 + rows) * C), b: weight, M: rows, N: V, K: C, transB: true },
+      kernels,
+    );
     for (let r = 0; r < rows; r++) {
       const t = t0 + r;
       lse[t] = logSumExp(logits, r * V, V);
@@ -35,21 +42,17 @@ export function vocabLogprobsForward({
  * dhidden += Σ_v dlogprobs_t (1[v = target] − p_tv) W_v: each chunk's logits are
  * recomputed, turned into those coefficients in place, and multiplied by W.
  */
-export function vocabLogprobsBackward({
-  dhidden,
-  dlogprobs,
-  hidden,
-  weight,
-  targets,
-  lse,
-  T,
-  C,
-  V,
-}: VocabLogprobsBackwardArgs<Floats>): void {
+export function vocabLogprobsBackward(
+  { dhidden, dlogprobs, hidden, weight, targets, lse, T, C, V }: VocabLogprobsBackwardArgs<Floats>,
+  kernels: CpuKernels,
+): void {
   const coef = new Float64Array(Math.min(T, vocabChunkRows) * V);
   for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
     const rows = Math.min(vocabChunkRows, T - t0);
-    matmul({ out: coef, a: hidden.subarray(t0 * C, (t0 + rows) * C), b: weight, M: rows, N: V, K: C, transB: true });
+    matmul(
+      { out: coef, a: hidden.subarray(t0 * C, (t0 + rows) * C), b: weight, M: rows, N: V, K: C, transB: true },
+      kernels,
+    );
     for (let r = 0; r < rows; r++) {
       const t = t0 + r;
       const g = dlogprobs[t];
@@ -58,7 +61,7 @@ export function vocabLogprobsBackward({
       coef[base + targets[t]] += g;
     }
     const out = dhidden.subarray(t0 * C, (t0 + rows) * C);
-    matmul({ out, a: coef.subarray(0, rows * V), b: weight, M: rows, N: C, K: V, accumulate: true });
+    matmul({ out, a: coef.subarray(0, rows * V), b: weight, M: rows, N: C, K: V, accumulate: true }, kernels);
   }
 }
 
