@@ -51,7 +51,7 @@ describe('a model whose matrices are quantized as they load (a teacher)', () => 
   it('refuses the backward through a quantized weight, which only a training student would need', async () => {
     const model = randomModel(new QuantizedCpuBackend('int8'), config, 3);
     await expect(model.backward(ids, {}, new Float64Array(ids.length - 1).fill(1))).rejects.toThrow(
-      'matmul: a quantized matrix is read only as a Linear weight',
+      /a quantized matrix is read only as a Linear weight/,
     );
   });
 });

@@ -16,7 +16,10 @@ const random = (Type: FloatsType, n: number, seed: number): Floats => {
   return values;
 };
 
-/** [M, N, K]: the 1×1×1 corner, sizes off the 4×4 block, and K large enough to split N into several packed panels. */
+/**
+ * [M, N, K]: the 1×1×1 corner, sizes off the 4×4 block, K large enough to split N into
+ * several packed panels, and K deep enough to be packed in k-blocks (the last one ragged).
+ */
 const shapes: [number, number, number][] = [
   [1, 1, 1],
   [1, 5, 3],
@@ -29,6 +32,7 @@ const shapes: [number, number, number][] = [
   [17, 33, 19],
   [6, 70, 1100],
   [1, 130, 600],
+  [9, 150, 4101],
 ];
 
 /**
@@ -97,6 +101,16 @@ for (const kernels of kernelSets)
       compare(kernels, Float32Array, outDim, inDim, T, { transA: true, accumulate: true }, 102);
       compare(kernels, Float32Array, T, rank, inDim, { transB: true, alpha: 2 }, 103);
       compare(kernels, Float32Array, T, inDim, rank, { alpha: 2, accumulate: true }, 104);
+    });
+
+    it('sums a product deep enough for k-blocks in k order, as the reference does: the same doubles', () => {
+      const [M, N, K] = [5, 7, 4100];
+      const a = random(Float64Array, M * K, 7);
+      const b = random(Float64Array, N * K, 8);
+      const [fast, reference] = [new Float64Array(M * N), new Float64Array(M * N)];
+      matmul({ out: fast, a, b, M, N, K, transB: true }, kernels);
+      matmulReference({ out: reference, a, b, M, N, K, transB: true });
+      expect(fast).toEqual(reference);
     });
 
     it('accumulates into out and leaves no stale scratch between calls of different sizes', () => {

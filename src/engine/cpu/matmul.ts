@@ -7,8 +7,16 @@ import type { CpuKernels } from './kernels/kernels';
 const PANEL_DOUBLES = 65536;
 
 /**
- * dst (rows, K) = rows r0..r0+rows of op(b)ᵀ, where that is b itself (row-major) or, when
- * `transposed`, bᵀ with b (K, stride). Either way the kernel reads contiguous rows.
+ * The k-block of a product too deep for a panel of 16 rows of op(b)ᵀ, such as the LM head's
+ * backward (K = the vocabulary): the panel is then 128 rows by 512, packed from contiguous
+ * runs of b in either layout, instead of 4 rows that each gather a value from every row of b.
+ */
+const DEEP_K_BLOCK = 512;
+
+/**
+ * dst (rows, kn) = rows r0..r0+rows, columns k0..k0+kn of op(b)ᵀ, where that is b itself
+ * (row-major, K columns) or, when `transposed`, bᵀ with b (K, stride). Either way the kernel
+ * reads contiguous rows.
  */
 function packPanel(
   dst: Float64Array,
@@ -16,29 +24,34 @@ function packPanel(
   transposed: boolean,
   r0: number,
   rows: number,
+  k0: number,
+  kn: number,
   K: number,
   stride: number,
 ): void {
   if (isQuantized(src)) {
-    // A quantized weight is read by rows only: the forward y = x·Wᵀ of a model that scores.
+    // A quantized weight is read by rows only (the forward y = x·Wᵀ of a model that scores), whole (matmul never splits its K).
     if (transposed) throw new Error('matmul: a quantized matrix is read only as a Linear weight (y = x·Wᵀ)');
     for (let r = 0; r < rows; r++) dequantizeRow(src, r0 + r, dst.subarray(r * K, (r + 1) * K));
     return;
   }
   if (!transposed) {
-    dst.set(src.subarray(r0 * K, (r0 + rows) * K)); // native, converting float32 → float64
+    // native, converting float32 → float64
+    if (kn === K) dst.set(src.subarray(r0 * K, (r0 + rows) * K));
+    else for (let r = 0; r < rows; r++) dst.set(src.subarray((r0 + r) * K + k0, (r0 + r) * K + k0 + kn), r * kn);
     return;
   }
   // Read src's rows contiguously; the strided writes land in only `rows` cache lines at a time.
-  for (let k = 0; k < K; k++) {
-    const from = k * stride + r0;
-    for (let r = 0, d = k; r < rows; r++, d += K) dst[d] = src[from + r];
+  for (let k = 0; k < kn; k++) {
+    const from = (k0 + k) * stride + r0;
+    for (let r = 0, d = k; r < rows; r++, d += kn) dst[d] = src[from + r];
   }
 }
 
 /**
- * dst (K, 4) = rows m0..m0+rows of op(a), k-major (the kernel's two SIMD lanes are two rows);
- * op(a) is a (M, K) or, when `transposed`, aᵀ with a (K, M). Rows past the end are zero.
+ * dst (kn, 4) = rows m0..m0+rows, columns k0..k0+kn of op(a), k-major (the kernel's two SIMD
+ * lanes are two rows); op(a) is a (M, K) or, when `transposed`, aᵀ with a (K, M). Rows past
+ * the end are zero.
  */
 function packRows(
   dst: Float64Array,
@@ -46,20 +59,22 @@ function packRows(
   transposed: boolean,
   m0: number,
   rows: number,
+  k0: number,
+  kn: number,
   M: number,
   K: number,
 ): void {
   if (rows < 4) dst.fill(0);
   if (transposed) {
-    for (let k = 0, d = 0; k < K; k++, d += 4) {
-      const from = k * M + m0;
+    for (let k = 0, d = 0; k < kn; k++, d += 4) {
+      const from = (k0 + k) * M + m0;
       for (let r = 0; r < rows; r++) dst[d + r] = a[from + r];
     }
     return;
   }
   for (let r = 0; r < rows; r++) {
-    const from = (m0 + r) * K;
-    for (let k = 0, d = r; k < K; k++, d += 4) dst[d] = a[from + k];
+    const from = (m0 + r) * K + k0;
+    for (let k = 0, d = r; k < kn; k++, d += 4) dst[d] = a[from + k];
   }
 }
 
@@ -68,23 +83,29 @@ function packRows(
  * several times faster: for each panel of columns, op(b)ᵀ's rows are packed into float64
  * scratch, then each block of 4 rows of op(a), so every layout runs the same register-blocked
  * kernel (kernels/) on contiguous memory. Scratch stays bounded (the LM head's 151,936 × 1024
- * weight is never copied whole). A quantized b (transB only) is dequantized panel by panel as
- * it is packed.
+ * weight is never copied whole). A deep product is packed a k-block at a time, its sums going
+ * on in k order, so they are the same doubles whatever the blocking. A quantized b (transB
+ * only) is dequantized panel by panel as it is packed.
  */
 export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }, kernels: CpuKernels): void {
   const { a, b, M, N, K, transA = false, transB = false } = args;
   if (M < 4 && !transA && transB && !isQuantized(b)) return matmulFewRows(args, b);
-  const panel = Math.min(N, Math.max(4, (PANEL_DOUBLES / Math.max(K, 1)) & ~3)); // rows of op(b)ᵀ: a multiple of 4, or all N
-  const [block, packed, s] = kernels.scratch([4 * K, panel * K, 4 * panel]); // (K, 4), (nc, K), (4, nc)
+  const kc = 16 * K <= PANEL_DOUBLES || isQuantized(b) ? K : DEEP_K_BLOCK;
+  const panel = Math.min(N, Math.max(4, (PANEL_DOUBLES / Math.max(kc, 1)) & ~3)); // rows of op(b)ᵀ: a multiple of 4, or all N
+  const blocks = Math.ceil(M / 4);
+  const [block, packed, s] = kernels.scratch([4 * kc, panel * kc, 4 * blocks * panel]); // (kc, 4), (nc, kc), (4·blocks, nc)
   for (let n0 = 0; n0 < N; n0 += panel) {
     const nc = Math.min(panel, N - n0);
-    packPanel(packed, b, !transB, n0, nc, K, N);
-    for (let m0 = 0; m0 < M; m0 += 4) {
-      const rows = Math.min(4, M - m0);
-      packRows(block, a, transA, m0, rows, M, K);
-      kernels.matmulBlock(s, block, packed, nc, K);
-      for (let i = 0; i < rows; i++) epilogue(args, s, i * nc, m0 + i, n0, nc);
+    s.fill(0, 0, 4 * blocks * nc);
+    for (let k0 = 0; k0 < K; k0 += kc) {
+      const kn = Math.min(kc, K - k0);
+      packPanel(packed, b, !transB, n0, nc, k0, kn, K, N);
+      for (let m0 = 0; m0 < M; m0 += 4) {
+        packRows(block, a, transA, m0, Math.min(4, M - m0), k0, kn, M, K);
+        kernels.matmulBlock(s.subarray(m0 * nc, (m0 + 4) * nc), block, packed, nc, kn);
+      }
     }
+    for (let m = 0; m < M; m++) epilogue(args, s, m * nc, m, n0, nc);
   }
 }
 

@@ -8,7 +8,7 @@ const kernels = defaultCpuKernels();
 import { rmsNormBackward, rmsNormForward } from './rmsnorm';
 import { rope, ropeTable } from './rope';
 import { swigluBackward, swigluForward } from './swiglu';
-import { vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
+import { vocabBackwardBlock, vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
 import { seededRandom } from '../params';
 
 const random = (n: number, seed: number) => {
@@ -184,5 +184,33 @@ describe('CPU ops against finite differences (float64)', () => {
     const dh = new Float64Array(T * C);
     vocabLogprobsBackward({ dhidden: dh, dlogprobs: g, hidden, weight, targets, lse, T, C, V }, kernels);
     checkGradient(hidden, g, f, dh);
+  });
+
+  it('the vocabulary backward over several blocks of tokens and of vocabulary rows: the direct sum', () => {
+    const { rows, vocab } = vocabBackwardBlock;
+    const [T, C, V] = [rows + 44, 6, vocab + 452];
+    const hidden = random(T * C, 20);
+    const weight = random(V * C, 21);
+    const targets = Float64Array.from({ length: T }, (_, t) => (t * 977) % V); // in both vocabulary blocks
+    const g = random(T, 22);
+    g[5] = 0;
+    const lse = new Float64Array(T);
+    vocabLogprobsForward({ logprobs: new Float64Array(T), lse, hidden, weight, targets, T, C, V }, kernels);
+    const dh = new Float64Array(T * C);
+    vocabLogprobsBackward({ dhidden: dh, dlogprobs: g, hidden, weight, targets, lse, T, C, V }, kernels);
+    // dh_t = g_t (W[target_t] − Σ_v p_tv W_v), p from the logits and lse.
+    let error = 0;
+    for (let t = 0; t < T; t++) {
+      const expected = new Float64Array(C);
+      for (let v = 0; v < V; v++) {
+        let logit = 0;
+        for (let c = 0; c < C; c++) logit += hidden[t * C + c] * weight[v * C + c];
+        const coef = (v === targets[t] ? 1 : 0) - Math.exp(logit - lse[t]);
+        for (let c = 0; c < C; c++) expected[c] += g[t] * coef * weight[v * C + c];
+      }
+      for (let c = 0; c < C; c++) error = Math.max(error, Math.abs(dh[t * C + c] - expected[c]));
+    }
+    expect(error).toBeLessThan(1e-12);
+    expect(dh.subarray(5 * C, 6 * C).every((x) => x === 0)).toBe(true);
   });
 });

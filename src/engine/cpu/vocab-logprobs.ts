@@ -1,5 +1,5 @@
 import type { VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs } from '../backend';
-import type { CpuTensor, Floats } from './floats';
+import { isQuantized, type CpuTensor, type Floats } from './floats';
 import type { CpuKernels } from './kernels/kernels';
 import { matmul } from './matmul';
 
@@ -39,29 +39,55 @@ export function vocabLogprobsForward(
 }
 
 /**
- * dhidden += Σ_v dlogprobs_t (1[v = target] − p_tv) W_v: each chunk's logits are
- * recomputed, turned into those coefficients in place, and multiplied by W.
+ * The backward's block of logits: rows (tokens) × vocabulary rows. The LM head is read a
+ * block of rows at a time, each packed once for all the block's tokens, where whole-vocabulary
+ * chunks of 16 tokens would pack all of it for every 16.
+ */
+export const vocabBackwardBlock = { rows: 256, vocab: 2048 } as const;
+
+/**
+ * dhidden += Σ_v dlogprobs_t (1[v = target] − p_tv) W_v: each block's logits are
+ * recomputed, turned into those coefficients in place (p from the forward's lse), and
+ * multiplied by the block's rows of W.
  */
 export function vocabLogprobsBackward(
-  { dhidden, dlogprobs, hidden, weight, targets, lse, T, C, V }: VocabLogprobsBackwardArgs<Floats>,
+  {
+    dhidden,
+    dlogprobs,
+    hidden,
+    weight,
+    targets,
+    lse,
+    T,
+    C,
+    V,
+  }: Omit<VocabLogprobsBackwardArgs<Floats>, 'weight'> & { weight: CpuTensor },
   kernels: CpuKernels,
 ): void {
-  const coef = new Float64Array(Math.min(T, vocabChunkRows) * V);
-  for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
-    const rows = Math.min(vocabChunkRows, T - t0);
-    matmul(
-      { out: coef, a: hidden.subarray(t0 * C, (t0 + rows) * C), b: weight, M: rows, N: V, K: C, transB: true },
-      kernels,
+  if (isQuantized(weight))
+    throw new Error(
+      'vocab log-probs backward: a quantized matrix is read only as a Linear weight (y = x·Wᵀ), not trained through',
     );
-    for (let r = 0; r < rows; r++) {
-      const t = t0 + r;
-      const g = dlogprobs[t];
-      const base = r * V;
-      for (let v = 0; v < V; v++) coef[base + v] = g === 0 ? 0 : -g * Math.exp(coef[base + v] - lse[t]);
-      coef[base + targets[t]] += g;
-    }
+  const { rows: blockRows, vocab: blockVocab } = vocabBackwardBlock;
+  const coef = new Float64Array(Math.min(T, blockRows) * Math.min(V, blockVocab));
+  for (let t0 = 0; t0 < T; t0 += blockRows) {
+    const rows = Math.min(blockRows, T - t0);
+    const a = hidden.subarray(t0 * C, (t0 + rows) * C);
     const out = dhidden.subarray(t0 * C, (t0 + rows) * C);
-    matmul({ out, a: coef.subarray(0, rows * V), b: weight, M: rows, N: C, K: V, accumulate: true }, kernels);
+    for (let v0 = 0; v0 < V; v0 += blockVocab) {
+      const n = Math.min(blockVocab, V - v0);
+      const w = weight.subarray(v0 * C, (v0 + n) * C); // (n, C)
+      matmul({ out: coef, a, b: w, M: rows, N: n, K: C, transB: true }, kernels);
+      for (let r = 0; r < rows; r++) {
+        const t = t0 + r;
+        const g = dlogprobs[t];
+        const base = r * n;
+        for (let v = 0; v < n; v++) coef[base + v] = g === 0 ? 0 : -g * Math.exp(coef[base + v] - lse[t]);
+        const target = targets[t] - v0;
+        if (target >= 0 && target < n) coef[base + target] += g;
+      }
+      matmul({ out, a: coef.subarray(0, rows * n), b: w, M: rows, N: C, K: n, accumulate: true }, kernels);
+    }
   }
 }
 

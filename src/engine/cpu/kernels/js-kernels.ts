@@ -22,7 +22,10 @@ export const jsKernels: CpuKernels = {
   addOuter2,
 };
 
-/** A 4×4 block of outputs in local accumulators reads each a and b value once per block (8 loads for 16 multiply-adds). */
+/**
+ * A 4×4 block of outputs in local accumulators reads each a and b value once per block (8 loads for 16 multiply-adds).
+ * The sums go on from s's values, so a product split along k sums in the same order.
+ */
 function matmulBlock(s: Float64Array, A: Float64Array, B: Float64Array, nc: number, K: number): void {
   let n = 0;
   for (; n + 4 <= nc; n += 4) {
@@ -30,22 +33,22 @@ function matmulBlock(s: Float64Array, A: Float64Array, B: Float64Array, nc: numb
       b1 = b0 + K,
       b2 = b1 + K,
       b3 = b2 + K;
-    let c00 = 0,
-      c01 = 0,
-      c02 = 0,
-      c03 = 0,
-      c10 = 0,
-      c11 = 0,
-      c12 = 0,
-      c13 = 0;
-    let c20 = 0,
-      c21 = 0,
-      c22 = 0,
-      c23 = 0,
-      c30 = 0,
-      c31 = 0,
-      c32 = 0,
-      c33 = 0;
+    let c00 = s[n],
+      c01 = s[n + 1],
+      c02 = s[n + 2],
+      c03 = s[n + 3],
+      c10 = s[nc + n],
+      c11 = s[nc + n + 1],
+      c12 = s[nc + n + 2],
+      c13 = s[nc + n + 3];
+    let c20 = s[2 * nc + n],
+      c21 = s[2 * nc + n + 1],
+      c22 = s[2 * nc + n + 2],
+      c23 = s[2 * nc + n + 3],
+      c30 = s[3 * nc + n],
+      c31 = s[3 * nc + n + 1],
+      c32 = s[3 * nc + n + 2],
+      c33 = s[3 * nc + n + 3];
     for (let k = 0, a = 0; k < K; k++, a += 4) {
       const x0 = A[a],
         x1 = A[a + 1],
@@ -91,10 +94,10 @@ function matmulBlock(s: Float64Array, A: Float64Array, B: Float64Array, nc: numb
   }
   // The nc % 4 edge columns, one at a time.
   for (; n < nc; n++) {
-    let c0 = 0,
-      c1 = 0,
-      c2 = 0,
-      c3 = 0;
+    let c0 = s[n],
+      c1 = s[nc + n],
+      c2 = s[2 * nc + n],
+      c3 = s[3 * nc + n];
     for (let k = 0, a = 0, b = n * K; k < K; k++, a += 4) {
       const y = B[b + k];
       c0 += A[a] * y;

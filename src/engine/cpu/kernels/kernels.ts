@@ -10,7 +10,7 @@ export interface CpuKernels {
   readonly name: 'wasm-simd' | 'js';
   /** Float64 arrays of these lengths (contents left over), valid until the next call by any op. */
   scratch(lengths: readonly number[]): Float64Array[];
-  /** s (4, nc) = A · Bᵀ for A (K, 4), a block of 4 rows stored k-major, and B (nc, K). */
+  /** s (4, nc) += A · Bᵀ for A (K, 4), a block of 4 rows stored k-major, and B (nc, K); each sum goes on from s's value in k order. */
   matmulBlock(s: Float64Array, A: Float64Array, B: Float64Array, nc: number, K: number): void;
   /** y[j] = x₀ · M[j], y[N + j] = x₁ · M[j] for j < n; x (D, 2) the two vectors interleaved, M (n, D). */
   dots2(y: Float64Array, x: Float64Array, M: Float64Array, n: number, N: number, D: number): void;
