@@ -113,6 +113,21 @@ for (const kernels of kernelSets)
       expect(fast).toEqual(reference);
     });
 
+    it("adds the LoRA branch through the same kernel: the reference's doubles, every layout", () => {
+      const [M, N, K, R] = [7, 10, 21, 3];
+      let seed = 40;
+      for (const transA of [false, true])
+        for (const transB of [false, true]) {
+          const a = random(Float32Array, M * K, seed++);
+          const b = random(Float32Array, N * K, seed++);
+          const lora = { u: random(Float32Array, M * R, seed++), b: random(Float32Array, N * R, seed++), R };
+          const [fast, reference] = [new Float64Array(M * N), new Float64Array(M * N)];
+          matmul({ out: fast, a, b, M, N, K, transA, transB, alpha: 0.5, lora }, kernels);
+          matmulReference({ out: reference, a, b, M, N, K, transA, transB, alpha: 0.5, lora });
+          expect(fast, `transA=${transA} transB=${transB}`).toEqual(reference);
+        }
+    });
+
     it('accumulates into out and leaves no stale scratch between calls of different sizes', () => {
       const a = Float64Array.of(1, 2, 3, 4); // (2, 2)
       const b = Float64Array.of(5, 6, 7, 8); // (2, 2)

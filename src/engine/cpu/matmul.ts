@@ -88,12 +88,21 @@ function packRows(
  * only) is dequantized panel by panel as it is packed.
  */
 export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }, kernels: CpuKernels): void {
-  const { a, b, M, N, K, transA = false, transB = false } = args;
+  const { a, b, M, N, K, transA = false, transB = false, lora } = args;
   if (M < 4 && !transA && transB && !isQuantized(b)) return matmulFewRows(args, b);
   const kc = 16 * K <= PANEL_DOUBLES || isQuantized(b) ? K : DEEP_K_BLOCK;
   const panel = Math.min(N, Math.max(4, (PANEL_DOUBLES / Math.max(kc, 1)) & ~3)); // rows of op(b)ᵀ: a multiple of 4, or all N
   const blocks = Math.ceil(M / 4);
-  const [block, packed, s] = kernels.scratch([4 * kc, panel * kc, 4 * blocks * panel]); // (kc, 4), (nc, kc), (4·blocks, nc)
+  const R = lora?.R ?? 0;
+  // (kc, 4), (nc, kc), (4·blocks, nc); the LoRA branch's the same with R for K.
+  const [block, packed, s, loraBlock, loraPanel, t] = kernels.scratch([
+    4 * kc,
+    panel * kc,
+    4 * blocks * panel,
+    4 * R,
+    panel * R,
+    R > 0 ? 4 * blocks * panel : 0,
+  ]);
   for (let n0 = 0; n0 < N; n0 += panel) {
     const nc = Math.min(panel, N - n0);
     s.fill(0, 0, 4 * blocks * nc);
@@ -105,17 +114,27 @@ export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }, k
         kernels.matmulBlock(s.subarray(m0 * nc, (m0 + 4) * nc), block, packed, nc, kn);
       }
     }
-    for (let m = 0; m < M; m++) epilogue(args, s, m * nc, m, n0, nc);
+    if (lora) {
+      // t = u·Bᵀ through the same kernel: u (M, R) and B (N, R) are already op(a) and op(b)ᵀ.
+      t.fill(0, 0, 4 * blocks * nc);
+      packPanel(loraPanel, lora.b, false, n0, nc, 0, R, R, R);
+      for (let m0 = 0; m0 < M; m0 += 4) {
+        packRows(loraBlock, lora.u, false, m0, Math.min(4, M - m0), 0, R, M, R);
+        kernels.matmulBlock(t.subarray(m0 * nc, (m0 + 4) * nc), loraBlock, loraPanel, nc, R);
+      }
+    }
+    for (let m = 0; m < M; m++) epilogue(args, s, t, m * nc, m, n0, nc);
   }
 }
 
 /**
- * Rows m, columns n0..n0+nc of out from their raw dot products s[d..d+nc), exactly as the
- * reference: scale, add the LoRA branch, then store or accumulate.
+ * Rows m, columns n0..n0+nc of out from their raw dot products s[d..d+nc) and, with LoRA,
+ * the branch's t[d..d+nc), exactly as the reference: scale, add the branch, then store or accumulate.
  */
 function epilogue(
   { out, N, alpha = 1, accumulate = false, lora }: Omit<MatmulArgs<Floats>, 'b'>,
   s: Float64Array,
+  t: Float64Array,
   d: number,
   m: number,
   n0: number,
@@ -124,27 +143,26 @@ function epilogue(
   for (let j = 0; j < nc; j++) {
     const n = n0 + j;
     let value = alpha * s[d + j];
-    if (lora) {
-      let sum = 0;
-      for (let r = 0; r < lora.R; r++) sum += lora.u[m * lora.R + r] * lora.b[n * lora.R + r];
-      value += sum;
-    }
+    if (lora) value += t[d + j];
     out[m * N + n] = accumulate ? out[m * N + n] + value : value;
   }
 }
 
-// matmulFewRows' scratch: a row of x in float64 (one array type keeps the loop monomorphic) and its N sums.
+// matmulFewRows' scratch: a row of x in float64 (one array type keeps the loop monomorphic), its N sums and N LoRA sums.
 let fewRowsX = new Float64Array(0);
 let fewRowsSums = new Float64Array(0);
+let fewRowsLora = new Float64Array(0);
 
 /**
  * matmul for fewer than 4 rows of y = x·Wᵀ (decoding): W's rows are read where they are.
  * Packing them would copy all of W for one pass over it; each sum runs over k in order, as the block kernel's do.
  */
 function matmulFewRows(args: Omit<MatmulArgs<Floats>, 'b'>, b: Floats): void {
-  const { a, M, N, K } = args;
+  const { a, M, N, K, lora } = args;
   if (fewRowsX.length < K) fewRowsX = new Float64Array(K);
   if (fewRowsSums.length < N) fewRowsSums = new Float64Array(N);
+  if (lora && fewRowsLora.length < N) fewRowsLora = new Float64Array(N);
+  const t = fewRowsLora;
   const x = fewRowsX;
   const s = fewRowsSums;
   for (let m = 0; m < M; m++) {
@@ -176,7 +194,15 @@ function matmulFewRows(args: Omit<MatmulArgs<Floats>, 'b'>, b: Floats): void {
       for (let k = 0, r = n * K; k < K; k++) sum += x[k] * b[r + k];
       s[n] = sum;
     }
-    epilogue(args, s, 0, m, 0, N);
+    if (lora) {
+      const { u, b: loraB, R } = lora;
+      for (let n = 0; n < N; n++) {
+        let sum = 0;
+        for (let r = 0; r < R; r++) sum += u[m * R + r] * loraB[n * R + r];
+        t[n] = sum;
+      }
+    }
+    epilogue(args, s, t, 0, m, 0, N);
   }
 }
 
