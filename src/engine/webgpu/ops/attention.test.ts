@@ -12,6 +12,8 @@ describe.skipIf(!gpuAvailable)('fused causal GQA attention', () => {
     { T: 19, P: 0, Hq: 2, Hkv: 1, D: 6 },
     { T: 3, P: 4, Hq: 4, Hkv: 4, D: 8 },
     { T: 70, P: 0, Hq: 2, Hkv: 2, D: 4 },
+    // Several workgroups of queries and of keys after a prefix, D off the vec4s, blocks of 4 keys cut by the diagonal.
+    { T: 70, P: 9, Hq: 4, Hkv: 2, D: 6 },
   ];
   for (const dims of cases) {
     it(`forward and backward, ${JSON.stringify(dims)}`, async () => {

@@ -5,8 +5,11 @@
  * training, P = 0). Query head h reads key/value head h / (Hq / Hkv).
  *
  * Forward: one thread per query row, 64 rows of one head per workgroup; keys and values
- * are staged 16 at a time in workgroup memory. It saves the log-sum-exp per (head, query)
- * so the backward can recompute the probabilities without storing them.
+ * are staged 16 at a time in workgroup memory. A row is held as ⌈D/4⌉ vec4s (zero past D,
+ * so any D works) and takes 4 keys per step of the online softmax: a quarter of the
+ * rescales of its output and of the reads of its own registers, which on a CPU adapter
+ * (SwiftShader) are memory. It saves the log-sum-exp per (head, query) so the backward can
+ * recompute the probabilities without storing them.
  */
 const keyBlock = 16;
 
@@ -15,9 +18,19 @@ struct Dims { T: u32, P: u32, Hq: u32, Hkv: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 `;
 
+/** WGSL: vec4 e (values 4e..4e+3, zero past D) of the row of `name` starting at `base`. */
+function rowVec4(name: string, base: string, D: number): string {
+  if (D % 4 === 0)
+    return `vec4f(${name}[${base} + 4u * e], ${name}[${base} + 4u * e + 1u], ${name}[${base} + 4u * e + 2u], ${name}[${base} + 4u * e + 3u])`;
+  const at = (i: number) => `select(0.0, ${name}[min(${base} + 4u * e + ${i}u, ${base} + D - 1u)], 4u * e + ${i}u < D)`;
+  return `vec4f(${at(0)}, ${at(1)}, ${at(2)}, ${at(3)})`;
+}
+
 export function attentionForwardWgsl(D: number): string {
+  const D4 = Math.ceil(D / 4);
   return /* wgsl */ `${dims}
 const D = ${D}u;
+const D4 = ${D4}u;
 const KB = ${keyBlock}u;
 @group(0) @binding(1) var<storage, read> q: array<f32>;            // (T, Hq, D)
 @group(0) @binding(2) var<storage, read> k: array<f32>;            // (P + T, Hkv, D)
@@ -25,8 +38,8 @@ const KB = ${keyBlock}u;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;    // (T, Hq, D)
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;    // (Hq, T)
 
-var<workgroup> kTile: array<f32, ${keyBlock * D}>;
-var<workgroup> vTile: array<f32, ${keyBlock * D}>;
+var<workgroup> kTile: array<vec4f, ${keyBlock * D4}>; // (KB, D4)
+var<workgroup> vTile: array<vec4f, ${keyBlock * D4}>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -36,45 +49,63 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let isQuery = t < dims.T;
   let lastT = min(wg.x * 64u + 63u, dims.T - 1u);
   let keyEnd = dims.P + lastT + 1u; // keys this workgroup needs
-  var qv: array<f32, ${D}>;
-  var o: array<f32, ${D}>;
+  var qv: array<vec4f, D4>;
+  var o: array<vec4f, D4>;
   if (isQuery) {
-    for (var d = 0u; d < D; d++) { qv[d] = q[(t * dims.Hq + h) * D + d] * dims.scale; }
+    let base = (t * dims.Hq + h) * D;
+    for (var e = 0u; e < D4; e++) { qv[e] = ${rowVec4('q', 'base', D)} * dims.scale; }
   }
   var m = -3.0e38;
   var l = 0.0;
+  let visible = dims.P + t + 1u; // keys 0..P+t
   for (var j0 = 0u; j0 < keyEnd; j0 += KB) {
-    for (var i = lid.x; i < KB * D; i += 64u) {
-      let j = j0 + i / D;
-      var kval = 0.0;
-      var vval = 0.0;
+    for (var i = lid.x; i < KB * D4; i += 64u) {
+      let j = j0 + i / D4;
+      let e = i % D4;
+      var kval = vec4f(0.0);
+      var vval = vec4f(0.0);
       if (j < keyEnd) {
-        kval = k[(j * dims.Hkv + kvHead) * D + i % D];
-        vval = v[(j * dims.Hkv + kvHead) * D + i % D];
+        let base = (j * dims.Hkv + kvHead) * D;
+        kval = ${rowVec4('k', 'base', D)};
+        vval = ${rowVec4('v', 'base', D)};
       }
       kTile[i] = kval;
       vTile[i] = vval;
     }
     workgroupBarrier();
     if (isQuery) {
-      let visible = dims.P + t + 1u; // keys 0..P+t
-      for (var jj = 0u; jj < KB; jj++) {
+      for (var jj = 0u; jj < KB; jj += 4u) {
         let j = j0 + jj;
         if (j >= visible) { break; }
-        var s = 0.0;
-        for (var d = 0u; d < D; d++) { s += qv[d] * kTile[jj * D + d]; }
-        let mNew = max(m, s);
+        var s = vec4f(0.0);
+        for (var e = 0u; e < D4; e++) {
+          let qe = qv[e];
+          s += vec4f(dot(qe, kTile[jj * D4 + e]), dot(qe, kTile[(jj + 1u) * D4 + e]),
+                     dot(qe, kTile[(jj + 2u) * D4 + e]), dot(qe, kTile[(jj + 3u) * D4 + e]));
+        }
+        // Keys past this query's last visible one take no weight.
+        s = select(s, vec4f(-3.0e38), vec4u(j, j + 1u, j + 2u, j + 3u) >= vec4u(visible));
+        let mNew = max(m, max(max(s.x, s.y), max(s.z, s.w)));
         let correction = exp(m - mNew);
-        let p = exp(s - mNew);
-        l = l * correction + p;
-        for (var d = 0u; d < D; d++) { o[d] = o[d] * correction + p * vTile[jj * D + d]; }
+        let p = exp(s - vec4f(mNew));
+        l = l * correction + (p.x + p.y) + (p.z + p.w);
+        for (var e = 0u; e < D4; e++) {
+          o[e] = o[e] * correction + p.x * vTile[jj * D4 + e] + p.y * vTile[(jj + 1u) * D4 + e]
+               + p.z * vTile[(jj + 2u) * D4 + e] + p.w * vTile[(jj + 3u) * D4 + e];
+        }
         m = mNew;
       }
     }
     workgroupBarrier();
   }
   if (isQuery) {
-    for (var d = 0u; d < D; d++) { out[(t * dims.Hq + h) * D + d] = o[d] / l; }
+    let base = (t * dims.Hq + h) * D;
+    for (var e = 0u; e < D4; e++) {
+      let value = o[e] / l;
+      for (var c = 0u; c < 4u; c++) {
+        if (4u * e + c < D) { out[base + 4u * e + c] = value[c]; }
+      }
+    }
     lse[h * dims.T + t] = m + log(l);
   }
 }
@@ -103,12 +134,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wg: ve
 }
 
 /**
- * Backward for the queries: one thread per query row.
+ * Backward for the queries: one thread per query row, with the keys and values staged in
+ * workgroup memory and taken 4 at a time, as in the forward.
  *   δ_t = dO_t · O_t;  p_tj = exp(s_tj − lse_t);  dS_tj = p_tj (dO_t · V_j − δ_t);  dQ_t = scale Σ_j dS_tj K_j.
  */
 export function attentionBackwardQueryWgsl(D: number): string {
+  const D4 = Math.ceil(D / 4);
   return /* wgsl */ `${dims}
 const D = ${D}u;
+const D4 = ${D4}u;
+const KB = ${keyBlock}u;
 @group(0) @binding(1) var<storage, read> q: array<f32>;             // (T, Hq, D)
 @group(0) @binding(2) var<storage, read> k: array<f32>;             // (P + T, Hkv, D)
 @group(0) @binding(3) var<storage, read> v: array<f32>;             // (P + T, Hkv, D)
@@ -117,46 +152,100 @@ const D = ${D}u;
 @group(0) @binding(6) var<storage, read> delta: array<f32>;         // (Hq, T)
 @group(0) @binding(7) var<storage, read_write> dq: array<f32>;      // (T, Hq, D)
 
+var<workgroup> kTile: array<vec4f, ${keyBlock * D4}>; // (KB, D4)
+var<workgroup> vTile: array<vec4f, ${keyBlock * D4}>;
+
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wg: vec3u) {
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let h = wg.y;
-  let t = gid.x;
-  if (t >= dims.T) { return; }
   let kvHead = h / (dims.Hq / dims.Hkv);
-  let row = (t * dims.Hq + h) * D;
-  var qv: array<f32, ${D}>;
-  var dov: array<f32, ${D}>;
-  var dqv: array<f32, ${D}>;
-  for (var d = 0u; d < D; d++) {
-    qv[d] = q[row + d] * dims.scale;
-    dov[d] = dout[row + d];
-  }
-  let l = lse[h * dims.T + t];
-  let dt = delta[h * dims.T + t];
-  for (var j = 0u; j <= dims.P + t; j++) {
-    let kRow = (j * dims.Hkv + kvHead) * D;
-    var s = 0.0;
-    var dp = 0.0;
-    for (var d = 0u; d < D; d++) {
-      s += qv[d] * k[kRow + d];
-      dp += dov[d] * v[kRow + d];
+  let t = wg.x * 64u + lid.x;
+  let isQuery = t < dims.T;
+  let lastT = min(wg.x * 64u + 63u, dims.T - 1u);
+  let keyEnd = dims.P + lastT + 1u;
+  let visible = dims.P + t + 1u;
+  var qv: array<vec4f, D4>;
+  var dov: array<vec4f, D4>;
+  var dqv: array<vec4f, D4>;
+  var l = 0.0;
+  var dt = 0.0;
+  if (isQuery) {
+    let base = (t * dims.Hq + h) * D;
+    for (var e = 0u; e < D4; e++) {
+      qv[e] = ${rowVec4('q', 'base', D)} * dims.scale;
+      dov[e] = ${rowVec4('dout', 'base', D)};
     }
-    let ds = exp(s - l) * (dp - dt);
-    for (var d = 0u; d < D; d++) { dqv[d] += ds * k[kRow + d]; }
+    l = lse[h * dims.T + t];
+    dt = delta[h * dims.T + t];
   }
-  for (var d = 0u; d < D; d++) { dq[row + d] = dims.scale * dqv[d]; }
+  for (var j0 = 0u; j0 < keyEnd; j0 += KB) {
+    for (var i = lid.x; i < KB * D4; i += 64u) {
+      let j = j0 + i / D4;
+      let e = i % D4;
+      var kval = vec4f(0.0);
+      var vval = vec4f(0.0);
+      if (j < keyEnd) {
+        let base = (j * dims.Hkv + kvHead) * D;
+        kval = ${rowVec4('k', 'base', D)};
+        vval = ${rowVec4('v', 'base', D)};
+      }
+      kTile[i] = kval;
+      vTile[i] = vval;
+    }
+    workgroupBarrier();
+    if (isQuery) {
+      for (var jj = 0u; jj < KB; jj += 4u) {
+        let j = j0 + jj;
+        if (j >= visible) { break; }
+        var s = vec4f(0.0);
+        var dp = vec4f(0.0);
+        for (var e = 0u; e < D4; e++) {
+          let qe = qv[e];
+          let de = dov[e];
+          let k0 = kTile[jj * D4 + e];
+          let k1 = kTile[(jj + 1u) * D4 + e];
+          let k2 = kTile[(jj + 2u) * D4 + e];
+          let k3 = kTile[(jj + 3u) * D4 + e];
+          s += vec4f(dot(qe, k0), dot(qe, k1), dot(qe, k2), dot(qe, k3));
+          dp += vec4f(dot(de, vTile[jj * D4 + e]), dot(de, vTile[(jj + 1u) * D4 + e]),
+                      dot(de, vTile[(jj + 2u) * D4 + e]), dot(de, vTile[(jj + 3u) * D4 + e]));
+        }
+        let seen = vec4u(j, j + 1u, j + 2u, j + 3u) < vec4u(visible);
+        let ds = select(vec4f(0.0), exp(s - vec4f(l)) * (dp - vec4f(dt)), seen);
+        for (var e = 0u; e < D4; e++) {
+          dqv[e] += ds.x * kTile[jj * D4 + e] + ds.y * kTile[(jj + 1u) * D4 + e]
+                  + ds.z * kTile[(jj + 2u) * D4 + e] + ds.w * kTile[(jj + 3u) * D4 + e];
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (isQuery) {
+    let base = (t * dims.Hq + h) * D;
+    for (var e = 0u; e < D4; e++) {
+      let value = dims.scale * dqv[e];
+      for (var c = 0u; c < 4u; c++) {
+        if (4u * e + c < D) { dq[base + 4u * e + c] = value[c]; }
+      }
+    }
+  }
 }
 `;
 }
 
 /**
- * Backward for keys and values: one thread per (key position, kv head), summing over the
- * query heads that share it and the queries that see it.
+ * Backward for keys and values: one thread per key position, 64 keys of one key/value head
+ * per workgroup, summing over the query heads that share it and the queries that see it;
+ * the queries and their output gradients are staged 16 at a time in workgroup memory and
+ * taken 4 at a time.
  *   dV_j = Σ p_tj dO_t;  dK_j = scale Σ dS_tj Q_t.
  */
 export function attentionBackwardKeyValueWgsl(D: number): string {
+  const D4 = Math.ceil(D / 4);
   return /* wgsl */ `${dims}
 const D = ${D}u;
+const D4 = ${D4}u;
+const QB = ${keyBlock}u;
 @group(0) @binding(1) var<storage, read> q: array<f32>;             // (T, Hq, D)
 @group(0) @binding(2) var<storage, read> k: array<f32>;             // (P + T, Hkv, D)
 @group(0) @binding(3) var<storage, read> v: array<f32>;             // (P + T, Hkv, D)
@@ -166,42 +255,98 @@ const D = ${D}u;
 @group(0) @binding(7) var<storage, read_write> dk: array<f32>;      // (P + T, Hkv, D)
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;      // (P + T, Hkv, D)
 
+var<workgroup> qTile: array<vec4f, ${keyBlock * D4}>;  // (QB, D4), scaled
+var<workgroup> doTile: array<vec4f, ${keyBlock * D4}>;
+var<workgroup> lseTile: array<f32, ${keyBlock}>;
+var<workgroup> deltaTile: array<f32, ${keyBlock}>;
+
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wg: vec3u) {
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let kvHead = wg.y;
-  let j = gid.x;
-  if (j >= dims.P + dims.T) { return; }
+  let L = dims.P + dims.T;
+  let j = wg.x * 64u + lid.x;
+  let isKey = j < L;
   let groupSize = dims.Hq / dims.Hkv;
-  let kRow = (j * dims.Hkv + kvHead) * D;
-  var kv: array<f32, ${D}>;
-  var vv: array<f32, ${D}>;
-  var dkv: array<f32, ${D}>;
-  var dvv: array<f32, ${D}>;
-  for (var d = 0u; d < D; d++) { kv[d] = k[kRow + d]; vv[d] = v[kRow + d]; }
-  // Query t sees key j when P + t >= j.
-  var tStart = 0u;
-  if (j > dims.P) { tStart = j - dims.P; }
-  for (var g = 0u; g < groupSize; g++) {
-    let h = kvHead * groupSize + g;
-    for (var t = tStart; t < dims.T; t++) {
-      let row = (t * dims.Hq + h) * D;
-      var s = 0.0;
-      var dp = 0.0;
-      for (var d = 0u; d < D; d++) {
-        s += q[row + d] * kv[d];
-        dp += dout[row + d] * vv[d];
-      }
-      let p = exp(s * dims.scale - lse[h * dims.T + t]);
-      let ds = p * (dp - delta[h * dims.T + t]);
-      for (var d = 0u; d < D; d++) {
-        dvv[d] += p * dout[row + d];
-        dkv[d] += ds * q[row + d];
-      }
+  // Query t sees key j when P + t >= j: the workgroup's first key is seen from t = j0 − P on.
+  let j0 = wg.x * 64u;
+  var tFirst = 0u;
+  if (j0 > dims.P) { tFirst = j0 - dims.P; }
+  var kv: array<vec4f, D4>;
+  var vv: array<vec4f, D4>;
+  var dkv: array<vec4f, D4>;
+  var dvv: array<vec4f, D4>;
+  if (isKey) {
+    let base = (j * dims.Hkv + kvHead) * D;
+    for (var e = 0u; e < D4; e++) {
+      kv[e] = ${rowVec4('k', 'base', D)};
+      vv[e] = ${rowVec4('v', 'base', D)};
     }
   }
-  for (var d = 0u; d < D; d++) {
-    dk[kRow + d] = dims.scale * dkv[d];
-    dv[kRow + d] = dvv[d];
+  for (var g = 0u; g < groupSize; g++) {
+    let h = kvHead * groupSize + g;
+    for (var t0 = tFirst; t0 < dims.T; t0 += QB) {
+      for (var i = lid.x; i < QB * D4; i += 64u) {
+        let t = t0 + i / D4;
+        let e = i % D4;
+        var qval = vec4f(0.0);
+        var dval = vec4f(0.0);
+        if (t < dims.T) {
+          let base = (t * dims.Hq + h) * D;
+          qval = ${rowVec4('q', 'base', D)} * dims.scale;
+          dval = ${rowVec4('dout', 'base', D)};
+        }
+        qTile[i] = qval;
+        doTile[i] = dval;
+      }
+      if (lid.x < QB) {
+        let t = t0 + lid.x;
+        lseTile[lid.x] = select(0.0, lse[h * dims.T + min(t, dims.T - 1u)], t < dims.T);
+        deltaTile[lid.x] = select(0.0, delta[h * dims.T + min(t, dims.T - 1u)], t < dims.T);
+      }
+      workgroupBarrier();
+      if (isKey) {
+        for (var tt = 0u; tt < QB; tt += 4u) {
+          let t = t0 + tt;
+          var s = vec4f(0.0);
+          var dp = vec4f(0.0);
+          for (var e = 0u; e < D4; e++) {
+            let ke = kv[e];
+            let ve = vv[e];
+            s += vec4f(dot(ke, qTile[tt * D4 + e]), dot(ke, qTile[(tt + 1u) * D4 + e]),
+                       dot(ke, qTile[(tt + 2u) * D4 + e]), dot(ke, qTile[(tt + 3u) * D4 + e]));
+            dp += vec4f(dot(ve, doTile[tt * D4 + e]), dot(ve, doTile[(tt + 1u) * D4 + e]),
+                        dot(ve, doTile[(tt + 2u) * D4 + e]), dot(ve, doTile[(tt + 3u) * D4 + e]));
+          }
+          let ts = vec4u(t, t + 1u, t + 2u, t + 3u);
+          // Query t sees key j when P + t >= j, and exists when t < T.
+          let sees = (ts < vec4u(dims.T)) & (vec4u(dims.P) + ts >= vec4u(j));
+          let lseV = vec4f(lseTile[tt], lseTile[tt + 1u], lseTile[tt + 2u], lseTile[tt + 3u]);
+          let deltaV = vec4f(deltaTile[tt], deltaTile[tt + 1u], deltaTile[tt + 2u], deltaTile[tt + 3u]);
+          let p = select(vec4f(0.0), exp(s - lseV), sees);
+          let ds = p * (dp - deltaV);
+          for (var e = 0u; e < D4; e++) {
+            dvv[e] += p.x * doTile[tt * D4 + e] + p.y * doTile[(tt + 1u) * D4 + e]
+                    + p.z * doTile[(tt + 2u) * D4 + e] + p.w * doTile[(tt + 3u) * D4 + e];
+            dkv[e] += ds.x * qTile[tt * D4 + e] + ds.y * qTile[(tt + 1u) * D4 + e]
+                    + ds.z * qTile[(tt + 2u) * D4 + e] + ds.w * qTile[(tt + 3u) * D4 + e];
+          }
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  if (isKey) {
+    let base = (j * dims.Hkv + kvHead) * D;
+    for (var e = 0u; e < D4; e++) {
+      let dkValue = dkv[e]; // the queries were staged scaled
+      let dvValue = dvv[e];
+      for (var c = 0u; c < 4u; c++) {
+        if (4u * e + c < D) {
+          dk[base + 4u * e + c] = dkValue[c];
+          dv[base + 4u * e + c] = dvValue[c];
+        }
+      }
+    }
   }
 }
 `;
