@@ -12,6 +12,7 @@ import { benchTeacherPaths } from './teacher-paths';
 import { benchPeer } from './peer';
 import { benchSodUpdate } from './sod-update';
 import { benchLoraStep } from './lora-step';
+import { benchAttention } from './attention';
 import { benchGoals } from './goals';
 import { newReport, writeReport, type BenchReport } from './report';
 
@@ -25,6 +26,7 @@ const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
   peer: benchPeer,
   'sod-update': benchSodUpdate,
   'lora-step': benchLoraStep,
+  attention: benchAttention,
   goals: benchGoals,
 };
 
@@ -35,7 +37,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 // Real-size models and whole updates take minutes to tens of minutes on a CPU or SwiftShader: only when asked for by name.
-const onRequest = new Set(['real-size', 'teacher-paths', 'peer', 'sod-update', 'lora-step', 'goals']);
+const onRequest = new Set(['real-size', 'teacher-paths', 'peer', 'sod-update', 'lora-step', 'attention', 'goals']);
 const chosen = requested.length > 0 ? requested : Object.keys(benchmarks).filter((name) => !onRequest.has(name));
 for (const name of chosen) {
   console.log(`\n== ${name} ==`);
