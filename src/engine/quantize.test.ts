@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dequantizeRows, quantizationProblem, quantizeRows } from './quantize';
+import { dequantizeRows, quantizationProblem, quantizedRows, quantizeRows } from './quantize';
 import { matrixBytes } from './weight-format';
 
 function seeded(length: number, seed: number): Float32Array {
@@ -48,6 +48,17 @@ describe('quantizeRows', () => {
       expect(Math.abs(back[i] - w[i])).toBeLessThanOrEqual(max / qmax / 2 + 1e-7);
     }
     expect(m.words.byteLength + m.scales.byteLength).toBe(matrixBytes({ format, groupSize }, rows * cols, cols));
+  });
+
+  it.each([
+    ['int8', 32],
+    ['int4', 16],
+  ] as const)('%s: a range of rows is a view that reads as those rows of the whole', (format, groupSize) => {
+    const [rows, cols] = [7, 48];
+    const whole = dequantizeRows(quantizeRows(seeded(rows * cols, 9), rows, format, groupSize, 'w'));
+    const part = quantizedRows(quantizeRows(seeded(rows * cols, 9), rows, format, groupSize, 'w'), 2, 3);
+    expect(part.rows).toBe(3);
+    expect(Array.from(dequantizeRows(part))).toEqual(Array.from(whole.subarray(2 * cols, 5 * cols)));
   });
 
   it('refuses shapes it cannot pack, naming the tensor', () => {

@@ -33,6 +33,18 @@ export function quantizationProblem(format: QuantFormat, cols: number, groupSize
   return undefined;
 }
 
+/** Rows r0..r0+rows of m, sharing its storage: every row starts on a whole word and a whole group of scales. */
+export function quantizedRows(m: QuantizedMatrix, r0: number, rows: number): QuantizedMatrix {
+  const wordsPerRow = m.cols / valuesPerWord[m.format];
+  const scalesPerRow = m.cols / m.groupSize;
+  return {
+    ...m,
+    rows,
+    words: m.words.subarray(r0 * wordsPerRow, (r0 + rows) * wordsPerRow),
+    scales: m.scales.subarray(r0 * scalesPerRow, (r0 + rows) * scalesPerRow),
+  };
+}
+
 /** Quantizes `data` (rows, cols); int8 ignores `groupSize` (one scale per row). */
 export function quantizeRows(
   data: Float32Array,

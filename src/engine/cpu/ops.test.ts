@@ -8,7 +8,7 @@ const kernels = defaultCpuKernels();
 import { rmsNormBackward, rmsNormForward } from './rmsnorm';
 import { rope, ropeTable } from './rope';
 import { swigluBackward, swigluForward } from './swiglu';
-import { vocabBackwardBlock, vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
+import { vocabBlock, vocabLogprobsBackward, vocabLogprobsForward } from './vocab-logprobs';
 import { seededRandom } from '../params';
 
 const random = (n: number, seed: number) => {
@@ -186,8 +186,8 @@ describe('CPU ops against finite differences (float64)', () => {
     checkGradient(hidden, g, f, dh);
   });
 
-  it('the vocabulary backward over several blocks of tokens and of vocabulary rows: the direct sum', () => {
-    const { rows, vocab } = vocabBackwardBlock;
+  it('the vocabulary log-probs and backward over several blocks of tokens and of vocabulary rows: the direct sums', () => {
+    const { rows, vocab } = vocabBlock;
     const [T, C, V] = [rows + 44, 6, vocab + 452];
     const hidden = random(T * C, 20);
     const weight = random(V * C, 21);
@@ -195,7 +195,21 @@ describe('CPU ops against finite differences (float64)', () => {
     const g = random(T, 22);
     g[5] = 0;
     const lse = new Float64Array(T);
-    vocabLogprobsForward({ logprobs: new Float64Array(T), lse, hidden, weight, targets, T, C, V }, kernels);
+    const lp = new Float64Array(T);
+    vocabLogprobsForward({ logprobs: lp, lse, hidden, weight, targets, T, C, V }, kernels);
+    // The forward's log-sum-exp, merged over the vocabulary blocks, against one pass over each row.
+    let forwardError = 0;
+    for (let t = 0; t < T; t++) {
+      const logits = Array.from({ length: V }, (_, v) => {
+        let logit = 0;
+        for (let c = 0; c < C; c++) logit += hidden[t * C + c] * weight[v * C + c];
+        return logit;
+      });
+      const max = Math.max(...logits);
+      const l = max + Math.log(logits.reduce((sum, x) => sum + Math.exp(x - max), 0));
+      forwardError = Math.max(forwardError, Math.abs(lse[t] - l), Math.abs(lp[t] - (logits[targets[t]] - l)));
+    }
+    expect(forwardError).toBeLessThan(1e-12);
     const dh = new Float64Array(T * C);
     vocabLogprobsBackward({ dhidden: dh, dlogprobs: g, hidden, weight, targets, lse, T, C, V }, kernels);
     // dh_t = g_t (W[target_t] − Σ_v p_tv W_v), p from the logits and lse.

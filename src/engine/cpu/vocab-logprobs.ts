@@ -2,13 +2,24 @@ import type { VocabLogprobsBackwardArgs, VocabLogprobsForwardArgs } from '../bac
 import { isQuantized, type CpuTensor, type Floats } from './floats';
 import type { CpuKernels } from './kernels/kernels';
 import { matmul } from './matmul';
-
-/** Rows (tokens) processed at once: the only (rows × V) buffer that exists. */
-export const vocabChunkRows = 16;
+import { quantizedRows } from '../quantize';
 
 /**
- * logprobs[t] = log softmax(hidden_t · Wᵀ)[targets[t]] with W (V, C), a chunk of rows at a
- * time (one matmul each) so no (T × V) logits exist; lse (T) is saved for the backward.
+ * A block of logits: tokens × vocabulary rows. The LM head is read a block of rows at a
+ * time, each packed once for all the block's tokens (chunks of a few tokens over the whole
+ * vocabulary would pack all 151,936 rows of Qwen3's head for every chunk).
+ */
+export const vocabBlock = { rows: 256, vocab: 2048 } as const;
+
+/** Rows v0..v0+n of the LM head (V, C). */
+function headRows(weight: CpuTensor, v0: number, n: number, C: number): CpuTensor {
+  return isQuantized(weight) ? quantizedRows(weight, v0, n) : weight.subarray(v0 * C, (v0 + n) * C);
+}
+
+/**
+ * logprobs[t] = log softmax(hidden_t · Wᵀ)[targets[t]] with W (V, C), block by block so no
+ * (T × V) logits exist: each token's log-sum-exp is merged over the vocabulary blocks
+ * (running max and Σexp), and saved in lse (T) for the backward.
  */
 export function vocabLogprobsForward(
   {
@@ -23,27 +34,41 @@ export function vocabLogprobsForward(
   }: Omit<VocabLogprobsForwardArgs<Floats>, 'weight'> & { weight: CpuTensor },
   kernels: CpuKernels,
 ): void {
-  const logits = new Float64Array(Math.min(T, vocabChunkRows) * V);
-  for (let t0 = 0; t0 < T; t0 += vocabChunkRows) {
-    const rows = Math.min(vocabChunkRows, T - t0);
-    matmul(
-      { out: logits, a: hidden.subarray(t0 * C, (t0 + rows) * C), b: weight, M: rows, N: V, K: C, transB: true },
-      kernels,
-    );
+  const { rows: blockRows, vocab: blockVocab } = vocabBlock;
+  const logits = new Float64Array(Math.min(T, blockRows) * Math.min(V, blockVocab));
+  const runningMax = new Float64Array(Math.min(T, blockRows));
+  const runningSum = new Float64Array(Math.min(T, blockRows));
+  const targetLogit = new Float64Array(Math.min(T, blockRows));
+  for (let t0 = 0; t0 < T; t0 += blockRows) {
+    const rows = Math.min(blockRows, T - t0);
+    const a = hidden.subarray(t0 * C, (t0 + rows) * C);
+    runningMax.fill(-Infinity);
+    runningSum.fill(0);
+    for (let v0 = 0; v0 < V; v0 += blockVocab) {
+      const n = Math.min(blockVocab, V - v0);
+      matmul({ out: logits, a, b: headRows(weight, v0, n, C), M: rows, N: n, K: C, transB: true }, kernels);
+      for (let r = 0; r < rows; r++) {
+        const t = t0 + r;
+        const base = r * n;
+        let max = -Infinity;
+        for (let v = base; v < base + n; v++) if (logits[v] > max) max = logits[v];
+        let sum = 0;
+        for (let v = base; v < base + n; v++) sum += Math.exp(logits[v] - max);
+        const merged = Math.max(runningMax[r], max);
+        runningSum[r] = runningSum[r] * Math.exp(runningMax[r] - merged) + sum * Math.exp(max - merged);
+        runningMax[r] = merged;
+        const target = targets[t] - v0;
+        if (target >= 0 && target < n) targetLogit[r] = logits[base + target];
+      }
+    }
     for (let r = 0; r < rows; r++) {
       const t = t0 + r;
-      lse[t] = logSumExp(logits, r * V, V);
-      logprobs[t] = logits[r * V + targets[t]] - lse[t];
+      const l = runningMax[r] + Math.log(runningSum[r]);
+      lse[t] = l;
+      logprobs[t] = targetLogit[r] - l;
     }
   }
 }
-
-/**
- * The backward's block of logits: rows (tokens) × vocabulary rows. The LM head is read a
- * block of rows at a time, each packed once for all the block's tokens, where whole-vocabulary
- * chunks of 16 tokens would pack all of it for every 16.
- */
-export const vocabBackwardBlock = { rows: 256, vocab: 2048 } as const;
 
 /**
  * dhidden += Σ_v dlogprobs_t (1[v = target] − p_tv) W_v: each block's logits are
@@ -68,7 +93,7 @@ export function vocabLogprobsBackward(
     throw new Error(
       'vocab log-probs backward: a quantized matrix is read only as a Linear weight (y = x·Wᵀ), not trained through',
     );
-  const { rows: blockRows, vocab: blockVocab } = vocabBackwardBlock;
+  const { rows: blockRows, vocab: blockVocab } = vocabBlock;
   const coef = new Float64Array(Math.min(T, blockRows) * Math.min(V, blockVocab));
   for (let t0 = 0; t0 < T; t0 += blockRows) {
     const rows = Math.min(blockRows, T - t0);
@@ -89,13 +114,4 @@ export function vocabLogprobsBackward(
       matmul({ out, a: coef.subarray(0, rows * n), b: w, M: rows, N: C, K: n, accumulate: true }, kernels);
     }
   }
-}
-
-/** log Σ exp over values [offset, offset + n), stable. */
-function logSumExp(x: Float64Array, offset: number, n: number): number {
-  let max = -Infinity;
-  for (let i = offset; i < offset + n; i++) if (x[i] > max) max = x[i];
-  let sum = 0;
-  for (let i = offset; i < offset + n; i++) sum += Math.exp(x[i] - max);
-  return max + Math.log(sum);
 }
