@@ -26,6 +26,53 @@ function rowVec4(name: string, base: string, D: number): string {
   return `vec4f(${at(0)}, ${at(1)}, ${at(2)}, ${at(3)})`;
 }
 
+/**
+ * WGSL: rows first..first+16 of two (rows, heads, D) tensors (the row r's values start at
+ * `rowStart`) into workgroup tiles of vec4s, the first one times `scale`, zero from row `end` on.
+ */
+function stageTiles(
+  D: number,
+  first: string,
+  end: string,
+  rowStart: string,
+  [tileA, srcA, scale = '']: [tile: string, src: string, scale?: string],
+  [tileB, srcB]: [tile: string, src: string],
+): string {
+  return /* wgsl */ `for (var i = lid.x; i < ${keyBlock}u * D4; i += 64u) {
+      let r = ${first} + i / D4;
+      let e = i % D4;
+      var a = vec4f(0.0);
+      var b = vec4f(0.0);
+      if (r < ${end}) {
+        let base = ${rowStart};
+        a = ${rowVec4(srcA, 'base', D)}${scale};
+        b = ${rowVec4(srcB, 'base', D)};
+      }
+      ${tileA}[i] = a;
+      ${tileB}[i] = b;
+    }`;
+}
+
+/** WGSL: x · the 4 tile rows r..r+3 at vec4 column e, as a vec4. */
+function dots4(x: string, tile: string, r: string): string {
+  const row = (i: number) => `${tile}[(${r} + ${i}u) * D4 + e]`;
+  return `vec4f(dot(${x}, ${row(0)}), dot(${x}, ${row(1)}), dot(${x}, ${row(2)}), dot(${x}, ${row(3)}))`;
+}
+
+/** WGSL: Σ_i w[i] · tile row r+i at vec4 column e. */
+function weighted4(w: string, tile: string, r: string): string {
+  const row = (i: number) => `${tile}[(${r} + ${i}u) * D4 + e]`;
+  return `${w}.x * ${row(0)} + ${w}.y * ${row(1)} + ${w}.z * ${row(2)} + ${w}.w * ${row(3)}`;
+}
+
+/** WGSL: the vec4 `value` as values 4e..4e+3 of the row of `dst` at `base`, those below D. */
+function storeVec4(dst: string, value: string): string {
+  return `{
+        let value = ${value};
+        for (var c = 0u; c < 4u; c++) { if (4u * e + c < D) { ${dst}[base + 4u * e + c] = value[c]; } }
+      }`;
+}
+
 export function attentionForwardWgsl(D: number): string {
   const D4 = Math.ceil(D / 4);
   return /* wgsl */ `${dims}
@@ -59,19 +106,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var l = 0.0;
   let visible = dims.P + t + 1u; // keys 0..P+t
   for (var j0 = 0u; j0 < keyEnd; j0 += KB) {
-    for (var i = lid.x; i < KB * D4; i += 64u) {
-      let j = j0 + i / D4;
-      let e = i % D4;
-      var kval = vec4f(0.0);
-      var vval = vec4f(0.0);
-      if (j < keyEnd) {
-        let base = (j * dims.Hkv + kvHead) * D;
-        kval = ${rowVec4('k', 'base', D)};
-        vval = ${rowVec4('v', 'base', D)};
-      }
-      kTile[i] = kval;
-      vTile[i] = vval;
-    }
+    ${stageTiles(D, 'j0', 'keyEnd', '(r * dims.Hkv + kvHead) * D', ['kTile', 'k'], ['vTile', 'v'])}
     workgroupBarrier();
     if (isQuery) {
       for (var jj = 0u; jj < KB; jj += 4u) {
@@ -80,8 +115,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         var s = vec4f(0.0);
         for (var e = 0u; e < D4; e++) {
           let qe = qv[e];
-          s += vec4f(dot(qe, kTile[jj * D4 + e]), dot(qe, kTile[(jj + 1u) * D4 + e]),
-                     dot(qe, kTile[(jj + 2u) * D4 + e]), dot(qe, kTile[(jj + 3u) * D4 + e]));
+          s += ${dots4('qe', 'kTile', 'jj')};
         }
         // Keys past this query's last visible one take no weight.
         s = select(s, vec4f(-3.0e38), vec4u(j, j + 1u, j + 2u, j + 3u) >= vec4u(visible));
@@ -90,8 +124,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         let p = exp(s - vec4f(mNew));
         l = l * correction + (p.x + p.y) + (p.z + p.w);
         for (var e = 0u; e < D4; e++) {
-          o[e] = o[e] * correction + p.x * vTile[jj * D4 + e] + p.y * vTile[(jj + 1u) * D4 + e]
-               + p.z * vTile[(jj + 2u) * D4 + e] + p.w * vTile[(jj + 3u) * D4 + e];
+          o[e] = o[e] * correction + ${weighted4('p', 'vTile', 'jj')};
         }
         m = mNew;
       }
@@ -100,12 +133,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
   if (isQuery) {
     let base = (t * dims.Hq + h) * D;
-    for (var e = 0u; e < D4; e++) {
-      let value = o[e] / l;
-      for (var c = 0u; c < 4u; c++) {
-        if (4u * e + c < D) { out[base + 4u * e + c] = value[c]; }
-      }
-    }
+    for (var e = 0u; e < D4; e++) { ${storeVec4('out', 'o[e] / l')} }
     lse[h * dims.T + t] = m + log(l);
   }
 }
@@ -179,19 +207,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     dt = delta[h * dims.T + t];
   }
   for (var j0 = 0u; j0 < keyEnd; j0 += KB) {
-    for (var i = lid.x; i < KB * D4; i += 64u) {
-      let j = j0 + i / D4;
-      let e = i % D4;
-      var kval = vec4f(0.0);
-      var vval = vec4f(0.0);
-      if (j < keyEnd) {
-        let base = (j * dims.Hkv + kvHead) * D;
-        kval = ${rowVec4('k', 'base', D)};
-        vval = ${rowVec4('v', 'base', D)};
-      }
-      kTile[i] = kval;
-      vTile[i] = vval;
-    }
+    ${stageTiles(D, 'j0', 'keyEnd', '(r * dims.Hkv + kvHead) * D', ['kTile', 'k'], ['vTile', 'v'])}
     workgroupBarrier();
     if (isQuery) {
       for (var jj = 0u; jj < KB; jj += 4u) {
@@ -202,19 +218,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         for (var e = 0u; e < D4; e++) {
           let qe = qv[e];
           let de = dov[e];
-          let k0 = kTile[jj * D4 + e];
-          let k1 = kTile[(jj + 1u) * D4 + e];
-          let k2 = kTile[(jj + 2u) * D4 + e];
-          let k3 = kTile[(jj + 3u) * D4 + e];
-          s += vec4f(dot(qe, k0), dot(qe, k1), dot(qe, k2), dot(qe, k3));
-          dp += vec4f(dot(de, vTile[jj * D4 + e]), dot(de, vTile[(jj + 1u) * D4 + e]),
-                      dot(de, vTile[(jj + 2u) * D4 + e]), dot(de, vTile[(jj + 3u) * D4 + e]));
+          s += ${dots4('qe', 'kTile', 'jj')};
+          dp += ${dots4('de', 'vTile', 'jj')};
         }
         let seen = vec4u(j, j + 1u, j + 2u, j + 3u) < vec4u(visible);
         let ds = select(vec4f(0.0), exp(s - vec4f(l)) * (dp - vec4f(dt)), seen);
         for (var e = 0u; e < D4; e++) {
-          dqv[e] += ds.x * kTile[jj * D4 + e] + ds.y * kTile[(jj + 1u) * D4 + e]
-                  + ds.z * kTile[(jj + 2u) * D4 + e] + ds.w * kTile[(jj + 3u) * D4 + e];
+          dqv[e] += ${weighted4('ds', 'kTile', 'jj')};
         }
       }
     }
@@ -222,12 +232,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
   if (isQuery) {
     let base = (t * dims.Hq + h) * D;
-    for (var e = 0u; e < D4; e++) {
-      let value = dims.scale * dqv[e];
-      for (var c = 0u; c < 4u; c++) {
-        if (4u * e + c < D) { dq[base + 4u * e + c] = value[c]; }
-      }
-    }
+    for (var e = 0u; e < D4; e++) { ${storeVec4('dq', 'dims.scale * dqv[e]')} }
   }
 }
 `;
@@ -285,19 +290,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   for (var g = 0u; g < groupSize; g++) {
     let h = kvHead * groupSize + g;
     for (var t0 = tFirst; t0 < dims.T; t0 += QB) {
-      for (var i = lid.x; i < QB * D4; i += 64u) {
-        let t = t0 + i / D4;
-        let e = i % D4;
-        var qval = vec4f(0.0);
-        var dval = vec4f(0.0);
-        if (t < dims.T) {
-          let base = (t * dims.Hq + h) * D;
-          qval = ${rowVec4('q', 'base', D)} * dims.scale;
-          dval = ${rowVec4('dout', 'base', D)};
-        }
-        qTile[i] = qval;
-        doTile[i] = dval;
-      }
+      ${stageTiles(D, 't0', 'dims.T', '(r * dims.Hq + h) * D', ['qTile', 'q', ' * dims.scale'], ['doTile', 'dout'])}
       if (lid.x < QB) {
         let t = t0 + lid.x;
         lseTile[lid.x] = select(0.0, lse[h * dims.T + min(t, dims.T - 1u)], t < dims.T);
@@ -312,10 +305,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
           for (var e = 0u; e < D4; e++) {
             let ke = kv[e];
             let ve = vv[e];
-            s += vec4f(dot(ke, qTile[tt * D4 + e]), dot(ke, qTile[(tt + 1u) * D4 + e]),
-                       dot(ke, qTile[(tt + 2u) * D4 + e]), dot(ke, qTile[(tt + 3u) * D4 + e]));
-            dp += vec4f(dot(ve, doTile[tt * D4 + e]), dot(ve, doTile[(tt + 1u) * D4 + e]),
-                        dot(ve, doTile[(tt + 2u) * D4 + e]), dot(ve, doTile[(tt + 3u) * D4 + e]));
+            s += ${dots4('ke', 'qTile', 'tt')};
+            dp += ${dots4('ve', 'doTile', 'tt')};
           }
           let ts = vec4u(t, t + 1u, t + 2u, t + 3u);
           // Query t sees key j when P + t >= j, and exists when t < T.
@@ -325,10 +316,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
           let p = select(vec4f(0.0), exp(s - lseV), sees);
           let ds = p * (dp - deltaV);
           for (var e = 0u; e < D4; e++) {
-            dvv[e] += p.x * doTile[tt * D4 + e] + p.y * doTile[(tt + 1u) * D4 + e]
-                    + p.z * doTile[(tt + 2u) * D4 + e] + p.w * doTile[(tt + 3u) * D4 + e];
-            dkv[e] += ds.x * qTile[tt * D4 + e] + ds.y * qTile[(tt + 1u) * D4 + e]
-                    + ds.z * qTile[(tt + 2u) * D4 + e] + ds.w * qTile[(tt + 3u) * D4 + e];
+            dvv[e] += ${weighted4('p', 'doTile', 'tt')};
+            dkv[e] += ${weighted4('ds', 'qTile', 'tt')};
           }
         }
       }
@@ -338,14 +327,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   if (isKey) {
     let base = (j * dims.Hkv + kvHead) * D;
     for (var e = 0u; e < D4; e++) {
-      let dkValue = dkv[e]; // the queries were staged scaled
-      let dvValue = dvv[e];
-      for (var c = 0u; c < 4u; c++) {
-        if (4u * e + c < D) {
-          dk[base + 4u * e + c] = dkValue[c];
-          dv[base + 4u * e + c] = dvValue[c];
-        }
-      }
+      ${storeVec4('dk', 'dkv[e]')} // the queries were staged scaled
+      ${storeVec4('dv', 'dvv[e]')}
     }
   }
 }
