@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/support/gpu';
 import type { AttentionDims } from '../../backend';
 import { CpuBackend } from '../../cpu/backend';
+import { nodeGpu } from '../node-gpu';
 import { encodeAttentionBackward, encodeAttentionForward } from './attention';
+import { attentionBackwardKeyValueWgsl, attentionBackwardQueryWgsl, attentionForwardWgsl } from './attention.wgsl';
 
 // f32 with online softmax against the float64 CPU backend: 1e-5 absolute on outputs; gradients 2e-4 relative.
 describe.skipIf(!gpuAvailable)('fused causal GQA attention', () => {
@@ -62,6 +64,26 @@ describe.skipIf(!gpuAvailable)('fused causal GQA attention', () => {
       expect(maxError(await ctx.read(dv, L * Hkv * D), expected.dv).rel).toBeLessThan(2e-4);
     });
   }
+
+  it("fits the 16 KiB of workgroup memory every WebGPU device has, at Qwen3's head_dim of 128", async () => {
+    const adapter = await (await nodeGpu())?.requestAdapter();
+    if (adapter === undefined || adapter === null) throw new Error('no WebGPU adapter');
+    const device = await adapter.requestDevice(); // the default limits: 16,384 bytes of workgroup storage
+    expect(device.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    for (const wgsl of [
+      attentionForwardWgsl(128),
+      attentionBackwardQueryWgsl(128),
+      attentionBackwardKeyValueWgsl(128),
+    ]) {
+      device.pushErrorScope('validation');
+      device.createComputePipeline({
+        layout: 'auto',
+        compute: { module: device.createShaderModule({ code: wgsl }), entryPoint: 'main' },
+      });
+      expect((await device.popErrorScope())?.message).toBeUndefined();
+    }
+    device.destroy();
+  });
 
   it('refuses query heads that do not group evenly over key/value heads', async () => {
     const ctx = await testGpu();

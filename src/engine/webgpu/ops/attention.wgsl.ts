@@ -262,8 +262,6 @@ const QB = ${keyBlock}u;
 
 var<workgroup> qTile: array<vec4f, ${keyBlock * D4}>;  // (QB, D4), scaled
 var<workgroup> doTile: array<vec4f, ${keyBlock * D4}>;
-var<workgroup> lseTile: array<f32, ${keyBlock}>;
-var<workgroup> deltaTile: array<f32, ${keyBlock}>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -291,11 +289,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     let h = kvHead * groupSize + g;
     for (var t0 = tFirst; t0 < dims.T; t0 += QB) {
       ${stageTiles(D, 't0', 'dims.T', '(r * dims.Hq + h) * D', ['qTile', 'q', ' * dims.scale'], ['doTile', 'dout'])}
-      if (lid.x < QB) {
-        let t = t0 + lid.x;
-        lseTile[lid.x] = select(0.0, lse[h * dims.T + min(t, dims.T - 1u)], t < dims.T);
-        deltaTile[lid.x] = select(0.0, delta[h * dims.T + min(t, dims.T - 1u)], t < dims.T);
-      }
       workgroupBarrier();
       if (isKey) {
         for (var tt = 0u; tt < QB; tt += 4u) {
@@ -311,8 +304,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
           let ts = vec4u(t, t + 1u, t + 2u, t + 3u);
           // Query t sees key j when P + t >= j, and exists when t < T.
           let sees = (ts < vec4u(dims.T)) & (vec4u(dims.P) + ts >= vec4u(j));
-          let lseV = vec4f(lseTile[tt], lseTile[tt + 1u], lseTile[tt + 2u], lseTile[tt + 3u]);
-          let deltaV = vec4f(deltaTile[tt], deltaTile[tt + 1u], deltaTile[tt + 2u], deltaTile[tt + 3u]);
+          // (Read where they are: two more tiles would pass the 16 KiB every device has at D = 128.)
+          let row = h * dims.T;
+          let last = dims.T - 1u;
+          let lseV = vec4f(lse[row + min(t, last)], lse[row + min(t + 1u, last)], lse[row + min(t + 2u, last)], lse[row + min(t + 3u, last)]);
+          let deltaV = vec4f(delta[row + min(t, last)], delta[row + min(t + 1u, last)], delta[row + min(t + 2u, last)], delta[row + min(t + 3u, last)]);
           let p = select(vec4f(0.0), exp(s - lseV), sees);
           let ds = p * (dp - deltaV);
           for (var e = 0u; e < D4; e++) {
