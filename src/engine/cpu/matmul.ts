@@ -109,21 +109,38 @@ export function matmul(args: Omit<MatmulArgs<Floats>, 'b'> & { b: CpuTensor }, k
     for (let k0 = 0; k0 < K; k0 += kc) {
       const kn = Math.min(kc, K - k0);
       packPanel(packed, b, !transB, n0, nc, k0, kn, K, N);
-      for (let m0 = 0; m0 < M; m0 += 4) {
-        packRows(block, a, transA, m0, Math.min(4, M - m0), k0, kn, M, K);
-        kernels.matmulBlock(s.subarray(m0 * nc, (m0 + 4) * nc), block, packed, nc, kn);
-      }
+      addBlocks(kernels, s, block, packed, a, transA, k0, kn, M, K, nc);
     }
     if (lora) {
       // t = u·Bᵀ through the same kernel: u (M, R) and B (N, R) are already op(a) and op(b)ᵀ.
       t.fill(0, 0, 4 * blocks * nc);
       packPanel(loraPanel, lora.b, false, n0, nc, 0, R, R, R);
-      for (let m0 = 0; m0 < M; m0 += 4) {
-        packRows(loraBlock, lora.u, false, m0, Math.min(4, M - m0), 0, R, M, R);
-        kernels.matmulBlock(t.subarray(m0 * nc, (m0 + 4) * nc), loraBlock, loraPanel, nc, R);
-      }
+      addBlocks(kernels, t, loraBlock, loraPanel, lora.u, false, 0, R, M, R, nc);
     }
     for (let m = 0; m < M; m++) epilogue(args, s, t, m * nc, m, n0, nc);
+  }
+}
+
+/**
+ * s (4·⌈M/4⌉, nc) += columns k0..k0+kn of op(a) times the packed panel (nc, kn)ᵀ, a block of 4
+ * rows of op(a) at a time, packed into `block` (kn, 4).
+ */
+function addBlocks(
+  kernels: CpuKernels,
+  s: Float64Array,
+  block: Float64Array,
+  panel: Float64Array,
+  a: Floats,
+  transA: boolean,
+  k0: number,
+  kn: number,
+  M: number,
+  K: number,
+  nc: number,
+): void {
+  for (let m0 = 0; m0 < M; m0 += 4) {
+    packRows(block, a, transA, m0, Math.min(4, M - m0), k0, kn, M, K);
+    kernels.matmulBlock(s.subarray(m0 * nc, (m0 + 4) * nc), block, panel, nc, kn);
   }
 }
 

@@ -101,7 +101,7 @@ export function vocabLogprobsBackward(
     const out = dhidden.subarray(t0 * C, (t0 + rows) * C);
     for (let v0 = 0; v0 < V; v0 += blockVocab) {
       const n = Math.min(blockVocab, V - v0);
-      const w = weight.subarray(v0 * C, (v0 + n) * C); // (n, C)
+      const w = headRows(weight, v0, n, C); // (n, C)
       matmul({ out: coef, a, b: w, M: rows, N: n, K: C, transB: true }, kernels);
       for (let r = 0; r < rows; r++) {
         const t = t0 + r;
