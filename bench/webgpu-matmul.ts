@@ -14,7 +14,7 @@ import { WebGpuBackend } from '../src/engine/webgpu/backend';
 import { GpuContext } from '../src/engine/webgpu/context';
 import { openEngineDevice } from '../src/engine/webgpu/device';
 import { nodeGpu } from '../src/engine/webgpu/node-gpu';
-import { encodeMatmul, type MatmulKernel } from '../src/engine/webgpu/ops/matmul';
+import { encodeMatmul, type MatmulKernel, matvecMaxRows } from '../src/engine/webgpu/ops/matmul';
 import {
   loadProbeLoads,
   loadProbeRows,
@@ -124,6 +124,8 @@ export async function benchMatmul(report: BenchReport): Promise<void> {
       { label: 'tiled', kernel: 'tiled' },
       ...(transB ? [{ label: 'rowdot', kernel: 'rowdot' as const }] : []),
       { label: 'block', kernel: 'block' },
+      // GPUs' kernel for decode; over the weights as stored, as decode reads them.
+      ...(transB && M <= matvecMaxRows ? [{ label: 'matvec', kernel: 'matvec' as const, stored: true }] : []),
       ...(ctx.engine.subgroupSize !== undefined && M > 1
         ? [{ label: 'block unshared', kernel: 'block' as const, shareA: false }]
         : []),

@@ -20,6 +20,11 @@ export class ProgramCache {
     return pipeline;
   }
 
+  /** Whether the pipeline for `op` in variant `hint` was compiled (tests: which kernel a shape took). */
+  has(op: string, hint: string): boolean {
+    return this.pipelines.has(`${op}|${hint}`);
+  }
+
   get size(): number {
     return this.pipelines.size;
   }

@@ -4,7 +4,8 @@ import type { MatmulSpec } from '../../backend';
 import { CpuBackend } from '../../cpu/backend';
 import { roundToBf16, roundToHalf } from '../../half-floats';
 import { dequantizeRows, quantizeRows } from '../../quantize';
-import type { Binding, GpuContext, HalfBinding } from '../context';
+import { type Binding, GpuContext, type HalfBinding } from '../context';
+import { EngineDevice } from '../device';
 import { encodeMatmul, type MatmulKernel } from './matmul';
 
 /** out = α · op(a) · op(b) (+ out) (+ u · bᵀ) on the float64 CPU backend, from the same inputs. */
@@ -43,7 +44,7 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
       [false, false, 'tiled'],
       [true, false, 'tiled'],
     ];
-    if (K % 4 === 0) variants.push([false, true, 'rowdot'], [false, true, 'block']);
+    if (K % 4 === 0) variants.push([false, true, 'rowdot'], [false, true, 'block'], [false, true, 'matvec']);
     if (N % 4 === 0) variants.push([false, false, 'block']);
     if (M % 4 === 0 && N % 4 === 0) variants.push([true, false, 'block']);
     for (const [transA, transB, kernel] of variants) {
@@ -78,6 +79,8 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
     [5, 9, 11, undefined],
     [6, 10, 12, 'block'],
     [6, 12, 12, 'block'],
+    [1, 10, 12, 'matvec'],
+    [6, 10, 12, 'matvec'],
   ] as const)('accumulates into the output: M=%i N=%i K=%i %s', async (M, N, K, kernel) => {
     const ctx = await testGpu();
     const a = randomArray(M * K, 1);
@@ -94,7 +97,7 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
       K,
       transB: true,
       accumulate: true,
-      ...(kernel !== undefined ? { kernel, block: { rows: 4, cols: 8 } } : {}),
+      ...(kernel === 'block' ? { kernel, block: { rows: 4, cols: 8 } } : kernel !== undefined ? { kernel } : {}),
     });
     await ctx.submit(encoder);
     const expected = reference({ out: c0, a, b, M, N, K, transB: true, accumulate: true });
@@ -110,6 +113,8 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
     [70, 130, 40, 16, 'block'],
     [5, 9, 12, 4, 'block'],
     [1, 9, 12, 4, 'block'],
+    [1, 9, 12, 4, 'matvec'],
+    [7, 130, 40, 17, 'matvec'],
   ] as const) {
     it(`fuses a LoRA branch: M=${M} N=${N} K=${K} R=${R} ${kernel}`, async () => {
       const ctx = await testGpu();
@@ -226,6 +231,46 @@ describe.skipIf(!gpuAvailable)('matmul kernel vs the float64 CPU backend', () =>
     ).toThrow('matmul: the block kernel needs vec4 rows');
   });
 
+  it('takes the matvec kernel on a GPU adapter for up to 4 rows of the forward layout, the tiled one beyond', async () => {
+    // The test device, described as a hardware adapter: the choice depends only on that flag.
+    const gpu = new GpuContext(new EngineDevice((await testGpu()).device, 'a GPU (test)', false, undefined, false));
+    for (const [M, kernel] of [
+      [1, 'matvec1'],
+      [4, 'matvec4'],
+      [5, 'nt'],
+    ] as const) {
+      const [N, K] = [40, 24];
+      const a = randomArray(M * K, M);
+      const b = randomArray(N * K, 2);
+      const out = gpu.zeros(M * N, 'out');
+      const encoder = gpu.device.createCommandEncoder();
+      encodeMatmul(gpu, encoder, { out, a: gpu.upload(a, 'a'), b: gpu.upload(b, 'b'), M, N, K, transB: true });
+      await gpu.submit(encoder);
+      expect(gpu.programs.has('matmul', `${kernel}+f32`)).toBe(true);
+      const expected = reference({ a, b, M, N, K, transB: true });
+      expect(maxError(await gpu.read(out, M * N), expected).rel).toBeLessThan(tolerance);
+    }
+    expect(gpu.programs.size).toBe(3);
+  });
+
+  it('refuses the matvec kernel where it does not apply, naming the condition', async () => {
+    const ctx = await testGpu();
+    const buf = ctx.zeros(64, 'x');
+    const encode = (K: number, transB: boolean) =>
+      encodeMatmul(ctx, ctx.device.createCommandEncoder(), {
+        out: buf,
+        a: buf,
+        b: buf,
+        M: 1,
+        N: 3,
+        K,
+        transB,
+        kernel: 'matvec',
+      });
+    expect(() => encode(6, true)).toThrow('matmul: the matvec kernel needs transB, no transA, and K a multiple of 4');
+    expect(() => encode(8, false)).toThrow('matmul: the matvec kernel needs transB');
+  });
+
   it('refuses a non-positive size, naming it', async () => {
     const ctx = await testGpu();
     const buf = ctx.zeros(4, 'x');
@@ -266,6 +311,8 @@ describe.skipIf(!gpuAvailable)(
       [70, 130, 64, true, 'block', 16],
       [1, 130, 64, true, 'block', 0], // decode
       [65, 64, 32, false, 'block', 0], // dX = dY·W
+      [1, 130, 64, true, 'matvec', 0], // decode on a GPU
+      [3, 67, 96, true, 'matvec', 5],
     ];
     const stores: [string, (ctx: GpuContext, b: Float32Array, N: number) => [Binding, Float32Array]][] = [
       ['f16', (ctx, b) => [uploadHalf(ctx, b), roundToHalf(b)]],

@@ -11,9 +11,13 @@ import {
   type BlockLayout,
   type BlockShape,
 } from './matmul.wgsl';
+import { matvecOutputs, matvecWgsl } from './matvec.wgsl';
 import type { WeightKind } from './weight-read.wgsl';
 
-export type MatmulKernel = 'tiled' | 'rowdot' | 'block';
+export type MatmulKernel = 'tiled' | 'rowdot' | 'block' | 'matvec';
+
+/** The most rows of x a GPU takes the matrix-vector kernel for: one pass over the weights. */
+export const matvecMaxRows = 4;
 
 export interface MatmulKernelArgs extends MatmulArgs<Binding> {
   /** Force a kernel (tests and benchmarks); by default the shape class and the adapter choose (chooseKernel). */
@@ -75,8 +79,17 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     throw new Error(
       'matmul: the block kernel needs vec4 rows: K (and R) multiples of 4 with transB, N with neither transpose, M and N with transA',
     );
+  const matvecApplies = layout === 'nt' && K % 4 === 0;
+  if (args.kernel === 'matvec' && !matvecApplies)
+    throw new Error('matmul: the matvec kernel needs transB, no transA, and K a multiple of 4');
+  if (args.kernel === 'matvec' && Math.ceil(N / matvecOutputs) > 65535)
+    throw new Error(`matmul: the matvec kernel takes at most ${matvecOutputs * 65535} outputs per dispatch, got ${N}`);
   const rowDot = args.kernel === 'rowdot';
-  // CPU adapters (SwiftShader) take the register-blocked kernel wherever it applies; GPUs the tiled one.
+  // CPU adapters (SwiftShader) take the register-blocked kernel wherever it applies; GPUs the
+  // matrix-vector kernel for a few rows (decode) and the tiled one otherwise.
+  const matvec =
+    args.kernel === 'matvec' ||
+    (args.kernel === undefined && !ctx.engine.isCpuAdapter && matvecApplies && M <= matvecMaxRows);
   const blocked =
     layout !== undefined &&
     (args.kernel === 'block' || (args.kernel === undefined && ctx.engine.isCpuAdapter && canBlock));
@@ -96,26 +109,32 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     args.shareA !== false &&
     ctx.engine.subgroupSize === blockLanes &&
     blockSharesA(layout, block, aVec4);
-  const kernelName = rowDot
-    ? 'rowdot'
-    : block !== undefined
-      ? `block${block.rows}x${block.cols}-${layoutName}${aVec4 ? '-a4' : ''}${cVec4 ? '-c4' : ''}${shareA ? '-sg' : ''}`
-      : layoutName;
+  const matvecRows = M === 1 ? 1 : 4;
+  const kernelName = matvec
+    ? `matvec${matvecRows}`
+    : rowDot
+      ? 'rowdot'
+      : block !== undefined
+        ? `block${block.rows}x${block.cols}-${layoutName}${aVec4 ? '-a4' : ''}${cVec4 ? '-c4' : ''}${shareA ? '-sg' : ''}`
+        : layoutName;
   const variant = `${kernelName}${lora ? '+lora' : ''}+${bKind}`;
   const pipeline = ctx.programs.get('matmul', variant, () => {
+    if (matvec) return matvecWgsl(matvecRows, lora !== undefined, bKind);
     if (rowDot) return matmulRowDotWgsl(lora !== undefined, bKind);
     if (block !== undefined && layout !== undefined)
       return matmulBlockWgsl(layout, block, { lora: lora !== undefined, bKind, aVec4, cVec4, shareA });
     return matmulWgsl(transA, transB, lora !== undefined, bKind);
   });
-  const workgroups: [number, number] = rowDot
-    ? [Math.ceil(N / 32), Math.ceil(M / 32)]
-    : block !== undefined
-      ? [
-          Math.ceil(N / (block.cols * blockWorkgroup(block, shareA).x)),
-          Math.ceil(M / (block.rows * blockWorkgroup(block, shareA).y)),
-        ]
-      : [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)];
+  const workgroups: [number, number] = matvec
+    ? [Math.ceil(N / matvecOutputs), Math.ceil(M / matvecRows)]
+    : rowDot
+      ? [Math.ceil(N / 32), Math.ceil(M / 32)]
+      : block !== undefined
+        ? [
+            Math.ceil(N / (block.cols * blockWorkgroup(block, shareA).x)),
+            Math.ceil(M / (block.rows * blockWorkgroup(block, shareA).y)),
+          ]
+        : [Math.ceil(N / matmulTile.cols), Math.ceil(M / matmulTile.rows)];
   const uniforms = ctx.uniforms(
     [
       { u32: M },

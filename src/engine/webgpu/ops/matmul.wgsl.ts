@@ -15,7 +15,7 @@ import { weightWgsl, type WeightKind } from './weight-read.wgsl';
 export const matmulTile = { rows: 64, cols: 64, depth: 16 } as const;
 
 /** The uniforms of both kernels; G is the quantized b's values per scale (0 otherwise). */
-const matmulDims = /* wgsl */ `struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32, G: u32 }
+export const matmulDims = /* wgsl */ `struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32, G: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;`;
 
 export function matmulWgsl(transA: boolean, transB: boolean, lora = false, bKind: WeightKind = 'f32'): string {
