@@ -2,10 +2,11 @@
  * A real-size model through the whole engine path: a random Qwen3-0.6B folder (all 28 layers,
  * bf16, tied, sharded, written by make:random-qwen3's code) loaded from disk on the CPU and on
  * WebGPU, then prefill and decode speed and one LoRA training step. Reports load time, the
- * process's peak memory and the engine's own byte count beside the memory plan.
+ * process's peak memory and the engine's own byte count beside the memory plan. On WebGPU it
+ * also measures the device's copy bandwidth and gives decode as a share of that roofline.
  *
  *   npm run bench -- real-size
- *   REAL_SIZE_TOKENS=64 REAL_SIZE_LAYERS=28 REAL_SIZE_BACKENDS=cpu,webgpu,webgpu-f16 npm run bench -- real-size
+ *   REAL_SIZE_TOKENS=64 REAL_SIZE_LAYERS=28 REAL_SIZE_DECODE=8 REAL_SIZE_BACKENDS=cpu,webgpu,webgpu-f16 npm run bench -- real-size
  *
  * Backends: cpu; webgpu (its default weight format: f16 where the adapter has shader-f16);
  * webgpu-f32 and webgpu-f16 (that format). The process peak is the whole run's so far.
@@ -38,7 +39,38 @@ const layers = Number(process.env.REAL_SIZE_LAYERS ?? 28);
 const decodeTokens = Number(process.env.REAL_SIZE_DECODE ?? 8);
 const backends = (process.env.REAL_SIZE_BACKENDS ?? 'cpu,webgpu').split(',');
 
-async function run<T>(name: string, backend: Backend<T>, folder: string, report: BenchReport): Promise<void> {
+/** What the roofline needs from a run: its decode rate and the bytes of its weights (read once per decoded token). */
+interface RunFigures {
+  decode: number;
+  weightBytes: number;
+}
+
+/**
+ * The device's memory bandwidth as copyBufferToBuffer moves it (bytes read plus bytes written
+ * per second): 8 copies of 256 MiB (or the largest buffer the device allows) in one submit,
+ * the median of 3 after a warm-up.
+ */
+async function copyBandwidth(device: GPUDevice): Promise<number> {
+  const bytes = Math.min(256 * 2 ** 20, device.limits.maxBufferSize) & ~3;
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const [src, dst] = [device.createBuffer({ size: bytes, usage }), device.createBuffer({ size: bytes, usage })];
+  const copies = 8;
+  const time = async () => {
+    const t0 = performance.now();
+    const encoder = device.createCommandEncoder();
+    for (let i = 0; i < copies; i++) encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / 1000;
+  };
+  await time();
+  const seconds = [await time(), await time(), await time()].sort((a, b) => a - b)[1];
+  src.destroy();
+  dst.destroy();
+  return (2 * bytes * copies) / seconds;
+}
+
+async function run<T>(name: string, backend: Backend<T>, folder: string, report: BenchReport): Promise<RunFigures> {
   const seconds = (t0: number) => (performance.now() - t0) / 1000;
   let t0 = performance.now();
   const model = await loadQwen3(backend, folderFiles(folder));
@@ -89,6 +121,8 @@ async function run<T>(name: string, backend: Backend<T>, folder: string, report:
     { name: `${name} engine bytes`, value: backend.liveBytes, unit: 'B', planned: plan.totalBytes },
     { name: `${name} process peak`, value: peak, unit: 'B' },
   );
+  const weightBytes = plan.parts.find((p) => p.part === 'weights')?.bytes ?? 0;
+  return { decode, weightBytes };
 }
 
 export async function benchRealSize(report: BenchReport): Promise<void> {
@@ -111,7 +145,19 @@ export async function benchRealSize(report: BenchReport): Promise<void> {
       if (device === undefined) break;
       report.adapter = device.adapterName;
       const backend = new WebGpuBackend(device, weights === undefined ? {} : { weights });
-      await run(`${name} (${backend.weights.format})`, backend, folder, report);
+      const label = `${name} (${backend.weights.format})`;
+      const { decode, weightBytes } = await run(label, backend, folder, report);
+      // Decode reads every weight once per token: the bandwidth bounds its rate (the issue's roofline).
+      const bandwidth = await copyBandwidth(device.device);
+      const roofline = (100 * decode * weightBytes) / bandwidth;
+      console.log(
+        `${label}: decode at ${roofline.toFixed(1)}% of the bandwidth roofline (${formatBytes(weightBytes)} of weights per token; ` +
+          `copies move ${(bandwidth / 1e9).toFixed(0)} GB/s, read plus written)`,
+      );
+      report.results.push(
+        { name: `${label} copy bandwidth`, value: bandwidth / 1e9, unit: 'GB/s' },
+        { name: `${label} decode % of bandwidth roofline`, value: roofline, unit: '%' },
+      );
       device.destroy();
     }
   } finally {

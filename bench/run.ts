@@ -3,31 +3,27 @@
  * and ratios, and writes one JSON report per benchmark under bench/results/.
  * Benchmarks, not tests: these machines are shared and noisy, so compare within one run.
  */
-import { benchCpuMatmul } from './cpu-matmul';
-import { benchEngine } from './engine';
-import { benchMatmul } from './webgpu-matmul';
-import { benchSharedPrefix } from './shared-prefix';
-import { benchRealSize } from './real-size';
-import { benchTeacherPaths } from './teacher-paths';
-import { benchPeer } from './peer';
-import { benchSodUpdate } from './sod-update';
-import { benchLoraStep } from './lora-step';
-import { benchAttention } from './attention';
-import { benchGoals } from './goals';
 import { newReport, writeReport, type BenchReport } from './report';
 
-const benchmarks: Record<string, (report: BenchReport) => Promise<void>> = {
-  matmul: benchMatmul,
-  engine: benchEngine,
-  'cpu-matmul': benchCpuMatmul,
-  'shared-prefix': benchSharedPrefix,
-  'real-size': benchRealSize,
-  'teacher-paths': benchTeacherPaths,
-  peer: benchPeer,
-  'sod-update': benchSodUpdate,
-  'lora-step': benchLoraStep,
-  attention: benchAttention,
-  goals: benchGoals,
+type Benchmark = (report: BenchReport) => Promise<void>;
+
+/**
+ * Each benchmark's module is loaded only when it runs: the GPU-machine kit
+ * (scripts/device-kit.sh) bundles this file without the browser and ONNX packages that only
+ * peer and teacher-paths need.
+ */
+const benchmarks: Record<string, () => Promise<Benchmark>> = {
+  matmul: async () => (await import('./webgpu-matmul')).benchMatmul,
+  engine: async () => (await import('./engine')).benchEngine,
+  'cpu-matmul': async () => (await import('./cpu-matmul')).benchCpuMatmul,
+  'shared-prefix': async () => (await import('./shared-prefix')).benchSharedPrefix,
+  'real-size': async () => (await import('./real-size')).benchRealSize,
+  'teacher-paths': async () => (await import('./teacher-paths')).benchTeacherPaths,
+  peer: async () => (await import('./peer')).benchPeer,
+  'sod-update': async () => (await import('./sod-update')).benchSodUpdate,
+  'lora-step': async () => (await import('./lora-step')).benchLoraStep,
+  attention: async () => (await import('./attention')).benchAttention,
+  goals: async () => (await import('./goals')).benchGoals,
 };
 
 const requested = process.argv.slice(2);
@@ -42,7 +38,7 @@ const chosen = requested.length > 0 ? requested : Object.keys(benchmarks).filter
 for (const name of chosen) {
   console.log(`\n== ${name} ==`);
   const report = newReport();
-  await benchmarks[name](report);
+  await (await benchmarks[name]())(report);
   console.log(`report: ${writeReport(report, name)}`);
 }
 process.exit(0);
