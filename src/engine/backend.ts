@@ -34,6 +34,12 @@ export interface Backend<T> {
   release(t: T): void;
   /** Bytes of the tensors made and not yet released: what the model, caches and scratch hold. */
   readonly liveBytes: number;
+  /**
+   * Decode steps the engine records before it reads their sampled tokens: 1 where a read costs
+   * nothing (the CPU); more on a GPU, where each read waits for a submit to finish and come back.
+   * Steps past a stop token are computed and dropped.
+   */
+  readonly decodeStepsPerRead: number;
   /** Submits recorded work (WebGPU); a no-op on the CPU. */
   flush(): Promise<void>;
 

@@ -101,6 +101,10 @@ export class Decoder<T> {
   private readonly logits: T;
   /** (2) the sampled id and its log-prob: the one read per decoded token. */
   private readonly sampled: T;
+  /** (2 · decodeStepsPerRead) each step's (id, log-prob) when several steps share one read. */
+  private readonly sampledSteps: T | undefined;
+  /** Decode steps recorded per read (the backend's decodeStepsPerRead). */
+  readonly stepsPerRead: number;
   /** (1) the id sampled last, written on the backend, embedded by the next step. */
   private readonly nextId: T;
 
@@ -116,6 +120,8 @@ export class Decoder<T> {
     this.logits = b.zeros(c.vocabSize, 'logits');
     this.sampled = b.zeros(2, 'sampled token');
     this.nextId = b.uploadIds([0], 'next id');
+    this.stepsPerRead = b.decodeStepsPerRead;
+    this.sampledSteps = this.stepsPerRead > 1 ? b.zeros(2 * this.stepsPerRead, 'sampled tokens') : undefined;
   }
 
   newCache(capacity: number): KvCache<T> {
@@ -140,30 +146,50 @@ export class Decoder<T> {
   }
 
   /**
-   * Appends `ids` to the cache and samples the token after them on the backend: one submit
-   * and one read of two values (id, log-prob) per call. With `sampledLast`, `ids` is the one
-   * token this decoder sampled last, which its ids tensor already holds: nothing is uploaded.
-   * `uniform` is the caller's draw from its seeded stream (unused when greedy).
+   * Appends `ids` to the cache and samples the token after them on the backend, then feeds each
+   * sampled token and samples the next, one step per draw in `uniforms` (at most
+   * stepsPerRead): one submit and one read of (id, log-prob) per step for all of them. With
+   * `sampledLast`, `ids` is the one token this decoder sampled last, which its ids tensor
+   * already holds: nothing is uploaded. A draw is the caller's from its seeded stream (unused
+   * when greedy). The cache ends holding `ids` and every token sampled but the last; a caller
+   * that stops at an earlier one truncates `cache.ids` to what it keeps.
    */
   async sample(
     cache: KvCache<T>,
     ids: readonly number[],
     settings: Pick<SamplingSettings, 'temperature' | 'topK' | 'topP'>,
-    uniform: number,
+    uniforms: readonly number[],
     sampledLast = false,
-  ): Promise<GeneratedToken> {
+  ): Promise<GeneratedToken[]> {
     const b = this.model.backend;
+    const steps = uniforms.length;
+    if (!Number.isInteger(steps) || steps < 1 || steps > this.stepsPerRead)
+      throw new Error(`sample: ${steps} steps; this backend records 1 to ${this.stepsPerRead} per read`);
     if (sampledLast && ids.length !== 1) throw new Error('sample: only the one token sampled last is on the device');
     if (!sampledLast) checkTokenIds(ids, this.model.config.vocabSize);
     const tokens = sampledLast ? this.nextId : b.uploadIds(ids, 'ids');
-    this.forward(cache, tokens, ids.length);
     const { temperature, topK, topP } = settings;
     const V = this.model.config.vocabSize;
-    b.sampleToken({ out: this.sampled, next: this.nextId, logits: this.logits, V, temperature, topK, topP, uniform });
+    const fedAfter = cache.ids.length + ids.length;
+    for (let step = 0; step < steps; step++) {
+      // Step 0 feeds `ids`; each later one the token the step before it sampled, from the device.
+      const T = step === 0 ? ids.length : 1;
+      this.forward(cache, step === 0 ? tokens : this.nextId, T);
+      const uniform = uniforms[step];
+      b.sampleToken({ out: this.sampled, next: this.nextId, logits: this.logits, V, temperature, topK, topP, uniform });
+      if (this.sampledSteps !== undefined)
+        b.copy({ dst: this.sampledSteps, src: this.sampled, dstOffset: 2 * step, srcOffset: 0, length: 2 });
+      // Positions count from cache.ids: later steps hold a place until their tokens are read.
+      cache.ids.push(...(step === 0 ? ids : [-1]));
+    }
     if (!sampledLast) b.release(tokens);
-    cache.ids.push(...ids);
-    const [id, logprob] = await b.read(this.sampled, 2);
-    return { id, logprob };
+    const values = await b.read(this.sampledSteps ?? this.sampled, 2 * steps);
+    const sampled = Array.from({ length: steps }, (_, step) => ({
+      id: values[2 * step],
+      logprob: values[2 * step + 1],
+    }));
+    for (let step = 1; step < steps; step++) cache.ids[fedAfter + step - 1] = sampled[step - 1].id;
+    return sampled;
   }
 
   /** Records the layers over `tokens` (T ids on the backend) after the cache, and the logits of the last. */
@@ -204,6 +230,7 @@ export class Decoder<T> {
     const b = this.model.backend;
     this.releaseActivations();
     for (const t of [this.lastHidden, this.lastNormed, this.rstd, this.logits, this.sampled, this.nextId]) b.release(t);
+    if (this.sampledSteps !== undefined) b.release(this.sampledSteps);
   }
 
   private releaseActivations(): void {
@@ -274,13 +301,30 @@ export class EnginePolicy<T> implements Policy, LogprobScorer {
     const draw = (): number => (sampling.temperature > 0 ? uniform() : 0);
     const stops = new Set(sampling.stopTokenIds);
     if (sampling.maxNewTokens <= 0) return;
-    let token = await this.decoder.sample(cache, inputIds.slice(cache.ids.length), sampling, draw());
-    for (let produced = 1; ; produced++) {
-      if (signal?.aborted) return;
-      yield token;
-      if (stops.has(token.id) || produced === sampling.maxNewTokens || cache.ids.length + 1 >= cache.capacity) return;
+    let feed = inputIds.slice(cache.ids.length);
+    let sampledLast = false;
+    for (let produced = 0; ; ) {
+      // As many steps as the backend takes per read, none past maxNewTokens or the cache's room.
+      const room = cache.capacity - cache.ids.length - feed.length;
+      const steps = Math.max(1, Math.min(this.decoder.stepsPerRead, sampling.maxNewTokens - produced, room));
+      const start = cache.ids.length + feed.length;
+      const tokens = await this.decoder.sample(cache, feed, sampling, Array.from({ length: steps }, draw), sampledLast);
+      for (const [step, token] of tokens.entries()) {
+        // Stopping at a token, the cache keeps what was fed before it, not the tokens sampled after it.
+        if (signal?.aborted) {
+          cache.ids.length = start + step;
+          return;
+        }
+        yield token;
+        produced++;
+        if (stops.has(token.id) || produced === sampling.maxNewTokens || start + step + 1 >= cache.capacity) {
+          cache.ids.length = start + step;
+          return;
+        }
+      }
       // The id is on the device already: the next step embeds it from there.
-      token = await this.decoder.sample(cache, [token.id], sampling, draw(), true);
+      feed = [tokens[tokens.length - 1].id];
+      sampledLast = true;
     }
   }
 }

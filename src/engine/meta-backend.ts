@@ -26,6 +26,7 @@ export interface MetaTensor {
 export class MetaBackend implements Backend<MetaTensor> {
   readonly name = 'meta';
   liveBytes = 0;
+  readonly decodeStepsPerRead = 1;
   /** The most bytes held at once. */
   peakBytes = 0;
   private readonly live = new Set<MetaTensor>();

@@ -27,6 +27,7 @@ type WithMatrix<A, K extends keyof A, M> = Omit<A, K> & { [key in K]: M };
 abstract class CpuOps<M extends CpuTensor> {
   abstract readonly name: string;
   liveBytes = 0;
+  readonly decodeStepsPerRead = 1;
   private readonly ropeTables = new Map<string, Float64Array>();
 
   constructor(

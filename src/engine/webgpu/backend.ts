@@ -45,10 +45,16 @@ export class WebGpuBackend implements Backend<Binding> {
   readonly maxBindingBytes: number;
   /** How uploadRows stores matrices (the model's weights): f16 halves their memory; int8/int4 are for scoring only. */
   readonly weights: WeightStorage;
+  /**
+   * On a GPU, 8 decode steps per submit and read: one round trip (submit, fence, map) per 8
+   * tokens. A CPU adapter (SwiftShader) is busy for the whole of every step, and a step past a
+   * stop token is pure cost there: 1.
+   */
+  readonly decodeStepsPerRead: number;
 
   constructor(
     device: EngineDevice,
-    options: { maxBindingBytes?: number; weights?: WeightFormat; groupSize?: number } = {},
+    options: { maxBindingBytes?: number; weights?: WeightFormat; groupSize?: number; decodeStepsPerRead?: number } = {},
   ) {
     this.ctx = new GpuContext(device);
     this.name = `webgpu (${device.adapterName})`;
@@ -56,6 +62,10 @@ export class WebGpuBackend implements Backend<Binding> {
     this.maxBindingBytes = options.maxBindingBytes ?? Math.min(maxStorageBufferBindingSize, maxBufferSize);
     const format = options.weights ?? defaultWeightFormat(device);
     this.weights = format === 'int4' ? { format, groupSize: options.groupSize ?? defaultGroupSize } : { format };
+    const steps = options.decodeStepsPerRead ?? (device.isCpuAdapter ? 1 : 8);
+    if (!Number.isInteger(steps) || steps < 1)
+      throw new Error(`webgpu: decodeStepsPerRead must be a positive integer, got ${steps}`);
+    this.decodeStepsPerRead = steps;
   }
 
   /** Everything the engine holds on the device: tensors, the ops' pooled scratch, RoPE tables. */

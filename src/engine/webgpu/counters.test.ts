@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultSampling, type SamplingSettings } from '../../core/policy';
 import { defaultPpoSettings, maskedCrossEntropy } from '../../sod/loss';
 import { gpuAvailable } from '../../../tests/support/gpu';
-import { EnginePolicy } from '../inference';
+import { Decoder, EnginePolicy } from '../inference';
 import { initLoraParams, loraLayout } from '../lora';
 import { createLoraState } from '../lora-state';
 import { allLoraTargets } from '../params';
@@ -17,8 +17,8 @@ import { nodeGpu } from './node-gpu';
 
 const config = { ...tinyConfig, hiddenSize: 64, intermediateSize: 96, headDim: 16, vocabSize: 300, numLayers: 2 };
 
-async function gpuModel() {
-  const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()));
+async function gpuModel(decodeStepsPerRead?: number) {
+  const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()), { decodeStepsPerRead });
   return { gpu, model: randomModel(gpu, config, 3) };
 }
 
@@ -85,6 +85,81 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
     const stopped = await decode(gpu, policy, { ...sampling, stopTokenIds: [ids[4]] });
     expect(stopped.ids).toEqual(ids.slice(0, stopAt + 1));
   }, 120_000);
+
+  it('records 4 decode steps per submit and read where the backend takes 4, and gives the same tokens', async () => {
+    const one = await gpuModel(1);
+    const four = await gpuModel(4);
+    const policies = [one, four].map(({ model }) => new EnginePolicy('p', model) as EnginePolicy<unknown>);
+    const sampling = { ...defaultSampling, temperature: 0, maxNewTokens: 10 };
+    const { ids, costs } = await decode(four.gpu, policies[1], sampling);
+    expect(ids).toEqual((await decode(one.gpu, policies[0], sampling)).ids);
+    // Steps 0–3, 4–7 and 8–9 (maxNewTokens): a submit and a read of each step's (id, log-prob) at
+    // the first token of each; the tokens after it cost nothing more.
+    const io = costs.map(({ submits, readbacks, bytesRead }) => [submits, readbacks, bytesRead]);
+    expect(io).toEqual([
+      [1, 1, 32],
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+      [1, 1, 32],
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+      [1, 1, 16],
+      [0, 0, 0],
+    ]);
+    expect(costs[4].dispatches).toBe(4 * perToken.dispatches);
+    expect(costs[8].dispatches).toBe(2 * perToken.dispatches);
+    // Sampling from the same seed, and a stop token inside a group of 4: the same tokens, and the
+    // cache keeps only what was fed before the stop, so the next call (the turn continued) agrees too.
+    const sampled = { ...sampling, temperature: 20, topK: 40, topP: 0.95, seed: 7 };
+    const streams = [
+      (await decode(one.gpu, policies[0], sampled)).ids,
+      (await decode(four.gpu, policies[1], sampled)).ids,
+    ];
+    expect(streams[1]).toEqual(streams[0]);
+    const stop = streams[0][5];
+    const stopped = [];
+    for (const policy of policies) {
+      const first: number[] = [];
+      for await (const token of policy.generate({
+        inputIds: [1, 2, 3, 4, 5],
+        sampling: { ...sampled, stopTokenIds: [stop] },
+      }))
+        first.push(token.id);
+      const next: number[] = [];
+      const inputIds = [1, 2, 3, 4, 5, ...first, 9, 8];
+      for await (const token of policy.generate({ inputIds, sampling: { ...sampling, maxNewTokens: 6 } }))
+        next.push(token.id);
+      stopped.push({ first, next });
+    }
+    expect(stopped[0].first).toEqual(streams[0].slice(0, streams[0].indexOf(stop) + 1));
+    expect(stopped[1]).toEqual(stopped[0]);
+  }, 120_000);
+
+  it('leaves in the cache the ids it fed: the input and every sampled token but the last', async () => {
+    const { model } = await gpuModel(4);
+    const decoder = new Decoder(model);
+    const cache = decoder.newCache(64);
+    // A high temperature, so that the tokens differ (greedy, this random model repeats one).
+    const hot = { temperature: 20, topK: 40, topP: 1 };
+    const tokens = await decoder.sample(cache, [1, 2, 3], hot, [0.1, 0.7, 0.4, 0.9]);
+    expect(new Set(tokens.map((t) => t.id)).size).toBeGreaterThan(2);
+    expect(cache.ids).toEqual([1, 2, 3, ...tokens.slice(0, 3).map((t) => t.id)]);
+    const more = await decoder.sample(cache, [tokens[3].id], hot, [0.2, 0.6], true);
+    expect(cache.ids).toEqual([1, 2, 3, ...[...tokens, more[0]].map((t) => t.id)]);
+    await expect(decoder.sample(cache, [1], hot, [0, 0, 0, 0, 0])).rejects.toThrow(
+      'sample: 5 steps; this backend records 1 to 4 per read',
+    );
+    decoder.release();
+  });
+
+  it('refuses a decodeStepsPerRead that is not a positive integer, naming it', async () => {
+    const device = await openEngineDevice(await nodeGpu());
+    expect(() => new WebGpuBackend(device, { decodeStepsPerRead: 0 })).toThrow(
+      'webgpu: decodeStepsPerRead must be a positive integer, got 0',
+    );
+  });
 
   // Each layer's forward is 24 dispatches; keeping the activations spares the backward that again.
   it.each([
