@@ -18,9 +18,15 @@ export const matmulTile = { rows: 64, cols: 64, depth: 16 } as const;
 export const matmulDims = /* wgsl */ `struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32, G: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;`;
 
+/** The fused LoRA term's operands, u (M, R) and L (N, R), bound after a quantized b's scales; none without `lora`. */
+export function loraBindings(lora: boolean, bKind: WeightKind, element: 'f32' | 'vec4f'): string {
+  if (!lora) return '';
+  const first = bKind === 'int8' || bKind === 'int4' ? 5 : 4;
+  return `@group(0) @binding(${first}) var<storage, read> loraU: array<${element}>;   // (M, R)
+@group(0) @binding(${first + 1}) var<storage, read> loraB: array<${element}>;   // (N, R)`;
+}
+
 export function matmulWgsl(transA: boolean, transB: boolean, lora = false, bKind: WeightKind = 'f32'): string {
-  const quantized = bKind === 'int8' || bKind === 'int4';
-  const loraBinding = quantized ? 5 : 4;
   const aIndex = transA ? 'k * dims.M + m' : 'm * dims.K + k';
   const bIndex = transB ? 'n * dims.K + k' : 'k * dims.N + n';
   return /* wgsl */ `
@@ -28,12 +34,7 @@ ${matmulDims}
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 ${weightWgsl('b', bKind, 2, 4, 'dims.G', false)}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-${
-  lora
-    ? `@group(0) @binding(${loraBinding}) var<storage, read> loraU: array<f32>;   // (M, R)
-@group(0) @binding(${loraBinding + 1}) var<storage, read> loraB: array<f32>;   // (N, R)`
-    : ''
-}
+${loraBindings(lora, bKind, 'f32')}
 
 var<workgroup> tileA: array<f32, 1024>; // [k][m], 16 × 64
 var<workgroup> tileB: array<f32, 1024>; // [k][n], 16 × 64
@@ -123,8 +124,6 @@ ${
  * With `lora` it adds u·Lᵀ the same way (R a multiple of 4); B may be f16 or quantized.
  */
 export function matmulRowDotWgsl(lora: boolean, bKind: WeightKind = 'f32'): string {
-  const quantized = bKind === 'int8' || bKind === 'int4';
-  const loraBinding = quantized ? 5 : 4;
   const rowDot = (aName: string, bRead: (i: string) => string, width: string) => /* wgsl */ `
   {
     let W4 = ${width} / 4u;
@@ -144,12 +143,7 @@ ${matmulDims}
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
 ${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
-${
-  lora
-    ? `@group(0) @binding(${loraBinding}) var<storage, read> loraU: array<vec4f>;   // (M, R)
-@group(0) @binding(${loraBinding + 1}) var<storage, read> loraB: array<vec4f>;   // (N, R)`
-    : ''
-}
+${loraBindings(lora, bKind, 'vec4f')}
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -247,8 +241,6 @@ export function matmulBlockWgsl(layout: BlockLayout, block: BlockShape, options:
   const { rows: BM, cols: BN } = block;
   if (BN % 4 !== 0 || (layout === 'tn' && BM % 4 !== 0)) throw new Error(`matmul: bad block ${BM}×${BN} for ${layout}`);
   const shareA = options.shareA === true && blockSharesA(layout, block, aVec4);
-  const quantized = bKind === 'int8' || bKind === 'int4';
-  const loraBinding = quantized ? 5 : 4;
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   const Q = BN / 4;
   // Shared A: lane L loads A's rows [L·P, (L+1)·P) of the block (P = BM / blockLanes), and
@@ -404,12 +396,7 @@ ${matmulDims}
 ${aDecl}
 ${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
 @group(0) @binding(3) var<storage, read_write> c: array<${cVec4 ? 'vec4f' : 'f32'}>;
-${
-  lora
-    ? `@group(0) @binding(${loraBinding}) var<storage, read> loraU: array<vec4f>;   // (M, R)
-@group(0) @binding(${loraBinding + 1}) var<storage, read> loraB: array<vec4f>;   // (N, R)`
-    : ''
-}
+${loraBindings(lora, bKind, 'vec4f')}
 
 fn store(m: u32, n0: u32, v: vec4f) {
 ${

@@ -1,4 +1,4 @@
-import { matmulDims } from './matmul.wgsl';
+import { loraBindings, matmulDims } from './matmul.wgsl';
 import { weightWgsl, type WeightKind } from './weight-read.wgsl';
 
 /**
@@ -16,8 +16,6 @@ export const matvecLanes = 32;
 export const matvecOutputs = 8;
 
 export function matvecWgsl(rows: 1 | 4, lora: boolean, bKind: WeightKind = 'f32'): string {
-  const quantized = bKind === 'int8' || bKind === 'int4';
-  const loraBinding = quantized ? 5 : 4;
   const sum = rows === 1 ? 'f32' : 'vec4f';
   const products =
     rows === 1
@@ -29,12 +27,7 @@ ${matmulDims}
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
 ${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
-${
-  lora
-    ? `@group(0) @binding(${loraBinding}) var<storage, read> loraU: array<f32>;   // (M, R)
-@group(0) @binding(${loraBinding + 1}) var<storage, read> loraB: array<f32>;   // (N, R)`
-    : ''
-}
+${loraBindings(lora, bKind, 'f32')}
 
 const LANES = ${matvecLanes}u;
 var<workgroup> partial: array<${sum}, ${matvecLanes * matvecOutputs}>; // [output][lane]
