@@ -4,7 +4,8 @@
  * layers, the full vocabulary), on the CPU backend and on WebGPU (each storing the weights as
  * it does by default) side by side: seconds per step, median of the runs after a warm-up.
  *
- *   npm run bench -- lora-step        (LORA_STEP_RUNS=3 for more runs)
+ *   npm run bench -- lora-step        (LORA_STEP_RUNS=3 for more runs; LORA_STEP_RECOMPUTED_LOGITS=1 adds
+ *                                      the WebGPU step with the LM head's logits recomputed, not kept)
  */
 import type { Backend } from '../src/engine/backend';
 import { CpuBackend } from '../src/engine/cpu/backend';
@@ -51,5 +52,13 @@ export async function benchLoraStep(report: BenchReport): Promise<void> {
   const gpu = await secondsPerStep(new WebGpuBackend(device));
   report.results.push({ name: 'lora step 512 webgpu', value: gpu, unit: 's', ratioToCpu: gpu / cpu });
   console.log(`webgpu  ${gpu.toFixed(2).padStart(7)} s   (${report.adapter})   webgpu ÷ cpu ${(gpu / cpu).toFixed(2)}`);
+  if (process.env.LORA_STEP_RECOMPUTED_LOGITS === '1') {
+    // The same step with the LM head's logits recomputed in the backward rather than kept from the forward.
+    const recomputed = await secondsPerStep(new WebGpuBackend(device, { keptLogitsBytes: 0 }));
+    report.results.push({ name: 'lora step 512 webgpu, logits recomputed', value: recomputed, unit: 's' });
+    console.log(
+      `webgpu, logits recomputed ${recomputed.toFixed(2)} s   kept ÷ recomputed ${(gpu / recomputed).toFixed(2)}`,
+    );
+  }
   device.destroy();
 }

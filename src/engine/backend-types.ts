@@ -184,9 +184,15 @@ export interface VocabLogprobsForwardArgs<T> {
   T: number;
   C: number;
   V: number;
+  /**
+   * Training: the backward that follows (over the same hidden and T, with no other vocabulary
+   * forward between) may use this forward's logits instead of recomputing them. WebGPU keeps
+   * them while they fit its budget (keptLogitsChunks); the CPU recomputes.
+   */
+  keepLogits?: boolean;
 }
 
-/** dhidden += the gradient of Σ_t dlogprobs_t · logprobs_t, recomputing logits chunk by chunk. */
+/** dhidden += the gradient of Σ_t dlogprobs_t · logprobs_t, from logits the forward kept or recomputed chunk by chunk. */
 export interface VocabLogprobsBackwardArgs<T> {
   dhidden: T; //   (T, C), added into
   dlogprobs: T; // (T)

@@ -7,7 +7,12 @@ import type {
 } from './backend';
 import { matrixBytes } from './weight-format';
 import { BufferPool } from './webgpu/buffers';
-import { vocabChunkTokens } from './webgpu/ops/vocab-logprobs';
+import {
+  defaultKeptLogitsBytes,
+  keptLogitsChunks,
+  keptLogitsValues,
+  vocabChunkTokens,
+} from './webgpu/ops/vocab-logprobs';
 
 /** A tensor of the meta backend: its size and label, no values. */
 export interface MetaTensor {
@@ -30,7 +35,7 @@ export class MetaBackend implements Backend<MetaTensor> {
   /** The most bytes held at once. */
   peakBytes = 0;
   private readonly live = new Set<MetaTensor>();
-  private vocabChunk: MetaTensor | undefined;
+  private vocabChunks: MetaTensor[] = [];
   private sampleScratch: MetaTensor | undefined;
 
   /** `weights`: how uploadRows would store matrices, as the backends do. */
@@ -94,11 +99,13 @@ export class MetaBackend implements Backend<MetaTensor> {
   attentionBackward(): void {}
   swigluForward(): void {}
   swigluBackward(): void {}
-  vocabLogprobsForward({ T, V }: VocabLogprobsForwardArgs<MetaTensor>): void {
-    this.holdVocabChunk(T, V);
+  vocabLogprobsForward({ T, V, keepLogits }: VocabLogprobsForwardArgs<MetaTensor>): void {
+    const kept = keepLogits === true ? keptLogitsChunks(T, V, defaultKeptLogitsBytes) : 0;
+    if (kept > 0) this.holdVocabChunks(kept, keptLogitsValues(vocabChunkTokens, V) * 4);
+    else this.holdVocabChunks(1, Math.min(T, vocabChunkTokens) * V * 4);
   }
   vocabLogprobsBackward({ T, V }: VocabLogprobsBackwardArgs<MetaTensor>): void {
-    this.holdVocabChunk(T, V);
+    this.holdVocabChunks(1, Math.min(T, vocabChunkTokens) * V * 4);
   }
   ppoLoss(): void {}
   gradNorm(): void {}
@@ -109,14 +116,19 @@ export class MetaBackend implements Backend<MetaTensor> {
   }
 
   /**
-   * The WebGPU kernels' logits of one chunk of tokens over the vocabulary (in a pooled buffer,
-   * kept once made): 64 MiB at Qwen3's vocabulary, too large to leave out of a plan.
+   * The WebGPU kernels' logits of chunks of tokens over the vocabulary, in pooled buffers kept
+   * once made: one chunk's scratch (64 MiB at Qwen3's vocabulary), or every chunk of a training
+   * forward that keeps its logits for the backward (8 at 512 tokens). Too large to leave out of
+   * a plan. The pool hands the same buffers to every pass, so the most ever asked for is held.
    */
-  private holdVocabChunk(T: number, V: number): void {
-    const bytes = BufferPool.bucket(Math.min(T, vocabChunkTokens) * V * 4);
-    if (this.vocabChunk !== undefined && this.vocabChunk.bytes >= bytes) return;
-    if (this.vocabChunk !== undefined) this.release(this.vocabChunk);
-    this.vocabChunk = this.make(bytes, 'vocab logits chunk', 1);
+  private holdVocabChunks(count: number, bytes: number): void {
+    const bucket = BufferPool.bucket(bytes);
+    const held = this.vocabChunks;
+    if (held.length >= count && held.every((t) => t.bytes >= bucket)) return;
+    const size = Math.max(bucket, ...held.map((t) => t.bytes));
+    const total = Math.max(count, held.length);
+    for (const t of held) this.release(t);
+    this.vocabChunks = Array.from({ length: total }, () => this.make(size, 'vocab logits chunk', 1));
   }
 
   private make(length: number, label: string, bytesPerValue = this.bytesPerValue): MetaTensor {

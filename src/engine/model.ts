@@ -148,24 +148,26 @@ export class Qwen3Model<T> {
   /**
    * log p(ids[t+1] | prefix, ids[..t]) for t = 0..T−2 under the base model plus the adapter,
    * where `prefix` (if given) holds the keys and values of tokens before ids[0].
-   * The values stay in the workspace for a following `backward`.
+   * The values stay in the workspace for a following `backward`; `forBackward` says one follows,
+   * so the backend may keep what spares it work there (the logits, on WebGPU).
    */
   async logprobs(
     ids: readonly number[],
     lora?: LoraState<T>,
     prefix?: PrefixKv<T>,
+    forBackward = false,
   ): Promise<Float32Array | Float64Array> {
-    this.recordLogprobs(ids, lora, prefix);
+    this.recordLogprobs(ids, lora, prefix, forBackward);
     return this.backend.read(this.ws(ids.length).logprobs, ids.length - 1);
   }
 
   /** Records what `logprobs` computes without reading it: the values stay in `lossTensors`. */
-  recordLogprobs(ids: readonly number[], lora?: LoraState<T>, prefix?: PrefixKv<T>): void {
+  recordLogprobs(ids: readonly number[], lora?: LoraState<T>, prefix?: PrefixKv<T>, forBackward = false): void {
     const T = ids.length;
     if (T < 2) throw new Error(`a sequence needs at least 2 tokens to score, got ${T}`);
     if (prefix !== undefined && prefix.length + T > prefix.capacity)
       throw new Error(`${T} tokens after a prefix of ${prefix.length} exceed the prefix cache's ${prefix.capacity}`);
-    this.forward(ids, lora, prefix);
+    this.forward(ids, lora, prefix, forBackward);
   }
 
   /**
@@ -319,7 +321,12 @@ export class Qwen3Model<T> {
   }
 
   /** Embedding → layers → final norm → log-probs of the next tokens, into the workspace. */
-  private forward(ids: readonly number[], lora: LoraState<T> | undefined, prefix: PrefixKv<T> | undefined): void {
+  private forward(
+    ids: readonly number[],
+    lora: LoraState<T> | undefined,
+    prefix: PrefixKv<T> | undefined,
+    forBackward: boolean,
+  ): void {
     const b = this.backend;
     const c = this.config;
     const T = ids.length;
@@ -359,6 +366,7 @@ export class Qwen3Model<T> {
       T,
       C,
       V,
+      keepLogits: forBackward,
     });
   }
 

@@ -201,7 +201,7 @@ class AdamWTrainer<T> implements PolicyTrainer {
         inputs.set(advantages, n);
         inputs.set(mask, 2 * n);
         b.write(this.ppoInputs.tensor, inputs);
-        this.model.recordLogprobs(ids, lora, prefix);
+        this.model.recordLogprobs(ids, lora, prefix, true);
         const { logprobs, dlogprobs } = this.model.lossTensors(ids.length);
         b.ppoLoss({
           dlogprobs,
@@ -219,7 +219,7 @@ class AdamWTrainer<T> implements PolicyTrainer {
         ppoSlots.push({ sequence: i, maskedTokens: masked[i] });
         await this.model.backward(ids, targets, 'written', prefix);
       } else {
-        const all = await this.model.logprobs(ids, lora, prefix);
+        const all = await this.model.logprobs(ids, lora, prefix, true);
         const response = Float64Array.from(all.subarray(P - 1));
         const bad = response.findIndex((x) => !Number.isFinite(x));
         if (bad >= 0)

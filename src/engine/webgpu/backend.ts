@@ -24,7 +24,14 @@ import { encodeRmsNormBackward, encodeRmsNormForward } from './ops/rmsnorm';
 import { encodeRope, ropeTable } from './ops/rope';
 import { encodeSampleToken } from './ops/sample-token';
 import { encodeSwigluBackward, encodeSwigluForward } from './ops/swiglu';
-import { encodeVocabLogprobs, encodeVocabLogprobsBackward, vocabChunkTokens } from './ops/vocab-logprobs';
+import {
+  defaultKeptLogitsBytes,
+  encodeVocabLogprobs,
+  encodeVocabLogprobsBackward,
+  keptLogitsChunks,
+  keptLogitsValues,
+  vocabChunkTokens,
+} from './ops/vocab-logprobs';
 
 /**
  * The engine's ops as WGSL kernels. Ops are recorded into one command encoder and submitted
@@ -51,10 +58,20 @@ export class WebGpuBackend implements Backend<Binding> {
    * stop token is pure cost there: 1.
    */
   readonly decodeStepsPerRead: number;
+  /** The most bytes of a training forward's logits kept for its backward (keepLogits); 0 recomputes them always. */
+  readonly keptLogitsBytes: number;
+  /** The logits the last vocabulary forward kept: a pooled buffer per chunk, for the backward over the same hidden. */
+  private keptLogits: { hidden: Binding; T: number; chunks: GPUBuffer[] } | undefined;
 
   constructor(
     device: EngineDevice,
-    options: { maxBindingBytes?: number; weights?: WeightFormat; groupSize?: number; decodeStepsPerRead?: number } = {},
+    options: {
+      maxBindingBytes?: number;
+      weights?: WeightFormat;
+      groupSize?: number;
+      decodeStepsPerRead?: number;
+      keptLogitsBytes?: number;
+    } = {},
   ) {
     this.ctx = new GpuContext(device);
     this.name = `webgpu (${device.adapterName})`;
@@ -66,6 +83,7 @@ export class WebGpuBackend implements Backend<Binding> {
     if (!Number.isInteger(steps) || steps < 1)
       throw new Error(`webgpu: decodeStepsPerRead must be a positive integer, got ${steps}`);
     this.decodeStepsPerRead = steps;
+    this.keptLogitsBytes = options.keptLogitsBytes ?? defaultKeptLogitsBytes;
   }
 
   /** Everything the engine holds on the device: tensors, the ops' pooled scratch, RoPE tables. */
@@ -246,17 +264,19 @@ export class WebGpuBackend implements Backend<Binding> {
   swigluBackward(args: Op.SwigluBackwardArgs<Binding>): void {
     encodeSwigluBackward(this.ctx, this.enc, args);
   }
-  vocabLogprobsForward({
-    logprobs,
-    lse,
-    hidden,
-    weight,
-    targets,
-    T,
-    C,
-    V,
-  }: Op.VocabLogprobsForwardArgs<Binding>): void {
+  vocabLogprobsForward(args: Op.VocabLogprobsForwardArgs<Binding>): void {
+    const { logprobs, lse, hidden, weight, targets, T, C, V } = args;
+    this.dropKeptLogits();
+    const chunks = args.keepLogits === true ? keptLogitsChunks(T, V, this.keptLogitsBytes) : 0;
+    if (chunks > 0) {
+      const bytes = keptLogitsValues(vocabChunkTokens, V) * 4;
+      const buffers = Array.from({ length: chunks }, (_, c) =>
+        this.ctx.pool.acquire(bytes, tensorUsage, `kept logits ${c}`),
+      );
+      this.keptLogits = { hidden, T, chunks: buffers };
+    }
     const shards = rowShards(weight, V);
+    const kept = this.keptLogits?.chunks;
     encodeVocabLogprobs(this.ctx, this.enc, {
       logprobs,
       lse,
@@ -266,11 +286,14 @@ export class WebGpuBackend implements Backend<Binding> {
       T,
       C,
       chunkTokens: vocabChunkTokens,
+      kept,
     });
   }
   vocabLogprobsBackward(args: Op.VocabLogprobsBackwardArgs<Binding>): void {
     const { dhidden, dlogprobs, hidden, weight, targets, lse, T, C, V } = args;
     const shards = rowShards(weight, V);
+    const held = this.keptLogits;
+    const kept = held !== undefined && held.hidden === hidden && held.T === T ? held.chunks : undefined;
     encodeVocabLogprobsBackward(this.ctx, this.enc, {
       dhidden,
       dlogprobs,
@@ -281,7 +304,15 @@ export class WebGpuBackend implements Backend<Binding> {
       T,
       C,
       chunkTokens: vocabChunkTokens,
+      kept,
     });
+    // The backward turned them into their gradient: no later backward may take them.
+    this.dropKeptLogits();
+  }
+  /** Hands the kept logits back to the pool, once the work recorded so far is submitted. */
+  private dropKeptLogits(): void {
+    for (const buffer of this.keptLogits?.chunks ?? []) this.ctx.pool.releaseAfterSubmit(buffer);
+    this.keptLogits = undefined;
   }
   ppoLoss(args: Op.PpoLossArgs<Binding>): void {
     encodePpoLoss(this.ctx, this.enc, args);

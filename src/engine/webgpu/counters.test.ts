@@ -17,8 +17,8 @@ import { nodeGpu } from './node-gpu';
 
 const config = { ...tinyConfig, hiddenSize: 64, intermediateSize: 96, headDim: 16, vocabSize: 300, numLayers: 2 };
 
-async function gpuModel(decodeStepsPerRead?: number) {
-  const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()), { decodeStepsPerRead });
+async function gpuModel(options: { decodeStepsPerRead?: number; keptLogitsBytes?: number } = {}) {
+  const gpu = new WebGpuBackend(await openEngineDevice(await nodeGpu()), options);
   return { gpu, model: randomModel(gpu, config, 3) };
 }
 
@@ -87,8 +87,8 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
   }, 120_000);
 
   it('records 4 decode steps per submit and read where the backend takes 4, and gives the same tokens', async () => {
-    const one = await gpuModel(1);
-    const four = await gpuModel(4);
+    const one = await gpuModel({ decodeStepsPerRead: 1 });
+    const four = await gpuModel({ decodeStepsPerRead: 4 });
     const policies = [one, four].map(({ model }) => new EnginePolicy('p', model) as EnginePolicy<unknown>);
     const sampling = { ...defaultSampling, temperature: 0, maxNewTokens: 10 };
     const { ids, costs } = await decode(four.gpu, policies[1], sampling);
@@ -138,7 +138,7 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
   }, 120_000);
 
   it('leaves in the cache the ids it fed: the input and every sampled token but the last', async () => {
-    const { model } = await gpuModel(4);
+    const { model } = await gpuModel({ decodeStepsPerRead: 4 });
     const decoder = new Decoder(model);
     const cache = decoder.newCache(64);
     // A high temperature, so that the tokens differ (greedy, this random model repeats one).
@@ -161,14 +161,16 @@ describe.skipIf(!gpuAvailable)('what the WebGPU backend asks of the GPU', () => 
     );
   });
 
-  // Each layer's forward is 24 dispatches; keeping the activations spares the backward that again.
+  // Each layer's forward is 24 dispatches; keeping the activations spares the backward that again,
+  // and keeping the logits spares it the LM head's product (one dispatch for this one chunk).
   it.each([
-    ['kept', 2 ** 30, 150],
-    ['recomputed', 0, 198],
+    ['activations and logits kept', 2 ** 30, undefined, 149],
+    ['activations recomputed', 0, undefined, 197],
+    ['logits recomputed', 2 ** 30, 0, 150],
   ])(
-    'takes a LoRA training step in a fixed number of dispatches, submits and reads, creating nothing once warm (activations %s)',
-    async (_, keptActivationBytes, dispatches) => {
-      const { gpu, model: random } = await gpuModel();
+    'takes a LoRA training step in a fixed number of dispatches, submits and reads, creating nothing once warm (%s)',
+    async (_, keptActivationBytes, keptLogitsBytes, dispatches) => {
+      const { gpu, model: random } = await gpuModel({ keptLogitsBytes });
       const model = new Qwen3Model(gpu, config, random.weights, keptActivationBytes);
       const layout = loraLayout(config, { rank: 4, alpha: 8, targets: allLoraTargets });
       const trainer = new LoraTrainer(model, createLoraState(gpu, layout, initLoraParams(layout, 1)));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpuAvailable, maxError, randomArray, testGpu } from '../../../../tests/support/gpu';
 import { CpuBackend } from '../../cpu/backend';
-import { encodeVocabLogprobs, encodeVocabLogprobsBackward } from './vocab-logprobs';
+import { encodeVocabLogprobs, encodeVocabLogprobsBackward, keptLogitsValues } from './vocab-logprobs';
 
 // f32 logits over C terms, log-sum-exp over V, against the float64 CPU backend:
 // 1e-5 absolute on log-probs; 1e-4 relative on dh.
@@ -11,8 +11,9 @@ describe.skipIf(!gpuAvailable)('vocabulary log-softmax fused with the gather', (
     { T: 70, C: 16, shardRows: [300] },
     { T: 130, C: 24, shardRows: [128, 100, 73] },
   ];
-  for (const { T, C, shardRows } of cases) {
-    it(`T=${T} C=${C} shards=${shardRows.join('+')}`, async () => {
+  // Kept: the forward writes each chunk's logits where the backward finds them (training), instead of recomputing them.
+  for (const [{ T, C, shardRows }, keep] of cases.flatMap((c) => [[c, false] as const, [c, true] as const])) {
+    it(`T=${T} C=${C} shards=${shardRows.join('+')}${keep ? ', logits kept for the backward' : ''}`, async () => {
       const ctx = await testGpu();
       const V = shardRows.reduce((a, b) => a + b, 0);
       const h = randomArray(T * C, T + C).map((x) => 2 * x);
@@ -30,8 +31,21 @@ describe.skipIf(!gpuAvailable)('vocabulary log-softmax fused with the gather', (
       const logprobs = ctx.zeros(T, 'logprobs');
       const lse = ctx.zeros(T, 'lse');
       const dhidden = ctx.zeros(T * C, 'dhidden');
+      const kept = keep
+        ? Array.from({ length: Math.ceil(T / 64) }, (_, c) => ctx.zeros(keptLogitsValues(64, V), `kept logits ${c}`))
+        : undefined;
       const encoder = ctx.device.createCommandEncoder();
-      encodeVocabLogprobs(ctx, encoder, { logprobs, lse, hidden, targets: targetIds, shards, T, C, chunkTokens: 64 });
+      encodeVocabLogprobs(ctx, encoder, {
+        logprobs,
+        lse,
+        hidden,
+        targets: targetIds,
+        shards,
+        T,
+        C,
+        chunkTokens: 64,
+        kept,
+      });
       encodeVocabLogprobsBackward(ctx, encoder, {
         dhidden,
         dlogprobs: ctx.upload(g, 'g'),
@@ -42,6 +56,7 @@ describe.skipIf(!gpuAvailable)('vocabulary log-softmax fused with the gather', (
         T,
         C,
         chunkTokens: 64,
+        kept,
       });
       await ctx.submit(encoder);
 

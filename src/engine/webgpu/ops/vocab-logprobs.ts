@@ -1,3 +1,4 @@
+import { BufferPool } from '../buffers';
 import { subBinding, tensorUsage, type Binding, type GpuContext } from '../context';
 import { foldDispatch } from '../programs';
 import { encodeMatmul } from './matmul';
@@ -24,6 +25,55 @@ export interface ShardedVocabLogprobsArgs {
   C: number;
   /** Tokens per chunk (a multiple of 64): the scratch logits are (chunk, largest shard). */
   chunkTokens?: number;
+  /**
+   * Where to keep each chunk's logits for the backward instead of the scratch (training): one
+   * binding per chunk of keptLogitsValues(chunkTokens, V) values.
+   */
+  kept?: readonly Binding[];
+}
+
+/** The values of one chunk's kept logits: shard s's (rows, shard rows) at chunkTokens · (its first row). */
+export function keptLogitsValues(chunkTokens: number, V: number): number {
+  return chunkTokens * V;
+}
+
+/**
+ * The most the WebGPU backend keeps of a training forward's logits, by default: 512 MiB, the
+ * 8 chunks of 512 tokens at Qwen3's 151,936-token vocabulary (each chunk a pooled 64 MiB).
+ */
+export const defaultKeptLogitsBytes = 2 ** 29;
+
+/** How many chunks of logits a forward of T tokens keeps within `budget` bytes of pooled buffers: all of them, or none. */
+export function keptLogitsChunks(T: number, V: number, budget: number): number {
+  const chunks = Math.ceil(T / vocabChunkTokens);
+  return chunks * BufferPool.bucket(keptLogitsValues(vocabChunkTokens, V) * 4) <= budget ? chunks : 0;
+}
+
+/** Where a pass puts each chunk's logits: the chunks' kept logits, or one scratch buffer they share. */
+type LogitsHome = { kept: readonly Binding[] } | { scratch: GPUBuffer };
+
+/** The logits home of a pass: the kept chunks if given, else a pooled scratch of (chunk, largest shard) released after the submit. */
+function logitsHome(ctx: GpuContext, kept: readonly Binding[] | undefined, bytes: number, label: string): LogitsHome {
+  if (kept !== undefined) return { kept };
+  const scratch = ctx.pool.acquire(bytes, tensorUsage, label);
+  ctx.pool.releaseAfterSubmit(scratch);
+  return { scratch };
+}
+
+/** Chunk `c`'s logits over a shard whose first row is `shardStart`. */
+function logitsRegion(
+  home: LogitsHome,
+  c: number,
+  chunkTokens: number,
+  shardStart: number,
+  rows: number,
+  shardRows: number,
+): Binding {
+  if ('scratch' in home) return home.scratch;
+  const kept = home.kept;
+  if (kept[c] === undefined) throw new Error(`vocab log-probs: no kept logits for chunk ${c}`);
+  // chunkTokens is a multiple of 64, so every region starts 256-byte aligned.
+  return subBinding(kept[c], chunkTokens * shardStart * 4, rows * shardRows * 4);
 }
 
 function chunks(T: number, size: number): [start: number, rows: number][] {
@@ -50,14 +100,15 @@ export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder,
   const chunkTokens = args.chunkTokens ?? 256;
   const chunkList = chunks(T, chunkTokens);
   const maxRows = Math.max(...shards.map((s) => s.rows));
-  const logits = ctx.pool.acquire(Math.min(chunkTokens, T) * maxRows * 4, tensorUsage, 'vocab logits chunk');
+  const home = logitsHome(ctx, args.kept, Math.min(chunkTokens, T) * maxRows * 4, 'vocab logits chunk');
   const state = ctx.pool.acquire(Math.min(chunkTokens, T) * 3 * 4, tensorUsage, 'vocab logsumexp state');
   const reduce = ctx.programs.get('vocabReduce', 'f32', vocabReduceWgsl);
   const finalize = ctx.programs.get('vocabFinalize', 'f32', vocabFinalizeWgsl);
   const starts = shardStarts(shards);
-  for (const [start, rows] of chunkList) {
+  for (const [c, [start, rows]] of chunkList.entries()) {
     const hiddenChunk = subBinding(args.hidden, start * C * 4, rows * C * 4);
     shards.forEach((shard, s) => {
+      const logits = logitsRegion(home, c, chunkTokens, starts[s], rows, shard.rows);
       encodeMatmul(ctx, encoder, {
         out: logits,
         a: hiddenChunk,
@@ -76,7 +127,6 @@ export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder,
     const uniforms = ctx.uniforms([{ u32: rows }, { u32: 0 }, { u32: 0 }, { u32: start }, { u32: 0 }], 'vocab dims');
     ctx.dispatch(encoder, finalize, [uniforms, state, args.logprobs, args.lse], [Math.ceil(rows / 64)]);
   }
-  ctx.pool.releaseAfterSubmit(logits);
   ctx.pool.releaseAfterSubmit(state);
 }
 
@@ -91,9 +141,11 @@ export interface ShardedVocabLogprobsBackwardArgs {
   T: number;
   C: number;
   chunkTokens?: number;
+  /** The logits the forward kept (ShardedVocabLogprobsArgs.kept), turned into their gradient in place; else recomputed. */
+  kept?: readonly Binding[];
 }
 
-/** dhidden += Σ_v dlogits[t, v] · W[v, :], recomputing each chunk's logits instead of keeping them. */
+/** dhidden += Σ_v dlogits[t, v] · W[v, :], from the logits the forward kept or recomputing each chunk's. */
 export function encodeVocabLogprobsBackward(
   ctx: GpuContext,
   encoder: GPUCommandEncoder,
@@ -103,22 +155,24 @@ export function encodeVocabLogprobsBackward(
   const chunkTokens = args.chunkTokens ?? 256;
   const chunkList = chunks(T, chunkTokens);
   const maxRows = Math.max(...shards.map((s) => s.rows));
-  const logits = ctx.pool.acquire(Math.min(chunkTokens, T) * maxRows * 4, tensorUsage, 'vocab dlogits chunk');
+  const home = logitsHome(ctx, args.kept, Math.min(chunkTokens, T) * maxRows * 4, 'vocab dlogits chunk');
   const gradient = ctx.programs.get('vocabGradient', 'f32', vocabGradientWgsl);
   const starts = shardStarts(shards);
-  for (const [start, rows] of chunkList) {
+  for (const [c, [start, rows]] of chunkList.entries()) {
     const hiddenChunk = subBinding(args.hidden, start * C * 4, rows * C * 4);
     const dhiddenChunk = subBinding(args.dhidden, start * C * 4, rows * C * 4);
     shards.forEach((shard, s) => {
-      encodeMatmul(ctx, encoder, {
-        out: logits,
-        a: hiddenChunk,
-        b: shard.weight,
-        M: rows,
-        N: shard.rows,
-        K: C,
-        transB: true,
-      });
+      const logits = logitsRegion(home, c, chunkTokens, starts[s], rows, shard.rows);
+      if ('scratch' in home)
+        encodeMatmul(ctx, encoder, {
+          out: logits,
+          a: hiddenChunk,
+          b: shard.weight,
+          M: rows,
+          N: shard.rows,
+          K: C,
+          transB: true,
+        });
       const uniforms = ctx.uniforms(
         [{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: 0 }],
         'vocab dims',
@@ -140,5 +194,4 @@ export function encodeVocabLogprobsBackward(
       });
     });
   }
-  ctx.pool.releaseAfterSubmit(logits);
 }
