@@ -15,7 +15,7 @@ import { weightWgsl, type WeightKind } from './weight-read.wgsl';
 export const matmulTile = { rows: 64, cols: 64, depth: 16 } as const;
 
 /** The uniforms of both kernels; G is the quantized b's values per scale (0 otherwise). */
-export const matmulDims = /* wgsl */ `struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32, G: u32 }
+const matmulDims = /* wgsl */ `struct Dims { M: u32, N: u32, K: u32, alpha: f32, accumulate: u32, R: u32, G: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;`;
 
 /** The fused LoRA term's operands, u (M, R) and L (N, R), bound after a quantized b's scales; none without `lora`. */
@@ -24,6 +24,18 @@ export function loraBindings(lora: boolean, bKind: WeightKind, element: 'f32' | 
   const first = bKind === 'int8' || bKind === 'int4' ? 5 : 4;
   return `@group(0) @binding(${first}) var<storage, read> loraU: array<${element}>;   // (M, R)
 @group(0) @binding(${first + 1}) var<storage, read> loraB: array<${element}>;   // (N, R)`;
+}
+
+/**
+ * The bindings of the forward layout's vec4 kernels (rowdot, matvec): dims, x (M, K) as vec4
+ * rows, the weight (N, K) read as vec4s, y (M, N), and the LoRA term's operands.
+ */
+export function forwardBindings(lora: boolean, bKind: WeightKind, loraElement: 'f32' | 'vec4f'): string {
+  return `${matmulDims}
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
+${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
+${loraBindings(lora, bKind, loraElement)}`;
 }
 
 export function matmulWgsl(transA: boolean, transB: boolean, lora = false, bKind: WeightKind = 'f32'): string {
@@ -139,11 +151,7 @@ export function matmulRowDotWgsl(lora: boolean, bKind: WeightKind = 'f32'): stri
     }
   }`;
   return /* wgsl */ `
-${matmulDims}
-@group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
-${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
-${loraBindings(lora, bKind, 'vec4f')}
+${forwardBindings(lora, bKind, 'vec4f')}
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

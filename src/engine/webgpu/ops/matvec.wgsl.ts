@@ -1,5 +1,5 @@
-import { loraBindings, matmulDims } from './matmul.wgsl';
-import { weightWgsl, type WeightKind } from './weight-read.wgsl';
+import { forwardBindings } from './matmul.wgsl';
+import type { WeightKind } from './weight-read.wgsl';
 
 /**
  * The matrix-vector kernel for GPUs: y = α · x·Wᵀ (+ u·Lᵀ) (+ y) for a few rows of x (decode:
@@ -23,11 +23,7 @@ export function matvecWgsl(rows: 1 | 4, lora: boolean, bKind: WeightKind = 'f32'
       : 'vec4f(dot(a[xRows[0] + e], w), dot(a[xRows[1] + e], w), dot(a[xRows[2] + e], w), dot(a[xRows[3] + e], w))';
   const rowOf = (i: number) => `min(m0 + ${i}u, dims.M - 1u) * K4`;
   return /* wgsl */ `
-${matmulDims}
-@group(0) @binding(1) var<storage, read> a: array<vec4f>;          // (M, K)
-${weightWgsl('b', bKind, 2, 4, 'dims.G', true)}
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;      // (M, N)
-${loraBindings(lora, bKind, 'f32')}
+${forwardBindings(lora, bKind, 'f32')}
 
 const LANES = ${matvecLanes}u;
 var<workgroup> partial: array<${sum}, ${matvecLanes * matvecOutputs}>; // [output][lane]

@@ -76,6 +76,27 @@ function logitsRegion(
   return subBinding(kept[c], chunkTokens * shardStart * 4, rows * shardRows * 4);
 }
 
+/** logits (rows, shard rows) = hidden chunk (rows, C) · shardᵀ: one chunk's logits over one shard of the head. */
+function encodeChunkLogits(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  logits: Binding,
+  hiddenChunk: Binding,
+  shard: VocabShard,
+  rows: number,
+  C: number,
+): void {
+  encodeMatmul(ctx, encoder, {
+    out: logits,
+    a: hiddenChunk,
+    b: shard.weight,
+    M: rows,
+    N: shard.rows,
+    K: C,
+    transB: true,
+  });
+}
+
 function chunks(T: number, size: number): [start: number, rows: number][] {
   if (size % vocabChunkTokens !== 0)
     throw new Error(`vocab log-probs: chunkTokens must be a multiple of ${vocabChunkTokens}, got ${size}`);
@@ -109,15 +130,7 @@ export function encodeVocabLogprobs(ctx: GpuContext, encoder: GPUCommandEncoder,
     const hiddenChunk = subBinding(args.hidden, start * C * 4, rows * C * 4);
     shards.forEach((shard, s) => {
       const logits = logitsRegion(home, c, chunkTokens, starts[s], rows, shard.rows);
-      encodeMatmul(ctx, encoder, {
-        out: logits,
-        a: hiddenChunk,
-        b: shard.weight,
-        M: rows,
-        N: shard.rows,
-        K: C,
-        transB: true,
-      });
+      encodeChunkLogits(ctx, encoder, logits, hiddenChunk, shard, rows, C);
       const uniforms = ctx.uniforms(
         [{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: s === 0 ? 1 : 0 }],
         'vocab dims',
@@ -163,16 +176,7 @@ export function encodeVocabLogprobsBackward(
     const dhiddenChunk = subBinding(args.dhidden, start * C * 4, rows * C * 4);
     shards.forEach((shard, s) => {
       const logits = logitsRegion(home, c, chunkTokens, starts[s], rows, shard.rows);
-      if ('scratch' in home)
-        encodeMatmul(ctx, encoder, {
-          out: logits,
-          a: hiddenChunk,
-          b: shard.weight,
-          M: rows,
-          N: shard.rows,
-          K: C,
-          transB: true,
-        });
+      if ('scratch' in home) encodeChunkLogits(ctx, encoder, logits, hiddenChunk, shard, rows, C);
       const uniforms = ctx.uniforms(
         [{ u32: rows }, { u32: shard.rows }, { u32: starts[s] }, { u32: start }, { u32: 0 }],
         'vocab dims',
